@@ -1,0 +1,231 @@
+// Reads and validates the environment once, into one typed, frozen object.
+// CONFIG_VARIABLES is the single table of variables and defaults; README's
+// configuration table is tested against it.
+
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import { GatewayError } from './errors.js';
+
+export interface ConfigVariable {
+  name: string;
+  default: string | undefined;
+  description: string;
+  example: string;
+  secret?: boolean;
+}
+
+export const CONFIG_VARIABLES = [
+  { name: 'FALKORDB_URL', default: undefined, description: 'FalkorDB to use: `redis://[user:pass@]host:port`, `rediss://…`, or a unix socket path. Unset: an embedded FalkorDB is started.', example: 'redis://:secret@db.internal:6379', secret: true },
+  { name: 'FALKORDB_DATA_DIR', default: './.data', description: 'Data folder of the embedded FalkorDB (and the dev-mode signing key).', example: '/var/lib/falkordb-mcp-gateway' },
+  { name: 'FALKORDB_SERVER_BIN', default: undefined, description: 'Server binary (Redis or Valkey ≥ 7.2) for the embedded FalkorDB; found automatically when unset.', example: '/usr/bin/valkey-server' },
+  { name: 'FALKORDB_CONNECT_TIMEOUT_MS', default: '10000', description: 'How long start-up keeps retrying an unreachable FalkorDB before it gives up.', example: '30000' },
+  { name: 'HOST', default: '127.0.0.1', description: 'Address the gateway listens on.', example: '0.0.0.0' },
+  { name: 'PORT', default: '3003', description: 'Port the gateway listens on.', example: '8080' },
+  { name: 'PUBLIC_URL', default: undefined, description: 'External base URL of the gateway (for OAuth metadata and printed client configs). Unset: `http://HOST:PORT`.', example: 'https://graphs.example.com' },
+  { name: 'LOG_LEVEL', default: 'info', description: 'Log level: fatal, error, warn, info, debug, trace or silent.', example: 'debug' },
+  { name: 'AUTH_JWT_SECRET', default: undefined, description: 'HS256/384/512 shared secret, at least 32 bytes.', example: 'a-random-string-of-at-least-32-bytes', secret: true },
+  { name: 'AUTH_PUBLIC_KEY_FILE', default: undefined, description: 'PEM public key (RS*, PS*, ES*, EdDSA) that verifies tokens.', example: '/run/secrets/idp.pub.pem' },
+  { name: 'AUTH_JWKS_URL', default: undefined, description: 'JWKS endpoint of an identity provider; cached, refetched on an unknown `kid`.', example: 'https://idp.example.com/.well-known/jwks.json' },
+  { name: 'AUTH_ISSUER', default: 'falkordb-mcp-gateway', description: 'Required `iss` claim.', example: 'https://idp.example.com/' },
+  { name: 'AUTH_AUDIENCE', default: 'falkordb-mcp-gateway', description: 'Required `aud` claim (the token\'s audience must contain it).', example: 'https://graphs.example.com' },
+  { name: 'AUTH_TENANT_CLAIM', default: 'sub', description: 'Claim that names the tenant.', example: 'org_id' },
+  { name: 'AUTH_SIGNING_KEY_FILE', default: undefined, description: 'PEM private key the gateway signs its own tokens with. Dev mode: generated under the data folder.', example: '/run/secrets/gateway-signing.pem' },
+  { name: 'AUTH_CLOCK_TOLERANCE', default: '30', description: 'Seconds of clock skew allowed for `exp`, `nbf` and `iat`.', example: '60' },
+  { name: 'AUTH_ALLOW_QUERY_TOKEN', default: 'true', description: 'Accept `?token=` on the URL for clients that cannot set headers (never logged).', example: 'false' },
+  { name: 'QUERY_TIMEOUT_MS', default: '10000', description: 'Longest a query may run; a tool call\'s `timeoutMs` is capped by it.', example: '30000' },
+  { name: 'MAX_ROWS', default: '10000', description: 'Most rows a query returns; beyond it the result says `truncated: true`.', example: '1000' },
+  { name: 'MAX_QUERY_LENGTH', default: '100000', description: 'Longest query text, in characters.', example: '20000' },
+  { name: 'ALLOW_LOAD_CSV', default: 'false', description: 'Allow Cypher `LOAD CSV` (reads files or URLs from the database server; off for tenants by default).', example: 'true' },
+] as const satisfies readonly ConfigVariable[];
+
+export type ConfigVariableName = (typeof CONFIG_VARIABLES)[number]['name'];
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function integer(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL');
+
+const falkordbUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    if (v.startsWith('/')) return true;
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be redis://host:port, rediss://host:port or an absolute unix socket path');
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+const SCHEMA = {
+  FALKORDB_URL: falkordbUrl.optional(),
+  FALKORDB_DATA_DIR: nonEmpty,
+  FALKORDB_SERVER_BIN: nonEmpty.optional(),
+  FALKORDB_CONNECT_TIMEOUT_MS: integer(0, 600_000),
+  HOST: nonEmpty.refine((v) => isIP(v) !== 0 || /^[A-Za-z0-9.-]+$/.test(v), 'must be an IP address or a host name'),
+  PORT: integer(0, 65535),
+  PUBLIC_URL: httpUrl.optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+  AUTH_JWT_SECRET: z.string().refine((v) => Buffer.byteLength(v, 'utf8') >= 32, 'must be at least 32 bytes long').optional(),
+  AUTH_PUBLIC_KEY_FILE: nonEmpty.optional(),
+  AUTH_JWKS_URL: httpUrl.optional(),
+  AUTH_ISSUER: nonEmpty,
+  AUTH_AUDIENCE: nonEmpty,
+  AUTH_TENANT_CLAIM: nonEmpty,
+  AUTH_SIGNING_KEY_FILE: nonEmpty.optional(),
+  AUTH_CLOCK_TOLERANCE: integer(0, 3600),
+  AUTH_ALLOW_QUERY_TOKEN: bool,
+  QUERY_TIMEOUT_MS: integer(1, 3_600_000),
+  MAX_ROWS: integer(1, 10_000_000),
+  MAX_QUERY_LENGTH: integer(1, 10_000_000),
+  ALLOW_LOAD_CSV: bool,
+} satisfies Record<ConfigVariableName, z.ZodType>;
+
+export interface Config {
+  falkordb: {
+    url: string | undefined;
+    dataDir: string;
+    serverBin: string | undefined;
+    connectTimeoutMs: number;
+  };
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string | undefined;
+  };
+  logLevel: (typeof LOG_LEVELS)[number];
+  auth: {
+    jwtSecret: string | undefined;
+    publicKeyFile: string | undefined;
+    jwksUrl: string | undefined;
+    issuer: string;
+    audience: string;
+    tenantClaim: string;
+    signingKeyFile: string | undefined;
+    clockToleranceSec: number;
+    allowQueryToken: boolean;
+    /** No verification key configured and bound to loopback: the gateway signs its own tokens. */
+    devMode: boolean;
+  };
+  query: {
+    timeoutMs: number;
+    maxRows: number;
+    maxQueryLength: number;
+    allowLoadCsv: boolean;
+  };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function configError(variable: string, value: string | undefined, problem: string, example: string, secret: boolean): GatewayError {
+  const shown = value === undefined ? '' : secret ? ' (value hidden)' : ` (got ${JSON.stringify(value)})`;
+  return new GatewayError('CONFIG_INVALID', `${variable}${shown} ${problem}; for example ${variable}=${example}`, { variable });
+}
+
+/** Parses the environment; throws a GatewayError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const values: Record<string, unknown> = {};
+  for (const variable of CONFIG_VARIABLES) {
+    const raw = env[variable.name];
+    const input = raw === undefined || raw === '' ? variable.default : raw;
+    const parsed = SCHEMA[variable.name].safeParse(input);
+    if (!parsed.success) {
+      const problem = parsed.error.issues[0]?.message ?? 'is not valid';
+      throw configError(variable.name, raw, input === undefined ? 'is required' : problem, variable.example, 'secret' in variable && variable.secret === true);
+    }
+    values[variable.name] = parsed.data;
+  }
+  const v = values as { [K in ConfigVariableName]: z.output<(typeof SCHEMA)[K]> };
+
+  const hasVerifier =
+    v.AUTH_JWT_SECRET !== undefined || v.AUTH_PUBLIC_KEY_FILE !== undefined || v.AUTH_JWKS_URL !== undefined || v.AUTH_SIGNING_KEY_FILE !== undefined;
+  const loopback = isLoopbackHost(v.HOST);
+  if (!hasVerifier && !loopback) {
+    throw configError(
+      'HOST',
+      v.HOST,
+      'is not a loopback address, and no AUTH_JWT_SECRET, AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_URL or AUTH_SIGNING_KEY_FILE is set: dev mode (self-signed demo tokens) only runs on loopback. Set one of those, or',
+      '127.0.0.1',
+      false,
+    );
+  }
+
+  const config: Config = {
+    falkordb: {
+      url: v.FALKORDB_URL,
+      dataDir: path.resolve(v.FALKORDB_DATA_DIR),
+      serverBin: v.FALKORDB_SERVER_BIN,
+      connectTimeoutMs: v.FALKORDB_CONNECT_TIMEOUT_MS,
+    },
+    http: { host: v.HOST, port: v.PORT, publicUrl: v.PUBLIC_URL?.replace(/\/+$/, '') },
+    logLevel: v.LOG_LEVEL,
+    auth: {
+      jwtSecret: v.AUTH_JWT_SECRET,
+      publicKeyFile: v.AUTH_PUBLIC_KEY_FILE,
+      jwksUrl: v.AUTH_JWKS_URL,
+      issuer: v.AUTH_ISSUER,
+      audience: v.AUTH_AUDIENCE,
+      tenantClaim: v.AUTH_TENANT_CLAIM,
+      signingKeyFile: v.AUTH_SIGNING_KEY_FILE,
+      clockToleranceSec: v.AUTH_CLOCK_TOLERANCE,
+      allowQueryToken: v.AUTH_ALLOW_QUERY_TOKEN,
+      devMode: !hasVerifier && loopback,
+    },
+    query: {
+      timeoutMs: v.QUERY_TIMEOUT_MS,
+      maxRows: v.MAX_ROWS,
+      maxQueryLength: v.MAX_QUERY_LENGTH,
+      allowLoadCsv: v.ALLOW_LOAD_CSV,
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) {
+    if (inner !== null && typeof inner === 'object') deepFreeze(inner as object);
+  }
+  return Object.freeze(value);
+}
+
+/** The base URL clients reach the gateway at. */
+export function publicBaseUrl(config: Config, boundPort?: number): string {
+  if (config.http.publicUrl !== undefined) return config.http.publicUrl;
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  return `http://${host}:${boundPort ?? config.http.port}`;
+}

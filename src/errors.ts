@@ -1,0 +1,73 @@
+// The gateway's error vocabulary: one class, a stable `code` per failure, and the
+// single table that maps each code to what HTTP and MCP clients are told.
+
+export const ERROR_CODES = {
+  // configuration and start-up (never reach a tenant)
+  CONFIG_INVALID: 500,
+  DATABASE_UNREACHABLE: 503,
+  DATABASE_NOT_FALKORDB: 503,
+  SERVER_BINARY_MISSING: 500,
+  DATA_DIR_UNUSABLE: 500,
+  PORT_IN_USE: 500,
+  // authentication: 401 with WWW-Authenticate
+  TOKEN_MISSING: 401,
+  TOKEN_MALFORMED: 401,
+  TOKEN_SIGNATURE_INVALID: 401,
+  TOKEN_ALGORITHM_REFUSED: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_NOT_YET_VALID: 401,
+  TOKEN_ISSUER_INVALID: 401,
+  TOKEN_AUDIENCE_INVALID: 401,
+  TOKEN_CLAIM_INVALID: 401,
+  TOKEN_TENANT_MISSING: 401,
+  TOKEN_REVOKED: 401,
+  TOKEN_KEY_UNKNOWN: 401,
+  QUERY_TOKEN_DISABLED: 401,
+  // authorisation
+  SCOPE_MISSING: 403,
+  SESSION_FORBIDDEN: 403,
+  ORIGIN_FORBIDDEN: 403,
+  // requests and tool arguments
+  SESSION_UNKNOWN: 404,
+  BODY_TOO_LARGE: 413,
+  REQUEST_INVALID: 400,
+  GRAPH_NAME_INVALID: 400,
+  TENANT_ID_INVALID: 400,
+  PARAMETERS_INVALID: 400,
+  QUERY_TOO_LONG: 400,
+  QUERY_FORBIDDEN: 400,
+  GRAPH_NOT_FOUND: 404,
+  QUERY_FAILED: 400,
+  QUERY_TIMEOUT: 504,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An expected failure with a stable code and a message that says what to do. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  /** Extra, non-secret facts for logs and HTTP error bodies (e.g. the scope that was missing). */
+  readonly details: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, string> = {}) {
+    super(message);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.details = Object.freeze({ ...details });
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code];
+  }
+}
+
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError;
+}
+
+/** Wraps anything thrown into a GatewayError without leaking internals to the caller. */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  return new GatewayError('INTERNAL', 'The gateway hit an unexpected error; the request was not completed. Try again, and tell the operator if it persists.');
+}

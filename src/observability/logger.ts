@@ -1,0 +1,37 @@
+// The process logger (pino, JSON lines). Anything that could hold a token or a
+// password is redacted here, so call sites cannot leak one by accident.
+
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+const REDACT_PATHS = [
+  'token',
+  'password',
+  'secret',
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.token',
+  '*.password',
+  '*.secret',
+];
+
+/** Removes `token=` (and any other credential-looking) query values from a URL for logging. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:token|access_token|refresh_token|password)=)[^&#]*/gi, '$1[REDACTED]');
+}
+
+export function createLogger(level: string, destination: NodeJS.WritableStream | number = 1): Logger {
+  const stream = typeof destination === 'number' ? pino.destination({ fd: destination, sync: false }) : destination;
+  return pino(
+    {
+      level,
+      base: { service: 'falkordb-mcp-gateway' },
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    stream,
+  );
+}
