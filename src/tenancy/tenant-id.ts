@@ -1,0 +1,21 @@
+// What a tenant id may be. The id itself comes only from a verified token; this
+// only decides whether a verified value is usable as one.
+
+import { GatewayError } from '../errors.js';
+
+export const MAX_TENANT_ID_LENGTH = 256;
+
+/** Returns the id unchanged, or throws TENANT_ID_INVALID saying what is wrong. */
+export function validateTenantId(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new GatewayError('TENANT_ID_INVALID', 'The tenant id must be a non-empty string.');
+  }
+  if (value.length > MAX_TENANT_ID_LENGTH) {
+    throw new GatewayError('TENANT_ID_INVALID', `The tenant id is longer than ${MAX_TENANT_ID_LENGTH} characters.`);
+  }
+  // Lone surrogates would all encode to U+FFFD and so collide with each other.
+  if (!value.isWellFormed()) {
+    throw new GatewayError('TENANT_ID_INVALID', 'The tenant id is not well-formed Unicode.');
+  }
+  return value;
+}
