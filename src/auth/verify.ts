@@ -1,0 +1,158 @@
+// Turns a bearer token into a Principal, or a TOKEN_* GatewayError saying why not.
+// Verified tokens are cached by hash until their expiry (or a short max age).
+
+import { createHash } from 'node:crypto';
+import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../config.js';
+import { GatewayError } from '../errors.js';
+import { validateTenantId } from '../tenancy/tenant-id.js';
+import { createKeySources, type JwksOptions, type KeySources } from './key-sources.js';
+import type { Principal } from './principal.js';
+import { scopesFromClaims } from './scopes.js';
+import type { PublicSigningKey } from './signing.js';
+import { toTokenError, type TokenErrorContext } from './token-errors.js';
+
+export interface TokenVerifierOptions {
+  auth: Config['auth'];
+  /** The gateway's own public keys (kid + alg), for the tokens it signs itself. */
+  ownKeys?: readonly PublicSigningKey[];
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
+  /** Most verified tokens kept; 0 turns the cache off. */
+  cacheSize?: number;
+  /** Longest a verified token is served from the cache, even if it expires later. */
+  cacheMaxAgeMs?: number;
+  jwks?: JwksOptions;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+  /** Whether tokens the gateway signs itself are accepted. */
+  readonly hasOwnKeys: boolean;
+}
+
+/** Far above any real access token; refusing bigger ones bounds the work a request can cause. */
+const MAX_TOKEN_LENGTH = 16 * 1024;
+/** Three base64url parts; the signature may be empty so that `alg: none` gets its own, clearer refusal. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+interface CachedPrincipal {
+  principal: Principal;
+  /** Epoch ms after which this entry is never served. */
+  until: number;
+}
+
+function malformed(): GatewayError {
+  return new GatewayError('TOKEN_MALFORMED', 'The token is not a signed JWT (three base64url parts separated by dots).');
+}
+
+/** The header fields key selection needs, read without trusting anything else in the token. */
+function readHeader(token: string, sources: KeySources): { alg: string; kid: string | undefined } {
+  if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) throw malformed();
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw malformed();
+  }
+  const { alg, kid } = header;
+  if (typeof alg !== 'string' || alg === '' || alg.toLowerCase() === 'none') {
+    throw new GatewayError('TOKEN_ALGORITHM_REFUSED', 'Unsigned tokens (alg "none") are refused.');
+  }
+  if (!sources.algorithms.has(alg)) {
+    const accepted = [...sources.algorithms].join(', ');
+    throw new GatewayError('TOKEN_ALGORITHM_REFUSED', `The token is signed with ${JSON.stringify(alg.slice(0, 20))}, which no configured key accepts (accepted: ${accepted}).`);
+  }
+  if (kid !== undefined && typeof kid !== 'string') throw malformed();
+  return { alg, kid };
+}
+
+function toPrincipal(payload: JWTPayload, tenantClaim: string): Principal {
+  let tenant: string;
+  try {
+    tenant = validateTenantId(payload[tenantClaim]);
+  } catch (error) {
+    const why = error instanceof GatewayError ? ` ${error.message}` : '';
+    throw new GatewayError('TOKEN_TENANT_MISSING', `The token has no usable "${tenantClaim}" claim naming its tenant.${why}`, { claim: tenantClaim });
+  }
+  const principal: Principal = {
+    tenant,
+    subject: typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : tenant,
+    scopes: scopesFromClaims(payload),
+    expiresAt: payload.exp!,
+    ...(typeof payload.iat === 'number' ? { issuedAt: payload.iat } : {}),
+    ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}),
+    ...(typeof payload['device'] === 'string' ? { device: payload['device'] } : {}),
+  };
+  return Object.freeze(principal);
+}
+
+export async function createTokenVerifier(options: TokenVerifierOptions): Promise<TokenVerifier> {
+  const { auth } = options;
+  const now = options.now ?? Date.now;
+  const sources = await createKeySources(auth, options.ownKeys ?? [], options.jwks);
+  const context: TokenErrorContext = { issuer: auth.issuer, audience: auth.audience };
+  const cacheSize = options.cacheSize ?? 10_000;
+  const cacheMaxAgeMs = options.cacheMaxAgeMs ?? 60_000;
+  // Keyed by a hash so the cache never holds a usable token.
+  const cache = cacheSize > 0 ? new LRUCache<string, CachedPrincipal>({ max: cacheSize }) : undefined;
+
+  async function verifySignedToken(token: string, at: number): Promise<JWTPayload> {
+    const { alg, kid } = readHeader(token, sources);
+    let failure: GatewayError | undefined;
+    for (const candidate of sources.candidatesFor(alg, kid)) {
+      let keys;
+      try {
+        keys = await candidate.keys();
+      } catch (error) {
+        failure = toTokenError(error, context);
+        continue;
+      }
+      for (const key of keys) {
+        try {
+          const { payload } = await jwtVerify(token, key, {
+            algorithms: [alg],
+            issuer: auth.issuer,
+            audience: auth.audience,
+            requiredClaims: ['exp'],
+            clockTolerance: auth.clockToleranceSec,
+            currentDate: new Date(at),
+          });
+          return payload;
+        } catch (error) {
+          failure = toTokenError(error, context);
+          // The signature checked out, so the claims are the problem: no other key can help.
+          if (failure.code !== 'TOKEN_SIGNATURE_INVALID') throw failure;
+        }
+      }
+    }
+    throw failure ?? new GatewayError('TOKEN_KEY_UNKNOWN', 'No key this gateway trusts matches the token\'s "kid". Get a new token.');
+  }
+
+  return {
+    hasOwnKeys: sources.hasOwnKeys,
+    async verify(token) {
+      if (typeof token !== 'string' || token === '') {
+        throw new GatewayError('TOKEN_MISSING', 'No token was given; send "Authorization: Bearer <token>".');
+      }
+      const at = now();
+      const cacheKey = cache === undefined ? '' : createHash('sha256').update(token).digest('base64url');
+      const hit = cache?.get(cacheKey);
+      if (hit !== undefined) {
+        if (at < hit.until) return hit.principal;
+        cache?.delete(cacheKey);
+      }
+
+      const payload = await verifySignedToken(token, at);
+      // jose checks iat only together with maxTokenAge; a token from the future is not yet valid.
+      if (typeof payload.iat === 'number' && payload.iat > at / 1000 + auth.clockToleranceSec) {
+        throw new GatewayError('TOKEN_NOT_YET_VALID', `The token says it was issued at ${new Date(payload.iat * 1000).toISOString()}, in the future; check the clocks of the issuer and the gateway.`);
+      }
+      const principal = toPrincipal(payload, auth.tenantClaim);
+      const until = Math.min(principal.expiresAt * 1000, at + cacheMaxAgeMs);
+      if (cache !== undefined && until > at) cache.set(cacheKey, { principal, until });
+      return principal;
+    },
+  };
+}
