@@ -12,7 +12,10 @@ describe('scrubForTenant', () => {
     assert.ok(!out.includes('gw:'));
   });
   it('leaves the caller\'s own words alone', () => {
-    assert.equal(scrubForTenant("'first_name' not defined", 'acme', 'RETURN first_name'), "'first_name' not defined");
+    assert.equal(scrubForTenant("'first_name' not defined", 'acme', { callerInput: 'RETURN first_name' }), "'first_name' not defined");
+  });
+  it("trusts the gateway's own wording but still strips prefixes and state", () => {
+    assert.equal(scrubForTenant('falkordb_list_graphs lists acme_x, not gw:y', 'acme', { untrusted: false }), 'falkordb_list_graphs lists x, not [internal]');
   });
   it('handles tenants whose prefix is encoded', () => {
     assert.equal(scrubForTenant('on a%5Fb_c', 'a_b'), 'on c');

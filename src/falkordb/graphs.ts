@@ -1,0 +1,167 @@
+// Graph operations on database keys: query (compact replies shaped to JSON),
+// list, delete and schema. Knows nothing of tenants; callers pass built keys.
+
+import { LRUCache } from 'lru-cache';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { Database, RespValue } from './database.js';
+import { cypherParamsPrefix } from './params.js';
+import { replyHasEntities, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type JsonValue, type ShapedReply } from './shape.js';
+
+export interface GraphQuery {
+  key: string;
+  query: string;
+  params?: Record<string, unknown>;
+  readOnly: boolean;
+  timeoutMs: number;
+  maxRows: number;
+}
+
+export interface GraphSchema extends GraphSchemaNames {
+  indexes: Record<string, JsonValue>[];
+  constraints: Record<string, JsonValue>[];
+}
+
+/** Why FalkorDB refused a query, for callers that explain it in their own words. */
+export type QueryFailureReason = 'read_only' | 'timeout' | 'missing_graph' | 'server';
+
+// Client-side grace beyond FalkorDB's own TIMEOUT, for a server that does not answer at all.
+const CLIENT_TIMEOUT_GRACE_MS = 2000;
+
+function classify(message: string): QueryFailureReason {
+  if (/to be executed only on read-only queries/i.test(message)) return 'read_only';
+  if (/query timed out/i.test(message)) return 'timeout';
+  if (/empty key/i.test(message)) return 'missing_graph';
+  return 'server';
+}
+
+/** Server error replies become QUERY_* GatewayErrors; connection failures pass through as they are. */
+function translate(error: unknown): GatewayError {
+  if (isGatewayError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = classify(message);
+  const code = reason === 'timeout' ? 'QUERY_TIMEOUT' : reason === 'missing_graph' ? 'GRAPH_NOT_FOUND' : 'QUERY_FAILED';
+  return new GatewayError(code, message.replace(/^(ERR|errMsg:)\s*/i, ''), { reason, origin: 'database' });
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new GatewayError('QUERY_TIMEOUT', 'Query timed out', { reason: 'timeout' })), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class GraphClient {
+  readonly #db: Database;
+  // Label/type/property-key ids only grow while a graph lives; a short TTL bounds
+  // staleness after another instance deletes and recreates the same graph.
+  readonly #names: LRUCache<string, GraphSchemaNames>;
+
+  constructor(db: Database, options: { schemaNamesTtlMs?: number; maxCachedGraphs?: number } = {}) {
+    this.#db = db;
+    this.#names = new LRUCache({ max: options.maxCachedGraphs ?? 10_000, ttl: options.schemaNamesTtlMs ?? 2000 });
+  }
+
+  get database(): Database {
+    return this.#db;
+  }
+
+  async query(q: GraphQuery): Promise<ShapedReply> {
+    const command = q.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY';
+    const text = cypherParamsPrefix(q.params) + q.query;
+    let reply: RespValue;
+    try {
+      reply = await withDeadline(
+        this.#db.sendCommand([command, q.key, text, 'TIMEOUT', String(q.timeoutMs), '--compact'], { integersAsStrings: true }),
+        q.timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
+      );
+    } catch (error) {
+      throw translate(error);
+    }
+    if (!replyHasEntities(reply)) return shapeReply(reply, { labels: [], relationshipTypes: [], propertyKeys: [] }, q.maxRows);
+    try {
+      return shapeReply(reply, await this.#schemaNames(q.key, false), q.maxRows);
+    } catch (error) {
+      if (!(error instanceof UnknownSchemaIdError)) throw error;
+      return shapeReply(reply, await this.#schemaNames(q.key, true), q.maxRows);
+    }
+  }
+
+  /**
+   * Graph keys starting with `prefix`, read from the keyspace with SCAN: exact
+   * right after a delete (GRAPH.LIST can lag an asynchronous delete), and the
+   * server filters, so a tenant's listing does not ship every tenant's names.
+   */
+  async listKeys(prefix: string): Promise<string[]> {
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    const keys = new Set<string>();
+    try {
+      let cursor = '0';
+      do {
+        const reply = await this.#db.sendCommand(['SCAN', cursor, 'MATCH', pattern, 'TYPE', 'graphdata', 'COUNT', '1000']);
+        const [next, batch] = Array.isArray(reply) ? reply : ['0', []];
+        cursor = String(next);
+        if (Array.isArray(batch)) for (const key of batch) keys.add(String(key));
+      } while (cursor !== '0');
+    } catch (error) {
+      throw translate(error);
+    }
+    return [...keys];
+  }
+
+  /** Deletes a graph; false when there was none. */
+  async deleteGraph(key: string): Promise<boolean> {
+    this.#names.delete(key);
+    try {
+      await this.#db.sendCommand(['GRAPH.DELETE', key]);
+      return true;
+    } catch (error) {
+      const translated = translate(error);
+      if (translated.code === 'GRAPH_NOT_FOUND') return false;
+      throw translated;
+    }
+  }
+
+  async schema(key: string, timeoutMs: number): Promise<GraphSchema> {
+    const run = (procedure: string) => this.query({ key, query: `CALL ${procedure}`, readOnly: true, timeoutMs, maxRows: 100_000 });
+    const [labels, types, keys, indexes, constraints] = await Promise.all([
+      run('db.labels()'),
+      run('db.relationshipTypes()'),
+      run('db.propertyKeys()'),
+      run('db.indexes()'),
+      run('db.constraints()'),
+    ]);
+    const firstColumn = (r: ShapedReply) => r.rows.map((row) => String(Object.values(row)[0]));
+    return {
+      labels: firstColumn(labels),
+      relationshipTypes: firstColumn(types),
+      propertyKeys: firstColumn(keys),
+      indexes: indexes.rows,
+      constraints: constraints.rows,
+    };
+  }
+
+  async #schemaNames(key: string, refresh: boolean): Promise<GraphSchemaNames> {
+    const cached = refresh ? undefined : this.#names.get(key);
+    if (cached) return cached;
+    const fetchColumn = async (procedure: string): Promise<string[]> => {
+      const reply = await this.#db.sendCommand(['GRAPH.RO_QUERY', key, `CALL ${procedure}`, '--compact']).catch((e: unknown) => {
+        throw translate(e);
+      });
+      const rows = Array.isArray(reply) && Array.isArray(reply[1]) ? reply[1] : [];
+      return rows.map((row) => String(Array.isArray(row) && Array.isArray(row[0]) ? row[0][1] : ''));
+    };
+    const [labels, relationshipTypes, propertyKeys] = await Promise.all([
+      fetchColumn('db.labels()'),
+      fetchColumn('db.relationshipTypes()'),
+      fetchColumn('db.propertyKeys()'),
+    ]);
+    const names = { labels, relationshipTypes, propertyKeys };
+    this.#names.set(key, names);
+    return names;
+  }
+}
