@@ -1,0 +1,25 @@
+// How every command ends: one plain line on stderr for an expected failure
+// (never a stack trace), and a documented exit code.
+
+import { isGatewayError } from '../errors.js';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export function reportFailure(error: unknown): number {
+  if (isGatewayError(error)) {
+    process.stderr.write(`falkordb-mcp-gateway: ${error.message}\n`);
+    return error.code === 'CONFIG_INVALID' || error.code === 'REQUEST_INVALID' ? EXIT.usage : EXIT.failure;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`falkordb-mcp-gateway: unexpected error: ${message}\n`);
+  return EXIT.failure;
+}
+
+/** Runs a command body; on failure reports it and exits with its code. */
+export async function runCommand(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    process.exitCode = reportFailure(error);
+  }
+}

@@ -1,0 +1,37 @@
+// Finds the bearer token of a request (header, or `?token=` when allowed) and
+// turns it into a verified Principal. The token is never logged or echoed.
+
+import type { IncomingMessage } from 'node:http';
+import type { Principal } from '../auth/principal.js';
+import type { TokenVerifier } from '../auth/verify.js';
+import { GatewayError } from '../errors.js';
+
+export interface PresentedToken {
+  token: string;
+  via: 'header' | 'query';
+}
+
+export function presentedToken(req: IncomingMessage, url: URL): PresentedToken | undefined {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    if (!match?.[1]) {
+      throw new GatewayError('TOKEN_MALFORMED', 'The Authorization header must read "Bearer <token>".');
+    }
+    return { token: match[1], via: 'header' };
+  }
+  const fromQuery = url.searchParams.get('token');
+  if (fromQuery !== null && fromQuery !== '') return { token: fromQuery, via: 'query' };
+  return undefined;
+}
+
+export async function authenticate(req: IncomingMessage, url: URL, verifier: TokenVerifier, allowQueryToken: boolean): Promise<Principal> {
+  const presented = presentedToken(req, url);
+  if (presented === undefined) {
+    throw new GatewayError('TOKEN_MISSING', 'No access token: send "Authorization: Bearer <token>", or add ?token=<token> to the URL for clients that cannot set headers.');
+  }
+  if (presented.via === 'query' && !allowQueryToken) {
+    throw new GatewayError('QUERY_TOKEN_DISABLED', 'Tokens on the URL are turned off on this gateway; send "Authorization: Bearer <token>" instead.');
+  }
+  return verifier.verify(presented.token);
+}

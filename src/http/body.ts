@@ -1,0 +1,24 @@
+// Reads a JSON request body with a size limit, before any MCP work is done.
+
+import type { IncomingMessage } from 'node:http';
+import { GatewayError } from '../errors.js';
+
+export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    throw new GatewayError('BODY_TOO_LARGE', `The request body is larger than ${limitBytes} bytes.`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limitBytes) throw new GatewayError('BODY_TOO_LARGE', `The request body is larger than ${limitBytes} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new GatewayError('REQUEST_INVALID', 'The request body is not valid JSON.');
+  }
+}

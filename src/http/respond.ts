@@ -1,0 +1,50 @@
+// The one place a GatewayError becomes an HTTP response: status, the
+// WWW-Authenticate challenge for 401/403, and a JSON body that never holds a token.
+
+import type { ServerResponse } from 'node:http';
+import type { GatewayError } from '../errors.js';
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+
+export function setSecurityHeaders(res: ServerResponse): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function quoted(value: string): string {
+  return `"${value.replace(/["\\]/g, "'")}"`;
+}
+
+/** RFC 6750 challenge; `resourceMetadata` is the RFC 9728 metadata URL. */
+export function bearerChallenge(error: GatewayError, resourceMetadata: string): string {
+  const parts = ['Bearer realm="falkordb-mcp-gateway"'];
+  if (error.code === 'SCOPE_MISSING') {
+    parts.push('error="insufficient_scope"', `scope=${quoted(error.details.scope ?? 'read')}`);
+  } else if (error.code !== 'TOKEN_MISSING') {
+    // RFC 6750 §3.1: no error code when the request carried no credentials at all.
+    parts.push('error="invalid_token"');
+  }
+  parts.push(`error_description=${quoted(error.message)}`, `resource_metadata=${quoted(resourceMetadata)}`);
+  return parts.join(', ');
+}
+
+export function sendError(res: ServerResponse, error: GatewayError, resourceMetadata: string): void {
+  const status = error.httpStatus;
+  const headers: Record<string, string> = {};
+  if (status === 401 || error.code === 'SCOPE_MISSING') headers['WWW-Authenticate'] = bearerChallenge(error, resourceMetadata);
+  const oauthError = status === 401 ? 'invalid_token' : error.code === 'SCOPE_MISSING' ? 'insufficient_scope' : undefined;
+  sendJson(res, status, { error: oauthError ?? error.code.toLowerCase(), code: error.code, message: error.message }, headers);
+}

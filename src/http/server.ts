@@ -1,0 +1,144 @@
+// The main listener: routes, in the order of the request path (authenticate,
+// scope, then the MCP transport), and one access-log line per request.
+
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Principal } from '../auth/principal.js';
+import { hasScope } from '../auth/scopes.js';
+import type { TokenVerifier } from '../auth/verify.js';
+import type { Config } from '../config.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { GraphClient } from '../falkordb/graphs.js';
+import { redactUrl, type Logger } from '../observability/logger.js';
+import type { ToolContext } from '../tools/context.js';
+import { authenticate, presentedToken } from './authenticate.js';
+import { readJsonBody } from './body.js';
+import { sendError, sendJson, setSecurityHeaders } from './respond.js';
+import { SseSessions } from './sse.js';
+import { handleStreamablePost } from './streamable.js';
+
+export interface HttpDeps {
+  config: Config;
+  logger: Logger;
+  verifier: TokenVerifier;
+  graphs: GraphClient;
+  versions: { gateway: string; falkordb: string };
+  /** External base URL, e.g. http://127.0.0.1:3003 */
+  baseUrl: () => string;
+  /** Issuers clients can get tokens from, for the RFC 9728 metadata. */
+  authorizationServers: () => string[];
+}
+
+export interface GatewayHttpServer {
+  server: Server;
+  sessions: SseSessions;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const READY_PING_TIMEOUT_MS = 1000;
+
+export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
+  const sessions = new SseSessions();
+  const metadataUrl = () => `${deps.baseUrl()}/.well-known/oauth-protected-resource`;
+
+  const contextFor = (principal: Principal): ToolContext => ({
+    principal,
+    graphs: deps.graphs,
+    limits: deps.config.query,
+    versions: deps.versions,
+  });
+
+  const requireRead = (principal: Principal) => {
+    if (!hasScope(principal, 'read')) {
+      throw new GatewayError('SCOPE_MISSING', `This token has no "read" scope (it has: ${principal.scopes.join(' ') || 'none'}); every tool needs at least "read".`, { scope: 'read' });
+    }
+  };
+
+  const auth = (req: IncomingMessage, url: URL) => authenticate(req, url, deps.verifier, deps.config.auth.allowQueryToken);
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL, log: { tenant?: string }): Promise<void> {
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+
+    if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz' && method === 'GET') {
+      try {
+        const latencyMs = await deps.graphs.database.ping(READY_PING_TIMEOUT_MS);
+        return sendJson(res, 200, { status: 'ready', database: { reachable: true, latencyMs } });
+      } catch {
+        return sendJson(res, 503, { status: 'unavailable', reason: 'The database does not answer.' });
+      }
+    }
+    if (path.startsWith('/.well-known/oauth-protected-resource') && method === 'GET') {
+      return sendJson(res, 200, {
+        resource: `${deps.baseUrl()}/mcp`,
+        authorization_servers: deps.authorizationServers(),
+        scopes_supported: ['read', 'write', 'admin'],
+        bearer_methods_supported: deps.config.auth.allowQueryToken ? ['header', 'query'] : ['header'],
+        resource_name: 'FalkorDB MCP Gateway',
+      });
+    }
+
+    if (path === '/mcp') {
+      if (method !== 'POST') {
+        return sendJson(res, 405, { error: 'method_not_allowed', message: 'This gateway serves stateless Streamable HTTP: send JSON-RPC with POST.' }, { Allow: 'POST' });
+      }
+      const principal = await auth(req, url);
+      log.tenant = principal.tenant;
+      requireRead(principal);
+      const body = await readJsonBody(req, MAX_BODY_BYTES);
+      return handleStreamablePost(req, res, body, contextFor(principal));
+    }
+
+    if ((path === '/sse' || path === '/sse/') && method === 'GET') {
+      const principal = await auth(req, url);
+      log.tenant = principal.tenant;
+      requireRead(principal);
+      await sessions.open(res, contextFor(principal), '/messages');
+      return;
+    }
+
+    if (path === '/messages' && method === 'POST') {
+      const sessionId = url.searchParams.get('sessionId') ?? '';
+      const caller = presentedToken(req, url) === undefined ? undefined : await auth(req, url);
+      if (caller) log.tenant = caller.tenant;
+      const body = await readJsonBody(req, MAX_BODY_BYTES);
+      return sessions.post(sessionId, caller, req, res, body);
+    }
+
+    sendJson(res, 404, { error: 'not_found', message: `Nothing at ${method} ${path}. MCP clients connect to /mcp (or /sse for the legacy transport).` });
+  }
+
+  const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const requestId = randomUUID();
+    const log: { tenant?: string } = {};
+    setSecurityHeaders(res);
+    res.setHeader('X-Request-Id', requestId);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    } catch {
+      return sendJson(res, 400, { error: 'bad_request', message: 'The request URL could not be parsed.' });
+    }
+    res.on('close', () => {
+      deps.logger.info(
+        {
+          requestId,
+          method: req.method,
+          path: redactUrl(req.url ?? ''),
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          tenant: log.tenant,
+        },
+        'request',
+      );
+    });
+    route(req, res, url, log).catch((error: unknown) => {
+      if (isGatewayError(error)) return sendError(res, error, metadataUrl());
+      deps.logger.error({ requestId, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'request failed');
+      sendError(res, new GatewayError('INTERNAL', 'The gateway hit an unexpected error; the request was not completed.'), metadataUrl());
+    });
+  });
+  return { server, sessions };
+}

@@ -1,0 +1,120 @@
+// Wires config → database → token verifier → HTTP listener, and takes it all
+// down again in reverse order. No globals: tests start several in one process.
+
+import type { AddressInfo } from 'node:net';
+import { signAccessToken, loadOrCreateDevSigningKey, loadSigningKey, type SigningKey } from './auth/signing.js';
+import { createTokenVerifier } from './auth/verify.js';
+import { publicBaseUrl, type Config } from './config.js';
+import { GatewayError } from './errors.js';
+import { GraphClient } from './falkordb/graphs.js';
+import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
+import { createGatewayHttpServer } from './http/server.js';
+import type { Logger } from './observability/logger.js';
+import { GATEWAY_VERSION } from './version.js';
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  /** May the embedded launcher install a server package (apt) when none is found. */
+  allowInstall?: boolean;
+}
+
+export interface RunningGateway {
+  /** Base URL, e.g. http://127.0.0.1:3003 */
+  url: string;
+  port: number;
+  /** The MCP endpoint. */
+  mcpUrl: string;
+  /** Dev mode only: a ready token for tenant `demo`. */
+  devToken: string | undefined;
+  signingKey: SigningKey | undefined;
+  database: OpenedDatabase;
+  stop(): Promise<void>;
+}
+
+export const DEV_TENANT = 'demo';
+export const DEV_TOKEN_TTL_SECONDS = 24 * 3600;
+
+async function loadOwnSigningKey(config: Config): Promise<SigningKey | undefined> {
+  if (config.auth.signingKeyFile !== undefined) return loadSigningKey(config.auth.signingKeyFile);
+  if (config.auth.devMode) return loadOrCreateDevSigningKey(config.falkordb.dataDir);
+  return undefined;
+}
+
+function listen(server: import('node:http').Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (error.code === 'EADDRINUSE') {
+        reject(new GatewayError('PORT_IN_USE', `PORT ${port} on ${host} is already in use by another program. Stop it, or set PORT to a free port (e.g. PORT=3004).`));
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        reject(new GatewayError('CONFIG_INVALID', `HOST ${host} is not an address of this machine. Set HOST to one of its addresses, e.g. HOST=127.0.0.1.`));
+      } else if (error.code === 'EACCES') {
+        reject(new GatewayError('PORT_IN_USE', `PORT ${port} needs privileges this process does not have. Use a port above 1023, e.g. PORT=3003.`));
+      } else {
+        reject(error);
+      }
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+export async function startGateway({ config, logger, allowInstall = true }: GatewayOptions): Promise<RunningGateway> {
+  const database = await openDatabase(config, logger, { allowInstall });
+  const stack: Array<() => Promise<void>> = [() => database.close()];
+  const unwind = async () => {
+    for (const step of stack.reverse()) await step().catch((e: unknown) => logger.warn({ err: String(e) }, 'shutdown step failed'));
+  };
+  try {
+    const signingKey = await loadOwnSigningKey(config);
+    const verifier = await createTokenVerifier({ auth: config.auth, ownKeys: signingKey ? [signingKey.publicKey] : [] });
+    const graphs = new GraphClient(database.db);
+    let boundPort = config.http.port;
+    const baseUrl = () => publicBaseUrl(config, boundPort);
+    const { server, sessions } = createGatewayHttpServer({
+      config,
+      logger,
+      verifier,
+      graphs,
+      versions: { gateway: GATEWAY_VERSION, falkordb: database.db.moduleVersion },
+      baseUrl,
+      authorizationServers: () => (signingKey ? [baseUrl()] : /^https?:\/\//.test(config.auth.issuer) ? [config.auth.issuer] : []),
+    });
+    boundPort = await listen(server, config.http.host, config.http.port);
+    stack.push(async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await sessions.closeAll();
+      server.closeIdleConnections();
+      const forced = setTimeout(() => server.closeAllConnections(), 2000);
+      await closed;
+      clearTimeout(forced);
+    });
+    const url = baseUrl();
+    logger.info({ url: `${url}/mcp`, falkordb: database.db.moduleVersion, devMode: config.auth.devMode }, 'gateway listening');
+
+    const devToken =
+      config.auth.devMode && signingKey
+        ? await signAccessToken(signingKey, { tenant: DEV_TENANT, scopes: ['read', 'write', 'admin'], ttlSeconds: DEV_TOKEN_TTL_SECONDS, device: 'dev' }, config.auth)
+        : undefined;
+
+    let stopped: Promise<void> | undefined;
+    return {
+      url,
+      port: boundPort,
+      mcpUrl: `${url}/mcp`,
+      devToken,
+      signingKey,
+      database,
+      stop: () => (stopped ??= unwind()),
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}

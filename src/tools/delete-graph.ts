@@ -1,0 +1,22 @@
+// falkordb_delete_graph: removes one of the caller's graphs (admin scope).
+
+import { z } from 'zod';
+import { defineTool } from './definition.js';
+import { callerGraphKey, graphNameArg } from './graph-name-arg.js';
+import { requireScope, runTool } from './result.js';
+
+export const deleteGraphTool = defineTool({
+  name: 'falkordb_delete_graph',
+  title: 'Delete a graph',
+  description:
+    'Deletes one of your graphs with all its nodes, relationships and indexes. This cannot be undone. Needs the "admin" scope. Returns deleted: false when there was no such graph. Example: {"graphName": "scratch"}',
+  inputSchema: { graphName: graphNameArg },
+  outputSchema: { graph: z.string(), deleted: z.boolean() },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  handler: (args, ctx) =>
+    runTool(ctx, args.graphName, async () => {
+      requireScope(ctx, 'admin', 'Deleting a graph');
+      const key = callerGraphKey(ctx, args.graphName);
+      return { graph: args.graphName, deleted: await ctx.graphs.deleteGraph(key) };
+    }),
+});

@@ -1,0 +1,37 @@
+// falkordb_graph_schema: labels, relationship types, property keys, indexes, constraints.
+
+import { z } from 'zod';
+import { GatewayError, isGatewayError } from '../errors.js';
+import { defineTool } from './definition.js';
+import { callerGraphKey, graphNameArg } from './graph-name-arg.js';
+import { requireScope, runTool } from './result.js';
+
+export const graphSchemaTool = defineTool({
+  name: 'falkordb_graph_schema',
+  title: 'Describe a graph',
+  description:
+    'Describes one of your graphs: node labels, relationship types, property keys, indexes and constraints. Call it before writing queries for a graph you do not know. Example: {"graphName": "movies"}',
+  inputSchema: { graphName: graphNameArg },
+  outputSchema: {
+    graph: z.string(),
+    labels: z.array(z.string()),
+    relationshipTypes: z.array(z.string()),
+    propertyKeys: z.array(z.string()),
+    indexes: z.array(z.record(z.string(), z.unknown())),
+    constraints: z.array(z.record(z.string(), z.unknown())),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  handler: (args, ctx) =>
+    runTool(ctx, args.graphName, async () => {
+      requireScope(ctx, 'read', 'Reading a graph schema');
+      const key = callerGraphKey(ctx, args.graphName);
+      try {
+        return { graph: args.graphName, ...(await ctx.graphs.schema(key, ctx.limits.timeoutMs)) };
+      } catch (error) {
+        if (isGatewayError(error) && error.code === 'GRAPH_NOT_FOUND') {
+          throw new GatewayError('GRAPH_NOT_FOUND', `Graph "${args.graphName}" does not exist. falkordb_list_graphs lists your graphs.`);
+        }
+        throw error;
+      }
+    }),
+});

@@ -1,0 +1,78 @@
+// falkordb_query: run Cypher on one of the caller's graphs.
+
+import { z } from 'zod';
+import { hasScope } from '../auth/scopes.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import { assertQueryAllowed } from '../falkordb/cypher-guard.js';
+import { defineTool } from './definition.js';
+import { callerGraphKey, graphNameArg } from './graph-name-arg.js';
+import { requireScope, runTool } from './result.js';
+
+export const queryTool = defineTool({
+  name: 'falkordb_query',
+  title: 'Run a Cypher query',
+  description: [
+    'Runs an openCypher query on one of your FalkorDB graphs and returns the rows as JSON objects keyed by column.',
+    'Pass values through `parameters` and refer to them as $name in the query, instead of writing them into the query text.',
+    'A query that creates, changes or deletes data needs the "write" scope; set readOnly: true to make sure a query cannot write.',
+    'Writing to a graph that does not exist yet creates it.',
+    'Example: {"graphName": "movies", "query": "MATCH (m:Movie) WHERE m.year > $year RETURN m.title AS title LIMIT 10", "parameters": {"year": 2000}}',
+  ].join(' '),
+  inputSchema: {
+    graphName: graphNameArg,
+    query: z.string().min(1).describe('The openCypher query.'),
+    parameters: z.record(z.string(), z.unknown()).optional().describe('Query parameters, used as $name in the query. Names: letters, digits and _.'),
+    readOnly: z.boolean().optional().describe('true: refuse any write (runs with GRAPH.RO_QUERY).'),
+    timeoutMs: z.number().int().positive().optional().describe('Time limit in milliseconds, capped by the server limit.'),
+  },
+  outputSchema: {
+    graph: z.string(),
+    columns: z.array(z.string()),
+    rows: z.array(z.record(z.string(), z.unknown())),
+    rowCount: z.number().int(),
+    truncated: z.boolean(),
+    stats: z.record(z.string(), z.union([z.number(), z.boolean()])),
+    executionTimeMs: z.number().nullable(),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  handler: (args, ctx) =>
+    runTool(ctx, `${args.query} ${JSON.stringify(args.parameters ?? {})}`, async () => {
+      requireScope(ctx, 'read', 'Querying a graph');
+      const key = callerGraphKey(ctx, args.graphName);
+      if (args.query.length > ctx.limits.maxQueryLength) {
+        throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);
+      }
+      assertQueryAllowed(args.query, ctx.limits);
+      const canWrite = hasScope(ctx.principal, 'write');
+      const readOnly = args.readOnly === true || !canWrite;
+      try {
+        const result = await ctx.graphs.query({
+          key,
+          query: args.query,
+          params: args.parameters,
+          readOnly,
+          timeoutMs: Math.min(args.timeoutMs ?? ctx.limits.timeoutMs, ctx.limits.timeoutMs),
+          maxRows: ctx.limits.maxRows,
+        });
+        return { graph: args.graphName, ...result };
+      } catch (error) {
+        throw explainFailure(error, args.graphName, canWrite, ctx.principal.scopes);
+      }
+    }),
+});
+
+function explainFailure(error: unknown, graph: string, canWrite: boolean, scopes: readonly string[]): unknown {
+  if (!isGatewayError(error)) return error;
+  if (error.details.reason === 'read_only') {
+    return canWrite
+      ? new GatewayError('QUERY_FORBIDDEN', 'This query writes to the graph, but readOnly: true was requested. Drop readOnly to let it write.')
+      : new GatewayError('SCOPE_MISSING', `This query writes to the graph, which needs the "write" scope; this token has: ${scopes.join(' ') || 'none'}. Use a read-only query, or ask the operator for a token with "write".`, { scope: 'write' });
+  }
+  if (error.code === 'GRAPH_NOT_FOUND') {
+    return new GatewayError('GRAPH_NOT_FOUND', `Graph "${graph}" does not exist. falkordb_list_graphs lists your graphs; a write query creates a new one.`);
+  }
+  if (error.code === 'QUERY_TIMEOUT') {
+    return new GatewayError('QUERY_TIMEOUT', 'The query ran past its time limit and was stopped. Narrow it (a LIMIT, an index, fewer hops) or raise timeoutMs within the server limit.');
+  }
+  return error;
+}
