@@ -1,0 +1,338 @@
+// Connects to one FalkorDB server with the `falkordb` client and exposes it as a
+// Database: bounded retries at start, endless reconnects afterwards, fail-fast commands while down.
+
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import tls from 'node:tls';
+import { FalkorDB, type FalkorDBOptions } from 'falkordb';
+import { ErrorReply, RESP_TYPES } from '@redis/client';
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { CommandOptions, Database, RespValue } from './database.js';
+
+export interface ConnectOptions {
+  /** `redis://[user:pass@]host:port`, `rediss://…`, or an absolute unix socket path. */
+  url: string;
+  /** Password when `url` carries none (always the case for a unix socket path). */
+  password?: string;
+  /** How long start-up keeps retrying an unreachable server. */
+  connectTimeoutMs: number;
+  logger: Logger;
+}
+
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 2_000;
+const SOCKET_CONNECT_TIMEOUT_MS = 5_000;
+const CLIENT_NAME = 'falkordb-mcp-gateway';
+
+/** The URL without its password, safe for messages and logs. */
+export function redactAddress(url: string): string {
+  if (url.startsWith('/')) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '';
+    return parsed.toString().replace(/^(rediss?:\/\/)@/, '$1');
+  } catch {
+    return '[unparseable FalkorDB URL]';
+  }
+}
+
+/** Redis module versions are encoded as major*10000 + minor*100 + patch. */
+export function formatModuleVersion(encoded: number): string {
+  return `${Math.floor(encoded / 10_000)}.${Math.floor(encoded / 100) % 100}.${encoded % 100}`;
+}
+
+/** Backoff for the reconnect loop after start: 100 ms doubling, capped at 2 s. */
+export function retryDelayMs(retries: number): number {
+  return Math.min(FIRST_RETRY_MS * 2 ** Math.min(retries, 10), MAX_RETRY_MS);
+}
+
+type FailureKind = 'auth' | 'protocol' | 'transient';
+
+/** Sorts a connect failure into "retrying cannot help" (auth, protocol) or "retry", with a short reason. */
+export function describeConnectFailure(error: unknown): { kind: FailureKind; reason: string } {
+  const inner = unwrap(error);
+  const message = inner instanceof Error ? inner.message : String(inner);
+  const code = (inner as { code?: unknown } | null)?.code;
+  if (inner instanceof Error && inner.name === 'NotRespError') return { kind: 'protocol', reason: `the server there does not speak the Redis protocol (it answered ${message})` };
+  if (isErrorReply(inner)) {
+    if (/^WRONGPASS|invalid password|invalid username-password/i.test(message)) return { kind: 'auth', reason: 'authentication failed: the server refused the user name or password' };
+    if (/^NOAUTH/.test(message)) return { kind: 'auth', reason: 'authentication failed: the server requires a password and none was given' };
+    if (/called without any password configured/i.test(message)) return { kind: 'auth', reason: 'authentication failed: a password was given but the server has none configured' };
+    return { kind: 'transient', reason: `the server answered: ${message}` };
+  }
+  switch (code) {
+    case 'ECONNREFUSED': return { kind: 'transient', reason: 'connection refused' };
+    case 'ENOENT': return { kind: 'transient', reason: 'no socket file at that path' };
+    case 'EACCES': return { kind: 'transient', reason: 'permission denied' };
+    case 'ENOTFOUND': case 'EAI_AGAIN': return { kind: 'transient', reason: 'host name not found' };
+    case 'ETIMEDOUT': return { kind: 'transient', reason: 'connection timed out' };
+    case 'ECONNRESET': return { kind: 'transient', reason: 'connection reset by the server' };
+  }
+  if (inner instanceof Error && inner.name === 'NoAnswerError') return { kind: 'transient', reason: message };
+  if (inner instanceof Error && inner.name === 'ConnectionTimeoutError') return { kind: 'transient', reason: 'connection timed out' };
+  if (typeof code === 'string' && (code.startsWith('ERR_TLS') || code === 'EPROTO')) return { kind: 'transient', reason: `TLS failed (${message})` };
+  return { kind: 'transient', reason: message };
+}
+
+/** An error reply from the server (as opposed to a socket or client-state error). */
+function isErrorReply(error: unknown): error is Error {
+  return error instanceof ErrorReply;
+}
+
+// node-redis wraps the socket error when the reconnect strategy gives up.
+function unwrap(error: unknown): unknown {
+  const wrapped = error as { socketError?: unknown } | null;
+  return wrapped !== null && typeof wrapped === 'object' && wrapped.socketError !== undefined ? wrapped.socketError : error;
+}
+
+type RedisConnection = Awaited<FalkorDB['connection']>;
+type Phase = { name: 'starting' | 'running' | 'closed' };
+
+function clientOptions(options: ConnectOptions, phase: Phase, socketConnectTimeoutMs: number): FalkorDBOptions {
+  const socket = {
+    connectTimeout: socketConnectTimeoutMs,
+    // At start the gateway owns the retry loop (it needs a deadline and auth detection);
+    // afterwards the driver reconnects forever, until close().
+    reconnectStrategy: (retries: number): number | Error => {
+      if (phase.name === 'running') return retryDelayMs(retries);
+      return new Error(phase.name === 'closed' ? 'connection closed' : 'first connection attempt failed');
+    },
+  };
+  // A client name makes the handshake run a command, so a server that needs a password
+  // refuses the handshake itself (instead of the client connecting, then failing later).
+  const common = { name: CLIENT_NAME, disableOfflineQueue: true };
+  if (options.url.startsWith('/')) {
+    return { ...common, socket: { ...socket, path: options.url }, password: options.password } as FalkorDBOptions;
+  }
+  // node-redis lets a password in the URL win over the option, as documented on ConnectOptions.
+  return { ...common, url: options.url, socket, password: options.password } as FalkorDBOptions;
+}
+
+/** Thrown when the server answers with something that is not RESP (an HTTP server, TLS on a plain URL). */
+class NotRespError extends Error {
+  override readonly name = 'NotRespError';
+}
+
+/** Thrown when the connection opens but PING gets no answer in time. */
+class NoAnswerError extends Error {
+  override readonly name = 'NoAnswerError';
+}
+
+const RESP_FIRST_BYTES = new Set('+-:$*_#,(!=%~>|');
+
+/**
+ * Checks that the server speaks RESP before the falkordb client connects: that client only gets
+ * an 'error' listener after connect() returns, and a garbled first reply would crash the process.
+ * A server that accepts but never answers is refused here too, since the client would wait forever.
+ * Other trouble (refused, closed) is left to the real attempt, which classifies it.
+ */
+function probeRespServer(url: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let socket: net.Socket;
+    if (url.startsWith('/')) {
+      socket = net.createConnection({ path: url });
+    } else {
+      const parsed = new URL(url);
+      const port = Number(parsed.port || 6379);
+      const host = parsed.hostname.replace(/^\[|\]$/g, '');
+      socket = parsed.protocol === 'rediss:' ? tls.connect({ host, port, servername: net.isIP(host) === 0 ? host : undefined }) : net.createConnection({ host, port });
+    }
+    const done = (error?: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    let connected = false;
+    const timer = setTimeout(() => done(connected ? new NoAnswerError(`connected, but PING got no answer within ${timeoutMs} ms`) : undefined), timeoutMs);
+    socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => {
+      connected = true;
+      socket.write('*1\r\n$4\r\nPING\r\n');
+    });
+    socket.once('data', (chunk: Buffer) => {
+      if (RESP_FIRST_BYTES.has(String.fromCharCode(chunk[0] ?? 0))) return done();
+      const printable = chunk.subarray(0, 40).toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim();
+      done(new NotRespError(printable === '' ? 'binary data' : JSON.stringify(printable)));
+    });
+    socket.once('error', () => done());
+    socket.once('close', () => done());
+  });
+}
+
+async function attempt(options: ConnectOptions, phase: Phase, socketConnectTimeoutMs: number): Promise<FalkorDB> {
+  await probeRespServer(options.url, socketConnectTimeoutMs);
+  return FalkorDB.connect(clientOptions(options, phase, socketConnectTimeoutMs));
+}
+
+/** Connects, retrying with backoff until connectTimeoutMs; fails at once on an authentication error. */
+async function connectWithRetry(options: ConnectOptions, address: string, phase: Phase): Promise<FalkorDB> {
+  const started = Date.now();
+  const deadline = started + options.connectTimeoutMs;
+  let delay = FIRST_RETRY_MS;
+  for (let tries = 1; ; tries++) {
+    const remaining = deadline - Date.now();
+    try {
+      return await attempt(options, phase, Math.min(SOCKET_CONNECT_TIMEOUT_MS, Math.max(remaining, 200)));
+    } catch (error) {
+      const failure = describeConnectFailure(error);
+      if (failure.kind === 'protocol') {
+        throw new GatewayError('DATABASE_NOT_FALKORDB', `Cannot use FalkorDB at ${address}: ${failure.reason}. Check the host and port in FALKORDB_URL, and use rediss:// if the server expects TLS.`, { address });
+      }
+      if (failure.kind === 'auth') {
+        throw new GatewayError(
+          'DATABASE_UNREACHABLE',
+          `Cannot use FalkorDB at ${address}: ${failure.reason}. Check the password in FALKORDB_URL (redis://:PASSWORD@host:port).`,
+          { address },
+        );
+      }
+      if (Date.now() >= deadline) {
+        const seconds = Math.round((Date.now() - started) / 100) / 10;
+        throw new GatewayError(
+          'DATABASE_UNREACHABLE',
+          `Cannot reach FalkorDB at ${address} after ${seconds} s and ${tries} ${tries === 1 ? 'try' : 'tries'} (${failure.reason}). Check FALKORDB_URL and that the server is running.`,
+          { address },
+        );
+      }
+      options.logger.debug({ address, reason: failure.reason, retryInMs: delay }, 'FalkorDB not reachable yet; retrying');
+      await sleep(Math.min(delay, deadline - Date.now()));
+      delay = Math.min(delay * 2, MAX_RETRY_MS);
+    }
+  }
+}
+
+/** Reads the graph module's version; undefined when the server has no graph module. */
+async function readGraphModuleVersion(conn: RedisConnection): Promise<string | undefined> {
+  try {
+    const modules = (await conn.sendCommand(['MODULE', 'LIST'])) as unknown[];
+    for (const entry of modules) {
+      const fields = entry as unknown[];
+      const name = fields[fields.indexOf('name') + 1];
+      const version = fields[fields.indexOf('ver') + 1];
+      if (name === 'graph') return typeof version === 'number' ? formatModuleVersion(version) : 'unknown';
+    }
+    return undefined;
+  } catch {
+    // MODULE may be forbidden (ACL, managed services): ask the graph module directly.
+    try {
+      await conn.sendCommand(['GRAPH.LIST']);
+      return 'unknown';
+    } catch (error) {
+      if (isErrorReply(error) && /unknown command/i.test(error.message)) return undefined;
+      throw error;
+    }
+  }
+}
+
+/** Connects to FalkorDB at `url`; throws DATABASE_UNREACHABLE or DATABASE_NOT_FALKORDB. */
+export async function connectDatabase(options: ConnectOptions): Promise<Database> {
+  const address = redactAddress(options.url);
+  const phase: Phase = { name: 'starting' };
+  const db = await connectWithRetry(options, address, phase);
+  phase.name = 'running';
+  const conn = await db.connection;
+  const logger = options.logger;
+
+  let lost = false;
+  // Without an 'error' listener a dropped connection would crash the process.
+  db.on('error', (error: unknown) => {
+    if (phase.name === 'closed') return;
+    const { reason } = describeConnectFailure(error);
+    if (!lost && !conn.isReady) {
+      lost = true;
+      logger.warn({ address, reason }, 'FalkorDB connection lost; reconnecting');
+    } else {
+      logger.debug({ address, reason }, 'FalkorDB still unreachable');
+    }
+  });
+  conn.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    logger.info({ address }, 'FalkorDB connection restored');
+  });
+
+  let moduleVersion: string | undefined;
+  try {
+    moduleVersion = await readGraphModuleVersion(conn);
+  } catch (error) {
+    await closeQuietly(db, phase);
+    throw new GatewayError('DATABASE_UNREACHABLE', `FalkorDB at ${address} connected but failed the module check (${describeConnectFailure(error).reason}). Check the server and FALKORDB_URL.`, { address });
+  }
+  if (moduleVersion === undefined) {
+    await closeQuietly(db, phase);
+    throw new GatewayError(
+      'DATABASE_NOT_FALKORDB',
+      `The server at ${address} answers but has no FalkorDB module (GRAPH.* commands are unknown). Load falkordb.so into it, or point FALKORDB_URL at a FalkorDB server.`,
+      { address },
+    );
+  }
+  logger.debug({ address, moduleVersion }, 'connected to FalkorDB');
+  return new FalkorDBDatabase(db, conn, address, moduleVersion, phase);
+}
+
+async function closeQuietly(db: FalkorDB, phase: Phase): Promise<void> {
+  phase.name = 'closed';
+  try {
+    await db.close();
+  } catch {
+    // already closed
+  }
+}
+
+const INTEGERS_AS_STRINGS = { typeMapping: { [RESP_TYPES.NUMBER]: String } };
+
+class FalkorDBDatabase implements Database {
+  constructor(
+    private readonly db: FalkorDB,
+    private readonly conn: RedisConnection,
+    readonly address: string,
+    readonly moduleVersion: string,
+    private readonly phase: Phase,
+  ) {}
+
+  get isReady(): boolean {
+    return this.phase.name !== 'closed' && this.conn.isReady;
+  }
+
+  async sendCommand(args: readonly string[], options: CommandOptions = {}): Promise<RespValue> {
+    try {
+      const reply = options.integersAsStrings === true
+        ? await this.conn.sendCommand([...args], INTEGERS_AS_STRINGS)
+        : await this.conn.sendCommand([...args]);
+      return reply as unknown as RespValue;
+    } catch (error) {
+      // Error replies carry the server's text; anything else means the connection is not usable.
+      if (isErrorReply(error)) throw error;
+      throw this.unavailable(error);
+    }
+  }
+
+  async ping(timeoutMs: number): Promise<number> {
+    const started = performance.now();
+    const controller = new AbortController();
+    const timeout = sleep(timeoutMs, undefined, { signal: controller.signal }).then(() => {
+      throw new GatewayError('DATABASE_UNREACHABLE', `FalkorDB at ${this.address} did not answer PING within ${timeoutMs} ms.`, { address: this.address });
+    });
+    try {
+      await Promise.race([this.sendCommand(['PING']), timeout]);
+      return performance.now() - started;
+    } finally {
+      controller.abort();
+      timeout.catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.phase.name === 'closed') return;
+    await closeQuietly(this.db, this.phase);
+  }
+
+  private unavailable(error: unknown): GatewayError {
+    const state =
+      this.phase.name === 'closed' ? 'the gateway closed its connection'
+      : (error as Error | null)?.name === 'ClientOfflineError' ? 'not connected; reconnecting'
+      : `the connection failed (${describeConnectFailure(error).reason}); reconnecting`;
+    return new GatewayError('DATABASE_UNREACHABLE', `FalkorDB at ${this.address} is unavailable: ${state}. Try again shortly.`, { address: this.address });
+  }
+}

@@ -1,0 +1,66 @@
+// Starts a real FalkorDB (through the embedded launcher) in a fresh temp folder for a test,
+// and a silent logger for code under test.
+
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freeLoopbackPort, startEmbeddedFalkorDB, type EmbeddedFalkorDB } from '../../src/falkordb/launcher.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
+
+export interface TestFalkorDB {
+  /** `redis://:PASSWORD@127.0.0.1:PORT`, or the unix socket path (then use `password`). */
+  url: string;
+  password: string;
+  /** The TCP port, or undefined in unix socket mode. */
+  port: number | undefined;
+  dataDir: string;
+  moduleVersion: string;
+  stop(): Promise<void>;
+  /** Stops and starts again on the same port, data and password. */
+  restart(): Promise<void>;
+  /** Stops the server and removes its data folder. */
+  cleanup(): Promise<void>;
+}
+
+export function testLogger(): Logger {
+  return createLogger('silent');
+}
+
+export async function startTestFalkorDB(options: { tcp?: boolean } = {}): Promise<TestFalkorDB> {
+  const tcp = options.tcp ?? true;
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'falkordb-test-'));
+  const port = tcp ? await freeLoopbackPort() : undefined;
+  const password = randomBytes(16).toString('hex');
+  const launch = (): Promise<EmbeddedFalkorDB> =>
+    startEmbeddedFalkorDB({ dataDir, logger: testLogger(), tcpPort: port, password, allowInstall: false });
+
+  let server: EmbeddedFalkorDB | undefined;
+  try {
+    server = await launch();
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const first = server;
+  const stop = async (): Promise<void> => {
+    await server?.stop();
+    server = undefined;
+  };
+  return {
+    url: tcp ? `redis://:${password}@127.0.0.1:${port}` : first.url,
+    password,
+    port,
+    dataDir,
+    moduleVersion: first.moduleVersion,
+    stop,
+    restart: async () => {
+      await stop();
+      server = await launch();
+    },
+    cleanup: async () => {
+      await stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
