@@ -1,0 +1,110 @@
+// The command as an operator runs it: exit codes, one-line errors, and
+// `serve` in dev mode on an embedded FalkorDB, restarted on the same data.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { CLI_ENTRY, REPO_ROOT, connectClient, mustCall } from './support/mcp.js';
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<Finished> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `serve` and resolves once the dev banner with its token is printed. */
+function startServe(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; token: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'serve'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env } });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const match = /Demo token[^\n]*\n(\S+)\n/.exec(out);
+      if (match?.[1] && out.includes('VS Code')) resolve({ child, token: match[1], output: () => out });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('close', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+}
+
+function stopServe(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('close');
+    child.on('close', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+let dataDir: string;
+before(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'gw-cli-'));
+});
+after(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('falkordb-mcp-gateway', () => {
+  it('names PORT and exits 2 when PORT is not a number', async () => {
+    const result = await runCli(['serve'], { PORT: 'abc' });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^falkordb-mcp-gateway: PORT \(got "abc"\) must be a whole number; for example PORT=\d+\n$/);
+  });
+
+  it('names the address and exits non-zero when FALKORDB_URL does not answer', async () => {
+    const result = await runCli(['serve'], { FALKORDB_URL: 'redis://127.0.0.1:1', FALKORDB_CONNECT_TIMEOUT_MS: '1500', LOG_LEVEL: 'silent' });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /redis:\/\/127\.0\.0\.1:1/);
+    assert.ok(!result.stderr.includes('    at '), 'no stack trace');
+  });
+
+  it('tells the truth in --help', async () => {
+    const result = await runCli(['--help'], {});
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /serve/);
+    assert.match(result.stdout, /stdio/);
+  });
+
+  it('serves in dev mode on an embedded FalkorDB, and keeps the data across a restart', async () => {
+    const port = String(await freeLoopbackPort());
+    const env = { FALKORDB_DATA_DIR: dataDir, PORT: port };
+    const first = await startServe(env);
+    try {
+      assert.match(first.output(), /claude mcp add --transport http/);
+      assert.match(first.output(), /mcp-remote/);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(ready.status, 200);
+      const client = await connectClient('http', `http://127.0.0.1:${port}`, first.token);
+      assert.equal((await client.listTools()).tools.length, 6);
+      await mustCall(client, 'falkordb_query', { graphName: 'kept', query: "CREATE (:Memo {text: 'still here'})" });
+      await client.close();
+    } finally {
+      assert.equal(await stopServe(first.child), 0);
+    }
+    const second = await startServe(env);
+    try {
+      const client = await connectClient('http', `http://127.0.0.1:${port}`, second.token);
+      const out = await mustCall(client, 'falkordb_query', { graphName: 'kept', query: 'MATCH (m:Memo) RETURN m.text AS text' });
+      assert.deepEqual(out.rows, [{ text: 'still here' }]);
+      assert.equal((await mustCall(client, 'falkordb_server_info')).tenant, 'demo');
+      await client.close();
+    } finally {
+      assert.equal(await stopServe(second.child), 0);
+    }
+  });
+});
