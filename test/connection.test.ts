@@ -16,18 +16,10 @@ import { freeLoopbackPort } from '../src/falkordb/launcher.js';
 import { findServerBinary } from '../src/falkordb/server-binary.js';
 import { GatewayError } from '../src/errors.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
+import { rejection } from './support/assertions.js';
 
 const logger = testLogger();
 
-async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof GatewayError, `expected a GatewayError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -13,8 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connectDatabase } from '../src/falkordb/connection.js';
 import type { Database } from '../src/falkordb/database.js';
 import { readEmbeddedState, startEmbeddedFalkorDB, type EmbeddedFalkorDB, type StartEmbeddedOptions } from '../src/falkordb/launcher.js';
-import { GatewayError } from '../src/errors.js';
 import { testLogger } from './support/falkordb.js';
+import { rejection } from './support/assertions.js';
 
 const logger = testLogger();
 const running: EmbeddedFalkorDB[] = [];
@@ -48,15 +48,6 @@ function alive(pid: number): boolean {
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof GatewayError, `expected a GatewayError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
 
 /**
  * Runs a gateway-like process that starts an embedded server on `dataDir` and never calls stop().
