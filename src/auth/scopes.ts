@@ -62,13 +62,16 @@ export function hasScope(holder: { readonly scopes: readonly Scope[] }, scope: S
   return expandScopes(holder.scopes).includes(scope);
 }
 
-/** Throws SCOPE_MISSING naming the scope that is needed and the ones the token has. */
-export function requireScope(holder: { readonly scopes: readonly Scope[] }, scope: Scope): void {
+/**
+ * Throws SCOPE_MISSING naming the scope that is needed and the ones the token has.
+ * `details.scope` is what the HTTP layer puts in its insufficient_scope challenge.
+ */
+export function requireScope(holder: { readonly scopes: readonly Scope[] }, scope: Scope, action = 'This'): void {
   if (hasScope(holder, scope)) return;
   const granted = expandScopes(holder.scopes);
   throw new GatewayError(
     'SCOPE_MISSING',
-    `This needs the "${scope}" scope; the token grants ${granted.length === 0 ? 'no gateway scope' : granted.join(', ')}. Ask for a token with "${scope}".`,
-    { required: scope },
+    `${action} needs the "${scope}" scope; this token has: ${granted.length === 0 ? 'none' : granted.join(' ')}. Ask the operator for a token with "${scope}".`,
+    { scope },
   );
 }

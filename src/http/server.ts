@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Principal } from '../auth/principal.js';
-import { hasScope } from '../auth/scopes.js';
+import { requireScope } from '../auth/scopes.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import type { Config } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -48,12 +48,6 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     versions: deps.versions,
   });
 
-  const requireRead = (principal: Principal) => {
-    if (!hasScope(principal, 'read')) {
-      throw new GatewayError('SCOPE_MISSING', `This token has no "read" scope (it has: ${principal.scopes.join(' ') || 'none'}); every tool needs at least "read".`, { scope: 'read' });
-    }
-  };
-
   const auth = (req: IncomingMessage, url: URL) => authenticate(req, url, deps.verifier, deps.config.auth.allowQueryToken);
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL, log: { tenant?: string }): Promise<void> {
@@ -85,7 +79,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       }
       const principal = await auth(req, url);
       log.tenant = principal.tenant;
-      requireRead(principal);
+      requireScope(principal, 'read', 'Every tool');
       const body = await readJsonBody(req, MAX_BODY_BYTES);
       return handleStreamablePost(req, res, body, contextFor(principal));
     }
@@ -93,7 +87,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     if ((path === '/sse' || path === '/sse/') && method === 'GET') {
       const principal = await auth(req, url);
       log.tenant = principal.tenant;
-      requireRead(principal);
+      requireScope(principal, 'read', 'Every tool');
       await sessions.open(res, contextFor(principal), '/messages');
       return;
     }

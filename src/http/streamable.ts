@@ -3,7 +3,6 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { Principal } from '../auth/principal.js';
 import { createMcpServer } from '../tools/index.js';
 import type { ToolContext } from '../tools/context.js';
 
@@ -17,5 +16,3 @@ export async function handleStreamablePost(req: IncomingMessage, res: ServerResp
   await server.connect(transport);
   await transport.handleRequest(req, res, body);
 }
-
-export type ContextFor = (principal: Principal) => ToolContext;

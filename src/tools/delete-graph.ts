@@ -1,9 +1,10 @@
 // falkordb_delete_graph: removes one of the caller's graphs (admin scope).
 
 import { z } from 'zod';
+import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
 import { callerGraphKey, graphNameArg } from './graph-name-arg.js';
-import { requireScope, runTool } from './result.js';
+import { runTool } from './result.js';
 
 export const deleteGraphTool = defineTool({
   name: 'falkordb_delete_graph',
@@ -15,7 +16,7 @@ export const deleteGraphTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   handler: (args, ctx) =>
     runTool(ctx, args.graphName, async () => {
-      requireScope(ctx, 'admin', 'Deleting a graph');
+      requireScope(ctx.principal, 'admin', 'Deleting a graph');
       const key = callerGraphKey(ctx, args.graphName);
       return { graph: args.graphName, deleted: await ctx.graphs.deleteGraph(key) };
     }),

@@ -2,9 +2,10 @@
 
 import { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors.js';
+import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
 import { callerGraphKey, graphNameArg } from './graph-name-arg.js';
-import { requireScope, runTool } from './result.js';
+import { runTool } from './result.js';
 
 export const graphSchemaTool = defineTool({
   name: 'falkordb_graph_schema',
@@ -23,7 +24,7 @@ export const graphSchemaTool = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (args, ctx) =>
     runTool(ctx, args.graphName, async () => {
-      requireScope(ctx, 'read', 'Reading a graph schema');
+      requireScope(ctx.principal, 'read', 'Reading a graph schema');
       const key = callerGraphKey(ctx, args.graphName);
       try {
         return { graph: args.graphName, ...(await ctx.graphs.schema(key, ctx.limits.timeoutMs)) };

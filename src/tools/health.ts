@@ -1,8 +1,9 @@
 // falkordb_health: database reachability and latency, for the caller's tenant.
 
 import { z } from 'zod';
+import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
-import { requireScope, runTool } from './result.js';
+import { runTool } from './result.js';
 
 const PING_TIMEOUT_MS = 2000;
 
@@ -18,7 +19,7 @@ export const healthTool = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (_args, ctx) =>
     runTool(ctx, '', async () => {
-      requireScope(ctx, 'read', 'Checking health');
+      requireScope(ctx.principal, 'read', 'Checking health');
       try {
         const latencyMs = await ctx.graphs.database.ping(PING_TIMEOUT_MS);
         return { tenant: ctx.principal.tenant, database: { reachable: true, latencyMs, error: null } };

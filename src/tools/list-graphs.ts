@@ -2,8 +2,9 @@
 
 import { z } from 'zod';
 import { tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
+import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
-import { requireScope, runTool } from './result.js';
+import { runTool } from './result.js';
 
 export const listGraphsTool = defineTool({
   name: 'falkordb_list_graphs',
@@ -14,7 +15,7 @@ export const listGraphsTool = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (_args, ctx) =>
     runTool(ctx, '', async () => {
-      requireScope(ctx, 'read', 'Listing graphs');
+      requireScope(ctx.principal, 'read', 'Listing graphs');
       const tenant = ctx.principal.tenant;
       return { graphs: tenantGraphsAmong(tenant, await ctx.graphs.listKeys(tenantKeyPrefix(tenant))) };
     }),

@@ -1,12 +1,12 @@
 // falkordb_query: run Cypher on one of the caller's graphs.
 
 import { z } from 'zod';
-import { hasScope } from '../auth/scopes.js';
+import { hasScope, requireScope } from '../auth/scopes.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { assertQueryAllowed } from '../falkordb/cypher-guard.js';
 import { defineTool } from './definition.js';
 import { callerGraphKey, graphNameArg } from './graph-name-arg.js';
-import { requireScope, runTool } from './result.js';
+import { runTool } from './result.js';
 
 export const queryTool = defineTool({
   name: 'falkordb_query',
@@ -37,7 +37,7 @@ export const queryTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   handler: (args, ctx) =>
     runTool(ctx, `${args.query} ${JSON.stringify(args.parameters ?? {})}`, async () => {
-      requireScope(ctx, 'read', 'Querying a graph');
+      requireScope(ctx.principal, 'read', 'Querying a graph');
       const key = callerGraphKey(ctx, args.graphName);
       if (args.query.length > ctx.limits.maxQueryLength) {
         throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);

@@ -2,8 +2,7 @@
 // block with the same JSON, or an error result whose text is scrubbed for the tenant.
 
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { hasScope, type Scope } from '../auth/scopes.js';
-import { GatewayError, toGatewayError } from '../errors.js';
+import { toGatewayError } from '../errors.js';
 import { scrubForTenant } from '../tenancy/scrub.js';
 import type { ToolContext } from './context.js';
 
@@ -15,16 +14,6 @@ export function toolFailure(error: unknown, ctx: ToolContext, callerInput = ''):
   const e = toGatewayError(error);
   const message = scrubForTenant(e.message, ctx.principal.tenant, { callerInput, untrusted: e.details.origin === 'database' });
   return { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: { code: e.code, message } }) }] };
-}
-
-export function requireScope(ctx: ToolContext, scope: Scope, action: string): void {
-  if (!hasScope(ctx.principal, scope)) {
-    throw new GatewayError(
-      'SCOPE_MISSING',
-      `${action} needs the "${scope}" scope; this token has: ${ctx.principal.scopes.join(' ') || 'none'}. Ask the operator for a token with "${scope}".`,
-      { scope },
-    );
-  }
 }
 
 /** Runs a handler, turning any failure into a scrubbed tool error. */

@@ -1,8 +1,9 @@
 // falkordb_server_info: versions, the caller's tenant, scopes, token expiry and limits.
 
 import { z } from 'zod';
+import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
-import { requireScope, runTool } from './result.js';
+import { runTool } from './result.js';
 
 export const serverInfoTool = defineTool({
   name: 'falkordb_server_info',
@@ -21,7 +22,7 @@ export const serverInfoTool = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (_args, ctx) =>
     runTool(ctx, '', async () => {
-      requireScope(ctx, 'read', 'Reading server information');
+      requireScope(ctx.principal, 'read', 'Reading server information');
       const { principal, limits } = ctx;
       return {
         gateway: { name: 'falkordb-mcp-gateway', version: ctx.versions.gateway },
