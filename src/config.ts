@@ -1,10 +1,12 @@
 // Reads and validates the environment once, into one typed, frozen object.
 // CONFIG_VARIABLES is the single table of variables and defaults; README's
-// configuration table is tested against it.
+// configuration table is generated from it.
 
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
 import { GatewayError } from './errors.js';
 
 export interface ConfigVariable {
@@ -12,6 +14,7 @@ export interface ConfigVariable {
   default: string | undefined;
   description: string;
   example: string;
+  /** Never shown in messages; may also be given as a file through `NAME_FILE`. */
   secret?: boolean;
 }
 
@@ -30,9 +33,13 @@ export const CONFIG_VARIABLES = [
   { name: 'AUTH_ISSUER', default: 'falkordb-mcp-gateway', description: 'Required `iss` claim.', example: 'https://idp.example.com/' },
   { name: 'AUTH_AUDIENCE', default: 'falkordb-mcp-gateway', description: 'Required `aud` claim (the token\'s audience must contain it).', example: 'https://graphs.example.com' },
   { name: 'AUTH_TENANT_CLAIM', default: 'sub', description: 'Claim that names the tenant.', example: 'org_id' },
-  { name: 'AUTH_SIGNING_KEY_FILE', default: undefined, description: 'PEM private key the gateway signs its own tokens with. Dev mode: generated under the data folder.', example: '/run/secrets/gateway-signing.pem' },
+  { name: 'AUTH_SIGNING_KEY_FILE', default: undefined, description: 'PEM private key the gateway signs its own tokens with (`keys generate` makes one). Dev mode: generated under the data folder.', example: '/run/secrets/gateway-signing.pem' },
+  { name: 'AUTH_PREVIOUS_KEYS_DIR', default: undefined, description: 'Folder of `*.pem` files (private or public keys) the gateway signed with before; tokens they signed keep verifying until the file is removed.', example: '/etc/falkordb-mcp-gateway/previous-keys' },
   { name: 'AUTH_CLOCK_TOLERANCE', default: '30', description: 'Seconds of clock skew allowed for `exp`, `nbf` and `iat`.', example: '60' },
   { name: 'AUTH_ALLOW_QUERY_TOKEN', default: 'true', description: 'Accept `?token=` on the URL for clients that cannot set headers (never logged).', example: 'false' },
+  { name: 'ACCESS_TOKEN_TTL', default: '1h', description: 'Lifetime of the access tokens the gateway issues: `90` (seconds), `30s`, `15m`, `1h`, `7d` or `2w`; at most `30d`.', example: '15m' },
+  { name: 'REFRESH_TOKEN_TTL', default: '30d', description: 'Lifetime of the refresh tokens the gateway issues, in the same forms; at most `400d`.', example: '90d' },
+  { name: 'TENANTS_REQUIRE_REGISTRATION', default: 'false', description: 'Refuse tokens for a tenant that is not in the tenant registry (the production setting).', example: 'true' },
   { name: 'QUERY_TIMEOUT_MS', default: '10000', description: 'Longest a query may run; a tool call\'s `timeoutMs` is capped by it.', example: '30000' },
   { name: 'MAX_ROWS', default: '10000', description: 'Most rows a query returns; beyond it the result says `truncated: true`.', example: '1000' },
   { name: 'MAX_QUERY_LENGTH', default: '100000', description: 'Longest query text, in characters.', example: '20000' },
@@ -88,6 +95,23 @@ const falkordbUrl = z
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
+/** Whole seconds from `90`, `15m`, `1h`, `30d`, …, capped so a typo cannot mint a token for years. */
+function duration(maxSec: number) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text);
+      } catch {
+        ctx.issues.push({ code: 'custom', input: text, message: `must be a duration above zero, such as ${DURATION_FORMS}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.number().max(maxSec, `must be at most ${formatDuration(maxSec)}`));
+}
+
+const DAY_SEC = 24 * 3600;
+
 const SCHEMA = {
   FALKORDB_URL: falkordbUrl.optional(),
   FALKORDB_DATA_DIR: nonEmpty,
@@ -104,8 +128,12 @@ const SCHEMA = {
   AUTH_AUDIENCE: nonEmpty,
   AUTH_TENANT_CLAIM: nonEmpty,
   AUTH_SIGNING_KEY_FILE: nonEmpty.optional(),
+  AUTH_PREVIOUS_KEYS_DIR: nonEmpty.optional(),
   AUTH_CLOCK_TOLERANCE: integer(0, 3600),
   AUTH_ALLOW_QUERY_TOKEN: bool,
+  ACCESS_TOKEN_TTL: duration(30 * DAY_SEC),
+  REFRESH_TOKEN_TTL: duration(400 * DAY_SEC),
+  TENANTS_REQUIRE_REGISTRATION: bool,
   QUERY_TIMEOUT_MS: integer(1, 3_600_000),
   MAX_ROWS: integer(1, 10_000_000),
   MAX_QUERY_LENGTH: integer(1, 10_000_000),
@@ -133,10 +161,18 @@ export interface Config {
     audience: string;
     tenantClaim: string;
     signingKeyFile: string | undefined;
+    /** Absolute; PEM keys of earlier signing keys, still trusted for the tokens they signed. */
+    previousKeysDir: string | undefined;
     clockToleranceSec: number;
     allowQueryToken: boolean;
+    accessTokenTtlSec: number;
+    refreshTokenTtlSec: number;
     /** No verification key configured and bound to loopback: the gateway signs its own tokens. */
     devMode: boolean;
+  };
+  tenants: {
+    /** Refuse tokens for tenants missing from the registry, rather than serving any well-signed tenant. */
+    requireRegistration: boolean;
   };
   query: {
     timeoutMs: number;
@@ -157,16 +193,59 @@ function configError(variable: string, value: string | undefined, problem: strin
   return new GatewayError('CONFIG_INVALID', `${variable}${shown} ${problem}; for example ${variable}=${example}`, { variable });
 }
 
+export function isSecretVariable(variable: ConfigVariable): boolean {
+  return variable.secret === true;
+}
+
+/** `AUTH_JWT_SECRET` → `AUTH_JWT_SECRET_FILE`: where Docker and Kubernetes secrets are mounted. */
+export function secretFileVariable(name: string): string {
+  return `${name}_FILE`;
+}
+
+/** A variable's text as given, and the name (NAME or NAME_FILE) and example to blame if it is bad. */
+interface RawValue {
+  text: string | undefined;
+  variable: string;
+  example: string;
+}
+
+function given(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function readRawValue(variable: ConfigVariable, env: Env): RawValue {
+  const direct = given(env[variable.name]);
+  const fileVariable = secretFileVariable(variable.name);
+  const file = isSecretVariable(variable) ? given(env[fileVariable]) : undefined;
+  if (file === undefined) return { text: direct, variable: variable.name, example: variable.example };
+
+  const example = `/run/secrets/${variable.name.toLowerCase()}`;
+  if (direct !== undefined) {
+    throw new GatewayError('CONFIG_INVALID', `${variable.name} and ${fileVariable} are both set; set only one of them.`, { variable: fileVariable });
+  }
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw configError(fileVariable, file, `cannot be read (${reason}); check the path and the file's permissions`, example, false);
+  }
+  // Editors and `echo` end files with a newline that is not part of the secret.
+  const text = content.replace(/\r?\n$/, '');
+  if (text === '') throw configError(fileVariable, file, 'names an empty file, but the value must not be empty; write it into the file', example, false);
+  return { text, variable: fileVariable, example };
+}
+
 /** Parses the environment; throws a GatewayError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const values: Record<string, unknown> = {};
   for (const variable of CONFIG_VARIABLES) {
-    const raw = env[variable.name];
-    const input = raw === undefined || raw === '' ? variable.default : raw;
+    const raw = readRawValue(variable, env);
+    const input = raw.text ?? variable.default;
     const parsed = SCHEMA[variable.name].safeParse(input);
     if (!parsed.success) {
       const problem = parsed.error.issues[0]?.message ?? 'is not valid';
-      throw configError(variable.name, raw, input === undefined ? 'is required' : problem, variable.example, 'secret' in variable && variable.secret === true);
+      throw configError(raw.variable, raw.text, input === undefined ? 'is required' : problem, raw.example, isSecretVariable(variable));
     }
     values[variable.name] = parsed.data;
   }
@@ -179,7 +258,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw configError(
       'HOST',
       v.HOST,
-      'is not a loopback address, and no AUTH_JWT_SECRET, AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_URL or AUTH_SIGNING_KEY_FILE is set: dev mode (self-signed demo tokens) only runs on loopback. Set one of those, or',
+      'is not a loopback address, and no AUTH_JWT_SECRET (or AUTH_JWT_SECRET_FILE), AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_URL or AUTH_SIGNING_KEY_FILE is set: dev mode (self-signed demo tokens) only runs on loopback. Set one of those, or',
       '127.0.0.1',
       false,
     );
@@ -202,10 +281,14 @@ export function loadConfig(env: Env = process.env): Config {
       audience: v.AUTH_AUDIENCE,
       tenantClaim: v.AUTH_TENANT_CLAIM,
       signingKeyFile: v.AUTH_SIGNING_KEY_FILE,
+      previousKeysDir: v.AUTH_PREVIOUS_KEYS_DIR === undefined ? undefined : path.resolve(v.AUTH_PREVIOUS_KEYS_DIR),
       clockToleranceSec: v.AUTH_CLOCK_TOLERANCE,
       allowQueryToken: v.AUTH_ALLOW_QUERY_TOKEN,
+      accessTokenTtlSec: v.ACCESS_TOKEN_TTL,
+      refreshTokenTtlSec: v.REFRESH_TOKEN_TTL,
       devMode: !hasVerifier && loopback,
     },
+    tenants: { requireRegistration: v.TENANTS_REQUIRE_REGISTRATION },
     query: {
       timeoutMs: v.QUERY_TIMEOUT_MS,
       maxRows: v.MAX_ROWS,

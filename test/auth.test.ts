@@ -50,6 +50,9 @@ function authConfig(overrides: Partial<Config['auth']> = {}): Config['auth'] {
     clockToleranceSec: TOLERANCE,
     allowQueryToken: true,
     devMode: false,
+    previousKeysDir: undefined,
+    accessTokenTtlSec: 3600,
+    refreshTokenTtlSec: 30 * 24 * 3600,
     ...overrides,
   };
 }

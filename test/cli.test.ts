@@ -8,24 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { runCli } from './support/cli.js';
 import { CLI_ENTRY, REPO_ROOT, connectClient, mustCall } from './support/mcp.js';
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string>): Promise<Finished> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Starts `serve` and resolves once the dev banner with its token is printed. */
 function startServe(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; token: string; output: () => string }> {

@@ -64,18 +64,14 @@ async function readPem(file: string, variable: string): Promise<string> {
   }
 }
 
-/** A PEM SPKI public key or X.509 certificate, with the algorithms it verifies. */
-export async function readPublicKeyFile(file: string, variable: string): Promise<{ key: KeyObject; algorithms: readonly string[] }> {
-  const pem = await readPem(file, variable);
-  // A private key would work (Node derives the public half) but means a secret sits where a public file was expected.
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
-    throw keyProblem(variable, file, 'holds a private key; give the public key instead (openssl pkey -in key.pem -pubout).');
-  }
+const PRIVATE_KEY_PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+function parsePublicKey(pem: string, variable: string, file: string, notAKey: string): { key: KeyObject; algorithms: readonly string[] } {
   let key: KeyObject;
   try {
     key = pem.includes('-----BEGIN CERTIFICATE-----') ? new X509Certificate(pem).publicKey : createPublicKey(pem);
   } catch {
-    throw keyProblem(variable, file, 'is not a PEM public key (-----BEGIN PUBLIC KEY-----) or X.509 certificate.');
+    throw keyProblem(variable, file, notAKey);
   }
   const algorithms = verifyAlgorithmsFor(key);
   if (algorithms === undefined) throw keyProblem(variable, file, `holds a key type the gateway does not accept; use ${ACCEPTED}.`);
@@ -83,9 +79,7 @@ export async function readPublicKeyFile(file: string, variable: string): Promise
   return { key, algorithms };
 }
 
-/** A PEM private key (PKCS#8, or the older PKCS#1/SEC1 forms) and the algorithm it signs with. */
-export async function readPrivateKeyFile(file: string, variable: string): Promise<{ key: KeyObject; algorithm: string }> {
-  const pem = await readPem(file, variable);
+function parsePrivateKey(pem: string, variable: string, file: string): { key: KeyObject; algorithm: string } {
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
@@ -96,4 +90,34 @@ export async function readPrivateKeyFile(file: string, variable: string): Promis
   if (algorithm === undefined) throw keyProblem(variable, file, `holds a key type the gateway cannot sign with; use ${ACCEPTED}.`);
   checkKeyStrength(key, variable, file);
   return { key, algorithm };
+}
+
+/** A PEM SPKI public key or X.509 certificate, with the algorithms it verifies. */
+export async function readPublicKeyFile(file: string, variable: string): Promise<{ key: KeyObject; algorithms: readonly string[] }> {
+  const pem = await readPem(file, variable);
+  // A private key would work (Node derives the public half) but means a secret sits where a public file was expected.
+  if (PRIVATE_KEY_PEM.test(pem)) {
+    throw keyProblem(variable, file, 'holds a private key; give the public key instead (openssl pkey -in key.pem -pubout).');
+  }
+  return parsePublicKey(pem, variable, file, 'is not a PEM public key (-----BEGIN PUBLIC KEY-----) or X.509 certificate.');
+}
+
+/** A PEM private key (PKCS#8, or the older PKCS#1/SEC1 forms) and the algorithm it signs with. */
+export async function readPrivateKeyFile(file: string, variable: string): Promise<{ key: KeyObject; algorithm: string }> {
+  return parsePrivateKey(await readPem(file, variable), variable, file);
+}
+
+/**
+ * A key the gateway signed with, from a PEM private key, public key or certificate (an
+ * operator may keep either after rotating): its public key and the algorithm it signed with.
+ */
+export async function readKeyFileAsPublic(file: string, variable: string): Promise<{ key: KeyObject; algorithm: string }> {
+  const pem = await readPem(file, variable);
+  if (PRIVATE_KEY_PEM.test(pem)) {
+    const { key, algorithm } = parsePrivateKey(pem, variable, file);
+    return { key: createPublicKey(key), algorithm };
+  }
+  const { key } = parsePublicKey(pem, variable, file, 'is not a PEM private key, public key or X.509 certificate.');
+  // parsePublicKey refused every key type without a signing algorithm.
+  return { key, algorithm: signingAlgorithmFor(key)! };
 }

@@ -1,14 +1,15 @@
-// The gateway signing its own access tokens: loading (or, in dev mode, creating)
-// the signing key, and issuing tokens the verifier accepts through `ownKeys`.
+// The gateway signing its own access tokens: generating, loading (or, in dev mode,
+// creating) signing keys, earlier keys kept for rotation, and issuing tokens.
 
-import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { access, link, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { createPublicKey, generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
+import { access, link, mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, SignJWT, type JWK } from 'jose';
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
-import { readPrivateKeyFile } from './keys.js';
+import { readKeyFileAsPublic, readPrivateKeyFile } from './keys.js';
 import { SCOPES, isScope, type Scope } from './scopes.js';
 
 export const DEV_SIGNING_KEY_FILENAME = 'dev-signing-key.pem';
@@ -30,12 +31,46 @@ export interface SigningKey {
   readonly publicKey: PublicSigningKey;
 }
 
-async function toSigningKey(privateKey: KeyObject, alg: string): Promise<SigningKey> {
-  const publicKey = createPublicKey(privateKey);
-  const bare = await exportJWK(publicKey);
+/** The one way a public key becomes a PublicSigningKey, so a key's kid is the same wherever it is loaded from. */
+export async function toPublicSigningKey(key: KeyObject, alg: string): Promise<PublicSigningKey> {
+  const bare = await exportJWK(key);
   const kid = await calculateJwkThumbprint(bare, 'sha256');
-  const jwk = Object.freeze({ ...bare, kid, alg, use: 'sig' });
-  return Object.freeze({ kid, alg, privateKey, publicKey: Object.freeze({ kid, alg, key: publicKey, jwk }) });
+  return Object.freeze({ kid, alg, key, jwk: Object.freeze({ ...bare, kid, alg, use: 'sig' }) });
+}
+
+async function toSigningKey(privateKey: KeyObject, alg: string): Promise<SigningKey> {
+  const publicKey = await toPublicSigningKey(createPublicKey(privateKey), alg);
+  return Object.freeze({ kid: publicKey.kid, alg, privateKey, publicKey });
+}
+
+/** What `keys generate` makes; each is the algorithm signingAlgorithmFor picks for its key type. */
+export const GENERATED_KEY_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'] as const;
+export type GeneratedKeyAlgorithm = (typeof GENERATED_KEY_ALGORITHMS)[number];
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+async function newPrivateKey(alg: GeneratedKeyAlgorithm): Promise<KeyObject> {
+  switch (alg) {
+    case 'ES256':
+      return (await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' })).privateKey;
+    case 'RS256':
+      return (await generateKeyPairAsync('rsa', { modulusLength: 3072 })).privateKey;
+    case 'EdDSA':
+      return (await generateKeyPairAsync('ed25519')).privateKey;
+    default:
+      // Only an untyped caller gets here; the CLI checks --alg before calling.
+      throw new GatewayError('REQUEST_INVALID', `Cannot generate a ${JSON.stringify(alg)} key; choose one of ${GENERATED_KEY_ALGORITHMS.join(', ')}.`);
+  }
+}
+
+/** A new signing key pair as PEM (PKCS#8 private, SPKI public), and the kid its tokens will carry. */
+export async function generateSigningKeyPair(alg: GeneratedKeyAlgorithm): Promise<{ privatePem: string; publicPem: string; kid: string }> {
+  const key = await toSigningKey(await newPrivateKey(alg), alg);
+  return {
+    privatePem: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicPem: key.publicKey.key.export({ type: 'spki', format: 'pem' }).toString(),
+    kid: key.kid,
+  };
 }
 
 /** Loads AUTH_SIGNING_KEY_FILE: ES256 (EC P-256) by default; RSA → RS256, Ed25519 → EdDSA. */
@@ -55,7 +90,7 @@ function dataDirProblem(dataDir: string, error: unknown): GatewayError {
 
 async function createDevKeyFile(dataDir: string, file: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+  const pem = (await newPrivateKey('ES256')).export({ type: 'pkcs8', format: 'pem' });
   // Written whole to a private temp file, then linked into place: link() fails if the key
   // exists, so two instances starting together never overwrite or half-read each other's key.
   const temp = path.join(dataDir, `.${DEV_SIGNING_KEY_FILENAME}.${process.pid}.${randomUUID()}`);
@@ -93,6 +128,37 @@ export async function loadOrCreateDevSigningKey(dataDir: string): Promise<Signin
       variable: 'FALKORDB_DATA_DIR',
     });
   }
+}
+
+const PREVIOUS_KEYS_VARIABLE = 'AUTH_PREVIOUS_KEYS_DIR';
+
+/**
+ * AUTH_PREVIOUS_KEYS_DIR: the public keys of every `*.pem` in `dir` (private keys, public keys
+ * or certificates; not recursive, dotfiles skipped, by name), so tokens signed before a key
+ * rotation keep verifying until the operator removes the file. An empty folder gives none.
+ */
+export async function loadPreviousKeys(dir: string): Promise<PublicSigningKey[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new GatewayError('CONFIG_INVALID', `${PREVIOUS_KEYS_VARIABLE} (${dir}) cannot be read (${reason}); give a folder of *.pem key files the gateway can read.`, {
+      variable: PREVIOUS_KEYS_VARIABLE,
+    });
+  }
+  const keys = new Map<string, PublicSigningKey>();
+  for (const name of names.filter((n) => !n.startsWith('.') && n.toLowerCase().endsWith('.pem')).sort()) {
+    const file = path.join(dir, name);
+    // stat follows symlinks (Kubernetes mounts secrets as links); a broken link is left for the read to report.
+    const info = await stat(file).catch(() => undefined);
+    if (info !== undefined && !info.isFile()) continue;
+    const { key, algorithm } = await readKeyFileAsPublic(file, PREVIOUS_KEYS_VARIABLE);
+    const publicKey = await toPublicSigningKey(key, algorithm);
+    // The same key kept twice (private and public file) would put one kid twice in a JWKS.
+    if (!keys.has(publicKey.kid)) keys.set(publicKey.kid, publicKey);
+  }
+  return [...keys.values()];
 }
 
 export interface AccessTokenClaims {

@@ -3,6 +3,7 @@
 
 import { Command } from 'commander';
 import { GATEWAY_VERSION } from '../version.js';
+import { registerKeysCommand } from './keys.js';
 import { EXIT, runCommand } from './run.js';
 import { serve } from './serve.js';
 import { stdio } from './stdio.js';
@@ -27,5 +28,7 @@ program
   .requiredOption('--tenant <id>', 'the tenant whose graphs the tools use')
   .option('--scope <scopes>', 'space-separated scopes: read, write, admin', 'read write')
   .action((options: { tenant: string; scope: string }) => runCommand(() => stdio(process.env, options)));
+
+registerKeysCommand(program);
 
 await program.parseAsync(process.argv);
