@@ -2,7 +2,11 @@
 // down again in reverse order. No globals: tests start several in one process.
 
 import type { AddressInfo } from 'node:net';
-import { signAccessToken, loadOrCreateDevSigningKey, loadSigningKey, type SigningKey } from './auth/signing.js';
+import { createAccessPolicy } from './auth/access-policy.js';
+import { TokenIssuer } from './auth/issue.js';
+import { loadOwnKeys } from './auth/own-keys.js';
+import type { SigningKey } from './auth/signing.js';
+import { createTenantKeyResolver } from './auth/tenant-keys.js';
 import { createTokenVerifier } from './auth/verify.js';
 import { publicBaseUrl, type Config } from './config.js';
 import { GatewayError } from './errors.js';
@@ -10,6 +14,7 @@ import { GraphClient } from './falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
 import { createGatewayHttpServer } from './http/server.js';
 import type { Logger } from './observability/logger.js';
+import { openGatewayState, type GatewayState } from './state/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface GatewayOptions {
@@ -29,17 +34,15 @@ export interface RunningGateway {
   devToken: string | undefined;
   signingKey: SigningKey | undefined;
   database: OpenedDatabase;
+  /** Shared state (tenant registry, token ledger), as this instance sees it. */
+  state: GatewayState;
+  /** Present when the gateway signs its own tokens. */
+  issuer: TokenIssuer | undefined;
   stop(): Promise<void>;
 }
 
 export const DEV_TENANT = 'demo';
 export const DEV_TOKEN_TTL_SECONDS = 24 * 3600;
-
-async function loadOwnSigningKey(config: Config): Promise<SigningKey | undefined> {
-  if (config.auth.signingKeyFile !== undefined) return loadSigningKey(config.auth.signingKeyFile);
-  if (config.auth.devMode) return loadOrCreateDevSigningKey(config.falkordb.dataDir);
-  return undefined;
-}
 
 function listen(server: import('node:http').Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,8 +75,15 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     for (const step of stack.reverse()) await step().catch((e: unknown) => logger.warn({ err: String(e) }, 'shutdown step failed'));
   };
   try {
-    const signingKey = await loadOwnSigningKey(config);
-    const verifier = await createTokenVerifier({ auth: config.auth, ownKeys: signingKey ? [signingKey.publicKey] : [] });
+    const { signingKey, verifying: ownKeys } = await loadOwnKeys(config);
+    const state = openGatewayState(database.db, logger);
+    const verifier = await createTokenVerifier({
+      auth: config.auth,
+      ownKeys,
+      tenantKeys: createTenantKeyResolver(state.tenants, { defaultIssuer: config.auth.issuer }),
+    });
+    const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
+    const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
     const graphs = new GraphClient(database.db);
     let boundPort = config.http.port;
     const baseUrl = () => publicBaseUrl(config, boundPort);
@@ -81,6 +91,9 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       config,
       logger,
       verifier,
+      policy,
+      issuer,
+      jwks: ownKeys.map((k) => k.jwk),
       graphs,
       versions: { gateway: GATEWAY_VERSION, falkordb: database.db.moduleVersion },
       baseUrl,
@@ -99,8 +112,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     logger.info({ url: `${url}/mcp`, falkordb: database.db.moduleVersion, devMode: config.auth.devMode }, 'gateway listening');
 
     const devToken =
-      config.auth.devMode && signingKey
-        ? await signAccessToken(signingKey, { tenant: DEV_TENANT, scopes: ['read', 'write', 'admin'], ttlSeconds: DEV_TOKEN_TTL_SECONDS, device: 'dev' }, config.auth)
+      config.auth.devMode && issuer
+        ? (await issuer.issue({ tenant: DEV_TENANT, scopes: ['read', 'write', 'admin'], ttlSec: DEV_TOKEN_TTL_SECONDS, device: 'dev', actor: 'serve' })).accessToken
         : undefined;
 
     let stopped: Promise<void> | undefined;
@@ -111,6 +124,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       devToken,
       signingKey,
       database,
+      state,
+      issuer,
       stop: () => (stopped ??= unwind()),
     };
   } catch (error) {

@@ -17,4 +17,8 @@ export interface Principal {
   readonly jti?: string;
   /** Device name the token was issued for (gateway-issued tokens). */
   readonly device?: string;
+  /** Set when the tenant's own registered key (not a gateway-wide one) verified the token. */
+  readonly signedBy?: 'tenant';
+  /** Thumbprint of that tenant key (PEM keys), to notice when the tenant's key is replaced. */
+  readonly tenantKeyKid?: string;
 }

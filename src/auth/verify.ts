@@ -2,15 +2,17 @@
 // Verified tokens are cached by hash until their expiry (or a short max age).
 
 import { createHash } from 'node:crypto';
-import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
-import { createKeySources, type JwksOptions, type KeySources } from './key-sources.js';
+import { createKeySources, type JwksOptions } from './key-sources.js';
+import { ASYMMETRIC_ALGORITHMS } from './keys.js';
 import type { Principal } from './principal.js';
 import { scopesFromClaims } from './scopes.js';
 import type { PublicSigningKey } from './signing.js';
+import type { TenantKeyResolver } from './tenant-keys.js';
 import { toTokenError, type TokenErrorContext } from './token-errors.js';
 
 export interface TokenVerifierOptions {
@@ -24,6 +26,8 @@ export interface TokenVerifierOptions {
   /** Longest a verified token is served from the cache, even if it expires later. */
   cacheMaxAgeMs?: number;
   jwks?: JwksOptions;
+  /** Keys tenants registered for their own tokens; tried only for the tenant a token names. */
+  tenantKeys?: TenantKeyResolver;
 }
 
 export interface TokenVerifier {
@@ -48,7 +52,7 @@ function malformed(): GatewayError {
 }
 
 /** The header fields key selection needs, read without trusting anything else in the token. */
-function readHeader(token: string, sources: KeySources): { alg: string; kid: string | undefined } {
+function readHeader(token: string, algorithms: ReadonlySet<string>): { alg: string; kid: string | undefined } {
   if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) throw malformed();
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
@@ -60,15 +64,32 @@ function readHeader(token: string, sources: KeySources): { alg: string; kid: str
   if (typeof alg !== 'string' || alg === '' || alg.toLowerCase() === 'none') {
     throw new GatewayError('TOKEN_ALGORITHM_REFUSED', 'Unsigned tokens (alg "none") are refused.');
   }
-  if (!sources.algorithms.has(alg)) {
-    const accepted = [...sources.algorithms].join(', ');
+  if (!algorithms.has(alg)) {
+    const accepted = [...algorithms].join(', ');
     throw new GatewayError('TOKEN_ALGORITHM_REFUSED', `The token is signed with ${JSON.stringify(alg.slice(0, 20))}, which no configured key accepts (accepted: ${accepted}).`);
   }
   if (kid !== undefined && typeof kid !== 'string') throw malformed();
   return { alg, kid };
 }
 
-function toPrincipal(payload: JWTPayload, tenantClaim: string): Principal {
+/** The tenant a token claims, read before its signature is checked: only used to pick that tenant's key. */
+function claimedTenant(token: string, tenantClaim: string): string | undefined {
+  try {
+    const value = decodeJwt(token)[tenantClaim];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface VerifiedToken {
+  payload: JWTPayload;
+  /** Thumbprint of the tenant's own key, when that key verified the token. */
+  tenantKeyKid?: string;
+  byTenantKey: boolean;
+}
+
+function toPrincipal({ payload, tenantKeyKid, byTenantKey }: VerifiedToken, tenantClaim: string): Principal {
   let tenant: string;
   try {
     tenant = validateTenantId(payload[tenantClaim]);
@@ -84,6 +105,8 @@ function toPrincipal(payload: JWTPayload, tenantClaim: string): Principal {
     ...(typeof payload.iat === 'number' ? { issuedAt: payload.iat } : {}),
     ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}),
     ...(typeof payload['device'] === 'string' ? { device: payload['device'] } : {}),
+    ...(byTenantKey ? { signedBy: 'tenant' as const } : {}),
+    ...(tenantKeyKid === undefined ? {} : { tenantKeyKid }),
   };
   return Object.freeze(principal);
 }
@@ -95,11 +118,23 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
   const context: TokenErrorContext = { issuer: auth.issuer, audience: auth.audience };
   const cacheSize = options.cacheSize ?? 10_000;
   const cacheMaxAgeMs = options.cacheMaxAgeMs ?? 60_000;
+  const tenantKeys = options.tenantKeys;
+  // Tenants' own keys are asymmetric; their algorithms are accepted once a registry is consulted.
+  const algorithms = new Set([...sources.algorithms, ...(tenantKeys === undefined ? [] : ASYMMETRIC_ALGORITHMS)]);
   // Keyed by a hash so the cache never holds a usable token.
   const cache = cacheSize > 0 ? new LRUCache<string, CachedPrincipal>({ max: cacheSize }) : undefined;
 
-  async function verifySignedToken(token: string, at: number): Promise<JWTPayload> {
-    const { alg, kid } = readHeader(token, sources);
+  const verifyOptions = (alg: string, at: number, issuer: string) => ({
+    algorithms: [alg],
+    issuer,
+    audience: auth.audience,
+    requiredClaims: ['exp'],
+    clockTolerance: auth.clockToleranceSec,
+    currentDate: new Date(at),
+  });
+
+  async function verifySignedToken(token: string, at: number): Promise<VerifiedToken> {
+    const { alg, kid } = readHeader(token, algorithms);
     let failure: GatewayError | undefined;
     for (const candidate of sources.candidatesFor(alg, kid)) {
       let keys;
@@ -111,15 +146,8 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
       }
       for (const key of keys) {
         try {
-          const { payload } = await jwtVerify(token, key, {
-            algorithms: [alg],
-            issuer: auth.issuer,
-            audience: auth.audience,
-            requiredClaims: ['exp'],
-            clockTolerance: auth.clockToleranceSec,
-            currentDate: new Date(at),
-          });
-          return payload;
+          const { payload } = await jwtVerify(token, key, verifyOptions(alg, at, auth.issuer));
+          return { payload, byTenantKey: false };
         } catch (error) {
           failure = toTokenError(error, context);
           // The signature checked out, so the claims are the problem: no other key can help.
@@ -127,7 +155,39 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
         }
       }
     }
+    const byTenant = tenantKeys === undefined ? undefined : await verifyWithTenantKey(token, alg, kid, at);
+    if (byTenant !== undefined) return byTenant;
     throw failure ?? new GatewayError('TOKEN_KEY_UNKNOWN', 'No key this gateway trusts matches the token\'s "kid". Get a new token.');
+  }
+
+  /** Tries the key of the tenant the token names; undefined when that tenant has no usable key. */
+  async function verifyWithTenantKey(token: string, alg: string, kid: string | undefined, at: number): Promise<VerifiedToken | undefined> {
+    const tenant = claimedTenant(token, auth.tenantClaim);
+    const tenantKey = tenant === undefined ? undefined : await tenantKeys?.(tenant);
+    if (tenant === undefined || tenantKey === undefined || !tenantKey.algorithms.includes(alg)) return undefined;
+    const tenantContext = { issuer: tenantKey.issuer, audience: auth.audience };
+    let keys;
+    try {
+      keys = await tenantKey.keys(alg, kid);
+    } catch {
+      return undefined;
+    }
+    for (const key of keys) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, key, verifyOptions(alg, at, tenantKey.issuer)));
+      } catch (error) {
+        const failure = toTokenError(error, tenantContext);
+        if (failure.code !== 'TOKEN_SIGNATURE_INVALID') throw failure;
+        continue;
+      }
+      // The key was chosen by this claim; a verified payload naming anyone else is refused outright.
+      if (payload[auth.tenantClaim] !== tenant) {
+        throw new GatewayError('TOKEN_SIGNATURE_INVALID', 'A tenant\'s key may only sign tokens for that tenant.');
+      }
+      return { payload, byTenantKey: true, ...(tenantKey.kid === undefined ? {} : { tenantKeyKid: tenantKey.kid }) };
+    }
+    throw new GatewayError('TOKEN_SIGNATURE_INVALID', 'The token\'s signature matches neither the key registered for the tenant it names nor any key this gateway trusts.');
   }
 
   return {
@@ -144,12 +204,13 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
         cache?.delete(cacheKey);
       }
 
-      const payload = await verifySignedToken(token, at);
+      const verified = await verifySignedToken(token, at);
+      const { payload } = verified;
       // jose checks iat only together with maxTokenAge; a token from the future is not yet valid.
       if (typeof payload.iat === 'number' && payload.iat > at / 1000 + auth.clockToleranceSec) {
         throw new GatewayError('TOKEN_NOT_YET_VALID', `The token says it was issued at ${new Date(payload.iat * 1000).toISOString()}, in the future; check the clocks of the issuer and the gateway.`);
       }
-      const principal = toPrincipal(payload, auth.tenantClaim);
+      const principal = toPrincipal(verified, auth.tenantClaim);
       const until = Math.min(principal.expiresAt * 1000, at + cacheMaxAgeMs);
       if (cache !== undefined && until > at) cache.set(cacheKey, { principal, until });
       return principal;

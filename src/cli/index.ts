@@ -7,6 +7,7 @@ import { registerKeysCommand } from './keys.js';
 import { EXIT, runCommand } from './run.js';
 import { serve } from './serve.js';
 import { stdio } from './stdio.js';
+import { registerTokenCommands } from './token.js';
 
 const program = new Command()
   .name('falkordb-mcp-gateway')
@@ -28,6 +29,8 @@ program
   .requiredOption('--tenant <id>', 'the tenant whose graphs the tools use')
   .option('--scope <scopes>', 'space-separated scopes: read, write, admin', 'read write')
   .action((options: { tenant: string; scope: string }) => runCommand(() => stdio(process.env, options)));
+
+registerTokenCommands(program);
 
 registerKeysCommand(program);
 

@@ -2,6 +2,7 @@
 // turns it into a verified Principal. The token is never logged or echoed.
 
 import type { IncomingMessage } from 'node:http';
+import type { AccessPolicy } from '../auth/access-policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import { GatewayError } from '../errors.js';
@@ -25,7 +26,19 @@ export function presentedToken(req: IncomingMessage, url: URL): PresentedToken |
   return undefined;
 }
 
-export async function authenticate(req: IncomingMessage, url: URL, verifier: TokenVerifier, allowQueryToken: boolean): Promise<Principal> {
+export interface Authenticator {
+  verifier: TokenVerifier;
+  /** Revocation, tenant status and address checks after the signature. */
+  policy: AccessPolicy;
+  allowQueryToken: boolean;
+}
+
+/** The client's address as the socket sees it. */
+export function clientAddress(req: IncomingMessage): string | undefined {
+  return req.socket.remoteAddress;
+}
+
+export async function authenticate(req: IncomingMessage, url: URL, { verifier, policy, allowQueryToken }: Authenticator): Promise<Principal> {
   const presented = presentedToken(req, url);
   if (presented === undefined) {
     throw new GatewayError('TOKEN_MISSING', 'No access token: send "Authorization: Bearer <token>", or add ?token=<token> to the URL for clients that cannot set headers.');
@@ -33,5 +46,7 @@ export async function authenticate(req: IncomingMessage, url: URL, verifier: Tok
   if (presented.via === 'query' && !allowQueryToken) {
     throw new GatewayError('QUERY_TOKEN_DISABLED', 'Tokens on the URL are turned off on this gateway; send "Authorization: Bearer <token>" instead.');
   }
-  return verifier.verify(presented.token);
+  const principal = await verifier.verify(presented.token);
+  await policy.check(principal, clientAddress(req));
+  return principal;
 }

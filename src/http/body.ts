@@ -1,9 +1,9 @@
-// Reads a JSON request body with a size limit, before any MCP work is done.
+// Reads a request body with a size limit, before any other work is done.
 
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
 
-export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+export async function readTextBody(req: IncomingMessage, limitBytes: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limitBytes) {
     throw new GatewayError('BODY_TOO_LARGE', `The request body is larger than ${limitBytes} bytes.`);
@@ -15,7 +15,11 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     if (size > limitBytes) throw new GatewayError('BODY_TOO_LARGE', `The request body is larger than ${limitBytes} bytes.`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  const text = await readTextBody(req, limitBytes);
   try {
     return JSON.parse(text);
   } catch {

@@ -3,6 +3,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AccessPolicy } from '../auth/access-policy.js';
+import type { TokenIssuer } from '../auth/issue.js';
 import type { Principal } from '../auth/principal.js';
 import { requireScope } from '../auth/scopes.js';
 import type { TokenVerifier } from '../auth/verify.js';
@@ -11,8 +13,10 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import type { GraphClient } from '../falkordb/graphs.js';
 import { redactUrl, type Logger } from '../observability/logger.js';
 import type { ToolContext } from '../tools/context.js';
-import { authenticate, presentedToken } from './authenticate.js';
+import type { JWK } from 'jose';
+import { authenticate, clientAddress, presentedToken } from './authenticate.js';
 import { readJsonBody } from './body.js';
+import { handleTokenRequest } from './oauth-token.js';
 import { sendError, sendJson, setSecurityHeaders } from './respond.js';
 import { SseSessions } from './sse.js';
 import { handleStreamablePost } from './streamable.js';
@@ -21,6 +25,11 @@ export interface HttpDeps {
   config: Config;
   logger: Logger;
   verifier: TokenVerifier;
+  policy: AccessPolicy;
+  /** Present when the gateway signs its own tokens: serves /oauth/token. */
+  issuer: TokenIssuer | undefined;
+  /** Public keys of the gateway's own signing keys (current and previous), for /.well-known/jwks.json. */
+  jwks: readonly JWK[];
   graphs: GraphClient;
   versions: { gateway: string; falkordb: string };
   /** External base URL, e.g. http://127.0.0.1:3003 */
@@ -48,7 +57,8 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     versions: deps.versions,
   });
 
-  const auth = (req: IncomingMessage, url: URL) => authenticate(req, url, deps.verifier, deps.config.auth.allowQueryToken);
+  const authenticator = { verifier: deps.verifier, policy: deps.policy, allowQueryToken: deps.config.auth.allowQueryToken };
+  const auth = (req: IncomingMessage, url: URL) => authenticate(req, url, authenticator);
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL, log: { tenant?: string }): Promise<void> {
     const path = url.pathname;
@@ -73,6 +83,15 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       });
     }
 
+    if (path === '/.well-known/jwks.json' && method === 'GET') {
+      if (deps.jwks.length === 0) return sendJson(res, 404, { error: 'not_found', message: 'This gateway does not sign tokens itself, so it publishes no keys.' });
+      return sendJson(res, 200, { keys: deps.jwks }, { 'Cache-Control': 'public, max-age=300' });
+    }
+    if (path === '/oauth/token') {
+      if (deps.issuer === undefined) return sendJson(res, 404, { error: 'not_found', message: 'This gateway does not issue tokens itself (no AUTH_SIGNING_KEY_FILE); get tokens from your identity provider.' });
+      return handleTokenRequest(req, res, deps.issuer);
+    }
+
     if (path === '/mcp') {
       if (method !== 'POST') {
         return sendJson(res, 405, { error: 'method_not_allowed', message: 'This gateway serves stateless Streamable HTTP: send JSON-RPC with POST.' }, { Allow: 'POST' });
@@ -94,6 +113,14 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
 
     if (path === '/messages' && method === 'POST') {
       const sessionId = url.searchParams.get('sessionId') ?? '';
+      // The token that opened the session is checked again on every post: a revocation ends the session too.
+      const opener = sessions.principalOf(sessionId);
+      if (opener !== undefined) {
+        await deps.policy.check(opener, clientAddress(req)).catch(async (error: unknown) => {
+          await sessions.close(sessionId);
+          throw error;
+        });
+      }
       const caller = presentedToken(req, url) === undefined ? undefined : await auth(req, url);
       if (caller) log.tenant = caller.tenant;
       const body = await readJsonBody(req, MAX_BODY_BYTES);

@@ -90,6 +90,15 @@ export class SseSessions {
     await session.transport.handlePostMessage(req, res, body);
   }
 
+  /** The principal whose token opened the session, if the session is here. */
+  principalOf(sessionId: string): Principal | undefined {
+    return this.#sessions.get(sessionId)?.principal;
+  }
+
+  async close(sessionId: string): Promise<void> {
+    await this.#sessions.get(sessionId)?.transport.close();
+  }
+
   async closeAll(): Promise<void> {
     await Promise.all([...this.#sessions.values()].map((s) => s.transport.close()));
   }

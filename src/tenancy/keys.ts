@@ -23,9 +23,17 @@ function encodeTenant(tenant: string): string {
   return out;
 }
 
+/**
+ * The tenant id in the form gateway state keys use (`gw:…:<id>`): the same
+ * encoding as the graph key prefix, so it never holds `:`, `_`, `*` or spaces.
+ */
+export function encodedTenantId(tenant: string): string {
+  return encodeTenant(validateTenantId(tenant));
+}
+
 /** `acme` → `acme_`; `a_b` → `a%5Fb_`. */
 export function tenantKeyPrefix(tenant: string): string {
-  return `${encodeTenant(validateTenantId(tenant))}_`;
+  return `${encodedTenantId(tenant)}_`;
 }
 
 /** The database key of graph `graph` of tenant `tenant`. */

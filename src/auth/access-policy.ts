@@ -1,0 +1,102 @@
+// What a valid signature does not settle: is the token revoked, is its tenant
+// registered and enabled, may it be used from this address. Answers come from
+// the shared state and are reused for at most one second, so a revocation or
+// a disabled tenant reaches every instance within that second.
+
+import { LRUCache } from 'lru-cache';
+import { GatewayError } from '../errors.js';
+import type { GatewayState } from '../state/index.js';
+import { ipMatcher, type TenantRecord } from '../state/tenants.js';
+import { revocationReason, type RevocationState } from '../state/tokens.js';
+import type { Principal } from './principal.js';
+
+export interface AccessPolicyOptions {
+  state: GatewayState;
+  /** Refuse tokens of tenants missing from the registry (TENANTS_REQUIRE_REGISTRATION). */
+  requireRegistration: boolean;
+  now?: () => number;
+  /** Longest a state lookup is reused. */
+  cacheMs?: number;
+  /** Least time between two "last used" writes for one token. */
+  lastUsedEveryMs?: number;
+  /** Stamp "last used" on tokens that pass (off for `token inspect`). */
+  recordUse?: boolean;
+}
+
+export interface AccessPolicy {
+  /** Throws the GatewayError that says why the principal may not proceed. */
+  check(principal: Principal, clientIp: string | undefined): Promise<void>;
+  /** Why the principal is refused wherever it connects from (revoked, tenant disabled, …), if it is. */
+  refusal(principal: Principal): Promise<GatewayError | undefined>;
+}
+
+interface Facts {
+  tenant: TenantRecord | undefined;
+  revocation: RevocationState;
+  allows: ((ip: string) => boolean) | undefined;
+}
+
+function refusal(principal: Principal, facts: Facts, requireRegistration: boolean): GatewayError | undefined {
+  const { tenant } = facts;
+  const id = principal.tenant;
+  if (tenant === undefined) {
+    if (requireRegistration || principal.signedBy === 'tenant') {
+      return new GatewayError('TENANT_NOT_REGISTERED', `Tenant "${id}" is not registered on this gateway; ask the operator to add it.`);
+    }
+  } else if (tenant.status === 'disabled') {
+    const since = tenant.disabledAt === undefined ? '' : ` since ${new Date(tenant.disabledAt).toISOString()}`;
+    return new GatewayError('TENANT_DISABLED', `Tenant "${id}" is disabled on this gateway${since}; ask the operator to enable it.`);
+  } else if (principal.signedBy === 'tenant' && principal.tenantKeyKid !== undefined && tenant.publicKeyKid !== principal.tenantKeyKid) {
+    return new GatewayError('TOKEN_REVOKED', `The token was signed with a key tenant "${id}" no longer has. Get a new token.`);
+  }
+  const revoked = revocationReason(principal, facts.revocation);
+  if (revoked !== undefined) return new GatewayError('TOKEN_REVOKED', `The token was ${revoked}. Get a new token.`);
+  return undefined;
+}
+
+export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
+  const { state, requireRegistration } = options;
+  const now = options.now ?? Date.now;
+  const cacheMs = options.cacheMs ?? 1000;
+  const facts = new LRUCache<string, { facts: Facts; until: number }>({ max: 50_000 });
+  const lastUsedWritten = new LRUCache<string, number>({ max: 50_000 });
+  const lastUsedEveryMs = options.lastUsedEveryMs ?? 30_000;
+
+  async function lookup(principal: Principal): Promise<Facts> {
+    const key = [principal.tenant, principal.device ?? '', principal.jti ?? '', principal.issuedAt ?? ''].join('\0');
+    const at = now();
+    const hit = facts.get(key);
+    if (hit !== undefined && at < hit.until) return hit.facts;
+    const [tenant, revocation] = await Promise.all([state.tenants.get(principal.tenant), state.ledger.revocationState(principal)]);
+    const allows = tenant !== undefined && tenant.allowIps.length > 0 ? ipMatcher(tenant.allowIps) : undefined;
+    const found = { tenant, revocation, allows };
+    facts.set(key, { facts: found, until: at + cacheMs });
+    return found;
+  }
+
+  function noteUse(principal: Principal): void {
+    const { jti } = principal;
+    if (options.recordUse === false || jti === undefined || !Number.isFinite(principal.expiresAt)) return;
+    const at = now();
+    const last = lastUsedWritten.get(jti);
+    if (last !== undefined && at - last < lastUsedEveryMs) return;
+    lastUsedWritten.set(jti, at);
+    // Best effort: a lost "last used" stamp must never fail the request.
+    state.ledger.markUsed(jti, principal.expiresAt).catch(() => undefined);
+  }
+
+  return {
+    async refusal(principal) {
+      return refusal(principal, await lookup(principal), requireRegistration);
+    },
+    async check(principal, clientIp) {
+      const found = await lookup(principal);
+      const refused = refusal(principal, found, requireRegistration);
+      if (refused !== undefined) throw refused;
+      if (found.allows !== undefined && (clientIp === undefined || !found.allows(clientIp))) {
+        throw new GatewayError('IP_FORBIDDEN', `Tenant "${principal.tenant}" may not connect from ${clientIp ?? 'an unknown address'}; ask the operator to add it to the tenant's allowed addresses.`);
+      }
+      noteUse(principal);
+    },
+  };
+}

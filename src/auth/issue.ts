@@ -1,0 +1,183 @@
+// Issuing the gateway's own tokens (CLI `token issue`, and the refresh
+// exchange behind /oauth/token): sign, record in the ledger for `token list`
+// and revocation, and, when asked, start or continue a refresh family.
+
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.js';
+import { GatewayError } from '../errors.js';
+import type { GatewayState } from '../state/index.js';
+import { revocationReason } from '../state/tokens.js';
+import { validateTenantId } from '../tenancy/tenant-id.js';
+import { validateDeviceName } from './device.js';
+import { SCOPES, isScope, type Scope } from './scopes.js';
+import { signAccessToken, type SigningKey } from './signing.js';
+
+export interface IssuerDeps {
+  signingKey: SigningKey;
+  state: GatewayState;
+  auth: Pick<Config['auth'], 'issuer' | 'audience' | 'tenantClaim' | 'accessTokenTtlSec' | 'refreshTokenTtlSec'>;
+  requireRegistration: boolean;
+  now?: () => number;
+}
+
+export interface IssueRequest {
+  tenant: string;
+  scopes: readonly Scope[];
+  /** Access token lifetime; ACCESS_TOKEN_TTL when unset. */
+  ttlSec?: number;
+  device?: string;
+  /** Also issue a refresh token (a new family). */
+  withRefresh?: boolean;
+  /** Who asked, for the audit trail. */
+  actor: string;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  jti: string;
+  tenant: string;
+  device: string | undefined;
+  scopes: readonly Scope[];
+  /** Seconds from now. */
+  expiresIn: number;
+  /** Epoch seconds. */
+  expiresAt: number;
+  refreshToken?: string;
+  refreshExpiresAt?: number;
+}
+
+function grantRefused(message: string, oauthError = 'invalid_grant'): GatewayError {
+  return new GatewayError('GRANT_INVALID', message, { oauthError });
+}
+
+export class TokenIssuer {
+  readonly #deps: IssuerDeps;
+  readonly #now: () => number;
+
+  constructor(deps: IssuerDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** Refuses tenants that are disabled, or unregistered when registration is required. */
+  async #assertTenantMayHold(tenant: string): Promise<void> {
+    const record = await this.#deps.state.tenants.get(tenant);
+    if (record?.status === 'disabled') {
+      throw new GatewayError('TENANT_DISABLED', `Tenant "${tenant}" is disabled; enable it first (tenant enable ${tenant}).`);
+    }
+    if (record === undefined && this.#deps.requireRegistration) {
+      throw new GatewayError('TENANT_NOT_REGISTERED', `Tenant "${tenant}" is not registered and TENANTS_REQUIRE_REGISTRATION is on; add it first (tenant add ${tenant}).`);
+    }
+  }
+
+  /** Now, moved past any revocation cut-off set in this same second, so new tokens never fall under it. */
+  async #issueMoment(tenant: string, device: string | undefined): Promise<number> {
+    const earliest = await this.#deps.state.ledger.earliestIssueSecond(tenant, device);
+    const wait = earliest * 1000 - this.#now();
+    if (wait > 0 && wait <= 1000) await sleep(wait);
+    return this.#now();
+  }
+
+  async #sign(tenant: string, scopes: readonly Scope[], ttlSec: number, device: string | undefined, family: string | undefined): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
+    const at = await this.#issueMoment(tenant, device);
+    const jti = randomUUID();
+    const token = await signAccessToken(
+      this.#deps.signingKey,
+      { tenant, scopes, ttlSeconds: ttlSec, jti, ...(device === undefined ? {} : { device }) },
+      { ...this.#deps.auth, now: () => at },
+    );
+    const issuedAt = Math.floor(at / 1000);
+    const expiresAt = issuedAt + ttlSec;
+    await this.#deps.state.ledger.record({ jti, tenant, ...(device === undefined ? {} : { device }), scopes: [...scopes], issuedAt, expiresAt, ...(family === undefined ? {} : { family }) });
+    if (family !== undefined) await this.#deps.state.refresh.addAccessToken(family, jti, expiresAt);
+    return { token, jti, issuedAt, expiresAt };
+  }
+
+  async issue(request: IssueRequest): Promise<IssuedTokens> {
+    const tenant = validateTenantId(request.tenant);
+    const device = request.device === undefined ? undefined : validateDeviceName(request.device);
+    const ttlSec = request.ttlSec ?? this.#deps.auth.accessTokenTtlSec;
+    await this.#assertTenantMayHold(tenant);
+    const scopes = SCOPES.filter((s) => request.scopes.includes(s));
+    let family: string | undefined;
+    let refresh: { token: string; expiresAt: number } | undefined;
+    if (request.withRefresh === true) {
+      const at = await this.#issueMoment(tenant, device);
+      const created = await this.#deps.state.refresh.create({
+        tenant,
+        ...(device === undefined ? {} : { device }),
+        scopes,
+        ttlSec: this.#deps.auth.refreshTokenTtlSec,
+        issuedAt: Math.floor(at / 1000),
+      });
+      family = created.record.family;
+      refresh = { token: created.token, expiresAt: created.record.expiresAt };
+    }
+    const signed = await this.#sign(tenant, scopes, ttlSec, device, family);
+    await this.#deps.state.audit.record({ action: 'token.issued', tenant, ...(device === undefined ? {} : { device }), jti: signed.jti, actor: request.actor, outcome: 'ok', detail: `scopes=${scopes.join(' ')}${refresh ? ' refresh' : ''}` });
+    return {
+      accessToken: signed.token,
+      jti: signed.jti,
+      tenant,
+      device,
+      scopes,
+      expiresIn: ttlSec,
+      expiresAt: signed.expiresAt,
+      ...(refresh === undefined ? {} : { refreshToken: refresh.token, refreshExpiresAt: refresh.expiresAt }),
+    };
+  }
+
+  /**
+   * RFC 6749 §6: spends a refresh token for a new access token and a new refresh
+   * token in the same family. A refresh token presented twice ends its family.
+   */
+  async refresh(refreshToken: string, requestedScope: string | undefined, actor: string): Promise<IssuedTokens> {
+    const { state } = this.#deps;
+    const spent = await state.refresh.consume(refreshToken);
+    if (spent.status === 'unknown') {
+      throw grantRefused('The refresh token is not valid: it is unknown or has expired. Ask the operator for a new token.');
+    }
+    const { record } = spent;
+    const device = record.device;
+    const who = { tenant: record.tenant, ...(device === undefined ? {} : { device }) };
+    if (spent.status === 'reused') {
+      const revoked = await state.refresh.revokeFamily(record.family, 'refresh token reused');
+      await state.audit.record({ action: 'refresh.reused', ...who, actor, outcome: 'refused', detail: `family=${record.family} revoked_access_tokens=${revoked}` });
+      throw grantRefused(`This refresh token was already used once. As a precaution every token of this device${device === undefined ? '' : ` ("${device}")`} was revoked; ask the operator for a new token.`);
+    }
+    if (spent.family?.revokedAt !== undefined) throw grantRefused('The refresh token was revoked. Ask the operator for a new token.');
+    const revoked = revocationReason({ ...who, issuedAt: record.issuedAt }, await state.ledger.revocationState(who));
+    if (revoked !== undefined) throw grantRefused(`The refresh token was ${revoked}. Ask the operator for a new token.`);
+    try {
+      await this.#assertTenantMayHold(record.tenant);
+    } catch (error) {
+      throw grantRefused(error instanceof GatewayError ? error.message : 'The tenant may not hold tokens.');
+    }
+
+    let scopes = record.scopes.filter(isScope);
+    if (requestedScope !== undefined && requestedScope.trim() !== '') {
+      const asked = requestedScope.split(/\s+/).filter((w) => w !== '');
+      const extra = asked.filter((s) => !scopes.includes(s as Scope));
+      if (extra.length > 0) throw grantRefused(`The refresh token does not grant ${extra.map((s) => JSON.stringify(s.slice(0, 40))).join(', ')}; it grants: ${scopes.join(' ')}.`, 'invalid_scope');
+      scopes = scopes.filter((s) => asked.includes(s));
+    }
+
+    const at = await this.#issueMoment(record.tenant, device);
+    const next = await state.refresh.create({ ...who, scopes: record.scopes, ttlSec: this.#deps.auth.refreshTokenTtlSec, issuedAt: Math.floor(at / 1000), family: record.family });
+    const ttlSec = this.#deps.auth.accessTokenTtlSec;
+    const signed = await this.#sign(record.tenant, scopes, ttlSec, device, record.family);
+    await state.audit.record({ action: 'token.refreshed', ...who, jti: signed.jti, actor, outcome: 'ok' });
+    return {
+      accessToken: signed.token,
+      jti: signed.jti,
+      tenant: record.tenant,
+      device,
+      scopes,
+      expiresIn: ttlSec,
+      expiresAt: signed.expiresAt,
+      refreshToken: next.token,
+      refreshExpiresAt: next.record.expiresAt,
+    };
+  }
+}

@@ -1,0 +1,78 @@
+// Keys tenants sign their own tokens with (a PEM public key or their own
+// JWKS), looked up in the tenant registry by the tenant the token names. A
+// tenant's key is only ever tried for tokens naming that tenant, so it can
+// never sign for another.
+
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, createRemoteJWKSet, exportJWK, type CryptoKey } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { TenantRecord, TenantRegistry } from '../state/tenants.js';
+import { ASYMMETRIC_ALGORITHMS, verifyAlgorithmsFor } from './keys.js';
+
+export interface TenantKey {
+  /** Algorithms the key may verify. */
+  readonly algorithms: readonly string[];
+  /** Required `iss` of the tenant's tokens. */
+  readonly issuer: string;
+  /** Thumbprint of a PEM key; undefined for a JWKS. */
+  readonly kid: string | undefined;
+  keys(alg: string, kid: string | undefined): Promise<ReadonlyArray<KeyObject | CryptoKey>>;
+}
+
+export type TenantKeyResolver = (tenant: string) => Promise<TenantKey | undefined>;
+
+/** RFC 7638 thumbprint of a PEM public key: the kid the registry keeps for it. */
+export async function publicKeyThumbprint(key: KeyObject): Promise<string> {
+  return calculateJwkThumbprint(await exportJWK(key), 'sha256');
+}
+
+export interface TenantKeyOptions {
+  /** How long a registry lookup is reused; changes reach every instance within it. */
+  cacheMs?: number;
+  defaultIssuer: string;
+}
+
+export function createTenantKeyResolver(registry: TenantRegistry, options: TenantKeyOptions): TenantKeyResolver {
+  const cacheMs = options.cacheMs ?? 1000;
+  const records = new LRUCache<string, { record: TenantRecord | null; until: number }>({ max: 10_000 });
+  const pemKeys = new LRUCache<string, KeyObject>({ max: 10_000 });
+  const jwksSets = new LRUCache<string, ReturnType<typeof createRemoteJWKSet>>({ max: 1_000 });
+
+  function fromRecord(record: TenantRecord): TenantKey | undefined {
+    const issuer = record.issuer ?? options.defaultIssuer;
+    if (record.publicKeyPem !== undefined) {
+      let key = pemKeys.get(record.publicKeyPem);
+      if (key === undefined) {
+        key = createPublicKey(record.publicKeyPem);
+        pemKeys.set(record.publicKeyPem, key);
+      }
+      const verifyWith = key;
+      return { algorithms: verifyAlgorithmsFor(key) ?? [], issuer, kid: record.publicKeyKid, keys: () => Promise.resolve([verifyWith]) };
+    }
+    if (record.jwksUrl !== undefined) {
+      let set = jwksSets.get(record.jwksUrl);
+      if (set === undefined) {
+        set = createRemoteJWKSet(new URL(record.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000, timeoutDuration: 5_000 });
+        jwksSets.set(record.jwksUrl, set);
+      }
+      const remote = set;
+      return {
+        algorithms: ASYMMETRIC_ALGORITHMS,
+        issuer,
+        kid: undefined,
+        keys: async (alg, kid) => [await remote(kid === undefined ? { alg } : { alg, kid })],
+      };
+    }
+    return undefined;
+  }
+
+  return async (tenant) => {
+    let cached = records.get(tenant);
+    if (cached === undefined || Date.now() >= cached.until) {
+      cached = { record: (await registry.get(tenant)) ?? null, until: Date.now() + cacheMs };
+      records.set(tenant, cached);
+    }
+    if (cached.record === null || cached.record.status !== 'enabled') return undefined;
+    return fromRecord(cached.record);
+  };
+}

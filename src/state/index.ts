@@ -1,0 +1,29 @@
+// The gateway's shared state, bundled: what the server and the CLI both open.
+
+import type { Database } from '../falkordb/database.js';
+import { AuditTrail } from '../observability/audit.js';
+import type { Logger } from '../observability/logger.js';
+import { RefreshTokens } from './refresh.js';
+import { StateStore } from './store.js';
+import { TenantRegistry } from './tenants.js';
+import { TokenLedger } from './tokens.js';
+
+export interface GatewayState {
+  store: StateStore;
+  tenants: TenantRegistry;
+  ledger: TokenLedger;
+  refresh: RefreshTokens;
+  audit: AuditTrail;
+}
+
+export function openGatewayState(db: Database, logger: Logger, now: () => number = Date.now): GatewayState {
+  const store = new StateStore(db);
+  const ledger = new TokenLedger(store, now);
+  return {
+    store,
+    tenants: new TenantRegistry(store, now),
+    ledger,
+    refresh: new RefreshTokens(store, ledger, now),
+    audit: new AuditTrail(store, logger),
+  };
+}

@@ -1,0 +1,43 @@
+// The ONE place gateway state keys are built. Everything lives under `gw:`,
+// which no tenant graph key can start with (see tenancy/keys.ts), and tenant
+// ids appear in their encoded form, so no id can reach into another's keys.
+
+import { GATEWAY_STATE_PREFIX, encodedTenantId } from '../tenancy/keys.js';
+
+const P = GATEWAY_STATE_PREFIX;
+
+/** jti values and hashes come from tokens; anything outside a safe set is percent-encoded. */
+function part(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export const stateKeys = {
+  /** Tenant record (JSON). */
+  tenant: (tenant: string) => `${P}tenant:${encodedTenantId(tenant)}`,
+  /** Set of registered tenant ids. */
+  tenantIndex: () => `${P}tenants`,
+  /** Epoch seconds: every token of the tenant issued at or before it is revoked. */
+  tenantCutoff: (tenant: string) => `${P}revoked-tenant:${encodedTenantId(tenant)}`,
+  /** Epoch seconds: every token of the tenant's device issued at or before it is revoked. */
+  deviceCutoff: (tenant: string, device: string) => `${P}revoked-device:${encodedTenantId(tenant)}:${part(device)}`,
+  /** Present while a revoked token would otherwise still be valid. */
+  revokedJti: (jti: string) => `${P}revoked-jti:${part(jti)}`,
+  /** Record of a token the gateway issued (JSON), kept until it expires. */
+  token: (jti: string) => `${P}token:${part(jti)}`,
+  /** Sorted set of the tenant's issued jtis, scored by expiry. */
+  tenantTokens: (tenant: string) => `${P}tenant-tokens:${encodedTenantId(tenant)}`,
+  /** Epoch ms a token was last seen on a request. */
+  tokenLastUsed: (jti: string) => `${P}token-used:${part(jti)}`,
+  /** Refresh token record (JSON), keyed by the SHA-256 of the token. */
+  refresh: (hash: string) => `${P}refresh:${part(hash)}`,
+  /** Set once a refresh token has been exchanged; a second exchange is a reuse. */
+  refreshUsed: (hash: string) => `${P}refresh-used:${part(hash)}`,
+  /** A device's chain of refresh tokens (JSON). */
+  family: (id: string) => `${P}family:${part(id)}`,
+  /** Sorted set of the access-token jtis issued in a family, scored by expiry. */
+  familyTokens: (id: string) => `${P}family-tokens:${part(id)}`,
+  /** Sorted set of the tenant's families, scored by the expiry of their current refresh token. */
+  tenantFamilies: (tenant: string) => `${P}tenant-families:${encodedTenantId(tenant)}`,
+  /** Audit stream. */
+  audit: () => `${P}audit`,
+} as const;

@@ -1,0 +1,91 @@
+// Typed access to the gateway's shared state in the database server: JSON
+// records, expiring markers and sorted-set indexes, one command each so no
+// two callers (instances, the CLI) ever need a transaction between them.
+
+import { GatewayError, isGatewayError } from '../errors.js';
+import type { Database, RespValue } from '../falkordb/database.js';
+
+function unavailable(): GatewayError {
+  return new GatewayError('DATABASE_UNREACHABLE', 'The gateway state in the database server could not be read or written; check that the database is reachable and try again.');
+}
+
+/** Expiry as an absolute epoch-ms time; undefined keeps the key until it is deleted. */
+export type ExpireAtMs = number | undefined;
+
+export class StateStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  get database(): Database {
+    return this.#db;
+  }
+
+  async command(args: readonly string[]): Promise<RespValue> {
+    try {
+      return await this.#db.sendCommand(args);
+    } catch (error) {
+      if (isGatewayError(error)) throw error;
+      throw unavailable();
+    }
+  }
+
+  async getJson<T>(key: string): Promise<T | undefined> {
+    const reply = await this.command(['GET', key]);
+    return typeof reply === 'string' ? (JSON.parse(reply) as T) : undefined;
+  }
+
+  async mget(keys: readonly string[]): Promise<Array<string | undefined>> {
+    if (keys.length === 0) return [];
+    const reply = await this.command(['MGET', ...keys]);
+    return (Array.isArray(reply) ? reply : []).map((v) => (typeof v === 'string' ? v : undefined));
+  }
+
+  /** SET with an optional absolute expiry; with `onlyIfAbsent`, false when the key already existed. */
+  async set(key: string, value: string, expireAtMs: ExpireAtMs = undefined, onlyIfAbsent = false): Promise<boolean> {
+    const args = ['SET', key, value];
+    if (expireAtMs !== undefined) args.push('PXAT', String(Math.ceil(expireAtMs)));
+    if (onlyIfAbsent) args.push('NX');
+    return (await this.command(args)) !== null;
+  }
+
+  setJson(key: string, value: unknown, expireAtMs: ExpireAtMs = undefined): Promise<boolean> {
+    return this.set(key, JSON.stringify(value), expireAtMs);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return Number(await this.command(['EXISTS', key])) > 0;
+  }
+
+  async del(...keys: string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    return Number(await this.command(['DEL', ...keys]));
+  }
+
+  async sadd(key: string, member: string): Promise<void> {
+    await this.command(['SADD', key, member]);
+  }
+
+  async srem(key: string, member: string): Promise<void> {
+    await this.command(['SREM', key, member]);
+  }
+
+  async smembers(key: string): Promise<string[]> {
+    const reply = await this.command(['SMEMBERS', key]);
+    return Array.isArray(reply) ? reply.map(String) : [];
+  }
+
+  /** Adds a member scored by an epoch time, dropping members whose score has passed. */
+  async zaddExpiring(key: string, member: string, score: number, now: number): Promise<void> {
+    await this.command(['ZADD', key, String(score), member]);
+    await this.command(['ZREMRANGEBYSCORE', key, '-inf', `(${now}`]);
+  }
+
+  /** Members whose score is at least `min`, lowest score first. */
+  async zrangeFrom(key: string, min: number): Promise<string[]> {
+    const reply = await this.command(['ZRANGE', key, String(min), '+inf', 'BYSCORE']);
+    return Array.isArray(reply) ? reply.map(String) : [];
+  }
+}

@@ -1,0 +1,138 @@
+// The tenant registry: which tenants exist, whether they are enabled, and the
+// key (PEM or JWKS URL) a tenant may sign its own tokens with. Shared by every
+// instance and the CLI through the database server.
+
+import { BlockList, isIP } from 'node:net';
+import { GatewayError } from '../errors.js';
+import { validateTenantId } from '../tenancy/tenant-id.js';
+import { stateKeys } from './keys.js';
+import type { StateStore } from './store.js';
+
+export interface TenantRecord {
+  id: string;
+  status: 'enabled' | 'disabled';
+  plan?: string;
+  /** PEM public key that verifies the tenant's own tokens. */
+  publicKeyPem?: string;
+  /** Thumbprint of `publicKeyPem`, to tell which key signed a cached token. */
+  publicKeyKid?: string;
+  /** JWKS endpoint of the tenant's own identity provider. */
+  jwksUrl?: string;
+  /** Required `iss` of tokens the tenant signs itself; AUTH_ISSUER when unset. */
+  issuer?: string;
+  /** Client addresses (CIDR or single IPs) the tenant's tokens may be used from; empty: anywhere. */
+  allowIps: string[];
+  /** Epoch ms. */
+  createdAt: number;
+  updatedAt: number;
+  disabledAt?: number;
+}
+
+export type NewTenant = Pick<TenantRecord, 'id'> & Partial<Pick<TenantRecord, 'plan' | 'publicKeyPem' | 'publicKeyKid' | 'jwksUrl' | 'issuer' | 'allowIps'>>;
+
+const PLAN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Parses `10.0.0.0/8`, `192.168.1.7` or `2001:db8::/32`; throws REQUEST_INVALID naming the entry. */
+export function parseCidr(entry: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
+  const [address = '', bits, extra] = entry.trim().split('/');
+  const version = isIP(address);
+  const max = version === 4 ? 32 : 128;
+  const prefix = bits === undefined ? max : Number(bits);
+  if (version === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max || (bits !== undefined && !/^\d+$/.test(bits))) {
+    throw new GatewayError('REQUEST_INVALID', `"${entry.slice(0, 60)}" is not an IP address or CIDR range; write e.g. 203.0.113.0/24, 198.51.100.7 or 2001:db8::/32.`);
+  }
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** A matcher for a list of CIDR entries; IPv4-mapped IPv6 client addresses match IPv4 ranges. */
+export function ipMatcher(entries: readonly string[]): (ip: string) => boolean {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const { address, prefix, family } = parseCidr(entry);
+    list.addSubnet(address, prefix, family);
+  }
+  return (ip) => {
+    const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
+    if (v4 !== undefined) return list.check(v4, 'ipv4');
+    const version = isIP(ip);
+    return version !== 0 && list.check(ip, version === 4 ? 'ipv4' : 'ipv6');
+  };
+}
+
+function notFound(id: string): GatewayError {
+  return new GatewayError('TENANT_NOT_FOUND', `No tenant "${id}" is registered; see \`tenant list\`.`);
+}
+
+export class TenantRegistry {
+  readonly #store: StateStore;
+  readonly #now: () => number;
+
+  constructor(store: StateStore, now: () => number = Date.now) {
+    this.#store = store;
+    this.#now = now;
+  }
+
+  get(id: string): Promise<TenantRecord | undefined> {
+    return this.#store.getJson<TenantRecord>(stateKeys.tenant(validateTenantId(id)));
+  }
+
+  async mustGet(id: string): Promise<TenantRecord> {
+    const record = await this.get(id);
+    if (record === undefined) throw notFound(id);
+    return record;
+  }
+
+  async add(input: NewTenant): Promise<TenantRecord> {
+    const id = validateTenantId(input.id);
+    if (input.plan !== undefined && !PLAN_NAME.test(input.plan)) {
+      throw new GatewayError('REQUEST_INVALID', 'A plan name is 1 to 64 letters, digits, _ . -, starting with a letter or digit (e.g. pro).');
+    }
+    if (input.publicKeyPem !== undefined && input.jwksUrl !== undefined) {
+      throw new GatewayError('REQUEST_INVALID', 'Give a tenant either a public key or a JWKS URL, not both.');
+    }
+    const allowIps = (input.allowIps ?? []).map((entry) => {
+      parseCidr(entry);
+      return entry.trim();
+    });
+    const at = this.#now();
+    const record: TenantRecord = {
+      id,
+      status: 'enabled',
+      ...(input.plan === undefined ? {} : { plan: input.plan }),
+      ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem, publicKeyKid: input.publicKeyKid ?? '' }),
+      ...(input.jwksUrl === undefined ? {} : { jwksUrl: input.jwksUrl }),
+      ...(input.issuer === undefined ? {} : { issuer: input.issuer }),
+      allowIps,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const created = await this.#store.set(stateKeys.tenant(id), JSON.stringify(record), undefined, true);
+    if (!created) throw new GatewayError('TENANT_EXISTS', `Tenant "${id}" is already registered; see \`tenant show ${id}\`, or remove it first.`);
+    await this.#store.sadd(stateKeys.tenantIndex(), id);
+    return record;
+  }
+
+  async list(): Promise<TenantRecord[]> {
+    const ids = (await this.#store.smembers(stateKeys.tenantIndex())).sort();
+    const values = await this.#store.mget(ids.map((id) => stateKeys.tenant(id)));
+    return values.flatMap((v) => (v === undefined ? [] : [JSON.parse(v) as TenantRecord]));
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<TenantRecord> {
+    const record = await this.mustGet(id);
+    const at = this.#now();
+    const next: TenantRecord = { ...record, status: enabled ? 'enabled' : 'disabled', updatedAt: at };
+    if (enabled) delete next.disabledAt;
+    else next.disabledAt = record.disabledAt ?? at;
+    await this.#store.setJson(stateKeys.tenant(record.id), next);
+    return next;
+  }
+
+  /** Removes the record; the caller revokes tokens and purges graphs as asked. */
+  async remove(id: string): Promise<TenantRecord> {
+    const record = await this.mustGet(id);
+    await this.#store.del(stateKeys.tenant(record.id));
+    await this.#store.srem(stateKeys.tenantIndex(), record.id);
+    return record;
+  }
+}

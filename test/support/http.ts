@@ -1,0 +1,49 @@
+// Plain HTTP probes of the gateway, for what an MCP client would hide: status
+// codes, headers and error bodies.
+
+export interface Probe {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1.0.0' } },
+};
+
+async function probe(response: Response): Promise<Probe> {
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { text };
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** POSTs an MCP initialize to /mcp with the token: 200 when the gateway lets it through. */
+export async function probeMcp(baseUrl: string, token: string): Promise<Probe> {
+  return probe(
+    await fetch(`${baseUrl}/mcp`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      body: JSON.stringify(INITIALIZE),
+    }),
+  );
+}
+
+/** POSTs a form to /oauth/token. */
+export async function postTokenForm(baseUrl: string, form: Record<string, string>, contentType = 'application/x-www-form-urlencoded'): Promise<Probe> {
+  return probe(await fetch(`${baseUrl}/oauth/token`, { method: 'POST', headers: { 'Content-Type': contentType }, body: new URLSearchParams(form).toString() }));
+}
+
+export async function getJson(url: string): Promise<Probe> {
+  return probe(await fetch(url));
+}
+
+/** Long enough for every instance's one-second state cache to have expired. */
+export const STATE_CACHE_EXPIRY_MS = 1100;
