@@ -7,7 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { freeLoopbackPort, readEmbeddedState } from '../src/falkordb/launcher.js';
 import { runCli } from './support/cli.js';
 import { CLI_ENTRY, REPO_ROOT, connectClient, mustCall } from './support/mcp.js';
 
@@ -87,8 +87,20 @@ describe('falkordb-mcp-gateway', () => {
       assert.deepEqual(out.rows, [{ text: 'still here' }]);
       assert.equal((await mustCall(client, 'falkordb_server_info')).tenant, 'demo');
       await client.close();
+      // The CLI borrows the running gateway's embedded database and dev key.
+      const issued = await runCli(['token', 'issue', '--tenant', 'demo', '--device', 'second-laptop'], { FALKORDB_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+      assert.equal(issued.code, 0, issued.stderr);
+      const other = await connectClient('http', `http://127.0.0.1:${port}`, issued.stdout.trim());
+      assert.deepEqual((await mustCall(other, 'falkordb_list_graphs')).graphs, ['kept']);
+      await other.close();
     } finally {
       assert.equal(await stopServe(second.child), 0);
     }
+    // With no gateway running, the CLI starts the embedded database briefly and stops it again.
+    const listed = await runCli(['token', 'list', '--tenant', 'demo', '--json'], { FALKORDB_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    assert.equal(listed.code, 0, listed.stderr);
+    const devices = (JSON.parse(listed.stdout) as { tokens: Array<{ device: string }> }).tokens.map((t) => t.device);
+    assert.ok(devices.includes('second-laptop') && devices.includes('dev'), devices.join(','));
+    assert.equal(readEmbeddedState(dataDir), undefined, 'the briefly started server is gone');
   });
 });

@@ -4,7 +4,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rename } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyObject } from 'node:crypto';
@@ -17,7 +17,9 @@ import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { STATE_CACHE_EXPIRY_MS, getJson, postTokenForm, probeMcp } from './support/http.js';
 import { ecKeyPair, tempDir, writeSigningKey } from './support/keys.js';
-import { TEST_AUDIENCE, TEST_ISSUER } from './support/tokens.js';
+import { TEST_AUDIENCE, TEST_ISSUER, signTestToken } from './support/tokens.js';
+
+const FILE_SECRET = 'a-secret-that-only-lives-in-a-file-0123456789';
 
 let db: TestFalkorDB;
 let gateway: RunningGateway;
@@ -240,6 +242,26 @@ describe('signing keys', () => {
     } finally {
       await removed.stop();
       await rename(path.join(previousDir, 'old.pem'), keyFile);
+    }
+  });
+});
+
+describe('secrets from files', () => {
+  it('verifies with the shared secret read from AUTH_JWT_SECRET_FILE, and the database URL from FALKORDB_URL_FILE', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'secret'), `${FILE_SECRET}\n`, { mode: 0o600 });
+    await writeFile(path.join(dir, 'url'), db.url, { mode: 0o600 });
+    const fromFiles = await startTestGateway('', {
+      FALKORDB_URL: '',
+      FALKORDB_URL_FILE: path.join(dir, 'url'),
+      AUTH_JWT_SECRET: '',
+      AUTH_JWT_SECRET_FILE: path.join(dir, 'secret'),
+    });
+    try {
+      assert.equal((await probeMcp(fromFiles.url, await signTestToken('files', { secret: FILE_SECRET }))).status, 200);
+      assert.equal((await probeMcp(fromFiles.url, await signTestToken('files'))).status, 401);
+    } finally {
+      await fromFiles.stop();
     }
   });
 });

@@ -1,18 +1,31 @@
 // Starts a gateway in-process on a real FalkorDB, on a free loopback port.
 
+import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { TEST_SECRET } from './tokens.js';
 
-export async function startTestGateway(falkordbUrl: string, env: Record<string, string> = {}): Promise<RunningGateway> {
+export async function startTestGateway(falkordbUrl: string, env: Record<string, string> = {}, logTo?: Writable): Promise<RunningGateway> {
   const config = loadConfig({
     FALKORDB_URL: falkordbUrl,
     AUTH_JWT_SECRET: TEST_SECRET,
     HOST: '127.0.0.1',
     PORT: '0',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: logTo === undefined ? 'silent' : 'trace',
     ...env,
   });
-  return startGateway({ config, logger: createLogger(config.logLevel), allowInstall: false });
+  return startGateway({ config, logger: createLogger(config.logLevel, logTo ?? 1), allowInstall: false });
+}
+
+/** A stream that keeps everything written to it, for tests that read the logs. */
+export function captureLog(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
 }
