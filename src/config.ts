@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
+import { parseCidr } from './cidr.js';
 import { GatewayError } from './errors.js';
 
 export interface ConfigVariable {
@@ -44,6 +45,23 @@ export const CONFIG_VARIABLES = [
   { name: 'MAX_ROWS', default: '10000', description: 'Most rows a query returns; beyond it the result says `truncated: true`.', example: '1000' },
   { name: 'MAX_QUERY_LENGTH', default: '100000', description: 'Longest query text, in characters.', example: '20000' },
   { name: 'ALLOW_LOAD_CSV', default: 'false', description: 'Allow Cypher `LOAD CSV` (reads files or URLs from the database server; off for tenants by default).', example: 'true' },
+  { name: 'MAX_PARAMETERS_BYTES', default: '65536', description: 'Largest `parameters` object of a query, in bytes of JSON; refused before the database sees it.', example: '16384' },
+  { name: 'MAX_BODY_BYTES', default: '1048576', description: 'Largest request body, in bytes; bigger bodies get 413.', example: '262144' },
+  { name: 'RATE_LIMIT_PER_MINUTE', default: '600', description: 'Requests a tenant may make per minute, counted in the database server so all instances share one budget; `0` turns the limit off.', example: '120' },
+  { name: 'RATE_LIMIT_BURST', default: '60', description: 'Extra requests a tenant may make in a minute beyond its rate, to absorb short spikes.', example: '20' },
+  { name: 'RATE_LIMIT_PLANS', default: undefined, description: 'Per-plan rates for tenants with a `--plan` in the registry: `plan=per-minute,…`.', example: 'free=60,pro=3000' },
+  { name: 'MAX_CONCURRENT_QUERIES_PER_TENANT', default: '8', description: 'Queries one tenant may run at once on one instance; more wait briefly in a queue.', example: '4' },
+  { name: 'MAX_CONCURRENT_QUERIES', default: '64', description: 'Queries all tenants together may run at once on one instance.', example: '128' },
+  { name: 'QUERY_QUEUE_TIMEOUT_MS', default: '2000', description: 'Longest a query waits for a free slot before it is refused as "too many concurrent queries".', example: '5000' },
+  { name: 'ALLOWED_IPS', default: undefined, description: 'Client addresses allowed to connect at all (comma-separated IPs or CIDR ranges, IPv4 or IPv6); others get 403 before any token work. Unset: any.', example: '10.0.0.0/8,2001:db8::/32' },
+  { name: 'TRUST_PROXY', default: 'false', description: 'When to believe `X-Forwarded-For`: `false`, a number of proxy hops, or the proxies\' addresses as CIDR ranges.', example: '10.0.0.0/8' },
+  { name: 'TLS_CERT_FILE', default: undefined, description: 'PEM certificate (chain) to serve HTTPS directly (TLS 1.2+); reloaded on SIGHUP. Needs TLS_KEY_FILE.', example: '/etc/falkordb-mcp-gateway/tls.crt' },
+  { name: 'TLS_KEY_FILE', default: undefined, description: 'PEM private key of TLS_CERT_FILE.', example: '/etc/falkordb-mcp-gateway/tls.key' },
+  { name: 'ALLOWED_ORIGINS', default: undefined, description: 'Browser origins allowed to call the gateway (comma-separated, e.g. an MCP web client); a request with any other `Origin` gets 403. Unset: only the gateway\'s own origin.', example: 'http://localhost:6274' },
+  { name: 'AUDIT_QUERY_TEXT', default: 'false', description: 'Put the query text itself in audit events (it always has its SHA-256); parameter values never are.', example: 'true' },
+  { name: 'AUDIT_LOG_FILE', default: undefined, description: 'Also append audit events to this file (JSON lines), reopened on SIGHUP for logrotate.', example: '/var/log/falkordb-mcp-gateway/audit.log' },
+  { name: 'AUDIT_STREAM_MAXLEN', default: '10000', description: 'Audit events kept per tenant in the database server, for `audit tail`.', example: '100000' },
+  { name: 'SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'On SIGTERM, how long in-flight calls may take to finish before connections are closed.', example: '30000' },
 ] as const satisfies readonly ConfigVariable[];
 
 export type ConfigVariableName = (typeof CONFIG_VARIABLES)[number]['name'];
@@ -112,6 +130,55 @@ function duration(maxSec: number) {
 
 const DAY_SEC = 24 * 3600;
 
+/** A comma-separated list; empty entries are dropped. */
+function list(each: (entry: string) => void, what: string) {
+  return z.string().transform((text, ctx) => {
+    const entries = text.split(',').map((e) => e.trim()).filter((e) => e !== '');
+    for (const entry of entries) {
+      try {
+        each(entry);
+      } catch {
+        ctx.issues.push({ code: 'custom', input: text, message: `has ${JSON.stringify(entry.slice(0, 60))}, which is not ${what}` });
+        return z.NEVER;
+      }
+    }
+    return entries;
+  });
+}
+
+const cidrList = list((entry) => parseCidr(entry), 'an IP address or CIDR range');
+
+const originList = list((entry) => {
+  const url = new URL(entry);
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== entry.replace(/\/$/, '')) throw new Error('not an origin');
+}, 'an origin such as https://app.example.com (scheme, host and port, no path)');
+
+const trustProxy = z.string().transform((text, ctx): false | number | string[] => {
+  const value = text.trim().toLowerCase();
+  if (value === 'false' || value === '0' || value === 'no') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops <= 16) return hops;
+  }
+  const parsed = cidrList.safeParse(text);
+  if (parsed.success && parsed.data.length > 0) return parsed.data;
+  ctx.issues.push({ code: 'custom', input: text, message: 'must be false, a number of proxy hops (1 to 16), or the proxies\' addresses as CIDR ranges' });
+  return z.NEVER;
+});
+
+const ratePlans = z.string().transform((text, ctx) => {
+  const plans: Record<string, number> = {};
+  for (const entry of text.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const match = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})=(\d{1,9})$/.exec(entry);
+    if (match === null) {
+      ctx.issues.push({ code: 'custom', input: text, message: `has ${JSON.stringify(entry.slice(0, 60))}; write plan=requests-per-minute pairs separated by commas` });
+      return z.NEVER;
+    }
+    plans[match[1]!] = Number(match[2]);
+  }
+  return plans;
+});
+
 const SCHEMA = {
   FALKORDB_URL: falkordbUrl.optional(),
   FALKORDB_DATA_DIR: nonEmpty,
@@ -138,6 +205,23 @@ const SCHEMA = {
   MAX_ROWS: integer(1, 10_000_000),
   MAX_QUERY_LENGTH: integer(1, 10_000_000),
   ALLOW_LOAD_CSV: bool,
+  MAX_PARAMETERS_BYTES: integer(2, 100 * 1024 * 1024),
+  MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024),
+  RATE_LIMIT_PER_MINUTE: integer(0, 10_000_000),
+  RATE_LIMIT_BURST: integer(0, 10_000_000),
+  RATE_LIMIT_PLANS: ratePlans.optional(),
+  MAX_CONCURRENT_QUERIES_PER_TENANT: integer(1, 10_000),
+  MAX_CONCURRENT_QUERIES: integer(1, 100_000),
+  QUERY_QUEUE_TIMEOUT_MS: integer(0, 600_000),
+  ALLOWED_IPS: cidrList.optional(),
+  TRUST_PROXY: trustProxy,
+  TLS_CERT_FILE: nonEmpty.optional(),
+  TLS_KEY_FILE: nonEmpty.optional(),
+  ALLOWED_ORIGINS: originList.optional(),
+  AUDIT_QUERY_TEXT: bool,
+  AUDIT_LOG_FILE: nonEmpty.optional(),
+  AUDIT_STREAM_MAXLEN: integer(1, 100_000_000),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 3_600_000),
 } satisfies Record<ConfigVariableName, z.ZodType>;
 
 export interface Config {
@@ -179,7 +263,35 @@ export interface Config {
     maxRows: number;
     maxQueryLength: number;
     allowLoadCsv: boolean;
+    maxParametersBytes: number;
   };
+  limits: {
+    maxBodyBytes: number;
+    /** Per tenant per minute; 0: no limit. */
+    ratePerMinute: number;
+    rateBurst: number;
+    /** Per-minute rate by registry plan name, overriding ratePerMinute. */
+    ratePlans: Readonly<Record<string, number>>;
+    maxConcurrentPerTenant: number;
+    maxConcurrent: number;
+    queueTimeoutMs: number;
+  };
+  network: {
+    /** Empty: any address. */
+    allowedIps: readonly string[];
+    /** false: X-Forwarded-For is ignored; a hop count; or the proxies' CIDR ranges. */
+    trustProxy: false | number | readonly string[];
+    tlsCertFile: string | undefined;
+    tlsKeyFile: string | undefined;
+    /** Besides the gateway's own origin. */
+    allowedOrigins: readonly string[];
+  };
+  audit: {
+    queryText: boolean;
+    logFile: string | undefined;
+    streamMaxLen: number;
+  };
+  shutdownTimeoutMs: number;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -264,6 +376,12 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  if ((v.TLS_CERT_FILE === undefined) !== (v.TLS_KEY_FILE === undefined)) {
+    const missing = v.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE';
+    const example = missing === 'TLS_CERT_FILE' ? '/etc/falkordb-mcp-gateway/tls.crt' : '/etc/falkordb-mcp-gateway/tls.key';
+    throw configError(missing, undefined, 'is required when the other half of the TLS pair (TLS_CERT_FILE, TLS_KEY_FILE) is set', example, false);
+  }
+
   const config: Config = {
     falkordb: {
       url: v.FALKORDB_URL,
@@ -294,7 +412,30 @@ export function loadConfig(env: Env = process.env): Config {
       maxRows: v.MAX_ROWS,
       maxQueryLength: v.MAX_QUERY_LENGTH,
       allowLoadCsv: v.ALLOW_LOAD_CSV,
+      maxParametersBytes: v.MAX_PARAMETERS_BYTES,
     },
+    limits: {
+      maxBodyBytes: v.MAX_BODY_BYTES,
+      ratePerMinute: v.RATE_LIMIT_PER_MINUTE,
+      rateBurst: v.RATE_LIMIT_BURST,
+      ratePlans: v.RATE_LIMIT_PLANS ?? {},
+      maxConcurrentPerTenant: v.MAX_CONCURRENT_QUERIES_PER_TENANT,
+      maxConcurrent: v.MAX_CONCURRENT_QUERIES,
+      queueTimeoutMs: v.QUERY_QUEUE_TIMEOUT_MS,
+    },
+    network: {
+      allowedIps: v.ALLOWED_IPS ?? [],
+      trustProxy: v.TRUST_PROXY,
+      tlsCertFile: v.TLS_CERT_FILE === undefined ? undefined : path.resolve(v.TLS_CERT_FILE),
+      tlsKeyFile: v.TLS_KEY_FILE === undefined ? undefined : path.resolve(v.TLS_KEY_FILE),
+      allowedOrigins: (v.ALLOWED_ORIGINS ?? []).map((o) => o.replace(/\/$/, '')),
+    },
+    audit: {
+      queryText: v.AUDIT_QUERY_TEXT,
+      logFile: v.AUDIT_LOG_FILE === undefined ? undefined : path.resolve(v.AUDIT_LOG_FILE),
+      streamMaxLen: v.AUDIT_STREAM_MAXLEN,
+    },
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
   };
   return deepFreeze(config);
 }

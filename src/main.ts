@@ -2,6 +2,7 @@
 // down again in reverse order. No globals: tests start several in one process.
 
 import type { AddressInfo } from 'node:net';
+import { createAdmission } from './admission/index.js';
 import { createAccessPolicy } from './auth/access-policy.js';
 import { TokenIssuer } from './auth/issue.js';
 import { loadOwnKeys } from './auth/own-keys.js';
@@ -12,6 +13,7 @@ import { publicBaseUrl, type Config } from './config.js';
 import { GatewayError } from './errors.js';
 import { GraphClient } from './falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
+import { createNetworkGuard } from './http/network.js';
 import { createGatewayHttpServer } from './http/server.js';
 import type { Logger } from './observability/logger.js';
 import { openGatewayState, type GatewayState } from './state/index.js';
@@ -95,6 +97,9 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       issuer,
       jwks: ownKeys.map((k) => k.jwk),
       graphs,
+      network: createNetworkGuard(config, baseUrl),
+      admission: createAdmission({ config, state }),
+      audit: state.audit,
       versions: { gateway: GATEWAY_VERSION, falkordb: database.db.moduleVersion },
       baseUrl,
       authorizationServers: () => (signingKey ? [baseUrl()] : /^https?:\/\//.test(config.auth.issuer) ? [config.auth.issuer] : []),
@@ -104,7 +109,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await sessions.closeAll();
       server.closeIdleConnections();
-      const forced = setTimeout(() => server.closeAllConnections(), 2000);
+      // In-flight calls get SHUTDOWN_TIMEOUT_MS to finish; then their connections are cut.
+      const forced = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
       await closed;
       clearTimeout(forced);
     });

@@ -6,7 +6,8 @@
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
 import type { GatewayState } from '../state/index.js';
-import { ipMatcher, type TenantRecord } from '../state/tenants.js';
+import { ipMatcher } from '../cidr.js';
+import type { TenantRecord } from '../state/tenants.js';
 import { revocationReason, type RevocationState } from '../state/tokens.js';
 import type { Principal } from './principal.js';
 

@@ -33,12 +33,8 @@ export interface Authenticator {
   allowQueryToken: boolean;
 }
 
-/** The client's address as the socket sees it. */
-export function clientAddress(req: IncomingMessage): string | undefined {
-  return req.socket.remoteAddress;
-}
-
-export async function authenticate(req: IncomingMessage, url: URL, { verifier, policy, allowQueryToken }: Authenticator): Promise<Principal> {
+/** Verifies the request's token, then the policy (revocation, tenant status, the tenant's allowed addresses for `clientIp`). */
+export async function authenticate(req: IncomingMessage, url: URL, { verifier, policy, allowQueryToken }: Authenticator, clientIp: string | undefined): Promise<Principal> {
   const presented = presentedToken(req, url);
   if (presented === undefined) {
     throw new GatewayError('TOKEN_MISSING', 'No access token: send "Authorization: Bearer <token>", or add ?token=<token> to the URL for clients that cannot set headers.');
@@ -47,6 +43,6 @@ export async function authenticate(req: IncomingMessage, url: URL, { verifier, p
     throw new GatewayError('QUERY_TOKEN_DISABLED', 'Tokens on the URL are turned off on this gateway; send "Authorization: Bearer <token>" instead.');
   }
   const principal = await verifier.verify(presented.token);
-  await policy.check(principal, clientAddress(req));
+  await policy.check(principal, clientIp);
   return principal;
 }

@@ -41,10 +41,12 @@ export function bearerChallenge(error: GatewayError, resourceMetadata: string): 
   return parts.join(', ');
 }
 
-export function sendError(res: ServerResponse, error: GatewayError, resourceMetadata: string): void {
+export function sendError(res: ServerResponse, error: GatewayError, resourceMetadata: string, extraHeaders: Record<string, string> = {}): void {
   const status = error.httpStatus;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...extraHeaders };
   if (status === 401 || error.code === 'SCOPE_MISSING') headers['WWW-Authenticate'] = bearerChallenge(error, resourceMetadata);
+  // RATE_LIMITED and TOO_MANY_QUERIES say when to come back.
+  if (error.details.retryAfterSec !== undefined) headers['Retry-After'] = error.details.retryAfterSec;
   const oauthError = status === 401 ? 'invalid_token' : error.code === 'SCOPE_MISSING' ? 'insufficient_scope' : undefined;
   sendJson(res, status, { error: oauthError ?? error.code.toLowerCase(), code: error.code, message: error.message }, headers);
 }

@@ -3,6 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Admission } from '../admission/index.js';
 import type { AccessPolicy } from '../auth/access-policy.js';
 import type { TokenIssuer } from '../auth/issue.js';
 import type { Principal } from '../auth/principal.js';
@@ -11,11 +12,13 @@ import type { TokenVerifier } from '../auth/verify.js';
 import type { Config } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GraphClient } from '../falkordb/graphs.js';
+import type { AuditTrail } from '../observability/audit.js';
 import { redactUrl, type Logger } from '../observability/logger.js';
 import type { ToolContext } from '../tools/context.js';
 import type { JWK } from 'jose';
-import { authenticate, clientAddress, presentedToken } from './authenticate.js';
+import { authenticate, presentedToken } from './authenticate.js';
 import { readJsonBody } from './body.js';
+import type { NetworkGuard } from './network.js';
 import { handleTokenRequest } from './oauth-token.js';
 import { sendError, sendJson, setSecurityHeaders } from './respond.js';
 import { SseSessions } from './sse.js';
@@ -31,6 +34,9 @@ export interface HttpDeps {
   /** Public keys of the gateway's own signing keys (current and previous), for /.well-known/jwks.json. */
   jwks: readonly JWK[];
   graphs: GraphClient;
+  network: NetworkGuard;
+  admission: Admission;
+  audit: AuditTrail;
   versions: { gateway: string; falkordb: string };
   /** External base URL, e.g. http://127.0.0.1:3003 */
   baseUrl: () => string;
@@ -38,29 +44,49 @@ export interface HttpDeps {
   authorizationServers: () => string[];
 }
 
+/** What is known of a request as it goes along, for the access log and audit events. */
+interface RequestFacts {
+  clientIp: string | undefined;
+  principal?: Principal;
+}
+
 export interface GatewayHttpServer {
   server: Server;
   sessions: SseSessions;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
 const READY_PING_TIMEOUT_MS = 1000;
 
 export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   const sessions = new SseSessions();
   const metadataUrl = () => `${deps.baseUrl()}/.well-known/oauth-protected-resource`;
 
-  const contextFor = (principal: Principal): ToolContext => ({
+  const maxBodyBytes = deps.config.limits.maxBodyBytes;
+
+  /** A caller's tool context; inside an SSE session each tool call is admitted on its own. */
+  const contextFor = (principal: Principal, clientIp: string | undefined, session: boolean): ToolContext => ({
     principal,
-    graphs: deps.graphs,
+    graphs: deps.admission.graphsFor(principal.tenant, deps.graphs),
     limits: deps.config.query,
     versions: deps.versions,
+    ...(clientIp === undefined ? {} : { clientIp }),
+    ...(session ? { admitCall: () => deps.admission.admitToolCall(principal) } : {}),
+    recordCall: (record) => deps.audit.toolCall(principal, clientIp, record),
   });
 
   const authenticator = { verifier: deps.verifier, policy: deps.policy, allowQueryToken: deps.config.auth.allowQueryToken };
-  const auth = (req: IncomingMessage, url: URL) => authenticate(req, url, authenticator);
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, log: { tenant?: string }): Promise<void> {
+  /** Authenticates, then counts the request against the tenant's rate. */
+  async function admit(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestFacts): Promise<Principal> {
+    const principal = await authenticate(req, url, authenticator, log.clientIp);
+    log.principal = principal;
+    requireScope(principal, 'read', 'Every tool');
+    const headers = await deps.admission.admitRequest(principal);
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    return principal;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestFacts): Promise<void> {
     const path = url.pathname;
     const method = req.method ?? 'GET';
 
@@ -96,18 +122,14 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       if (method !== 'POST') {
         return sendJson(res, 405, { error: 'method_not_allowed', message: 'This gateway serves stateless Streamable HTTP: send JSON-RPC with POST.' }, { Allow: 'POST' });
       }
-      const principal = await auth(req, url);
-      log.tenant = principal.tenant;
-      requireScope(principal, 'read', 'Every tool');
-      const body = await readJsonBody(req, MAX_BODY_BYTES);
-      return handleStreamablePost(req, res, body, contextFor(principal));
+      const principal = await admit(req, res, url, log);
+      const body = await readJsonBody(req, maxBodyBytes);
+      return handleStreamablePost(req, res, body, contextFor(principal, log.clientIp, false));
     }
 
     if ((path === '/sse' || path === '/sse/') && method === 'GET') {
-      const principal = await auth(req, url);
-      log.tenant = principal.tenant;
-      requireScope(principal, 'read', 'Every tool');
-      await sessions.open(res, contextFor(principal), '/messages');
+      const principal = await admit(req, res, url, log);
+      await sessions.open(res, contextFor(principal, log.clientIp, true), '/messages');
       return;
     }
 
@@ -116,14 +138,15 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       // The token that opened the session is checked again on every post: a revocation ends the session too.
       const opener = sessions.principalOf(sessionId);
       if (opener !== undefined) {
-        await deps.policy.check(opener, clientAddress(req)).catch(async (error: unknown) => {
+        log.principal = opener;
+        await deps.policy.check(opener, log.clientIp).catch(async (error: unknown) => {
           await sessions.close(sessionId);
           throw error;
         });
       }
-      const caller = presentedToken(req, url) === undefined ? undefined : await auth(req, url);
-      if (caller) log.tenant = caller.tenant;
-      const body = await readJsonBody(req, MAX_BODY_BYTES);
+      const caller = presentedToken(req, url) === undefined ? undefined : await authenticate(req, url, authenticator, log.clientIp);
+      if (caller) log.principal = caller;
+      const body = await readJsonBody(req, maxBodyBytes);
       return sessions.post(sessionId, caller, req, res, body);
     }
 
@@ -133,9 +156,9 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
-    const log: { tenant?: string } = {};
     setSecurityHeaders(res);
     res.setHeader('X-Request-Id', requestId);
+    const log: RequestFacts = { clientIp: deps.network.clientIp(req) };
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://gateway.invalid');
@@ -150,13 +173,22 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
           path: redactUrl(req.url ?? ''),
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
-          tenant: log.tenant,
+          tenant: log.principal?.tenant,
+          ip: log.clientIp,
         },
         'request',
       );
     });
-    route(req, res, url, log).catch((error: unknown) => {
-      if (isGatewayError(error)) return sendError(res, error, metadataUrl());
+    const handle = async () => {
+      // Address, Origin and Host are settled before any token work.
+      deps.network.admit(req, log.clientIp, url.pathname);
+      await route(req, res, url, log);
+    };
+    handle().catch((error: unknown) => {
+      if (isGatewayError(error)) {
+        deps.audit.requestRefused(error, { principal: log.principal, clientIp: log.clientIp, path: url.pathname });
+        return sendError(res, error, metadataUrl());
+      }
       deps.logger.error({ requestId, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'request failed');
       sendError(res, new GatewayError('INTERNAL', 'The gateway hit an unexpected error; the request was not completed.'), metadataUrl());
     });

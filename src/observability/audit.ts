@@ -2,6 +2,9 @@
 // and to a capped stream in the database server that every instance shares.
 // Events name tenants, devices and jtis, never a token.
 
+import type { Principal } from '../auth/principal.js';
+import type { GatewayError } from '../errors.js';
+import type { ToolCallRecord } from '../tools/context.js';
 import type { Logger } from './logger.js';
 import { stateKeys } from '../state/keys.js';
 import type { StateStore } from '../state/store.js';
@@ -29,6 +32,12 @@ export class AuditTrail {
     this.#store = store;
     this.#logger = logger;
   }
+
+  /** One event per tool call. */
+  toolCall(_principal: Principal, _clientIp: string | undefined, _call: ToolCallRecord): void {}
+
+  /** One event per refused request (authentication failure, denial, rate limit). */
+  requestRefused(_error: GatewayError, _facts: { principal: Principal | undefined; clientIp: string | undefined; path: string }): void {}
 
   /** Records an event; a failure to write the stream is logged, never thrown at the caller. */
   async record(event: AuditEvent): Promise<void> {

@@ -5,9 +5,30 @@ import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { GraphClient } from '../falkordb/graphs.js';
 
+/** The graph operations tools use; GraphClient, or a wrapper that adds admission limits. */
+export type GraphOperations = Pick<GraphClient, 'query' | 'listKeys' | 'deleteGraph' | 'schema' | 'database'>;
+
+/** What one finished tool call was, for the audit trail. Never parameter values. */
+export interface ToolCallRecord {
+  tool: string;
+  graph?: string;
+  /** The query text; the audit trail keeps its hash, and the text itself only when configured to. */
+  query?: string;
+  outcome: 'success' | 'error';
+  errorCode?: string;
+  rowCount?: number;
+  durationMs: number;
+}
+
 export interface ToolContext {
   principal: Principal;
-  graphs: GraphClient;
+  graphs: GraphOperations;
   limits: Config['query'];
   versions: { gateway: string; falkordb: string };
+  /** Client address, when the call came over the network. */
+  clientIp?: string;
+  /** Called before each tool body; throws (e.g. RATE_LIMITED) to refuse the call. */
+  admitCall?: () => Promise<void>;
+  /** Receives one record per finished call; must not throw or block. */
+  recordCall?: (record: ToolCallRecord) => void;
 }

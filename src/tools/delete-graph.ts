@@ -15,7 +15,7 @@ export const deleteGraphTool = defineTool({
   outputSchema: { graph: z.string(), deleted: z.boolean() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   handler: (args, ctx) =>
-    runTool(ctx, args.graphName, async () => {
+    runTool(ctx, { tool: 'falkordb_delete_graph', graph: args.graphName, callerInput: args.graphName }, async () => {
       requireScope(ctx.principal, 'admin', 'Deleting a graph');
       const key = callerGraphKey(ctx, args.graphName);
       return { graph: args.graphName, deleted: await ctx.graphs.deleteGraph(key) };

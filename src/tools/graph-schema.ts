@@ -23,7 +23,7 @@ export const graphSchemaTool = defineTool({
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (args, ctx) =>
-    runTool(ctx, args.graphName, async () => {
+    runTool(ctx, { tool: 'falkordb_graph_schema', graph: args.graphName, callerInput: args.graphName }, async () => {
       requireScope(ctx.principal, 'read', 'Reading a graph schema');
       const key = callerGraphKey(ctx, args.graphName);
       try {

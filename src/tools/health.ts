@@ -18,7 +18,7 @@ export const healthTool = defineTool({
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (_args, ctx) =>
-    runTool(ctx, '', async () => {
+    runTool(ctx, { tool: 'falkordb_health' }, async () => {
       requireScope(ctx.principal, 'read', 'Checking health');
       try {
         const latencyMs = await ctx.graphs.database.ping(PING_TIMEOUT_MS);

@@ -14,7 +14,7 @@ export const listGraphsTool = defineTool({
   outputSchema: { graphs: z.array(z.string()) },
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (_args, ctx) =>
-    runTool(ctx, '', async () => {
+    runTool(ctx, { tool: 'falkordb_list_graphs' }, async () => {
       requireScope(ctx.principal, 'read', 'Listing graphs');
       const tenant = ctx.principal.tenant;
       return { graphs: tenantGraphsAmong(tenant, await ctx.graphs.listKeys(tenantKeyPrefix(tenant))) };

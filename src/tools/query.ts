@@ -36,7 +36,7 @@ export const queryTool = defineTool({
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   handler: (args, ctx) =>
-    runTool(ctx, `${args.query} ${JSON.stringify(args.parameters ?? {})}`, async () => {
+    runTool(ctx, { tool: 'falkordb_query', graph: args.graphName, query: args.query, callerInput: `${args.query} ${JSON.stringify(args.parameters ?? {})}` }, async () => {
       requireScope(ctx.principal, 'read', 'Querying a graph');
       const key = callerGraphKey(ctx, args.graphName);
       if (args.query.length > ctx.limits.maxQueryLength) {

@@ -21,7 +21,7 @@ export const serverInfoTool = defineTool({
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (_args, ctx) =>
-    runTool(ctx, '', async () => {
+    runTool(ctx, { tool: 'falkordb_server_info' }, async () => {
       requireScope(ctx.principal, 'read', 'Reading server information');
       const { principal, limits } = ctx;
       return {
