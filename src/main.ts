@@ -40,6 +40,8 @@ export interface RunningGateway {
   state: GatewayState;
   /** Present when the gateway signs its own tokens. */
   issuer: TokenIssuer | undefined;
+  /** SIGHUP: reread what can change without a restart (TLS certificate, audit log file). */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +124,12 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
         ? (await issuer.issue({ tenant: DEV_TENANT, scopes: ['read', 'write', 'admin'], ttlSec: DEV_TOKEN_TTL_SECONDS, device: 'dev', actor: 'serve' })).accessToken
         : undefined;
 
+    // Each step rereads one thing; one failing (e.g. a half-written certificate) must not stop the others.
+    const reloaders: Array<() => Promise<void>> = [];
+    const reload = async () => {
+      for (const step of reloaders) await step().catch((e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'reload step failed; keeping the previous state'));
+    };
+
     let stopped: Promise<void> | undefined;
     return {
       url,
@@ -132,6 +140,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       database,
       state,
       issuer,
+      reload,
       stop: () => (stopped ??= unwind()),
     };
   } catch (error) {

@@ -39,6 +39,10 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
         logger.flush(() => process.exit(1));
       });
   };
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading');
+    void gateway.reload().then(() => logger.info('reloaded'));
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
