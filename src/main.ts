@@ -91,7 +91,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     const graphs = new GraphClient(database.db);
     let boundPort = config.http.port;
     const baseUrl = () => publicBaseUrl(config, boundPort);
-    const { server, sessions } = createGatewayHttpServer({
+    const http = createGatewayHttpServer({
       config,
       logger,
       verifier,
@@ -106,15 +106,18 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       baseUrl,
       authorizationServers: () => (signingKey ? [baseUrl()] : /^https?:\/\//.test(config.auth.issuer) ? [config.auth.issuer] : []),
     });
+    const { server, sessions } = http;
     boundPort = await listen(server, config.http.host, config.http.port);
     stack.push(async () => {
+      // Stop accepting, let in-flight calls finish (up to SHUTDOWN_TIMEOUT_MS), then close streams and connections.
+      http.beginShutdown();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await sessions.closeAll();
       server.closeIdleConnections();
-      // In-flight calls get SHUTDOWN_TIMEOUT_MS to finish; then their connections are cut.
-      const forced = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      const drained = await http.inFlight.idle(config.shutdownTimeoutMs);
+      if (!drained) logger.warn({ inFlight: http.inFlight.count, timeoutMs: config.shutdownTimeoutMs }, 'shutdown timeout reached; cutting off calls still in flight');
+      await sessions.closeAll();
+      server.closeAllConnections();
       await closed;
-      clearTimeout(forced);
     });
     const url = baseUrl();
     logger.info({ url: `${url}/mcp`, falkordb: database.db.moduleVersion, devMode: config.auth.devMode }, 'gateway listening');

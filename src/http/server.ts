@@ -18,6 +18,7 @@ import type { ToolContext } from '../tools/context.js';
 import type { JWK } from 'jose';
 import { authenticate, presentedToken } from './authenticate.js';
 import { readJsonBody } from './body.js';
+import { InFlight } from './in-flight.js';
 import type { NetworkGuard } from './network.js';
 import { handleTokenRequest } from './oauth-token.js';
 import { sendError, sendJson, setSecurityHeaders } from './respond.js';
@@ -53,12 +54,18 @@ interface RequestFacts {
 export interface GatewayHttpServer {
   server: Server;
   sessions: SseSessions;
+  /** Requests and tool calls in progress. */
+  inFlight: InFlight;
+  /** Refuse new requests (503) while in-flight ones finish; the first step of a graceful shutdown. */
+  beginShutdown(): void;
 }
 
 const READY_PING_TIMEOUT_MS = 1000;
 
 export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   const sessions = new SseSessions();
+  const inFlight = new InFlight();
+  let shuttingDown = false;
   const metadataUrl = () => `${deps.baseUrl()}/.well-known/oauth-protected-resource`;
 
   const maxBodyBytes = deps.config.limits.maxBodyBytes;
@@ -72,6 +79,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     ...(clientIp === undefined ? {} : { clientIp }),
     ...(session ? { admitCall: () => deps.admission.admitToolCall(principal) } : {}),
     recordCall: (record) => deps.audit.toolCall(principal, clientIp, record),
+    beginCall: () => inFlight.begin(),
   });
 
   const authenticator = { verifier: deps.verifier, policy: deps.policy, allowQueryToken: deps.config.auth.allowQueryToken };
@@ -159,6 +167,13 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     setSecurityHeaders(res);
     res.setHeader('X-Request-Id', requestId);
     const log: RequestFacts = { clientIp: deps.network.clientIp(req) };
+    if (shuttingDown) {
+      // Keep-alive connections can still carry new requests after close(): turn them away cleanly.
+      return sendJson(res, 503, { error: 'shutting_down', message: 'This gateway instance is shutting down; retry, and another instance (or this one, restarted) will answer.' }, { Connection: 'close', 'Retry-After': '1' });
+    }
+    // An SSE stream lives until shutdown closes it; everything else is work to wait for.
+    const isStream = req.method === 'GET' && /^\/sse\/?$/.test((req.url ?? '').split('?')[0] ?? '');
+    if (!isStream) res.on('close', inFlight.begin());
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://gateway.invalid');
@@ -193,5 +208,12 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       sendError(res, new GatewayError('INTERNAL', 'The gateway hit an unexpected error; the request was not completed.'), metadataUrl());
     });
   });
-  return { server, sessions };
+  return {
+    server,
+    sessions,
+    inFlight,
+    beginShutdown: () => {
+      shuttingDown = true;
+    },
+  };
 }

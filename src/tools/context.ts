@@ -31,4 +31,6 @@ export interface ToolContext {
   admitCall?: () => Promise<void>;
   /** Receives one record per finished call; must not throw or block. */
   recordCall?: (record: ToolCallRecord) => void;
+  /** Marks a call as in progress (shutdown waits for it); returns the function that ends it. */
+  beginCall?: () => () => void;
 }

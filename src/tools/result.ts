@@ -28,6 +28,7 @@ export interface ToolCall {
 /** Runs a handler, turning any failure into a scrubbed tool error. */
 export async function runTool(ctx: ToolContext, call: ToolCall, body: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
   const started = performance.now();
+  const end = ctx.beginCall?.();
   const record = (outcome: 'success' | 'error', extra: { errorCode?: string; rowCount?: number }) =>
     ctx.recordCall?.({
       tool: call.tool,
@@ -45,5 +46,7 @@ export async function runTool(ctx: ToolContext, call: ToolCall, body: () => Prom
   } catch (error) {
     record('error', { errorCode: toGatewayError(error).code });
     return toolFailure(error, ctx, call.callerInput ?? '');
+  } finally {
+    end?.();
   }
 }
