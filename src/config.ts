@@ -26,7 +26,7 @@ export const CONFIG_VARIABLES = [
   { name: 'FALKORDB_CONNECT_TIMEOUT_MS', default: '10000', description: 'How long start-up keeps retrying an unreachable FalkorDB before it gives up.', example: '30000' },
   { name: 'HOST', default: '127.0.0.1', description: 'Address the gateway listens on.', example: '0.0.0.0' },
   { name: 'PORT', default: '3003', description: 'Port the gateway listens on.', example: '8080' },
-  { name: 'PUBLIC_URL', default: undefined, description: 'External base URL of the gateway (for OAuth metadata and printed client configs). Unset: `http://HOST:PORT`.', example: 'https://graphs.example.com' },
+  { name: 'PUBLIC_URL', default: undefined, description: 'External base URL of the gateway (for OAuth metadata and printed client configs). Unset: `http://HOST:PORT` (`https://` with TLS_CERT_FILE).', example: 'https://graphs.example.com' },
   { name: 'LOG_LEVEL', default: 'info', description: 'Log level: fatal, error, warn, info, debug, trace or silent.', example: 'debug' },
   { name: 'AUTH_JWT_SECRET', default: undefined, description: 'HS256/384/512 shared secret, at least 32 bytes.', example: 'a-random-string-of-at-least-32-bytes', secret: true },
   { name: 'AUTH_PUBLIC_KEY_FILE', default: undefined, description: 'PEM public key (RS*, PS*, ES*, EdDSA) that verifies tokens.', example: '/run/secrets/idp.pub.pem' },
@@ -451,5 +451,6 @@ function deepFreeze<T extends object>(value: T): T {
 export function publicBaseUrl(config: Config, boundPort?: number): string {
   if (config.http.publicUrl !== undefined) return config.http.publicUrl;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-  return `http://${host}:${boundPort ?? config.http.port}`;
+  const scheme = config.network.tlsCertFile === undefined ? 'http' : 'https';
+  return `${scheme}://${host}:${boundPort ?? config.http.port}`;
 }

@@ -15,6 +15,7 @@ import { GraphClient } from './falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
 import { createNetworkGuard } from './http/network.js';
 import { createGatewayHttpServer } from './http/server.js';
+import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
 import type { Logger } from './observability/logger.js';
 import { openGatewayState, type GatewayState } from './state/index.js';
 import { GATEWAY_VERSION } from './version.js';
@@ -73,6 +74,9 @@ function listen(server: import('node:http').Server, host: string, port: number):
 }
 
 export async function startGateway({ config, logger, allowInstall = true }: GatewayOptions): Promise<RunningGateway> {
+  // A bad certificate pair stops start-up before a database is opened or launched.
+  const tls = tlsFiles(config.network);
+  const tlsOptions = tls === undefined ? undefined : readTlsPair(tls);
   const database = await openDatabase(config, logger, { allowInstall });
   const stack: Array<() => Promise<void>> = [() => database.close()];
   const unwind = async () => {
@@ -80,7 +84,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
   };
   try {
     const { signingKey, verifying: ownKeys } = await loadOwnKeys(config);
-    const state = openGatewayState(database.db, logger);
+    const state = openGatewayState(database.db, logger, config.audit);
+    stack.push(() => state.audit.close());
     const verifier = await createTokenVerifier({
       auth: config.auth,
       ownKeys,
@@ -100,11 +105,12 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       jwks: ownKeys.map((k) => k.jwk),
       graphs,
       network: createNetworkGuard(config, baseUrl),
-      admission: createAdmission({ config, state }),
+      admission: createAdmission({ config, state, logger }),
       audit: state.audit,
       versions: { gateway: GATEWAY_VERSION, falkordb: database.db.moduleVersion },
       baseUrl,
       authorizationServers: () => (signingKey ? [baseUrl()] : /^https?:\/\//.test(config.auth.issuer) ? [config.auth.issuer] : []),
+      tls: tlsOptions,
     });
     const { server, sessions } = http;
     boundPort = await listen(server, config.http.host, config.http.port);
@@ -121,6 +127,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     });
     const url = baseUrl();
     logger.info({ url: `${url}/mcp`, falkordb: database.db.moduleVersion, devMode: config.auth.devMode }, 'gateway listening');
+    const plainHttp = plainHttpWarning(config);
+    if (plainHttp !== undefined) logger.warn(plainHttp);
 
     const devToken =
       config.auth.devMode && issuer
@@ -129,6 +137,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
 
     // Each step rereads one thing; one failing (e.g. a half-written certificate) must not stop the others.
     const reloaders: Array<() => Promise<void>> = [];
+    reloaders.push(() => state.audit.reopen());
+    if (tls !== undefined) reloaders.push(createTlsReloader(server, tls));
     const reload = async () => {
       for (const step of reloaders) await step().catch((e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'reload step failed; keeping the previous state'));
     };

@@ -3,8 +3,13 @@
 
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
 import type { GatewayState } from '../state/index.js';
 import type { GraphOperations } from '../tools/context.js';
+import { ConcurrencyGate } from './concurrency.js';
+import { TenantRateLimiter } from './rate-limit.js';
+
+export { rateLimitHeadersOf } from './rate-limit.js';
 
 export interface Admission {
   /**
@@ -21,12 +26,25 @@ export interface Admission {
 export interface AdmissionOptions {
   config: Config;
   state: GatewayState;
+  /** Told (at most once a minute) when the rate cannot be counted and requests go through uncounted. */
+  logger?: Logger;
+  now?: () => number;
 }
 
-export function createAdmission(_options: AdmissionOptions): Admission {
+export function createAdmission({ config, state, logger, now }: AdmissionOptions): Admission {
+  const rate = new TenantRateLimiter({
+    limits: config.limits,
+    db: state.store.database,
+    tenants: state.tenants,
+    logger,
+    ...(now === undefined ? {} : { now }),
+  });
+  const gate = new ConcurrencyGate(config.limits);
   return {
-    admitRequest: () => Promise.resolve({}),
-    admitToolCall: () => Promise.resolve(),
-    graphsFor: (_tenant, graphs) => graphs,
+    admitRequest: (principal) => rate.consume(principal.tenant),
+    admitToolCall: async (principal) => {
+      await rate.consume(principal.tenant);
+    },
+    graphsFor: (tenant, graphs) => gate.wrap(tenant, graphs),
   };
 }

@@ -115,7 +115,7 @@ export class TokenIssuer {
       refresh = { token: created.token, expiresAt: created.record.expiresAt };
     }
     const signed = await this.#sign(tenant, scopes, ttlSec, device, family);
-    await this.#deps.state.audit.record({ action: 'token.issued', tenant, ...(device === undefined ? {} : { device }), jti: signed.jti, actor: request.actor, outcome: 'ok', detail: `scopes=${scopes.join(' ')}${refresh ? ' refresh' : ''}` });
+    await this.#deps.state.audit.record({ event: 'token_issued', tenant, ...(device === undefined ? {} : { device }), jti: signed.jti, actor: request.actor, detail: `scopes=${scopes.join(' ')}${refresh ? ', with a refresh token' : ''}` });
     return {
       accessToken: signed.token,
       jti: signed.jti,
@@ -143,7 +143,7 @@ export class TokenIssuer {
     const who = { tenant: record.tenant, ...(device === undefined ? {} : { device }) };
     if (spent.status === 'reused') {
       const revoked = await state.refresh.revokeFamily(record.family, 'refresh token reused');
-      await state.audit.record({ action: 'refresh.reused', ...who, actor, outcome: 'refused', detail: `family=${record.family} revoked_access_tokens=${revoked}` });
+      await state.audit.record({ event: 'refresh_reuse', ...who, actor, detail: `family=${record.family} revoked_access_tokens=${revoked}` });
       throw grantRefused(`This refresh token was already used once. As a precaution every token of this device${device === undefined ? '' : ` ("${device}")`} was revoked; ask the operator for a new token.`);
     }
     if (spent.family?.revokedAt !== undefined) throw grantRefused('The refresh token was revoked. Ask the operator for a new token.');
@@ -167,7 +167,7 @@ export class TokenIssuer {
     const next = await state.refresh.create({ ...who, scopes: record.scopes, ttlSec: this.#deps.auth.refreshTokenTtlSec, issuedAt: Math.floor(at / 1000), family: record.family });
     const ttlSec = this.#deps.auth.accessTokenTtlSec;
     const signed = await this.#sign(record.tenant, scopes, ttlSec, device, record.family);
-    await state.audit.record({ action: 'token.refreshed', ...who, jti: signed.jti, actor, outcome: 'ok' });
+    await state.audit.record({ event: 'token_issued', ...who, jti: signed.jti, actor, detail: `refresh scopes=${scopes.join(' ')}` });
     return {
       accessToken: signed.token,
       jti: signed.jti,

@@ -33,7 +33,7 @@ export async function openCliContext(env: NodeJS.ProcessEnv): Promise<CliContext
     config,
     logger,
     database,
-    state: openGatewayState(database.db, logger),
+    state: openGatewayState(database.db, logger, config.audit),
     graphs: new GraphClient(database.db),
     close: () => database.close(),
   };

@@ -3,10 +3,12 @@
 
 import { Command } from 'commander';
 import { GATEWAY_VERSION } from '../version.js';
+import { registerAuditCommand } from './audit.js';
 import { registerKeysCommand } from './keys.js';
 import { EXIT, runCommand } from './run.js';
 import { serve } from './serve.js';
 import { stdio } from './stdio.js';
+import { registerTenantCommands } from './tenant.js';
 import { registerTokenCommands } from './token.js';
 
 const program = new Command()
@@ -31,6 +33,9 @@ program
   .action((options: { tenant: string; scope: string }) => runCommand(() => stdio(process.env, options)));
 
 registerTokenCommands(program);
+registerTenantCommands(program);
+
+registerAuditCommand(program);
 
 registerKeysCommand(program);
 

@@ -171,9 +171,8 @@ async function revoke(value: string | undefined, options: RevokeOptions): Promis
     }
     const d = outcome.detail;
     await ctx.state.audit.record({
-      action: 'token.revoked',
+      event: 'token_revoked',
       actor: 'cli',
-      outcome: 'ok',
       detail: outcome.revoked,
       ...(typeof d['tenant'] === 'string' ? { tenant: d['tenant'] } : {}),
       ...(typeof d['device'] === 'string' ? { device: d['device'] } : {}),

@@ -268,7 +268,16 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
     );
   }
   logger.debug({ address, moduleVersion }, 'connected to FalkorDB');
-  return new FalkorDBDatabase(db, conn, address, moduleVersion, phase);
+  const pool = conn.createPool(QUERY_POOL);
+  // The main connection already reports losing and regaining the server.
+  pool.on('error', () => {});
+  try {
+    await pool.connect();
+  } catch (error) {
+    await closeQuietly(db, phase);
+    throw new GatewayError('DATABASE_UNREACHABLE', `FalkorDB at ${address} connected but a second connection failed (${describeConnectFailure(error).reason}). Check the server's maxclients.`, { address });
+  }
+  return new FalkorDBDatabase(db, conn, pool, address, moduleVersion, phase);
 }
 
 async function closeQuietly(db: FalkorDB, phase: Phase): Promise<void> {
@@ -282,10 +291,17 @@ async function closeQuietly(db: FalkorDB, phase: Phase): Promise<void> {
 
 const INTEGERS_AS_STRINGS = { typeMapping: { [RESP_TYPES.NUMBER]: String } };
 
+// The server stops reading a connection while a graph query on it runs, so queries
+// get connections of their own: one slow query must not hold up every other command.
+const QUERY_COMMANDS = new Set(['GRAPH.QUERY', 'GRAPH.RO_QUERY', 'GRAPH.PROFILE']);
+const QUERY_POOL = { minimum: 1, maximum: 128, acquireTimeout: 5_000, cleanupDelay: 30_000 };
+type QueryPool = ReturnType<RedisConnection['createPool']>;
+
 class FalkorDBDatabase implements Database {
   constructor(
     private readonly db: FalkorDB,
     private readonly conn: RedisConnection,
+    private readonly pool: QueryPool,
     readonly address: string,
     readonly moduleVersion: string,
     private readonly phase: Phase,
@@ -297,9 +313,10 @@ class FalkorDBDatabase implements Database {
 
   async sendCommand(args: readonly string[], options: CommandOptions = {}): Promise<RespValue> {
     try {
+      const target = QUERY_COMMANDS.has(args[0] ?? '') ? this.pool : this.conn;
       const reply = options.integersAsStrings === true
-        ? await this.conn.sendCommand([...args], INTEGERS_AS_STRINGS)
-        : await this.conn.sendCommand([...args]);
+        ? await target.sendCommand([...args], INTEGERS_AS_STRINGS)
+        : await target.sendCommand([...args]);
       return reply as unknown as RespValue;
     } catch (error) {
       // Error replies carry the server's text; anything else means the connection is not usable.
@@ -325,6 +342,7 @@ class FalkorDBDatabase implements Database {
 
   async close(): Promise<void> {
     if (this.phase.name === 'closed') return;
+    this.pool.destroy();
     await closeQuietly(this.db, this.phase);
   }
 

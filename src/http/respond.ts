@@ -2,16 +2,24 @@
 // WWW-Authenticate challenge for 401/403, and a JSON body that never holds a token.
 
 import type { ServerResponse } from 'node:http';
+import { TLSSocket } from 'node:tls';
 import type { GatewayError } from '../errors.js';
 
+// The gateway serves JSON and event streams only, never a page: nothing may be
+// framed, run, embedded by another site or cached (responses carry tenant data).
 const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
 export function setSecurityHeaders(res: ServerResponse): void {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+  // Browsers ignore HSTS over plain HTTP; behind a TLS-terminating proxy, the proxy sets it.
+  if (res.req.socket instanceof TLSSocket) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -2,8 +2,9 @@
 // scope, then the MCP transport), and one access-log line per request.
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Admission } from '../admission/index.js';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ServerOptions as TlsServerOptions } from 'node:https';
+import { rateLimitHeadersOf, type Admission } from '../admission/index.js';
 import type { AccessPolicy } from '../auth/access-policy.js';
 import type { TokenIssuer } from '../auth/issue.js';
 import type { Principal } from '../auth/principal.js';
@@ -24,6 +25,7 @@ import { handleTokenRequest } from './oauth-token.js';
 import { sendError, sendJson, setSecurityHeaders } from './respond.js';
 import { SseSessions } from './sse.js';
 import { handleStreamablePost } from './streamable.js';
+import { createHttpListener } from './tls.js';
 
 export interface HttpDeps {
   config: Config;
@@ -43,6 +45,8 @@ export interface HttpDeps {
   baseUrl: () => string;
   /** Issuers clients can get tokens from, for the RFC 9728 metadata. */
   authorizationServers: () => string[];
+  /** Certificate and key (from readTlsPair): serve HTTPS instead of HTTP. */
+  tls?: TlsServerOptions | undefined;
 }
 
 /** What is known of a request as it goes along, for the access log and audit events. */
@@ -161,7 +165,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     sendJson(res, 404, { error: 'not_found', message: `Nothing at ${method} ${path}. MCP clients connect to /mcp (or /sse for the legacy transport).` });
   }
 
-  const server = createServer((req, res) => {
+  const server = createHttpListener(deps.tls, (req, res) => {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
     setSecurityHeaders(res);
@@ -202,7 +206,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     handle().catch((error: unknown) => {
       if (isGatewayError(error)) {
         deps.audit.requestRefused(error, { principal: log.principal, clientIp: log.clientIp, path: url.pathname });
-        return sendError(res, error, metadataUrl());
+        return sendError(res, error, metadataUrl(), rateLimitHeadersOf(error));
       }
       deps.logger.error({ requestId, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'request failed');
       sendError(res, new GatewayError('INTERNAL', 'The gateway hit an unexpected error; the request was not completed.'), metadataUrl());

@@ -1,52 +1,117 @@
-// The audit trail: one event per security-relevant action, written to the log
-// and to a capped stream in the database server that every instance shares.
-// Events name tenants, devices and jtis, never a token.
+// The audit trail: one event per authentication decision, tool call and
+// operator action, fanned out to the log, the AUDIT_LOG_FILE and the shared
+// stream. Writing never blocks or fails the request it describes.
 
 import type { Principal } from '../auth/principal.js';
+import type { Config } from '../config.js';
 import type { GatewayError } from '../errors.js';
-import type { ToolCallRecord } from '../tools/context.js';
-import type { Logger } from './logger.js';
-import { stateKeys } from '../state/keys.js';
 import type { StateStore } from '../state/store.js';
+import type { ToolCallRecord } from '../tools/context.js';
+import { orderedEvent, refusalFacts, toolCallFacts, type AuditEvent, type AuditFacts, type RefusalFacts } from './audit-event.js';
+import { AuditFileSink, logSink, streamSink, type AuditSink } from './audit-sinks.js';
+import type { Logger } from './logger.js';
 
-export interface AuditEvent {
-  /** e.g. `token.issued`, `token.revoked`, `refresh.reused`, `tenant.disabled`. */
-  action: string;
-  tenant?: string;
-  device?: string;
-  jti?: string;
-  /** Who did it: `cli`, `oauth`, or the acting principal's subject. */
-  actor: string;
-  outcome: 'ok' | 'refused';
-  detail?: string;
+export type { AuditEvent, AuditEventName, AuditFacts } from './audit-event.js';
+
+/** A sink that keeps failing is reported this often, not once per event. */
+const FAILURE_REPORT_INTERVAL_MS = 60_000;
+
+interface SinkFailures {
+  total: number;
+  /** Failures since the last report, so a report says how many it stands for. */
+  unreported: number;
+  reportedAt: number | undefined;
 }
 
-/** Newest events kept in the stream; older ones are trimmed as new ones arrive. */
-const STREAM_MAX_LENGTH = 100_000;
-
 export class AuditTrail {
-  readonly #store: StateStore;
   readonly #logger: Logger;
+  readonly #options: Config['audit'];
+  readonly #now: () => number;
+  readonly #sinks: AuditSink[];
+  readonly #file: AuditFileSink | undefined;
+  readonly #pending = new Set<Promise<void>>();
+  readonly #failures = new Map<string, SinkFailures>();
 
-  constructor(store: StateStore, logger: Logger) {
-    this.#store = store;
+  constructor(store: StateStore, logger: Logger, options: Config['audit'], now: () => number = Date.now) {
     this.#logger = logger;
+    this.#options = options;
+    this.#now = now;
+    this.#file = options.logFile === undefined ? undefined : new AuditFileSink(options.logFile);
+    this.#sinks = [logSink(logger), ...(this.#file ? [this.#file] : []), streamSink(store, options.streamMaxLen)];
   }
 
-  /** One event per tool call. */
-  toolCall(_principal: Principal, _clientIp: string | undefined, _call: ToolCallRecord): void {}
+  /** One event per finished tool call: query_success, query_error (or denied / rate_limited). */
+  toolCall(principal: Principal, clientIp: string | undefined, call: ToolCallRecord): void {
+    this.#inBackground(() => toolCallFacts(principal, clientIp, call, this.#options.queryText));
+  }
 
-  /** One event per refused request (authentication failure, denial, rate limit). */
-  requestRefused(_error: GatewayError, _facts: { principal: Principal | undefined; clientIp: string | undefined; path: string }): void {}
+  /** One event per refused request that is an authentication, authorisation or rate decision; other refusals are not audited. */
+  requestRefused(error: GatewayError, facts: RefusalFacts): void {
+    this.#inBackground(() => refusalFacts(error, facts));
+  }
 
-  /** Records an event; a failure to write the stream is logged, never thrown at the caller. */
-  async record(event: AuditEvent): Promise<void> {
-    this.#logger.info({ audit: event }, 'audit');
-    const fields = Object.entries({ ...event, at: new Date().toISOString() }).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+  /** Writes an event to every sink; resolves when all are done, and never rejects (failures are counted and reported). */
+  async record(facts: AuditFacts): Promise<void> {
+    const event = orderedEvent({ time: new Date(this.#now()).toISOString(), ...facts });
+    await Promise.all(this.#sinks.map((sink) => this.#writeTo(sink, event)));
+  }
+
+  /** SIGHUP: after logrotate moved AUDIT_LOG_FILE away, new events go to a new file at the same path. */
+  async reopen(): Promise<void> {
+    await this.#file?.reopen();
+  }
+
+  /** Resolves once every event recorded so far has been written (or has failed). */
+  async flush(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  }
+
+  /** Waits for events still being written, then closes the file. */
+  async close(): Promise<void> {
+    await this.flush();
+    await Promise.all(this.#sinks.map((sink) => sink.close?.()));
+  }
+
+  /** Failed writes per sink since start, for metrics. */
+  sinkFailures(): Record<string, number> {
+    return Object.fromEntries(this.#sinks.map((sink) => [sink.name, this.#failures.get(sink.name)?.total ?? 0]));
+  }
+
+  #inBackground(facts: () => AuditFacts | undefined): void {
+    let writing: Promise<void>;
     try {
-      await this.#store.command(['XADD', stateKeys.audit(), 'MAXLEN', '~', String(STREAM_MAX_LENGTH), '*', ...fields]);
+      const built = facts();
+      if (built === undefined) return;
+      writing = this.record(built);
     } catch (error) {
-      this.#logger.warn({ err: String(error), action: event.action }, 'audit event not written to the shared stream');
+      // A bug in building the event must not fail the request it describes.
+      this.#logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit event could not be built');
+      return;
     }
+    this.#pending.add(writing);
+    void writing.finally(() => this.#pending.delete(writing));
+  }
+
+  async #writeTo(sink: AuditSink, event: AuditEvent): Promise<void> {
+    try {
+      await sink.write(event);
+    } catch (error) {
+      this.#failed(sink, event, error);
+    }
+  }
+
+  #failed(sink: AuditSink, event: AuditEvent, error: unknown): void {
+    const failures = this.#failures.get(sink.name) ?? { total: 0, unreported: 0, reportedAt: undefined };
+    this.#failures.set(sink.name, failures);
+    failures.total += 1;
+    failures.unreported += 1;
+    const now = this.#now();
+    if (failures.reportedAt !== undefined && now - failures.reportedAt < FAILURE_REPORT_INTERVAL_MS) return;
+    this.#logger.warn(
+      { sink: sink.name, event: event.event, tenant: event.tenant, failures: failures.unreported, err: error instanceof Error ? error.message : String(error) },
+      `audit events could not be written to the ${sink.name} sink (reported at most once a minute); ${sink.hint}`,
+    );
+    failures.reportedAt = now;
+    failures.unreported = 0;
   }
 }

@@ -1,5 +1,6 @@
 // The gateway's shared state, bundled: what the server and the CLI both open.
 
+import type { Config } from '../config.js';
 import type { Database } from '../falkordb/database.js';
 import { AuditTrail } from '../observability/audit.js';
 import type { Logger } from '../observability/logger.js';
@@ -16,7 +17,7 @@ export interface GatewayState {
   audit: AuditTrail;
 }
 
-export function openGatewayState(db: Database, logger: Logger, now: () => number = Date.now): GatewayState {
+export function openGatewayState(db: Database, logger: Logger, audit: Config['audit'], now: () => number = Date.now): GatewayState {
   const store = new StateStore(db);
   const ledger = new TokenLedger(store, now);
   return {
@@ -24,6 +25,6 @@ export function openGatewayState(db: Database, logger: Logger, now: () => number
     tenants: new TenantRegistry(store, now),
     ledger,
     refresh: new RefreshTokens(store, ledger, now),
-    audit: new AuditTrail(store, logger),
+    audit: new AuditTrail(store, logger, audit, now),
   };
 }

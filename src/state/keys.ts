@@ -38,6 +38,8 @@ export const stateKeys = {
   familyTokens: (id: string) => `${P}family-tokens:${part(id)}`,
   /** Sorted set of the tenant's families, scored by the expiry of their current refresh token. */
   tenantFamilies: (tenant: string) => `${P}tenant-families:${encodedTenantId(tenant)}`,
-  /** Audit stream. */
+  /** Audit stream of events that belong to no tenant (e.g. a token that failed verification). */
   audit: () => `${P}audit`,
+  /** Audit stream of one tenant's events, shared by every instance and read by `audit tail`. */
+  tenantAudit: (tenant: string) => `${P}audit:${encodedTenantId(tenant)}`,
 } as const;

@@ -2,7 +2,10 @@
 // key (PEM or JWKS URL) a tenant may sign its own tokens with. Shared by every
 // instance and the CLI through the database server.
 
+import { createPublicKey } from 'node:crypto';
+import { publicKeyThumbprint } from '../auth/tenant-keys.js';
 import { parseCidr } from '../cidr.js';
+import { isLoopbackHost } from '../config.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { stateKeys } from './keys.js';
@@ -28,9 +31,42 @@ export interface TenantRecord {
   disabledAt?: number;
 }
 
-export type NewTenant = Pick<TenantRecord, 'id'> & Partial<Pick<TenantRecord, 'plan' | 'publicKeyPem' | 'publicKeyKid' | 'jwksUrl' | 'issuer' | 'allowIps'>>;
+/** A tenant to register; the key's kid is computed from `publicKeyPem`. */
+export type NewTenant = Pick<TenantRecord, 'id'> & Partial<Pick<TenantRecord, 'plan' | 'publicKeyPem' | 'jwksUrl' | 'issuer' | 'allowIps'>>;
 
 const PLAN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * The keys a JWKS serves decide which tokens pass, so its URL must not travel
+ * in the clear (http:// only on loopback) or carry credentials.
+ */
+export function validateJwksUrl(value: string, label = 'The JWKS URL'): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && isLoopbackHost(url.hostname.replace(/^\[|\]$/g, '')));
+  if (url === undefined || !secure) {
+    throw new GatewayError('REQUEST_INVALID', `${label} ${JSON.stringify(value.slice(0, 100))} must be an https:// URL (http:// only for localhost), e.g. https://login.acme.example/.well-known/jwks.json.`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new GatewayError('REQUEST_INVALID', `${label} must not carry a user or password: a JWKS is public, and the URL is stored and shown as it is.`);
+  }
+  return url.href;
+}
+
+/** The thumbprint (kid) of a PEM public key, so a replaced key is noticed on tokens it signed. */
+async function pemThumbprint(pem: string): Promise<string> {
+  let key;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new GatewayError('REQUEST_INVALID', "The tenant's public key is not a PEM public key.");
+  }
+  return publicKeyThumbprint(key);
+}
 
 function notFound(id: string): GatewayError {
   return new GatewayError('TENANT_NOT_FOUND', `No tenant "${id}" is registered; see \`tenant list\`.`);
@@ -72,16 +108,17 @@ export class TenantRegistry {
       id,
       status: 'enabled',
       ...(input.plan === undefined ? {} : { plan: input.plan }),
-      ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem, publicKeyKid: input.publicKeyKid ?? '' }),
-      ...(input.jwksUrl === undefined ? {} : { jwksUrl: input.jwksUrl }),
+      ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem, publicKeyKid: await pemThumbprint(input.publicKeyPem) }),
+      ...(input.jwksUrl === undefined ? {} : { jwksUrl: validateJwksUrl(input.jwksUrl) }),
       ...(input.issuer === undefined ? {} : { issuer: input.issuer }),
       allowIps,
       createdAt: at,
       updatedAt: at,
     };
+    // Indexed first: an index entry without a record is skipped by list(), while a record missing from the index would be invisible.
+    await this.#store.sadd(stateKeys.tenantIndex(), id);
     const created = await this.#store.set(stateKeys.tenant(id), JSON.stringify(record), undefined, true);
     if (!created) throw new GatewayError('TENANT_EXISTS', `Tenant "${id}" is already registered; see \`tenant show ${id}\`, or remove it first.`);
-    await this.#store.sadd(stateKeys.tenantIndex(), id);
     return record;
   }
 

@@ -42,6 +42,7 @@ export const queryTool = defineTool({
       if (args.query.length > ctx.limits.maxQueryLength) {
         throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);
       }
+      assertParametersFit(args.parameters, ctx.limits.maxParametersBytes);
       assertQueryAllowed(args.query, ctx.limits);
       const canWrite = hasScope(ctx.principal, 'write');
       const readOnly = args.readOnly === true || !canWrite;
@@ -60,6 +61,15 @@ export const queryTool = defineTool({
       }
     }),
 });
+
+/** Big parameter objects cost memory on every instance and the database; refuse them before they are sent. */
+function assertParametersFit(parameters: Record<string, unknown> | undefined, maxBytes: number): void {
+  if (parameters === undefined) return;
+  const size = Buffer.byteLength(JSON.stringify(parameters), 'utf8');
+  if (size > maxBytes) {
+    throw new GatewayError('PARAMETERS_TOO_LARGE', `The parameters are ${size} bytes of JSON; the limit is ${maxBytes} bytes. Send less data per call, e.g. split a batch into several queries.`, { size: String(size), limit: String(maxBytes) });
+  }
+}
 
 function explainFailure(error: unknown, graph: string, canWrite: boolean, scopes: readonly string[]): unknown {
   if (!isGatewayError(error)) return error;

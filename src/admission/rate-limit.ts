@@ -1,0 +1,146 @@
+// The per-tenant rate limit: requests per 60 s window plus a burst allowance,
+// counted in the database server (under `gw:rate…`) so every instance draws on
+// one budget. When counting is impossible, requests go through (fail open).
+
+import { BurstyRateLimiter, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Config } from '../config.js';
+import { GatewayError } from '../errors.js';
+import type { Database } from '../falkordb/database.js';
+import type { Logger } from '../observability/logger.js';
+import type { TenantRegistry } from '../state/tenants.js';
+import { encodedTenantId, GATEWAY_STATE_PREFIX } from '../tenancy/keys.js';
+import { PlanRates } from './plan-rates.js';
+import { scriptClient } from './script-client.js';
+
+export const RATE_WINDOW_SEC = 60;
+/** Counter keys are `gw:rate:<tenant>` and `gw:rate-burst:<tenant>`, one per window. */
+export const RATE_KEY_PREFIX = `${GATEWAY_STATE_PREFIX}rate`;
+export const BURST_KEY_PREFIX = `${GATEWAY_STATE_PREFIX}rate-burst`;
+// A database that accepts but does not answer must not hold requests up; past this, count as unreachable.
+const COUNT_TIMEOUT_MS = 2000;
+const FAIL_OPEN_LOG_INTERVAL_MS = 60_000;
+
+/** Where a RATE_LIMITED error keeps its RateLimit-* header values (GatewayError details are strings). */
+const HEADER_DETAILS = { 'RateLimit-Limit': 'rateLimit', 'RateLimit-Remaining': 'rateLimitRemaining', 'RateLimit-Reset': 'rateLimitReset' } as const;
+
+export interface TenantRateLimiterOptions {
+  limits: Pick<Config['limits'], 'ratePerMinute' | 'rateBurst' | 'ratePlans'>;
+  db: Pick<Database, 'sendCommand'>;
+  tenants: Pick<TenantRegistry, 'get'>;
+  logger?: Logger | undefined;
+  now?: () => number;
+}
+
+type Limiter = Pick<BurstyRateLimiter, 'consume'>;
+
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+function rateHeaders(rate: number, res: RateLimiterRes): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(rate),
+    'RateLimit-Remaining': String(Math.max(0, res.remainingPoints)),
+    'RateLimit-Reset': String(seconds(res.msBeforeNext)),
+  };
+}
+
+/** The RateLimit-* headers a RATE_LIMITED error carries (empty for any other error), for its 429 response. */
+export function rateLimitHeadersOf(error: GatewayError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [header, detail] of Object.entries(HEADER_DETAILS)) {
+    const value = error.details[detail];
+    if (value !== undefined) headers[header] = value;
+  }
+  return headers;
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the database did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+export class TenantRateLimiter {
+  readonly #options: TenantRateLimiterOptions;
+  readonly #plans: PlanRates;
+  readonly #now: () => number;
+  // One limiter per distinct rate (plans); all share the same counter keys.
+  readonly #limiters = new Map<number, Limiter>();
+  #lastFailOpenLogAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: TenantRateLimiterOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#plans = new PlanRates(options.limits, options.tenants, this.#now);
+  }
+
+  /** Counts one request; returns the RateLimit-* headers, or throws RATE_LIMITED (details.retryAfterSec). */
+  async consume(tenant: string): Promise<Record<string, string>> {
+    if (this.#plans.unlimited) return {};
+    let rate: number;
+    try {
+      rate = await this.#plans.rateFor(tenant);
+    } catch (error) {
+      this.#failOpen(error);
+      return {};
+    }
+    if (rate === 0) return {};
+    let res: RateLimiterRes;
+    try {
+      res = await withDeadline(this.#limiter(rate).consume(encodedTenantId(tenant)), COUNT_TIMEOUT_MS);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) throw this.#refusal(tenant, rate, error);
+      this.#failOpen(error);
+      return {};
+    }
+    return rateHeaders(rate, res);
+  }
+
+  #limiter(rate: number): Limiter {
+    let limiter = this.#limiters.get(rate);
+    if (limiter !== undefined) return limiter;
+    const storeClient = scriptClient(this.#options.db);
+    const counter = (keyPrefix: string, points: number) =>
+      new RateLimiterRedis({
+        storeClient,
+        useRedisPackage: true,
+        keyPrefix,
+        points,
+        duration: RATE_WINDOW_SEC,
+        // Once a tenant is over, this instance refuses it from memory until the window ends, sparing the database a flood.
+        inMemoryBlockOnConsumed: points + 1,
+      });
+    const burst = this.#options.limits.rateBurst;
+    limiter = burst === 0 ? counter(RATE_KEY_PREFIX, rate) : new BurstyRateLimiter(counter(RATE_KEY_PREFIX, rate), counter(BURST_KEY_PREFIX, burst));
+    this.#limiters.set(rate, limiter);
+    return limiter;
+  }
+
+  #refusal(tenant: string, rate: number, res: RateLimiterRes): GatewayError {
+    const retryAfter = seconds(res.msBeforeNext);
+    const burst = this.#options.limits.rateBurst;
+    const allowance = burst === 0 ? `${rate} requests per minute` : `${rate} requests per minute plus a burst of ${burst}`;
+    const headers = rateHeaders(rate, res);
+    return new GatewayError(
+      'RATE_LIMITED',
+      `Tenant "${tenant}" is over its rate limit of ${allowance}, shared by every gateway instance. Retry in ${retryAfter} s; to make more calls, spread them out or ask the operator for a higher plan.`,
+      {
+        retryAfterSec: String(retryAfter),
+        ...Object.fromEntries(Object.entries(HEADER_DETAILS).map(([header, detail]) => [detail, headers[header]!])),
+      },
+    );
+  }
+
+  #failOpen(error: unknown): void {
+    const at = this.#now();
+    if (at - this.#lastFailOpenLogAt < FAIL_OPEN_LOG_INTERVAL_MS) return;
+    this.#lastFailOpenLogAt = at;
+    this.#options.logger?.warn(
+      { reason: error instanceof Error ? error.message : String(error) },
+      'rate limit not counted: the database server could not be reached; letting requests through until it can (logged at most once a minute)',
+    );
+  }
+}

@@ -1,0 +1,221 @@
+// `tenant add | list | show | disable | enable | remove`: the tenant registry every
+// instance reads, with a tenant's own key, allowed addresses, and its end.
+
+import type { Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { readPublicKeyFile } from '../auth/keys.js';
+import { GatewayError } from '../errors.js';
+import { validateJwksUrl, type NewTenant, type TenantRecord } from '../state/tenants.js';
+import { tenantKeyPrefix } from '../tenancy/keys.js';
+import { validateTenantId } from '../tenancy/tenant-id.js';
+import { withCliContext, type CliContext } from './context.js';
+import { formatTable, isoSeconds, printJson, printLines } from './output.js';
+import { runCommand } from './run.js';
+
+interface AddOptions {
+  publicKey?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  plan?: string;
+  allowIp: string[];
+  json?: boolean;
+}
+
+/** Repeatable option; a comma-separated list counts as several entries. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v !== '')];
+}
+
+/** The record without its PEM: long, and the kid already says which key it is. */
+function publicView({ publicKeyPem: _pem, ...rest }: TenantRecord): Omit<TenantRecord, 'publicKeyPem'> {
+  return rest;
+}
+
+const atSeconds = (ms: number | undefined) => isoSeconds(ms === undefined ? undefined : Math.floor(ms / 1000));
+
+function keyLabel(record: TenantRecord): string {
+  if (record.publicKeyKid !== undefined) return `kid:${record.publicKeyKid}`;
+  if (record.jwksUrl !== undefined) return `jwks:${record.jwksUrl}`;
+  return 'gateway';
+}
+
+async function newTenant(id: string, options: AddOptions): Promise<NewTenant> {
+  if (options.publicKey !== undefined && options.jwksUrl !== undefined) {
+    throw new GatewayError('REQUEST_INVALID', 'Give either --public-key or --jwks-url, not both: a tenant signs its tokens with one key source.');
+  }
+  if (options.issuer !== undefined && options.publicKey === undefined && options.jwksUrl === undefined) {
+    throw new GatewayError('REQUEST_INVALID', '--issuer applies to tokens the tenant signs itself; give it with --public-key or --jwks-url, or leave it out.');
+  }
+  const tenant: NewTenant = { id: validateTenantId(id), allowIps: options.allowIp };
+  if (options.plan !== undefined) tenant.plan = options.plan;
+  if (options.issuer !== undefined) tenant.issuer = options.issuer;
+  if (options.jwksUrl !== undefined) tenant.jwksUrl = validateJwksUrl(options.jwksUrl, '--jwks-url');
+  if (options.publicKey !== undefined) {
+    const { key } = await readPublicKeyFile(options.publicKey, '--public-key');
+    tenant.publicKeyPem = key.export({ type: 'spki', format: 'pem' }).toString();
+  }
+  return tenant;
+}
+
+function printAdded(ctx: CliContext, record: TenantRecord): void {
+  const key = record.publicKeyKid !== undefined ? `its own public key, kid ${record.publicKeyKid}` : record.jwksUrl !== undefined ? `its own JWKS, ${record.jwksUrl}` : "the gateway's signing key (tokens from `token issue`)";
+  const lines = [
+    `Added tenant "${record.id}" (${record.status}).`,
+    `  tokens signed by: ${key}`,
+    `  plan:             ${record.plan ?? '-'}`,
+    `  allowed IPs:      ${record.allowIps.length === 0 ? 'anywhere' : record.allowIps.join(', ')}`,
+  ];
+  if (record.publicKeyKid !== undefined || record.jwksUrl !== undefined) {
+    lines.push(`  its tokens need:  aud "${ctx.config.auth.audience}", iss "${record.issuer ?? ctx.config.auth.issuer}", the tenant id in "${ctx.config.auth.tenantClaim}", and an exp.`);
+  }
+  lines.push('', `Next: falkordb-mcp-gateway token issue --tenant ${record.id} --device NAME`);
+  printLines(...lines);
+}
+
+async function add(id: string, options: AddOptions): Promise<void> {
+  const input = await newTenant(id, options);
+  await withCliContext(process.env, async (ctx) => {
+    const record = await ctx.state.tenants.add(input);
+    await ctx.state.audit.record({ event: 'tenant_changed', tenant: record.id, actor: 'cli', detail: `added, key=${keyLabel(record)}` });
+    if (options.json) printJson(publicView(record));
+    else printAdded(ctx, record);
+  });
+}
+
+async function list(options: { json?: boolean }): Promise<void> {
+  await withCliContext(process.env, async (ctx) => {
+    const tenants = await ctx.state.tenants.list();
+    if (options.json) return printJson({ tenants: tenants.map(publicView) });
+    if (tenants.length === 0) return printLines('No tenants are registered. Add one with: falkordb-mcp-gateway tenant add ID');
+    const rows = tenants.map((t) => [t.id, t.status, t.plan ?? '-', keyLabel(t), t.allowIps.length === 0 ? 'any' : t.allowIps.join(','), atSeconds(t.createdAt)]);
+    printLines(formatTable(['ID', 'STATUS', 'PLAN', 'KEY', 'ALLOWED IPS', 'CREATED'], rows));
+  });
+}
+
+async function show(id: string, options: { json?: boolean }): Promise<void> {
+  await withCliContext(process.env, async (ctx) => {
+    const record = await ctx.state.tenants.mustGet(validateTenantId(id));
+    const graphs = (await ctx.graphs.listKeys(tenantKeyPrefix(record.id))).length;
+    const tokens = await ctx.state.ledger.listTenant(record.id);
+    const families = await ctx.state.refresh.listTenant(record.id);
+    const devices = [...new Set([...tokens, ...families].flatMap((t) => (t.device === undefined ? [] : [t.device])))].sort();
+    const counts = { graphs, tokens: tokens.length, revokedTokens: tokens.filter((t) => t.revoked !== undefined).length, devices };
+    if (options.json) return printJson({ ...publicView(record), ...counts });
+    const rows: Array<[string, string | undefined]> = [
+      ['tenant', record.id],
+      ['status', record.status === 'disabled' ? `disabled since ${atSeconds(record.disabledAt)}` : 'enabled'],
+      ['plan', record.plan],
+      ['key', keyLabel(record)],
+      ['issuer', record.issuer],
+      ['allowed IPs', record.allowIps.length === 0 ? 'anywhere' : record.allowIps.join(', ')],
+      ['created', atSeconds(record.createdAt)],
+      ['graphs', String(graphs)],
+      ['tokens', `${tokens.length} unexpired${counts.revokedTokens > 0 ? ` (${counts.revokedTokens} revoked)` : ''}`],
+      ['devices', devices.length === 0 ? 'none' : devices.join(', ')],
+    ];
+    printLines(...rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${`${k}:`.padEnd(13)}${v}`));
+  });
+}
+
+async function setEnabled(id: string, enabled: boolean): Promise<void> {
+  await withCliContext(process.env, async (ctx) => {
+    const before = await ctx.state.tenants.mustGet(validateTenantId(id));
+    const after = await ctx.state.tenants.setEnabled(before.id, enabled);
+    await ctx.state.audit.record({ event: 'tenant_changed', tenant: after.id, actor: 'cli', detail: `${after.status} (was ${before.status})` });
+    const change = before.status === after.status ? `Tenant "${after.id}" was already ${after.status}.` : `Tenant "${after.id}" is now ${after.status} (was ${before.status}).`;
+    const effect = enabled
+      ? 'Every gateway instance accepts its tokens again within 1 second.'
+      : `Every gateway instance refuses its tokens within 1 second; nothing was deleted. Undo with: falkordb-mcp-gateway tenant enable ${after.id}`;
+    printLines(change, effect);
+  });
+}
+
+/** An operator on a terminal types the id; a script must say --yes, so nothing is removed by accident. */
+async function confirmRemoval(id: string, purge: boolean): Promise<void> {
+  const what = `removes tenant "${id}" and revokes every token of it${purge ? ', and DELETES EVERY GRAPH OF IT' : ''}`;
+  if (!process.stdin.isTTY) throw new GatewayError('REQUEST_INVALID', `Nothing changed: this ${what}; add --yes to confirm.`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // A question pending at end of input never settles; the close event ends the wait instead.
+  const closed = new Promise<undefined>((resolve) => rl.once('close', () => resolve(undefined)));
+  try {
+    const answer = await Promise.race([rl.question(`This ${what}. Type the tenant id to confirm: `), closed]);
+    if (answer?.trim() !== id) throw new GatewayError('REQUEST_INVALID', `Nothing changed: the typed id did not match "${id}".`);
+  } finally {
+    rl.close();
+  }
+}
+
+async function purgeGraphs(ctx: CliContext, id: string): Promise<number> {
+  let deleted = 0;
+  for (const key of await ctx.graphs.listKeys(tenantKeyPrefix(id))) {
+    if (await ctx.graphs.deleteGraph(key)) deleted += 1;
+  }
+  return deleted;
+}
+
+async function remove(id: string, options: { purgeGraphs?: boolean; yes?: boolean }): Promise<void> {
+  const purge = options.purgeGraphs === true;
+  await withCliContext(process.env, async (ctx) => {
+    const record = await ctx.state.tenants.mustGet(validateTenantId(id));
+    if (options.yes !== true) await confirmRemoval(record.id, purge);
+    // Tokens first, record last: an interrupted removal leaves a tenant that can be removed again, never live tokens of a gone one.
+    const cutoff = await ctx.state.ledger.revokeTenant(record.id);
+    const deleted = purge ? await purgeGraphs(ctx, record.id) : undefined;
+    await ctx.state.tenants.remove(record.id);
+    const detail = `removed, tokens revoked up to ${isoSeconds(cutoff)}${deleted === undefined ? '' : `; ${deleted} graph(s) deleted`}`;
+    await ctx.state.audit.record({ event: 'tenant_changed', tenant: record.id, actor: 'cli', detail });
+    printLines(
+      `Removed tenant "${record.id}" and revoked every token of it issued up to ${isoSeconds(cutoff)}; every instance refuses them within 1 second.`,
+      deleted === undefined ? 'Its graphs are kept; remove them with --purge-graphs.' : `Deleted ${deleted} graph(s) of the tenant.`,
+    );
+  });
+}
+
+export function registerTenantCommands(program: Command): void {
+  const tenant = program.command('tenant').description('The tenant registry: add, list, show, disable, enable and remove tenants (optionally with their own signing key and allowed addresses).');
+
+  tenant
+    .command('add')
+    .argument('<id>', 'the tenant id (what tokens name in the tenant claim)')
+    .description('Register a tenant, optionally with its own public key or JWKS URL (it then signs its own tokens) and the addresses its tokens may be used from.')
+    .option('--public-key <file>', "PEM public key (or certificate) the tenant's own tokens are signed with")
+    .option('--jwks-url <url>', "https:// JWKS endpoint of the tenant's identity provider")
+    .option('--issuer <iss>', "required iss of the tenant's own tokens (default: AUTH_ISSUER)")
+    .option('--plan <name>', 'plan name, for your records (e.g. pro)')
+    .option('--allow-ip <cidr>', 'address or CIDR range the tenant may connect from; repeatable (default: anywhere)', collect, [])
+    .option('--json', 'print the record as JSON')
+    .action((id: string, options: AddOptions) => runCommand(() => add(id, options)));
+
+  tenant
+    .command('list')
+    .description('List the registered tenants: status, plan, key, allowed addresses, creation time.')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) => runCommand(() => list(options)));
+
+  tenant
+    .command('show')
+    .argument('<id>', 'the tenant id')
+    .description('Show one tenant, with how many graphs, unexpired tokens and devices it has.')
+    .option('--json', 'print JSON')
+    .action((id: string, options: { json?: boolean }) => runCommand(() => show(id, options)));
+
+  tenant
+    .command('disable')
+    .argument('<id>', 'the tenant id')
+    .description("Refuse every token of the tenant (within 1 second, on every instance); its graphs and tokens are kept.")
+    .action((id: string) => runCommand(() => setEnabled(id, false)));
+
+  tenant
+    .command('enable')
+    .argument('<id>', 'the tenant id')
+    .description("Accept the tenant's tokens again.")
+    .action((id: string) => runCommand(() => setEnabled(id, true)));
+
+  tenant
+    .command('remove')
+    .argument('<id>', 'the tenant id')
+    .description('Remove the tenant and revoke every token of it; asks for the id on a terminal, needs --yes otherwise.')
+    .option('--purge-graphs', 'also delete every graph of the tenant')
+    .option('--yes', 'confirm without asking (scripts)')
+    .action((id: string, options: { purgeGraphs?: boolean; yes?: boolean }) => runCommand(() => remove(id, options)));
+}
