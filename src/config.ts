@@ -50,7 +50,7 @@ export const CONFIG_VARIABLES = [
   { name: 'RATE_LIMIT_PER_MINUTE', default: '600', description: 'Requests a tenant may make per minute, counted in the database server so all instances share one budget; `0` turns the limit off.', example: '120' },
   { name: 'RATE_LIMIT_BURST', default: '60', description: 'Extra requests a tenant may make in a minute beyond its rate, to absorb short spikes.', example: '20' },
   { name: 'RATE_LIMIT_PLANS', default: undefined, description: 'Per-plan rates for tenants with a `--plan` in the registry: `plan=per-minute,…`.', example: 'free=60,pro=3000' },
-  { name: 'MAX_CONCURRENT_QUERIES_PER_TENANT', default: '8', description: 'Queries one tenant may run at once on one instance; more wait briefly in a queue.', example: '4' },
+  { name: 'MAX_CONCURRENT_QUERIES_PER_TENANT', default: '8', description: 'Queries one tenant may run at once on one instance; as many more may wait briefly in a queue, the rest are refused. Keep it below FalkorDB\'s THREAD_COUNT so one tenant cannot occupy every database thread.', example: '4' },
   { name: 'MAX_CONCURRENT_QUERIES', default: '64', description: 'Queries all tenants together may run at once on one instance.', example: '128' },
   { name: 'QUERY_QUEUE_TIMEOUT_MS', default: '2000', description: 'Longest a query waits for a free slot before it is refused as "too many concurrent queries".', example: '5000' },
   { name: 'ALLOWED_IPS', default: undefined, description: 'Client addresses allowed to connect at all (comma-separated IPs or CIDR ranges, IPv4 or IPv6); others get 403 before any token work. Unset: any.', example: '10.0.0.0/8,2001:db8::/32' },

@@ -8,14 +8,11 @@ import { GatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
 import type { Logger } from '../observability/logger.js';
 import type { TenantRegistry } from '../state/tenants.js';
-import { encodedTenantId, GATEWAY_STATE_PREFIX } from '../tenancy/keys.js';
+import { stateKeys } from '../state/keys.js';
 import { PlanRates } from './plan-rates.js';
 import { scriptClient } from './script-client.js';
 
 export const RATE_WINDOW_SEC = 60;
-/** Counter keys are `gw:rate:<tenant>` and `gw:rate-burst:<tenant>`, one per window. */
-export const RATE_KEY_PREFIX = `${GATEWAY_STATE_PREFIX}rate`;
-export const BURST_KEY_PREFIX = `${GATEWAY_STATE_PREFIX}rate-burst`;
 // A database that accepts but does not answer must not hold requests up; past this, count as unreachable.
 const COUNT_TIMEOUT_MS = 2000;
 const FAIL_OPEN_LOG_INTERVAL_MS = 60_000;
@@ -90,7 +87,7 @@ export class TenantRateLimiter {
     if (rate === 0) return {};
     let res: RateLimiterRes;
     try {
-      res = await withDeadline(this.#limiter(rate).consume(encodedTenantId(tenant)), COUNT_TIMEOUT_MS);
+      res = await withDeadline(this.#limiter(rate).consume(stateKeys.rateCounterId(tenant)), COUNT_TIMEOUT_MS);
     } catch (error) {
       if (error instanceof RateLimiterRes) throw this.#refusal(tenant, rate, error);
       this.#failOpen(error);
@@ -114,7 +111,7 @@ export class TenantRateLimiter {
         inMemoryBlockOnConsumed: points + 1,
       });
     const burst = this.#options.limits.rateBurst;
-    limiter = burst === 0 ? counter(RATE_KEY_PREFIX, rate) : new BurstyRateLimiter(counter(RATE_KEY_PREFIX, rate), counter(BURST_KEY_PREFIX, burst));
+    limiter = burst === 0 ? counter(stateKeys.rateCounterPrefix(), rate) : new BurstyRateLimiter(counter(stateKeys.rateCounterPrefix(), rate), counter(stateKeys.rateBurstPrefix(), burst));
     this.#limiters.set(rate, limiter);
     return limiter;
   }

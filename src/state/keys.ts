@@ -38,6 +38,13 @@ export const stateKeys = {
   familyTokens: (id: string) => `${P}family-tokens:${part(id)}`,
   /** Sorted set of the tenant's families, scored by the expiry of their current refresh token. */
   tenantFamilies: (tenant: string) => `${P}tenant-families:${encodedTenantId(tenant)}`,
+  /**
+   * Rate-limit counters: rate-limiter-flexible builds `<prefix>:<id>` itself,
+   * so it gets the prefixes and the encoded tenant id from here.
+   */
+  rateCounterPrefix: () => `${P}rate`,
+  rateBurstPrefix: () => `${P}rate-burst`,
+  rateCounterId: (tenant: string) => encodedTenantId(tenant),
   /** Audit stream of events that belong to no tenant (e.g. a token that failed verification). */
   audit: () => `${P}audit`,
   /** Audit stream of one tenant's events, shared by every instance and read by `audit tail`. */
