@@ -61,6 +61,10 @@ export const CONFIG_VARIABLES = [
   { name: 'AUDIT_QUERY_TEXT', default: 'false', description: 'Put the query text itself in audit events (it always has its SHA-256); parameter values never are.', example: 'true' },
   { name: 'AUDIT_LOG_FILE', default: undefined, description: 'Also append audit events to this file (JSON lines), reopened on SIGHUP for logrotate.', example: '/var/log/falkordb-mcp-gateway/audit.log' },
   { name: 'AUDIT_STREAM_MAXLEN', default: '10000', description: 'Audit events kept per tenant in the database server, for `audit tail`.', example: '100000' },
+  { name: 'METRICS_HOST', default: '127.0.0.1', description: 'Address of the Prometheus metrics listener (never the tenant-facing port).', example: '0.0.0.0' },
+  { name: 'METRICS_PORT', default: '9464', description: 'Port of the metrics listener (`/metrics`); `off` turns it off.', example: '9100' },
+  { name: 'METRICS_TENANT_LABELS', default: 'top:100', description: 'Which tenants get their own metric label: `all`, `none`, or `top:N` (the first N tenants seen; the rest are counted as `other`).', example: 'top:500' },
+  { name: 'USAGE_RETENTION_DAYS', default: '90', description: 'Days the per-tenant daily usage counters are kept in the database server.', example: '400' },
   { name: 'SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'On SIGTERM, how long in-flight calls may take to finish before connections are closed.', example: '30000' },
 ] as const satisfies readonly ConfigVariable[];
 
@@ -222,6 +226,22 @@ const SCHEMA = {
   AUDIT_LOG_FILE: nonEmpty.optional(),
   AUDIT_STREAM_MAXLEN: integer(1, 100_000_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 3_600_000),
+  METRICS_HOST: nonEmpty.refine((v) => isIP(v) !== 0 || /^[A-Za-z0-9.-]+$/.test(v), 'must be an IP address or a host name'),
+  METRICS_PORT: z.string().trim().toLowerCase().transform((text, ctx): number | 'off' => {
+    if (text === 'off') return 'off';
+    const port = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (Number.isInteger(port) && port >= 0 && port <= 65535) return port;
+    ctx.issues.push({ code: 'custom', input: text, message: 'must be a port number (0 to 65535) or off' });
+    return z.NEVER;
+  }),
+  METRICS_TENANT_LABELS: z.string().trim().toLowerCase().transform((text, ctx): 'all' | 'none' | number => {
+    if (text === 'all' || text === 'none') return text;
+    const top = /^top:(\d{1,6})$/.exec(text);
+    if (top !== null && Number(top[1]) > 0) return Number(top[1]);
+    ctx.issues.push({ code: 'custom', input: text, message: 'must be all, none or top:N (N above zero)' });
+    return z.NEVER;
+  }),
+  USAGE_RETENTION_DAYS: integer(1, 3650),
 } satisfies Record<ConfigVariableName, z.ZodType>;
 
 export interface Config {
@@ -292,6 +312,16 @@ export interface Config {
     streamMaxLen: number;
   };
   shutdownTimeoutMs: number;
+  metrics: {
+    host: string;
+    /** 'off': no metrics listener; 0: a free port. */
+    port: number | 'off';
+    /** Tenants with their own label: all, none, or the first N seen. */
+    tenantLabels: 'all' | 'none' | number;
+  };
+  usage: {
+    retentionDays: number;
+  };
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -436,6 +466,8 @@ export function loadConfig(env: Env = process.env): Config {
       streamMaxLen: v.AUDIT_STREAM_MAXLEN,
     },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    metrics: { host: v.METRICS_HOST, port: v.METRICS_PORT, tenantLabels: v.METRICS_TENANT_LABELS },
+    usage: { retentionDays: v.USAGE_RETENTION_DAYS },
   };
   return deepFreeze(config);
 }

@@ -17,6 +17,8 @@ import { createNetworkGuard } from './http/network.js';
 import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
 import type { Logger } from './observability/logger.js';
+import { NO_METRICS } from './observability/metrics.js';
+import { NO_USAGE } from './observability/usage.js';
 import { openGatewayState, type GatewayState } from './state/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
@@ -91,6 +93,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       ownKeys,
       tenantKeys: createTenantKeyResolver(state.tenants, { defaultIssuer: config.auth.issuer }),
     });
+    const metrics = NO_METRICS;
+    const usage = NO_USAGE;
     const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
     const graphs = new GraphClient(database.db);
@@ -107,6 +111,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       network: createNetworkGuard(config, baseUrl),
       admission: createAdmission({ config, state, logger }),
       audit: state.audit,
+      metrics,
+      usage,
       versions: { gateway: GATEWAY_VERSION, falkordb: database.db.moduleVersion },
       baseUrl,
       authorizationServers: () => (signingKey ? [baseUrl()] : /^https?:\/\//.test(config.auth.issuer) ? [config.auth.issuer] : []),

@@ -38,7 +38,7 @@ function fixed(source: KeyCandidate['source'], key: VerificationKey): KeyCandida
   return { source, keys: () => Promise.resolve(keys) };
 }
 
-function jwksCandidate(url: URL, jwks: JwksOptions, context: TokenErrorContext): (alg: string, kid: string | undefined) => KeyCandidate {
+function jwksCandidate(url: URL, jwks: JwksOptions, context: TokenErrorContext, onFailure: () => void): (alg: string, kid: string | undefined) => KeyCandidate {
   // Cached by jose, refetched on an unknown kid at most once per cooldown.
   const remote = createRemoteJWKSet(url, {
     cooldownDuration: jwks.cooldownMs ?? 30_000,
@@ -58,13 +58,21 @@ function jwksCandidate(url: URL, jwks: JwksOptions, context: TokenErrorContext):
           for await (const key of error as errors.JWKSMultipleMatchingKeys & AsyncIterable<CryptoKey>) keys.push(key);
           return keys;
         }
-        throw toTokenError(error, errorContext);
+        const failure = toTokenError(error, errorContext);
+        // An unknown kid is the token's problem; anything else means the key set could not be had.
+        if (!(error instanceof errors.JWKSNoMatchingKey)) onFailure();
+        throw failure;
       }
     },
   });
 }
 
-export async function createKeySources(auth: Config['auth'], ownKeys: readonly PublicSigningKey[], jwks: JwksOptions = {}): Promise<KeySources> {
+export async function createKeySources(
+  auth: Config['auth'],
+  ownKeys: readonly PublicSigningKey[],
+  jwks: JwksOptions = {},
+  onJwksFailure: () => void = () => undefined,
+): Promise<KeySources> {
   const context: TokenErrorContext = { issuer: auth.issuer, audience: auth.audience };
   const algorithms = new Set<string>();
 
@@ -78,7 +86,7 @@ export async function createKeySources(auth: Config['auth'], ownKeys: readonly P
     fileAlgorithms.forEach((a) => algorithms.add(a));
   }
 
-  const jwksFor = auth.jwksUrl === undefined ? undefined : jwksCandidate(new URL(auth.jwksUrl), jwks, context);
+  const jwksFor = auth.jwksUrl === undefined ? undefined : jwksCandidate(new URL(auth.jwksUrl), jwks, context, onJwksFailure);
   if (jwksFor !== undefined) ASYMMETRIC_ALGORITHMS.forEach((a) => algorithms.add(a));
 
   const own = new Map<string, { alg: string; candidate: KeyCandidate }>();

@@ -28,6 +28,8 @@ export interface TokenVerifierOptions {
   jwks?: JwksOptions;
   /** Keys tenants registered for their own tokens; tried only for the tenant a token names. */
   tenantKeys?: TenantKeyResolver;
+  /** Told each time the identity provider's key set (AUTH_JWKS_URL) cannot be fetched. */
+  onJwksFailure?: () => void;
 }
 
 export interface TokenVerifier {
@@ -114,7 +116,7 @@ function toPrincipal({ payload, tenantKeyKid, byTenantKey }: VerifiedToken, tena
 export async function createTokenVerifier(options: TokenVerifierOptions): Promise<TokenVerifier> {
   const { auth } = options;
   const now = options.now ?? Date.now;
-  const sources = await createKeySources(auth, options.ownKeys ?? [], options.jwks);
+  const sources = await createKeySources(auth, options.ownKeys ?? [], options.jwks, options.onJwksFailure);
   const context: TokenErrorContext = { issuer: auth.issuer, audience: auth.audience };
   const cacheSize = options.cacheSize ?? 10_000;
   const cacheMaxAgeMs = options.cacheMaxAgeMs ?? 60_000;

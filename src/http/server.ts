@@ -14,6 +14,8 @@ import type { Config } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GraphClient } from '../falkordb/graphs.js';
 import type { AuditTrail } from '../observability/audit.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { UsageRecorder } from '../observability/usage.js';
 import { redactUrl, type Logger } from '../observability/logger.js';
 import type { ToolContext } from '../tools/context.js';
 import type { JWK } from 'jose';
@@ -40,6 +42,8 @@ export interface HttpDeps {
   network: NetworkGuard;
   admission: Admission;
   audit: AuditTrail;
+  metrics: GatewayMetrics;
+  usage: UsageRecorder;
   versions: { gateway: string; falkordb: string };
   /** External base URL, e.g. http://127.0.0.1:3003 */
   baseUrl: () => string;
@@ -81,8 +85,19 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     limits: deps.config.query,
     versions: deps.versions,
     ...(clientIp === undefined ? {} : { clientIp }),
-    ...(session ? { admitCall: () => deps.admission.admitToolCall(principal) } : {}),
-    recordCall: (record) => deps.audit.toolCall(principal, clientIp, record),
+    ...(session
+      ? {
+          admitCall: async () => {
+            await deps.admission.admitToolCall(principal);
+            deps.usage.request(principal.tenant);
+          },
+        }
+      : {}),
+    recordCall: (record) => {
+      deps.audit.toolCall(principal, clientIp, record);
+      deps.metrics.toolCall(principal, record);
+      deps.usage.toolCall(principal.tenant, record);
+    },
     beginCall: () => inFlight.begin(),
   });
 
@@ -93,7 +108,9 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     const principal = await authenticate(req, url, authenticator, log.clientIp);
     log.principal = principal;
     requireScope(principal, 'read', 'Every tool');
+    deps.metrics.authenticated(principal);
     const headers = await deps.admission.admitRequest(principal);
+    deps.usage.request(principal.tenant);
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     return principal;
   }
@@ -206,6 +223,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     handle().catch((error: unknown) => {
       if (isGatewayError(error)) {
         deps.audit.requestRefused(error, { principal: log.principal, clientIp: log.clientIp, path: url.pathname });
+        deps.metrics.requestRefused(error, log.principal);
         return sendError(res, error, metadataUrl(), rateLimitHeadersOf(error));
       }
       deps.logger.error({ requestId, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'request failed');

@@ -14,6 +14,8 @@ export interface ToolCallRecord {
   graph?: string;
   /** The query text; the audit trail keeps its hash, and the text itself only when configured to. */
   query?: string;
+  /** For falkordb_query: whether it ran as a write (GRAPH.QUERY) rather than read-only. */
+  write?: boolean;
   outcome: 'success' | 'error';
   errorCode?: string;
   rowCount?: number;

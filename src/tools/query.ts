@@ -6,7 +6,7 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import { assertQueryAllowed } from '../falkordb/cypher-guard.js';
 import { defineTool } from './definition.js';
 import { callerGraphKey, graphNameArg } from './graph-name-arg.js';
-import { runTool } from './result.js';
+import { runTool, type ToolCall } from './result.js';
 
 export const queryTool = defineTool({
   name: 'falkordb_query',
@@ -35,8 +35,9 @@ export const queryTool = defineTool({
     executionTimeMs: z.number().nullable(),
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  handler: (args, ctx) =>
-    runTool(ctx, { tool: 'falkordb_query', graph: args.graphName, query: args.query, callerInput: `${args.query} ${JSON.stringify(args.parameters ?? {})}` }, async () => {
+  handler: (args, ctx) => {
+    const call: ToolCall = { tool: 'falkordb_query', graph: args.graphName, query: args.query, callerInput: `${args.query} ${JSON.stringify(args.parameters ?? {})}` };
+    return runTool(ctx, call, async () => {
       requireScope(ctx.principal, 'read', 'Querying a graph');
       const key = callerGraphKey(ctx, args.graphName);
       if (args.query.length > ctx.limits.maxQueryLength) {
@@ -46,6 +47,7 @@ export const queryTool = defineTool({
       assertQueryAllowed(args.query, ctx.limits);
       const canWrite = hasScope(ctx.principal, 'write');
       const readOnly = args.readOnly === true || !canWrite;
+      call.write = !readOnly;
       try {
         const result = await ctx.graphs.query({
           key,
@@ -55,11 +57,14 @@ export const queryTool = defineTool({
           timeoutMs: Math.min(args.timeoutMs ?? ctx.limits.timeoutMs, ctx.limits.timeoutMs),
           maxRows: ctx.limits.maxRows,
         });
+        // A query counts as a write when it changed the graph, whatever mode it ran in.
+        call.write = Object.entries(result.stats).some(([name, value]) => WRITE_STATS.test(name) && typeof value === 'number' && value > 0);
         return { graph: args.graphName, ...result };
       } catch (error) {
         throw explainFailure(error, args.graphName, canWrite, ctx.principal.scopes);
       }
-    }),
+    });
+  },
 });
 
 /** Big parameter objects cost memory on every instance and the database; refuse them before they are sent. */
@@ -70,6 +75,9 @@ function assertParametersFit(parameters: Record<string, unknown> | undefined, ma
     throw new GatewayError('PARAMETERS_TOO_LARGE', `The parameters are ${size} bytes of JSON; the limit is ${maxBytes} bytes. Send less data per call, e.g. split a batch into several queries.`, { size: String(size), limit: String(maxBytes) });
   }
 }
+
+/** The statistics FalkorDB reports only for a query that changed the graph. */
+const WRITE_STATS = /(Created|Deleted|Set|Removed|Added)$/;
 
 function explainFailure(error: unknown, graph: string, canWrite: boolean, scopes: readonly string[]): unknown {
   if (!isGatewayError(error)) return error;

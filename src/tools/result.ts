@@ -21,6 +21,8 @@ export interface ToolCall {
   tool: string;
   graph?: string;
   query?: string;
+  /** Set by the handler once it knows whether the query writes. */
+  write?: boolean;
   /** Everything the caller typed, so scrubbing never hides their own words. */
   callerInput?: string;
 }
@@ -34,6 +36,7 @@ export async function runTool(ctx: ToolContext, call: ToolCall, body: () => Prom
       tool: call.tool,
       ...(call.graph === undefined ? {} : { graph: call.graph }),
       ...(call.query === undefined ? {} : { query: call.query }),
+      ...(call.write === undefined ? {} : { write: call.write }),
       outcome,
       ...extra,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
