@@ -17,8 +17,8 @@ import { createNetworkGuard } from './http/network.js';
 import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
 import type { Logger } from './observability/logger.js';
-import { NO_METRICS } from './observability/metrics.js';
-import { NO_USAGE } from './observability/usage.js';
+import { createGatewayMetrics } from './observability/metrics.js';
+import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
 import { openGatewayState, type GatewayState } from './state/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
@@ -43,6 +43,10 @@ export interface RunningGateway {
   state: GatewayState;
   /** Present when the gateway signs its own tokens. */
   issuer: TokenIssuer | undefined;
+  /** This instance's usage counters; flush() writes what it has gathered. */
+  usage: UsageRecorder;
+  /** Where Prometheus scrapes (METRICS_HOST:METRICS_PORT/metrics); undefined with METRICS_PORT=off. */
+  metricsUrl: string | undefined;
   /** SIGHUP: reread what can change without a restart (TLS certificate, audit log file). */
   reload(): Promise<void>;
   stop(): Promise<void>;
@@ -88,13 +92,18 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     const { signingKey, verifying: ownKeys } = await loadOwnKeys(config);
     const state = openGatewayState(database.db, logger, config.audit);
     stack.push(() => state.audit.close());
+    // Built before the verifier, which reports JWKS failures to it; `http` is only read at scrape time, once it exists.
+    const observed = createGatewayMetrics(config.metrics, { database: database.db, audit: state.audit, sessions: () => http.sessions.size, logger });
+    const { metrics } = observed;
     const verifier = await createTokenVerifier({
       auth: config.auth,
       ownKeys,
       tenantKeys: createTenantKeyResolver(state.tenants, { defaultIssuer: config.auth.issuer }),
+      onJwksFailure: () => metrics.jwksFailure(),
     });
-    const metrics = NO_METRICS;
-    const usage = NO_USAGE;
+    const usage = createUsageRecorder({ store: state.store, tenants: state.tenants, config, logger });
+    // Unwound after the listener has drained (its step comes later) and before the database closes: the last counts get written.
+    stack.push(() => usage.close());
     const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
     const graphs = new GraphClient(database.db);
@@ -131,6 +140,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       server.closeAllConnections();
       await closed;
     });
+    const metricsListener = await observed.listen();
+    if (metricsListener !== undefined) stack.push(() => metricsListener.close());
     const url = baseUrl();
     logger.info({ url: `${url}/mcp`, falkordb: database.db.moduleVersion, devMode: config.auth.devMode }, 'gateway listening');
     const plainHttp = plainHttpWarning(config);
@@ -159,6 +170,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       database,
       state,
       issuer,
+      usage,
+      metricsUrl: metricsListener?.url,
       reload,
       stop: () => (stopped ??= unwind()),
     };

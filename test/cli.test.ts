@@ -14,7 +14,7 @@ import { CLI_ENTRY, REPO_ROOT, connectClient, mustCall } from './support/mcp.js'
 /** Starts `serve` and resolves once the dev banner with its token is printed. */
 function startServe(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; token: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'serve'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env } });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'serve'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', METRICS_PORT: 'off', ...env } });
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();

@@ -38,7 +38,7 @@ describe('graceful shutdown', () => {
     const port = await freeLoopbackPort();
     const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'serve'], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', FALKORDB_URL: db.url, AUTH_JWT_SECRET: TEST_SECRET, PORT: String(port), LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '30000', QUERY_TIMEOUT_MS: '60000', RATE_LIMIT_PER_MINUTE: '0' },
+      env: { PATH: process.env.PATH ?? '', FALKORDB_URL: db.url, AUTH_JWT_SECRET: TEST_SECRET, PORT: String(port), LOG_LEVEL: 'warn', METRICS_PORT: 'off', SHUTDOWN_TIMEOUT_MS: '30000', QUERY_TIMEOUT_MS: '60000', RATE_LIMIT_PER_MINUTE: '0' },
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

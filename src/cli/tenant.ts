@@ -1,10 +1,12 @@
-// `tenant add | list | show | disable | enable | remove`: the tenant registry every
-// instance reads, with a tenant's own key, allowed addresses, and its end.
+// `tenant add | list | show | disable | enable | remove | usage`: the tenant registry
+// every instance reads, with a tenant's own key, allowed addresses, its end, and its usage.
 
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { readPublicKeyFile } from '../auth/keys.js';
 import { GatewayError } from '../errors.js';
+import { recentDays } from '../observability/usage-counters.js';
+import { readUsageRows, tenantsWithUsage } from '../observability/usage-read.js';
 import { validateJwksUrl, type NewTenant, type TenantRecord } from '../state/tenants.js';
 import { tenantKeyPrefix } from '../tenancy/keys.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
@@ -171,8 +173,38 @@ async function remove(id: string, options: { purgeGraphs?: boolean; yes?: boolea
   });
 }
 
+const MAX_USAGE_DAYS = 3650;
+
+function usageDays(value: string): number {
+  const days = Number(value);
+  if (!Number.isInteger(days) || days < 1 || days > MAX_USAGE_DAYS) {
+    throw new GatewayError('REQUEST_INVALID', `--days must be a whole number of days from 1 to ${MAX_USAGE_DAYS}, e.g. --days 7; got ${JSON.stringify(value)}.`);
+  }
+  return days;
+}
+
+async function usage(options: { tenant?: string; days: string; json?: boolean }): Promise<void> {
+  const days = usageDays(options.days);
+  const only = options.tenant === undefined ? undefined : validateTenantId(options.tenant);
+  await withCliContext(process.env, async (ctx) => {
+    const store = ctx.state.store;
+    // A removed tenant's counters are kept for their retention, so tenants are found in the counters too.
+    const tenants = only !== undefined ? [only] : [...new Set([...(await ctx.state.tenants.list()).map((t) => t.id), ...(await tenantsWithUsage(store))])].sort();
+    const rows = (await readUsageRows(store, tenants, recentDays(Date.now(), days))).sort((a, b) => b.day.localeCompare(a.day) || a.tenant.localeCompare(b.tenant));
+    if (options.json) return printJson(rows);
+    const window = `the last ${days} day${days === 1 ? '' : 's'} (UTC)`;
+    if (rows.length === 0) return printLines(`No usage recorded ${only === undefined ? 'for any tenant' : `for tenant "${only}"`} in ${window}.`);
+    const table = rows.map((r) => [r.tenant, r.day, String(r.requests), String(r.queries), String(r.writes), String(r.errors), String(r.rows), r.queryMs.toFixed(1)]);
+    const idle = tenants.filter((t) => !rows.some((r) => r.tenant === t));
+    printLines(
+      formatTable(['TENANT', 'DAY', 'REQUESTS', 'QUERIES', 'WRITES', 'ERRORS', 'ROWS', 'QUERY MS'], table),
+      ...(idle.length === 0 ? [] : ['', `No usage in ${window}: ${idle.join(', ')}`]),
+    );
+  });
+}
+
 export function registerTenantCommands(program: Command): void {
-  const tenant = program.command('tenant').description('The tenant registry: add, list, show, disable, enable and remove tenants (optionally with their own signing key and allowed addresses).');
+  const tenant = program.command('tenant').description('The tenant registry: add, list, show, disable, enable and remove tenants (optionally with their own signing key and allowed addresses), and their daily usage.');
 
   tenant
     .command('add')
@@ -218,4 +250,12 @@ export function registerTenantCommands(program: Command): void {
     .option('--purge-graphs', 'also delete every graph of the tenant')
     .option('--yes', 'confirm without asking (scripts)')
     .action((id: string, options: { purgeGraphs?: boolean; yes?: boolean }) => runCommand(() => remove(id, options)));
+
+  tenant
+    .command('usage')
+    .description('Daily usage per tenant (UTC days, newest first): requests, queries, writes, errors, rows returned, query milliseconds.')
+    .option('--tenant <id>', 'only this tenant (default: every registered tenant and any tenant with usage kept)')
+    .option('--days <n>', 'how many days back, today included', '30')
+    .option('--json', 'print an array of {tenant, day, requests, queries, writes, errors, rows, queryMs}')
+    .action((options: { tenant?: string; days: string; json?: boolean }) => runCommand(() => usage(options)));
 }

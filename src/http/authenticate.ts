@@ -34,7 +34,14 @@ export interface Authenticator {
 }
 
 /** Verifies the request's token, then the policy (revocation, tenant status, the tenant's allowed addresses for `clientIp`). */
-export async function authenticate(req: IncomingMessage, url: URL, { verifier, policy, allowQueryToken }: Authenticator, clientIp: string | undefined): Promise<Principal> {
+export async function authenticate(
+  req: IncomingMessage,
+  url: URL,
+  { verifier, policy, allowQueryToken }: Authenticator,
+  clientIp: string | undefined,
+  /** Told who the verified caller is before the policy runs, so a policy refusal can name the tenant. */
+  onVerified: (principal: Principal) => void = () => undefined,
+): Promise<Principal> {
   const presented = presentedToken(req, url);
   if (presented === undefined) {
     throw new GatewayError('TOKEN_MISSING', 'No access token: send "Authorization: Bearer <token>", or add ?token=<token> to the URL for clients that cannot set headers.');
@@ -43,6 +50,7 @@ export async function authenticate(req: IncomingMessage, url: URL, { verifier, p
     throw new GatewayError('QUERY_TOKEN_DISABLED', 'Tokens on the URL are turned off on this gateway; send "Authorization: Bearer <token>" instead.');
   }
   const principal = await verifier.verify(presented.token);
+  onVerified(principal);
   await policy.check(principal, clientIp);
   return principal;
 }

@@ -84,6 +84,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     graphs: deps.admission.graphsFor(principal.tenant, deps.graphs),
     limits: deps.config.query,
     versions: deps.versions,
+    tenantStats: deps.usage.stats,
     ...(clientIp === undefined ? {} : { clientIp }),
     ...(session
       ? {
@@ -105,8 +106,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
 
   /** Authenticates, then counts the request against the tenant's rate. */
   async function admit(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestFacts): Promise<Principal> {
-    const principal = await authenticate(req, url, authenticator, log.clientIp);
-    log.principal = principal;
+    const principal = await authenticate(req, url, authenticator, log.clientIp, (verified) => (log.principal = verified));
     requireScope(principal, 'read', 'Every tool');
     deps.metrics.authenticated(principal);
     const headers = await deps.admission.admitRequest(principal);
@@ -173,8 +173,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
           throw error;
         });
       }
-      const caller = presentedToken(req, url) === undefined ? undefined : await authenticate(req, url, authenticator, log.clientIp);
-      if (caller) log.principal = caller;
+      const caller = presentedToken(req, url) === undefined ? undefined : await authenticate(req, url, authenticator, log.clientIp, (verified) => (log.principal = verified));
       const body = await readJsonBody(req, maxBodyBytes);
       return sessions.post(sessionId, caller, req, res, body);
     }

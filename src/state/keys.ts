@@ -49,4 +49,11 @@ export const stateKeys = {
   audit: () => `${P}audit`,
   /** Audit stream of one tenant's events, shared by every instance and read by `audit tail`. */
   tenantAudit: (tenant: string) => `${P}audit:${encodedTenantId(tenant)}`,
+  /** Hash of one tenant's counters for one UTC day (`YYYY-MM-DD`): requests, queries, writes, errors, rows, queryMs. */
+  usageDay: (tenant: string, day: string) => `${P}usage:${encodedTenantId(tenant)}:${part(day)}`,
+  /** What every `usageDay` key starts with, for SCAN MATCH `<prefix>*` and for reading a tenant back out of a key. */
+  usageDayPrefix: () => `${P}usage:`,
+  /** Sorted set of encoded tenant ids, scored by the epoch ms of each tenant's last failed tool call. */
+  usageLastErrors: () => `${P}usage-last-error`,
+  usageLastErrorMember: (tenant: string) => encodedTenantId(tenant),
 } as const;

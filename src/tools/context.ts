@@ -4,6 +4,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { GraphClient } from '../falkordb/graphs.js';
+import type { UsageCounters } from '../observability/usage-counters.js';
 
 /** The graph operations tools use; GraphClient, or a wrapper that adds admission limits. */
 export type GraphOperations = Pick<GraphClient, 'query' | 'listKeys' | 'deleteGraph' | 'schema' | 'database'>;
@@ -22,6 +23,16 @@ export interface ToolCallRecord {
   durationMs: number;
 }
 
+/** Per-tenant figures for falkordb_server_info and falkordb_health; tools only ever ask about the caller's tenant. */
+export interface TenantStats {
+  /** Today's (UTC) counters: what the database holds plus what this instance has not written yet. */
+  usageToday(tenant: string): Promise<UsageCounters>;
+  /** Epoch ms of the tenant's last failed tool call, if any is kept. */
+  lastErrorAt(tenant: string): Promise<number | undefined>;
+  /** The limits that apply to the tenant: requests per minute (0: none), queries at once on one instance. */
+  limits(tenant: string): Promise<{ ratePerMinute: number; maxConcurrentQueries: number }>;
+}
+
 export interface ToolContext {
   principal: Principal;
   graphs: GraphOperations;
@@ -35,4 +46,6 @@ export interface ToolContext {
   recordCall?: (record: ToolCallRecord) => void;
   /** Marks a call as in progress (shutdown waits for it); returns the function that ends it. */
   beginCall?: () => () => void;
+  /** Usage, last error and limits of tenants; absent where nothing is recorded (stdio). */
+  tenantStats?: TenantStats | undefined;
 }

@@ -1,7 +1,9 @@
-// falkordb_health: database reachability and latency, for the caller's tenant.
+// falkordb_health: database reachability and latency, and for the caller's
+// tenant alone its graph count and when its last tool call failed.
 
 import { z } from 'zod';
 import { requireScope } from '../auth/scopes.js';
+import { tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
 import { defineTool } from './definition.js';
 import { runTool } from './result.js';
 
@@ -10,21 +12,29 @@ const PING_TIMEOUT_MS = 2000;
 export const healthTool = defineTool({
   name: 'falkordb_health',
   title: 'Check the database',
-  description: 'Checks that the FalkorDB database answers, and how fast. Takes no arguments.',
+  description: 'Checks that the FalkorDB database answers, and how fast; counts your graphs and says when one of your tool calls last failed. Takes no arguments.',
   inputSchema: {},
   outputSchema: {
     tenant: z.string(),
     database: z.object({ reachable: z.boolean(), latencyMs: z.number().nullable(), error: z.string().nullable() }),
+    graphCount: z.number().int().nullable().describe('How many graphs your tenant has; null when the database does not answer.'),
+    lastErrorAt: z.string().nullable().describe('When one of your tool calls last failed (ISO time); null when none is on record.'),
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (_args, ctx) =>
     runTool(ctx, { tool: 'falkordb_health' }, async () => {
       requireScope(ctx.principal, 'read', 'Checking health');
-      try {
-        const latencyMs = await ctx.graphs.database.ping(PING_TIMEOUT_MS);
-        return { tenant: ctx.principal.tenant, database: { reachable: true, latencyMs, error: null } };
-      } catch {
-        return { tenant: ctx.principal.tenant, database: { reachable: false, latencyMs: null, error: 'The database did not answer within 2 s.' } };
-      }
+      const tenant = ctx.principal.tenant;
+      // Every figure below is read for the caller's own tenant only; none fails the check itself.
+      const lastError = ctx.tenantStats?.lastErrorAt(tenant).catch(() => undefined);
+      const database = await ctx.graphs.database.ping(PING_TIMEOUT_MS).then(
+        (latencyMs) => ({ reachable: true, latencyMs, error: null }),
+        () => ({ reachable: false, latencyMs: null, error: 'The database did not answer within 2 s.' }),
+      );
+      const graphCount = database.reachable
+        ? await ctx.graphs.listKeys(tenantKeyPrefix(tenant)).then((keys) => tenantGraphsAmong(tenant, keys).length, () => null)
+        : null;
+      const lastErrorAt = await lastError;
+      return { tenant, database, graphCount, lastErrorAt: lastErrorAt === undefined ? null : new Date(lastErrorAt).toISOString() };
     }),
 });

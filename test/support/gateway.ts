@@ -13,6 +13,8 @@ export async function startTestGateway(falkordbUrl: string, env: Record<string, 
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: logTo === undefined ? 'silent' : 'trace',
+    // Tests run in parallel: no fixed metrics port (tests that need one pass METRICS_PORT: '0').
+    METRICS_PORT: 'off',
     ...env,
   });
   return startGateway({ config, logger: createLogger(config.logLevel, logTo ?? 1), allowInstall: false });

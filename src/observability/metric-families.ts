@@ -1,0 +1,102 @@
+// The gateway's Prometheus metric families, registered in a registry of the
+// caller's: names and labels here are what dashboards and alert rules rely on.
+
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export const METRIC_PREFIX = 'falkordb_gateway_';
+
+/** From a 1 ms lookup to the longest query a QUERY_TIMEOUT_MS of a minute allows. */
+export const QUERY_DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** What a scrape reads from elsewhere, at the moment of the scrape. */
+export interface ScrapeSources {
+  /** Open legacy SSE sessions. */
+  sessions: () => number;
+  /** Failed writes per audit sink since start. */
+  auditSinkFailures: () => Record<string, number>;
+}
+
+export type GatewayMetricFamilies = ReturnType<typeof registerMetricFamilies>;
+
+export function registerMetricFamilies(registry: Registry, sources: ScrapeSources) {
+  const registers = [registry];
+  return {
+    toolCalls: new Counter({
+      name: `${METRIC_PREFIX}tool_calls_total`,
+      help: 'Finished MCP tool calls, by tool, outcome (success or error) and tenant.',
+      labelNames: ['tool', 'outcome', 'tenant'] as const,
+      registers,
+    }),
+    queryDuration: new Histogram({
+      name: `${METRIC_PREFIX}query_duration_seconds`,
+      help: 'Duration of falkordb_query calls as the gateway saw them, by tenant and kind (write when the query changed the graph, else read).',
+      labelNames: ['tenant', 'kind'] as const,
+      buckets: [...QUERY_DURATION_BUCKETS],
+      registers,
+    }),
+    authFailures: new Counter({
+      name: `${METRIC_PREFIX}auth_failures_total`,
+      help: 'Requests refused for their token or their tenant\'s status, by reason (expired, revoked, wrong_audience, ...).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    denied: new Counter({
+      name: `${METRIC_PREFIX}denied_total`,
+      help: 'Requests and tool calls refused for a missing scope or a forbidden address, origin, host or session, by reason.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: `${METRIC_PREFIX}rate_limited_total`,
+      help: 'Requests and tool calls refused because the tenant was over its rate limit.',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    concurrencyRejected: new Counter({
+      name: `${METRIC_PREFIX}concurrency_rejected_total`,
+      help: 'Queries refused because the tenant (or the instance) had too many running for longer than the queue timeout.',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    expiringTokenUses: new Counter({
+      name: `${METRIC_PREFIX}expiring_token_uses_total`,
+      help: 'Requests authenticated with a long-lived token (lifetime over 24 h) that expires within 24 h: a device about to lose access.',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    jwksFailures: new Counter({
+      name: `${METRIC_PREFIX}jwks_fetch_failures_total`,
+      help: 'Times the identity provider\'s key set (AUTH_JWKS_URL) could not be fetched.',
+      registers,
+    }),
+    auditSinkFailures: new Counter({
+      name: `${METRIC_PREFIX}audit_sink_failures_total`,
+      help: 'Audit events that could not be written, by sink (log, file, stream).',
+      labelNames: ['sink'] as const,
+      registers,
+      // The audit trail keeps the totals; a scrape copies them.
+      collect() {
+        this.reset();
+        for (const [sink, total] of Object.entries(sources.auditSinkFailures())) this.inc({ sink }, total);
+      },
+    }),
+    sseSessions: new Gauge({
+      name: `${METRIC_PREFIX}sse_sessions`,
+      help: 'Open legacy HTTP+SSE sessions on this instance.',
+      registers,
+      collect() {
+        this.set(sources.sessions());
+      },
+    }),
+    databaseUp: new Gauge({
+      name: `${METRIC_PREFIX}database_up`,
+      help: '1 when FalkorDB answered a PING during the scrape, else 0.',
+      registers,
+    }),
+    databaseLatency: new Gauge({
+      name: `${METRIC_PREFIX}database_latency_seconds`,
+      help: 'Round trip of the PING sent during the scrape; NaN while the database does not answer.',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,109 @@
+// GatewayMetrics kept in a Prometheus registry of this instance's own (tests run
+// several gateways in one process), rendered as text on each scrape.
+
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Principal } from '../auth/principal.js';
+import type { GatewayError } from '../errors.js';
+import type { Database } from '../falkordb/database.js';
+import type { ToolCallRecord } from '../tools/context.js';
+import type { AuditTrail } from './audit.js';
+import { registerMetricFamilies } from './metric-families.js';
+import type { GatewayMetrics } from './metrics.js';
+import { refusalCount } from './refusal-reasons.js';
+import { createTenantLabeler, type TenantLabelMode } from './tenant-labels.js';
+
+/** A scrape must answer even when the database does not: past this, it counts as down. */
+export const SCRAPE_PING_TIMEOUT_MS = 1000;
+const DAY_SEC = 24 * 3600;
+/** Rate-limit refusals always come after authentication; this only labels a refusal that somehow did not. */
+const UNKNOWN_TENANT = 'unknown';
+
+export interface PrometheusMetricsOptions {
+  tenantLabels: TenantLabelMode;
+  database: Pick<Database, 'ping'>;
+  audit: Pick<AuditTrail, 'sinkFailures'>;
+  /** Open SSE sessions; called on each scrape, so it may be bound to a server created later. */
+  sessions: () => number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
+}
+
+export interface PrometheusMetrics extends GatewayMetrics {
+  /** This instance's registry (process defaults included); scrape() renders it. */
+  readonly registry: Registry;
+  /** The Content-Type of what scrape() returns. */
+  readonly contentType: string;
+  /** Pings the database, then renders every metric in the Prometheus text format. */
+  scrape(): Promise<string>;
+}
+
+export function createPrometheusMetrics(options: PrometheusMetricsOptions): PrometheusMetrics {
+  const now = options.now ?? Date.now;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const m = registerMetricFamilies(registry, {
+    sessions: options.sessions,
+    auditSinkFailures: () => options.audit.sinkFailures(),
+  });
+  const tenantLabel = createTenantLabeler(options.tenantLabels);
+
+  const countRefusal = (code: string, principal: Principal | undefined) => {
+    const count = refusalCount(code);
+    if (count === undefined) return;
+    const tenant = principal === undefined ? UNKNOWN_TENANT : tenantLabel(principal.tenant);
+    if (count.counter === 'auth_failure') m.authFailures.inc({ reason: count.reason });
+    else if (count.counter === 'denied') m.denied.inc({ reason: count.reason });
+    else if (count.counter === 'rate_limited') m.rateLimited.inc({ tenant });
+    else m.concurrencyRejected.inc({ tenant });
+  };
+
+  // Both database gauges come from one PING, so they always describe the same moment.
+  const probeDatabase = async () => {
+    try {
+      const latencyMs = await options.database.ping(SCRAPE_PING_TIMEOUT_MS);
+      m.databaseUp.set(1);
+      m.databaseLatency.set(latencyMs / 1000);
+    } catch {
+      m.databaseUp.set(0);
+      m.databaseLatency.set(Number.NaN);
+    }
+  };
+
+  return {
+    registry,
+    contentType: registry.contentType,
+
+    toolCall(principal: Principal, record: ToolCallRecord) {
+      const tenant = tenantLabel(principal.tenant);
+      m.toolCalls.inc({ tool: record.tool, outcome: record.outcome, tenant });
+      if (record.tool === 'falkordb_query') {
+        m.queryDuration.observe({ tenant, kind: record.write === true ? 'write' : 'read' }, record.durationMs / 1000);
+      }
+      // Refusals inside a tool call (an SSE session's rate, the concurrency cap, a missing scope) count as refusals too.
+      if (record.outcome === 'error' && record.errorCode !== undefined) countRefusal(record.errorCode, principal);
+    },
+
+    requestRefused(error: GatewayError, principal: Principal | undefined) {
+      countRefusal(error.code, principal);
+    },
+
+    authenticated(principal: Principal) {
+      // Seen first here, so top:N keeps the first N tenants to make a request, not to finish a call.
+      const tenant = tenantLabel(principal.tenant);
+      const { issuedAt, expiresAt } = principal;
+      // Short-lived tokens always expire within a day; only a long-lived one running out is news.
+      if (issuedAt !== undefined && expiresAt - issuedAt > DAY_SEC && expiresAt - now() / 1000 < DAY_SEC) {
+        m.expiringTokenUses.inc({ tenant });
+      }
+    },
+
+    jwksFailure() {
+      m.jwksFailures.inc();
+    },
+
+    async scrape() {
+      await probeDatabase();
+      return registry.metrics();
+    },
+  };
+}
