@@ -119,6 +119,14 @@ describe('bad tokens get 401 with a Bearer challenge', () => {
     assert.equal(res.status, 403);
     assert.match(res.headers.get('www-authenticate') ?? '', /error="insufficient_scope", scope="read"/);
   });
+
+  it('tells an OAuth bridge that tries to register after a refused token that a new config is needed', async () => {
+    const res = await fetch(`${gateway.url}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: string; error_description: string };
+    assert.equal(body.error, 'invalid_request');
+    assert.match(body.error_description, /token .* was refused/);
+  });
 });
 
 describe('SSE sessions belong to the tenant and token that opened them', () => {

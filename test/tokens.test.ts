@@ -67,8 +67,8 @@ describe('token issue, list and inspect', () => {
     assert.ok(issued.jti.length > 0);
   });
 
-  it('refuses a bad scope, duration or device name with exit code 2 and one line', async () => {
-    for (const args of [['--scope', 'root'], ['--ttl', '1 hour'], ['--device', 'my laptop']]) {
+  it('refuses a bad scope, duration, device name or tenant id with exit code 2 and one line', async () => {
+    for (const args of [['--scope', 'root'], ['--ttl', '1 hour'], ['--device', 'my laptop'], ['--tenant', 'x'.repeat(300)]]) {
       const done = await runCli(['token', 'issue', '--tenant', 'cli-acme', ...args], cliEnv);
       assert.equal(done.code, 2, `${args.join(' ')}: ${done.stderr}`);
       assert.equal(done.stderr.trim().split('\n').length, 1, done.stderr);

@@ -1,4 +1,8 @@
-// Ready-to-paste client configurations for a gateway URL and a token.
+// Ready-to-paste client configurations for a gateway URL and a token: the
+// shapes each MCP client reads, shared by `client-config` and the dev banner.
+
+export const CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'generic'] as const;
+export type ClientKind = (typeof CLIENTS)[number];
 
 export interface ClientConfigInput {
   /** The MCP endpoint, e.g. http://127.0.0.1:3003/mcp */
@@ -7,32 +11,106 @@ export interface ClientConfigInput {
   name?: string;
 }
 
-/** Single-quotes a value for POSIX shells. */
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+export const DEFAULT_SERVER_NAME = 'falkordb';
+
+/** Quotes a value for POSIX shells; values made only of safe characters stay bare, so commands read naturally. */
+export function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export function claudeCodeCommand({ mcpUrl, token, name = 'falkordb' }: ClientConfigInput): string {
-  return `claude mcp add --transport http ${shellQuote(name)} ${shellQuote(mcpUrl)} --header ${shellQuote(`Authorization: Bearer ${token}`)}`;
+/** Quotes a value for PowerShell: single quotes are literal there, a quote inside is doubled. */
+export function powerShellQuote(value: string): string {
+  return `'${value.replace(/['\u2018\u2019\u201a\u201b]/g, (q) => q + q)}'`;
 }
 
-/** Claude Desktop runs mcp-remote; the header lives in env, the form that survives its argument handling. */
-export function claudeDesktopConfig({ mcpUrl, token, name = 'falkordb' }: ClientConfigInput): object {
+/** The legacy HTTP+SSE URL with the token on it, for clients that cannot set headers. */
+export function sseTokenUrl(mcpUrl: string, token: string): string {
+  return `${mcpUrl.replace(/\/mcp$/, '')}/sse/?token=${encodeURIComponent(token)}`;
+}
+
+/** The arguments after `claude`. */
+export function claudeCodeArgs({ mcpUrl, token, name = DEFAULT_SERVER_NAME }: ClientConfigInput): string[] {
+  return ['mcp', 'add', '--transport', 'http', name, mcpUrl, '--header', `Authorization: Bearer ${token}`];
+}
+
+export function claudeCodeCommand(input: ClientConfigInput): string {
+  return ['claude', ...claudeCodeArgs(input).map(shellQuote)].join(' ');
+}
+
+export function claudeCodePowerShell(input: ClientConfigInput): string {
+  return ['claude', ...claudeCodeArgs(input).map((a) => (/^[A-Za-z0-9_./:-]+$/.test(a) ? a : powerShellQuote(a)))].join(' ');
+}
+
+/** mcp-remote accepts plain http only for localhost and 127.0.0.1 unless told otherwise. */
+function mcpRemoteNeedsAllowHttp(url: string): boolean {
+  const parsed = new URL(url);
+  return parsed.protocol === 'http:' && parsed.hostname !== 'localhost' && parsed.hostname !== '127.0.0.1';
+}
+
+/**
+ * Claude Desktop starts mcp-remote; the header lives in env, because a header
+ * argument with a space in it is split apart on Windows before mcp-remote sees it.
+ */
+export function claudeDesktopEntry({ mcpUrl, token }: ClientConfigInput): Record<string, unknown> {
+  const allowHttp = mcpRemoteNeedsAllowHttp(mcpUrl) ? ['--allow-http'] : [];
   return {
-    mcpServers: {
-      [name]: {
-        command: 'npx',
-        args: ['-y', 'mcp-remote', mcpUrl, '--header', 'Authorization:${AUTH_HEADER}'],
-        env: { AUTH_HEADER: `Bearer ${token}` },
-      },
-    },
+    command: 'npx',
+    args: ['-y', 'mcp-remote', mcpUrl, '--header', 'Authorization:${AUTH_HEADER}', ...allowHttp],
+    env: { AUTH_HEADER: `Bearer ${token}` },
   };
 }
 
-/** Cursor's and VS Code's mcp.json entries (VS Code names the key `servers`). */
-export function mcpJsonConfig({ mcpUrl, token, name = 'falkordb' }: ClientConfigInput, flavour: 'cursor' | 'vscode'): object {
+/** The fallback for setups where the header gets lost: the token on the legacy SSE URL. */
+export function claudeDesktopSseEntry({ mcpUrl, token }: ClientConfigInput): Record<string, unknown> {
+  const allowHttp = mcpRemoteNeedsAllowHttp(mcpUrl) ? ['--allow-http'] : [];
+  return { command: 'npx', args: ['-y', 'mcp-remote', sseTokenUrl(mcpUrl, token), '--transport', 'sse-only', ...allowHttp] };
+}
+
+export function claudeDesktopConfig(input: ClientConfigInput): Record<string, unknown> {
+  return { mcpServers: { [input.name ?? DEFAULT_SERVER_NAME]: claudeDesktopEntry(input) } };
+}
+
+/** Cursor's and VS Code's mcp.json entry (VS Code also wants the transport type). */
+export function mcpJsonEntry({ mcpUrl, token }: ClientConfigInput, flavour: 'cursor' | 'vscode'): Record<string, unknown> {
   const entry = { url: mcpUrl, headers: { Authorization: `Bearer ${token}` } };
-  return flavour === 'vscode' ? { servers: { [name]: { type: 'http', ...entry } } } : { mcpServers: { [name]: entry } };
+  return flavour === 'vscode' ? { type: 'http', ...entry } : entry;
+}
+
+/** Cursor's and VS Code's mcp.json (VS Code names the key `servers`). */
+export function mcpJsonConfig(input: ClientConfigInput, flavour: 'cursor' | 'vscode'): Record<string, unknown> {
+  return { [flavour === 'vscode' ? 'servers' : 'mcpServers']: { [input.name ?? DEFAULT_SERVER_NAME]: mcpJsonEntry(input, flavour) } };
+}
+
+/** What one client needs: a config file entry, a command to run, or plain connection facts. */
+export interface RenderedClientConfig {
+  /** The whole snippet to paste; `config[section][name]` is the entry --write merges. */
+  config?: Record<string, unknown>;
+  section?: 'mcpServers' | 'servers';
+  entry?: Record<string, unknown>;
+  /** Claude Desktop: a second snippet that works where the first cannot. */
+  alternative?: Record<string, unknown>;
+  command?: { posix: string; powershell: string };
+  connection?: { url: string; header: string; token: string; sseUrl: string };
+}
+
+export function renderClientConfig(client: ClientKind, input: ClientConfigInput): RenderedClientConfig {
+  const name = input.name ?? DEFAULT_SERVER_NAME;
+  switch (client) {
+    case 'claude-desktop': {
+      const entry = claudeDesktopEntry(input);
+      return { config: { mcpServers: { [name]: entry } }, section: 'mcpServers', entry, alternative: { mcpServers: { [name]: claudeDesktopSseEntry(input) } } };
+    }
+    case 'claude-code':
+      return { command: { posix: claudeCodeCommand(input), powershell: claudeCodePowerShell(input) } };
+    case 'cursor':
+    case 'vscode': {
+      const entry = mcpJsonEntry(input, client);
+      const section = client === 'vscode' ? 'servers' : 'mcpServers';
+      return { config: { [section]: { [name]: entry } }, section, entry };
+    }
+    case 'generic':
+      return { connection: { url: input.mcpUrl, header: `Authorization: Bearer ${input.token}`, token: input.token, sseUrl: sseTokenUrl(input.mcpUrl, input.token) } };
+  }
 }
 
 export function devBanner(input: ClientConfigInput & { version: string; database: string; tenant: string; scopes: string; ttlHours: number }): string {
@@ -58,6 +136,8 @@ export function devBanner(input: ClientConfigInput & { version: string; database
     '',
     'VS Code (.vscode/mcp.json):',
     json(mcpJsonConfig(input, 'vscode')),
+    '',
+    'A config for one device, with a longer-lived token: falkordb-mcp-gateway client-config --client claude-desktop --tenant ID --device NAME',
     '',
   ].join('\n');
 }

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { GATEWAY_VERSION } from '../version.js';
 import { registerAuditCommand } from './audit.js';
+import { registerClientConfigCommand } from './client-config.js';
 import { registerKeysCommand } from './keys.js';
 import { EXIT, runCommand } from './run.js';
 import { serve } from './serve.js';
@@ -33,6 +34,7 @@ program
   .action((options: { tenant: string; scope: string }) => runCommand(() => stdio(process.env, options)));
 
 registerTokenCommands(program);
+registerClientConfigCommand(program);
 registerTenantCommands(program);
 
 registerAuditCommand(program);

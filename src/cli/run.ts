@@ -5,10 +5,13 @@ import { isGatewayError } from '../errors.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
+/** Failures caused by what was typed or configured, not by what happened at run time. */
+const USAGE_CODES: ReadonlySet<string> = new Set(['CONFIG_INVALID', 'REQUEST_INVALID', 'TENANT_ID_INVALID', 'GRAPH_NAME_INVALID']);
+
 export function reportFailure(error: unknown): number {
   if (isGatewayError(error)) {
     process.stderr.write(`falkordb-mcp-gateway: ${error.message}\n`);
-    return error.code === 'CONFIG_INVALID' || error.code === 'REQUEST_INVALID' ? EXIT.usage : EXIT.failure;
+    return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failure;
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`falkordb-mcp-gateway: unexpected error: ${message}\n`);

@@ -213,7 +213,7 @@ export function registerTenantCommands(program: Command): void {
     .option('--public-key <file>', "PEM public key (or certificate) the tenant's own tokens are signed with")
     .option('--jwks-url <url>', "https:// JWKS endpoint of the tenant's identity provider")
     .option('--issuer <iss>', "required iss of the tenant's own tokens (default: AUTH_ISSUER)")
-    .option('--plan <name>', 'plan name, for your records (e.g. pro)')
+    .option('--plan <name>', 'plan name (e.g. pro); sets the tenant\'s rate limit through RATE_LIMIT_PLANS')
     .option('--allow-ip <cidr>', 'address or CIDR range the tenant may connect from; repeatable (default: anywhere)', collect, [])
     .option('--json', 'print the record as JSON')
     .action((id: string, options: AddOptions) => runCommand(() => add(id, options)));

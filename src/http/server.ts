@@ -147,6 +147,14 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       return handleTokenRequest(req, res, deps.issuer);
     }
 
+    if (path === '/register' || path === '/authorize') {
+      // OAuth bridges (mcp-remote) land here after a refused token; a 404 would send them down a misleading fallback.
+      return sendJson(res, 400, {
+        error: 'invalid_request',
+        error_description: 'This gateway does not register OAuth clients or run an authorization flow. The token in this client\'s configuration was refused (expired, revoked, or not for this gateway): ask the operator for a new one (falkordb-mcp-gateway client-config).',
+      });
+    }
+
     if (path === '/mcp') {
       if (method !== 'POST') {
         return sendJson(res, 405, { error: 'method_not_allowed', message: 'This gateway serves stateless Streamable HTTP: send JSON-RPC with POST.' }, { Allow: 'POST' });

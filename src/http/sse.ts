@@ -34,6 +34,8 @@ export class SseSessions {
   }
 
   async open(res: ServerResponse, ctx: ToolContext, messagesPath: string): Promise<string> {
+    // Reverse proxies (nginx) buffer responses by default, which would hold every event back.
+    res.setHeader('X-Accel-Buffering', 'no');
     const transport = new SSEServerTransport(messagesPath, res);
     const server = createMcpServer(ctx);
     const principal = ctx.principal;

@@ -1,0 +1,183 @@
+// `client-config`: issues a token for one device of a tenant and prints (or,
+// with --write, merges into the client's file) the exact config for that client.
+
+import os from 'node:os';
+import { Option, type Command } from 'commander';
+import { validateDeviceName } from '../auth/device.js';
+import { parseScopeList } from '../auth/scopes.js';
+import { publicBaseUrl, type Config } from '../config.js';
+import { parseDuration } from '../duration.js';
+import { GatewayError } from '../errors.js';
+import { validateTenantId } from '../tenancy/tenant-id.js';
+import { ConfigFileRefused, defaultConfigFile, mergeServerEntry, readConfigFile, type FileClient, type MergeResult } from './client-config-files.js';
+import { CLIENTS, DEFAULT_SERVER_NAME, renderClientConfig, shellQuote, type ClientKind, type RenderedClientConfig } from './client-configs.js';
+import { cliIssuer, withCliContext } from './context.js';
+import { isoSeconds, printJson, printLines } from './output.js';
+import { EXIT, runCommand } from './run.js';
+
+/** A desktop config cannot refresh its token, so it gets a long one; ACCESS_TOKEN_TTL (1h by default) suits refreshing clients. */
+export const CLIENT_TOKEN_TTL = '90d';
+const MAX_CLIENT_TTL_SEC = 365 * 24 * 3600;
+
+const TITLES: Readonly<Record<ClientKind, string>> = {
+  'claude-desktop': 'Claude Desktop (claude_desktop_config.json: macOS ~/Library/Application Support/Claude/, Windows %APPDATA%\\Claude\\, Linux ~/.config/Claude/)',
+  'claude-code': 'Claude Code',
+  cursor: 'Cursor (.cursor/mcp.json in a project, or ~/.cursor/mcp.json for every project)',
+  vscode: 'VS Code (.vscode/mcp.json in the workspace)',
+  generic: 'Any MCP client',
+};
+
+interface ClientConfigOptions {
+  client: ClientKind;
+  tenant: string;
+  device: string;
+  url?: string;
+  name: string;
+  scope: string;
+  ttl: string;
+  write?: boolean;
+  configFile?: string;
+  json?: boolean;
+}
+
+function clientTtl(value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds > MAX_CLIENT_TTL_SEC) throw new GatewayError('REQUEST_INVALID', `--ttl ${value} is longer than a year (365d); give a shorter lifetime and run client-config again before it ends.`);
+  return seconds;
+}
+
+function serverName(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value.length === 0 || value.length > 64 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new GatewayError('REQUEST_INVALID', '--name must be 1 to 64 characters without control characters, e.g. --name falkordb.');
+  }
+  return value;
+}
+
+/** The base URL clients reach: --url, else PUBLIC_URL, else http://HOST:PORT; trailing /mcp or /sse is dropped. */
+export function gatewayBaseUrl(url: string | undefined, config: Config): string {
+  const raw = url ?? publicBaseUrl(config);
+  const from = url === undefined ? 'PUBLIC_URL (or HOST and PORT)' : '--url';
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new GatewayError('REQUEST_INVALID', `${from} gives ${JSON.stringify(raw.slice(0, 100))}, which is not a URL; give the gateway's address, e.g. --url https://gateway.example.com`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new GatewayError('REQUEST_INVALID', `${from} must start with https:// (or http://), e.g. --url https://gateway.example.com`);
+  if (parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '') {
+    throw new GatewayError('REQUEST_INVALID', `${from} must not carry a user name, password, query or fragment; give the gateway's plain address, e.g. --url https://gateway.example.com`);
+  }
+  if (parsed.hostname === '0.0.0.0' || parsed.hostname === '[::]') {
+    throw new GatewayError('REQUEST_INVALID', `The gateway listens on ${parsed.hostname}, an address clients cannot connect to; pass --url with the address they use (or set PUBLIC_URL).`);
+  }
+  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/(mcp|sse)$/, '')}`;
+}
+
+function configFileFor(client: FileClient, options: ClientConfigOptions): string {
+  return options.configFile ?? defaultConfigFile(client, { platform: process.platform, home: os.homedir(), env: process.env, cwd: process.cwd() });
+}
+
+function printText(client: ClientKind, rendered: RenderedClientConfig, facts: { name: string; tenant: string; device: string; scope: string; expiresAt: number; writeAsked: boolean; written?: MergeResult }): void {
+  const json = (value: object) => JSON.stringify(value, null, 2);
+  const lines: string[] = [`Token for tenant "${facts.tenant}", device "${facts.device}", scopes ${facts.scope}, valid until ${isoSeconds(facts.expiresAt)}.`, ''];
+  const { written } = facts;
+  if (written !== undefined) {
+    const how = written.created ? 'Created' : written.replaced ? `Replaced the "${facts.name}" entry in` : `Added the "${facts.name}" entry to`;
+    lines.push(`${how} ${written.file}${written.backup === undefined ? '' : ` (the old file is kept as ${written.backup})`}. Restart the client (or reload its MCP servers) to use it.`);
+  } else if (rendered.config !== undefined) {
+    lines.push(`${TITLES[client]}:`, json(rendered.config));
+  }
+  if (rendered.alternative !== undefined) {
+    lines.push('', 'If Claude Desktop cannot connect with that (a proxy that drops the header, an old mcp-remote), use this entry instead; it puts the token on the legacy SSE URL:', json(rendered.alternative));
+  }
+  if (rendered.command !== undefined) {
+    if (facts.writeAsked) lines.push('Claude Code keeps its own settings: --write changes nothing; run the command below.', '');
+    lines.push('Claude Code (macOS, Linux, WSL, Git Bash):', rendered.command.posix, '', 'Claude Code (Windows PowerShell):', rendered.command.powershell);
+    lines.push('', 'That adds the server for you in the current project (Claude Code\'s default scope); put --scope user after `mcp add` to have it in every project.');
+  }
+  if (rendered.connection !== undefined) {
+    const c = rendered.connection;
+    lines.push(`${TITLES.generic} (Streamable HTTP):`, `  URL:     ${c.url}`, `  Header:  ${c.header}`, `  Token:   ${c.token}`, '', 'Clients that cannot set headers (legacy HTTP+SSE, token on the URL):', `  URL:     ${c.sseUrl}`);
+  }
+  lines.push('', `Cut this device off: falkordb-mcp-gateway token revoke --device ${shellQuote(facts.device)} --tenant ${shellQuote(facts.tenant)}`);
+  printLines(...lines);
+}
+
+async function clientConfig(options: ClientConfigOptions): Promise<void> {
+  // Everything that can be refused is checked before a token exists, so a refusal leaves nothing behind.
+  const { client } = options;
+  const tenant = validateTenantId(options.tenant);
+  const device = validateDeviceName(options.device);
+  const scopes = parseScopeList(options.scope);
+  const ttlSec = clientTtl(options.ttl);
+  const name = serverName(options.name);
+  if (options.configFile !== undefined && options.write !== true) throw new GatewayError('REQUEST_INVALID', '--config-file only says where --write writes; add --write, or leave --config-file out to print the config.');
+  if (options.write === true && client === 'generic') throw new GatewayError('REQUEST_INVALID', '--client generic has no config file to write; --write works with claude-desktop, cursor and vscode.');
+  const fileClient = options.write === true && client !== 'claude-code' && client !== 'generic' ? client : undefined;
+  const file = fileClient === undefined ? undefined : configFileFor(fileClient, options);
+  const section = client === 'vscode' ? 'servers' : 'mcpServers';
+  if (file !== undefined) await readConfigFile(file, section);
+
+  await withCliContext(process.env, async (ctx) => {
+    const mcpUrl = `${gatewayBaseUrl(options.url, ctx.config)}/mcp`;
+    const issuer = await cliIssuer(ctx);
+    const issued = await issuer.issue({ tenant, scopes, ttlSec, device, actor: 'cli' });
+    const rendered = renderClientConfig(client, { mcpUrl, token: issued.accessToken, name });
+    let written: MergeResult | undefined;
+    try {
+      written = file === undefined ? undefined : await mergeServerEntry(file, section, name, rendered.entry);
+    } catch (error) {
+      // A token that reached no file would only be a loose credential.
+      await ctx.state.ledger.revokeJti(issued.jti, issued.expiresAt);
+      throw error;
+    }
+    if (options.json) {
+      const { entry: _entry, section: _section, ...shown } = rendered;
+      printJson({ client, name, tenant, device, scope: issued.scopes.join(' '), jti: issued.jti, expiresAt: isoSeconds(issued.expiresAt), url: mcpUrl, token: issued.accessToken, ...shown, ...(written === undefined ? {} : { written }) });
+    } else {
+      printText(client, rendered, { name, tenant, device, scope: issued.scopes.join(' '), expiresAt: issued.expiresAt, writeAsked: options.write === true, ...(written === undefined ? {} : { written }) });
+    }
+  });
+}
+
+export function registerClientConfigCommand(program: Command): void {
+  program
+    .command('client-config')
+    .description(
+      'Issue a token for one device of a tenant and print the exact config for its MCP client (or merge it into the client\'s config file with --write). The token is recorded like `token issue` does: `token list` shows the device, `token revoke --device NAME --tenant ID` cuts it off.',
+    )
+    .addOption(new Option('--client <client>', 'the MCP client').choices(CLIENTS).makeOptionMandatory())
+    .requiredOption('--tenant <id>', 'the tenant the device belongs to')
+    .requiredOption('--device <name>', 'the device, e.g. alice-laptop (one token per device, so one can be revoked alone)')
+    .option('--url <url>', 'the gateway address clients use (default: PUBLIC_URL, else http://HOST:PORT)')
+    .option('--name <name>', 'the server name in the client config', DEFAULT_SERVER_NAME)
+    .option('--scope <scopes>', 'space-separated scopes: read, write, admin', 'read write')
+    .option('--ttl <duration>', `token lifetime, e.g. 30d or 180d; at most 365d. A config file cannot refresh its token, so the default is ${CLIENT_TOKEN_TTL} rather than ACCESS_TOKEN_TTL`, CLIENT_TOKEN_TTL)
+    .option('--write', "merge the entry into the client's config file (a timestamped backup of the old file is kept; claude-code: prints the command to run instead)")
+    .option('--config-file <path>', 'with --write: the file to merge into, instead of the client\'s usual one')
+    .option('--json', 'print JSON: token, jti, expiry and the config')
+    .addHelpText(
+      'after',
+      `
+Config files --write merges into:
+  claude-desktop  macOS ~/Library/Application Support/Claude/claude_desktop_config.json,
+                  Windows %APPDATA%\\Claude\\claude_desktop_config.json, Linux ~/.config/Claude/claude_desktop_config.json
+  cursor          ~/.cursor/mcp.json
+  vscode          .vscode/mcp.json in the current folder
+
+Example:
+  falkordb-mcp-gateway client-config --client claude-desktop --tenant acme --device alice-laptop --url https://gateway.example.com`,
+    )
+    .action((options: ClientConfigOptions) =>
+      runCommand(async () => {
+        try {
+          await clientConfig(options);
+        } catch (error) {
+          if (!(error instanceof ConfigFileRefused)) throw error;
+          process.stderr.write(`falkordb-mcp-gateway: ${error.message}\n`);
+          process.exitCode = EXIT.failure;
+        }
+      }),
+    );
+}
