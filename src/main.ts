@@ -1,7 +1,6 @@
 // Wires config → database → token verifier → HTTP listener, and takes it all
 // down again in reverse order. No globals: tests start several in one process.
 
-import type { AddressInfo } from 'node:net';
 import { createAdmission } from './admission/index.js';
 import { createAccessPolicy } from './auth/access-policy.js';
 import { TokenIssuer } from './auth/issue.js';
@@ -10,9 +9,9 @@ import type { SigningKey } from './auth/signing.js';
 import { createTenantKeyResolver } from './auth/tenant-keys.js';
 import { createTokenVerifier } from './auth/verify.js';
 import { publicBaseUrl, type Config } from './config.js';
-import { GatewayError } from './errors.js';
 import { GraphClient } from './falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
+import { listenOn } from './http/listen.js';
 import { createNetworkGuard } from './http/network.js';
 import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
@@ -54,30 +53,6 @@ export interface RunningGateway {
 
 export const DEV_TENANT = 'demo';
 export const DEV_TOKEN_TTL_SECONDS = 24 * 3600;
-
-function listen(server: import('node:http').Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      server.off('listening', onListening);
-      if (error.code === 'EADDRINUSE') {
-        reject(new GatewayError('PORT_IN_USE', `PORT ${port} on ${host} is already in use by another program. Stop it, or set PORT to a free port (e.g. PORT=3004).`));
-      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-        reject(new GatewayError('CONFIG_INVALID', `HOST ${host} is not an address of this machine. Set HOST to one of its addresses, e.g. HOST=127.0.0.1.`));
-      } else if (error.code === 'EACCES') {
-        reject(new GatewayError('PORT_IN_USE', `PORT ${port} needs privileges this process does not have. Use a port above 1023, e.g. PORT=3003.`));
-      } else {
-        reject(error);
-      }
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
-}
 
 export async function startGateway({ config, logger, allowInstall = true }: GatewayOptions): Promise<RunningGateway> {
   // A bad certificate pair stops start-up before a database is opened or launched.
@@ -128,7 +103,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       tls: tlsOptions,
     });
     const { server, sessions } = http;
-    boundPort = await listen(server, config.http.host, config.http.port);
+    boundPort = await listenOn(server, config.http.host, config.http.port, { hostVariable: 'HOST', portVariable: 'PORT', examplePort: 3004 });
     stack.push(async () => {
       // Stop accepting, let in-flight calls finish (up to SHUTDOWN_TIMEOUT_MS), then close streams and connections.
       http.beginShutdown();

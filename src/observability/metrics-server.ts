@@ -1,9 +1,8 @@
 // The metrics listener: GET /metrics on METRICS_HOST:METRICS_PORT and nothing
 // else, apart from the tenant-facing port so scrapes never pass its auth or limits.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { GatewayError } from '../errors.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOn } from '../http/listen.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './prometheus-metrics.js';
 
@@ -45,35 +44,6 @@ async function answer(req: IncomingMessage, res: ServerResponse, { metrics, logg
   res.end(req.method === 'HEAD' ? undefined : text);
 }
 
-function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
-  if (error.code === 'EADDRINUSE') {
-    return new GatewayError('PORT_IN_USE', `METRICS_PORT ${port} on ${host} is already in use by another program (another gateway on this machine?). Set METRICS_PORT to a free port, e.g. METRICS_PORT=9465, or METRICS_PORT=off.`);
-  }
-  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-    return new GatewayError('CONFIG_INVALID', `METRICS_HOST ${host} is not an address of this machine. Set METRICS_HOST to one of its addresses, e.g. METRICS_HOST=127.0.0.1.`);
-  }
-  if (error.code === 'EACCES') {
-    return new GatewayError('PORT_IN_USE', `METRICS_PORT ${port} needs privileges this process does not have. Use a port above 1023, e.g. METRICS_PORT=9464.`);
-  }
-  return error;
-}
-
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      server.off('listening', onListening);
-      reject(listenError(error, host, port));
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
-}
-
 export async function startMetricsListener(options: MetricsListenerOptions): Promise<MetricsListener> {
   const server = createServer((req, res) => {
     answer(req, res, options).catch((error: unknown) => {
@@ -81,7 +51,12 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
       res.destroy();
     });
   });
-  const port = await listen(server, options.host, options.port);
+  const port = await listenOn(server, options.host, options.port, {
+    hostVariable: 'METRICS_HOST',
+    portVariable: 'METRICS_PORT',
+    examplePort: 9465,
+    whenTaken: ' (another gateway on this machine?), or METRICS_PORT=off',
+  });
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}${METRICS_PATH}`;
   options.logger.info({ url }, 'metrics listening');
