@@ -1,6 +1,8 @@
 // Builds the MCP server a caller talks to: the six tools, bound to its context.
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import { z } from 'zod';
 import type { ToolContext } from './context.js';
 import type { ToolDefinition } from './definition.js';
 import { deleteGraphTool } from './delete-graph.js';
@@ -12,15 +14,26 @@ import { serverInfoTool } from './server-info.js';
 
 export const TOOLS = [queryTool, listGraphsTool, graphSchemaTool, deleteGraphTool, serverInfoTool, healthTool] as unknown as readonly ToolDefinition[];
 
+// A server is built per stateless request, so what does not depend on the caller is built once:
+// the tools' object schemas (the SDK would wrap each raw shape anew, and zod compiles per instance),
+// and the JSON Schema validator (the SDK would build a new Ajv per server; it serves only
+// elicitation, which these tools never send).
+const SCHEMAS = new Map(TOOLS.map((tool) => [tool.name, { input: z.object(tool.inputSchema), output: z.object(tool.outputSchema) }]));
+const JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+
 export function createMcpServer(ctx: ToolContext): McpServer {
   const server = new McpServer(
     { name: 'falkordb-mcp-gateway', version: ctx.versions.gateway },
-    { instructions: 'FalkorDB graph database tools. Every graph name you use is private to your tenant. Start with falkordb_list_graphs and falkordb_graph_schema.' },
+    {
+      instructions: 'FalkorDB graph database tools. Every graph name you use is private to your tenant. Start with falkordb_list_graphs and falkordb_graph_schema.',
+      jsonSchemaValidator: JSON_SCHEMA_VALIDATOR,
+    },
   );
   for (const tool of TOOLS) {
+    const schemas = SCHEMAS.get(tool.name)!;
     server.registerTool(
       tool.name,
-      { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, outputSchema: tool.outputSchema, annotations: tool.annotations },
+      { title: tool.title, description: tool.description, inputSchema: schemas.input, outputSchema: schemas.output, annotations: tool.annotations },
       (args: Record<string, unknown>) => tool.handler(args as never, ctx),
     );
   }
