@@ -1,0 +1,115 @@
+// Measuring cells: a load cell (one system, workload, concurrency and tenant tier), a
+// memory cell (sessions held open), and the per-tier data set-up around them.
+
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { CommandMeter } from './commandstats.js';
+import { CpuMeter, processRssBytes } from './cpu.js';
+import { createTier, deleteGraphs, nodesPerGraph } from './dataset.js';
+import { infoField, type Running } from './environment.js';
+import type { BenchOptions } from './options.js';
+import { cpuPerCallUs, type LoadOutcome, type Outcomes } from './outcomes.js';
+import type { LoadCell, MemoryCell } from './plan.js';
+import { fmtInt, fmtMs } from './stats.js';
+
+const PRIME_CONCURRENCY = 8;
+
+// Memory is read after a full GC, which plain `tsx bench/run.ts` cannot ask for otherwise.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+export function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function runLoadCell(run: Running, cell: LoadCell, options: BenchOptions, outcomes: Outcomes): Promise<void> {
+  const serverPid = cell.system.startsWith('gateway') ? process.pid : cell.system.startsWith('official') ? run.official?.pid : undefined;
+  const meter = new CpuMeter({ server: serverPid, falkordb: run.falkordbPid });
+  const commands = new CommandMeter(run.admin);
+  const profiler = serverPid === process.pid ? run.profiler : undefined;
+  const outcome: LoadOutcome = { cell, serverCpuMs: NaN, falkordbCpuMs: NaN, clientCpuMs: NaN };
+  try {
+    if (cell.system.startsWith('official') && run.official === undefined) throw new Error('the official server is not running');
+    const { result, clientCpuMs } = await run.load.run(
+      { kind: 'load', system: cell.system, workload: cell.workload, concurrency: cell.concurrency, tenants: cell.tenants, warmupMs: options.warmupMs, durationMs: options.durationMs, endpoints: run.endpoints },
+      (edge) => {
+        meter.mark(edge);
+        commands.mark(edge);
+        if (edge === 'start') profiler?.start();
+      },
+    );
+    const profile = await profiler?.stop(cell.id);
+    if (profile !== undefined) log(`  profile: ${path.relative(process.cwd(), profile)}`);
+    const commandsPerCall = await commands.perCall(result.calls + result.errors);
+    Object.assign(outcome, { stats: result, serverCpuMs: meter.deltaMs('server'), falkordbCpuMs: meter.deltaMs('falkordb'), clientCpuMs, commandsPerCall });
+    const errors = result.errors === 0 ? '' : `  ERRORS ${result.errors}: ${result.errorSamples.join(' | ')}`;
+    const cpu = [['server', outcome.serverCpuMs], ['db', outcome.falkordbCpuMs]].filter(([, ms]) => Number.isFinite(ms)).map(([name, ms]) => `${name} ${fmtInt(cpuPerCallUs(ms as number, result))}`).join(' ');
+    log(`${cell.id.padEnd(44)} ${fmtInt(result.callsPerSec).padStart(7)} calls/s  p50 ${fmtMs(result.p50Ms)}  p95 ${fmtMs(result.p95Ms)}  p99 ${fmtMs(result.p99Ms)} ms  CPU µs/call: ${cpu}${errors}`);
+  } catch (error) {
+    await profiler?.stop(cell.id).catch(() => undefined);
+    outcome.error = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    log(`${cell.id.padEnd(44)} FAILED: ${outcome.error}`);
+  }
+  outcomes.load.set(cell.id, outcome);
+}
+
+export async function runMemoryCell(run: Running, cell: MemoryCell, outcomes: Outcomes): Promise<void> {
+  const pid = cell.target === 'gateway-sse' ? process.pid : run.official?.pid;
+  const inProcess = pid === process.pid;
+  const settle = async () => {
+    if (inProcess) gc();
+    await sleep(300);
+    if (inProcess) gc();
+  };
+  try {
+    if (pid === undefined) throw new Error('the official server is not running');
+    await settle();
+    const rssBefore = processRssBytes(pid);
+    const heapBefore = inProcess ? process.memoryUsage().heapUsed : undefined;
+    const held = await run.load.hold({ kind: 'hold', target: cell.target, count: cell.sessions, endpoints: run.endpoints });
+    await settle();
+    const rssAfter = processRssBytes(pid);
+    const heapAfter = inProcess ? process.memoryUsage().heapUsed : undefined;
+    await run.load.release();
+    await sleep(300);
+    outcomes.memory.push({ cell, opened: held.opened, failed: held.failed, rssBefore, rssAfter, ...(heapBefore === undefined ? {} : { heapBefore, heapAfter }) });
+    const failed = held.failed === 0 ? '' : ` (${held.failed} failed: ${held.firstError ?? ''})`;
+    log(`${cell.id.padEnd(44)} ${held.opened} open${failed}: RSS ${(rssBefore / 2 ** 20).toFixed(1)} → ${(rssAfter / 2 ** 20).toFixed(1)} MiB, ${((rssAfter - rssBefore) / 1024 / Math.max(1, held.opened)).toFixed(1)} KiB per session`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    outcomes.memory.push({ cell, opened: 0, failed: cell.sessions, rssBefore: NaN, rssAfter: NaN, error: message });
+    log(`${cell.id.padEnd(44)} FAILED: ${message}`);
+  }
+}
+
+/**
+ * Runs every (system, workload) pair of the first tier briefly, unmeasured, so that V8 has
+ * compiled each path before any cell is timed: otherwise whichever cell runs first pays for it.
+ */
+async function prime(run: Running, cells: LoadCell[], options: BenchOptions): Promise<void> {
+  const pairs = new Map(cells.map((c) => [`${c.system}/${c.workload}`, c]));
+  log(`-- priming ${pairs.size} system/workload pairs for ${options.primeMs / 1000} s each (not measured)`);
+  for (const cell of pairs.values()) {
+    if (cell.system.startsWith('official') && run.official === undefined) continue;
+    await run.load
+      .run({ kind: 'load', system: cell.system, workload: cell.workload, concurrency: PRIME_CONCURRENCY, tenants: cell.tenants, warmupMs: 0, durationMs: options.primeMs, endpoints: run.endpoints }, () => undefined)
+      .catch(() => undefined);
+  }
+}
+
+export async function runTier(run: Running, tenants: number, cells: LoadCell[], options: BenchOptions, outcomes: Outcomes): Promise<void> {
+  const started = performance.now();
+  log(`-- creating the data of ${fmtInt(tenants)} tenant${tenants === 1 ? '' : 's'} (${fmtInt(nodesPerGraph(tenants))} nodes each)`);
+  const keys = await createTier(run.falkordb.url, tenants);
+  const conn = await run.admin.connection;
+  const usedMemory = Number(infoField(String(await conn.sendCommand(['INFO', 'memory'])), 'used_memory'));
+  outcomes.tiers.push({ tenants, nodesPerGraph: nodesPerGraph(tenants), createSec: (performance.now() - started) / 1000, usedMemoryBytes: usedMemory });
+  try {
+    if (outcomes.tiers.length === 1) await prime(run, cells, options);
+    for (const cell of cells) await runLoadCell(run, cell, options, outcomes);
+  } finally {
+    await deleteGraphs(run.falkordb.url, keys);
+  }
+}

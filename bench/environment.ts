@@ -1,0 +1,75 @@
+// The systems under test, started once per run: FalkorDB (the embedded launcher, as the
+// tests start it), the gateway in this process, the official MCP server, the load process.
+
+import path from 'node:path';
+import { FalkorDB } from 'falkordb';
+import type { RunningGateway } from '../src/main.js';
+import { startTestFalkorDB, type TestFalkorDB } from '../test/support/falkordb.js';
+import { startTestGateway } from '../test/support/gateway.js';
+import { LoadProcess } from './load-client.js';
+import type { Outcomes } from './outcomes.js';
+import { WindowProfiler } from './profiler.js';
+import type { Endpoints } from './protocol.js';
+import { startOfficialServer, type OfficialServer } from './systems/official-server.js';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+
+/** The gateway as a load test needs it: no rate limit, caps above the highest concurrency, no metrics listener. */
+export const GATEWAY_ENV = {
+  RATE_LIMIT_PER_MINUTE: '0',
+  MAX_CONCURRENT_QUERIES_PER_TENANT: '256',
+  MAX_CONCURRENT_QUERIES: '1024',
+  METRICS_PORT: 'off',
+};
+
+export interface Running {
+  falkordb: TestFalkorDB;
+  /** A connection of the benchmark's own, for data, INFO and CONFIG. */
+  admin: FalkorDB;
+  falkordbPid: number | undefined;
+  /** e.g. "valkey-server 8.0.1" */
+  serverName: string;
+  gateway: RunningGateway;
+  official: OfficialServer | undefined;
+  load: LoadProcess;
+  endpoints: Endpoints;
+  profiler: WindowProfiler | undefined;
+}
+
+export function infoField(info: string, field: string): string | undefined {
+  return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+}
+
+export async function startSystems(needsOfficial: boolean, profile: boolean, outcomes: Outcomes): Promise<Running> {
+  const falkordb = await startTestFalkorDB();
+  const admin = await FalkorDB.connect({ url: falkordb.url });
+  const conn = await admin.connection;
+  // No snapshot or AOF rewrite may fork in the middle of a timed window.
+  await conn.sendCommand(['CONFIG', 'SET', 'save', '']);
+  await conn.sendCommand(['CONFIG', 'SET', 'appendonly', 'no']);
+  const info = String(await conn.sendCommand(['INFO', 'server']));
+  const falkordbPid = Number(infoField(info, 'process_id')) || undefined;
+  const valkey = infoField(info, 'valkey_version');
+  const serverName = valkey !== undefined ? `valkey-server ${valkey}` : `redis-server ${infoField(info, 'redis_version') ?? '?'}`;
+  const load = new LoadProcess();
+  const gateway = await startTestGateway(falkordb.url, GATEWAY_ENV);
+  let official: OfficialServer | undefined;
+  if (needsOfficial) {
+    official = await startOfficialServer(falkordb.url).catch((error: unknown) => {
+      outcomes.problems.push(`The official server (@falkordb/mcpserver) could not be started: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
+  }
+  const endpoints: Endpoints = { falkordbUrl: falkordb.url, gatewayUrl: gateway.url, ...(official === undefined ? {} : { officialUrl: official.url }) };
+  const profiler = profile ? new WindowProfiler(path.join(REPO_ROOT, 'bench', 'profiles')) : undefined;
+  return { falkordb, admin, falkordbPid, serverName, gateway, official, load, endpoints, profiler };
+}
+
+export async function stopSystems(run: Running): Promise<void> {
+  run.profiler?.close();
+  await run.load.stop().catch(() => undefined);
+  await run.official?.stop().catch(() => undefined);
+  await run.gateway.stop().catch(() => undefined);
+  await run.admin.close().catch(() => undefined);
+  await run.falkordb.cleanup().catch(() => undefined);
+}

@@ -1,0 +1,48 @@
+// Messages between the orchestrator (run.ts, which hosts the gateway) and the
+// load process (load-process.ts, which plays the clients).
+
+import type { LoadResult } from './runner.js';
+
+export const SYSTEMS = ['direct', 'gateway-raw', 'gateway-sdk', 'official-raw', 'official-sdk'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+
+export const WORKLOADS = ['return1', 'read1hop', 'write'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+export interface Endpoints {
+  /** `redis://:PASSWORD@127.0.0.1:PORT` */
+  falkordbUrl: string;
+  /** Base URL of the gateway, e.g. http://127.0.0.1:PORT */
+  gatewayUrl: string;
+  /** MCP URL of the official server, when it runs. */
+  officialUrl?: string;
+}
+
+export interface LoadJob {
+  kind: 'load';
+  system: SystemName;
+  workload: WorkloadName;
+  concurrency: number;
+  /** Calls are spread round-robin over this many tenants (see dataset.ts). */
+  tenants: number;
+  warmupMs: number;
+  durationMs: number;
+  endpoints: Endpoints;
+}
+
+/** Open `count` long-lived streams and keep them open until `release`. */
+export interface HoldJob {
+  kind: 'hold';
+  target: 'gateway-sse' | 'official-session';
+  count: number;
+  endpoints: Endpoints;
+}
+
+export type Job = LoadJob | HoldJob | { kind: 'release' } | { kind: 'exit' };
+
+export type Reply =
+  | { kind: 'window'; edge: 'start' | 'end' }
+  | { kind: 'result'; result: LoadResult; clientCpuMs: number }
+  | { kind: 'held'; opened: number; failed: number; firstError?: string }
+  | { kind: 'released' }
+  | { kind: 'error'; message: string };

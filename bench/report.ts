@@ -1,0 +1,232 @@
+// Renders a run as Markdown: machine, targets, one table per workload, tenant
+// scaling, memory, and what could not run.
+
+import type { MachineFacts } from './machine.js';
+import { cpuPerCallUs, type LoadOutcome, type Outcomes } from './outcomes.js';
+import { CONCURRENCY, loadCellId, TENANT_TIERS, type Cell } from './plan.js';
+import { WORKLOADS, type SystemName, type WorkloadName } from './protocol.js';
+import { fmtInt, fmtMs, fmtRatio } from './stats.js';
+import type { TargetCheck } from './targets.js';
+import { WORKLOAD_SPECS } from './workloads.js';
+
+export interface ReportInput {
+  command: string;
+  machine: MachineFacts;
+  loadAverageEnd: string;
+  officialVersion: string | undefined;
+  gatewayEnv: Record<string, string>;
+  durationMs: number;
+  warmupMs: number;
+  plan: Cell[];
+  outcomes: Outcomes;
+  targets: TargetCheck[];
+}
+
+const SYSTEM_LABELS: Record<SystemName, string> = {
+  direct: 'direct `falkordb` client',
+  'gateway-raw': 'gateway, raw JSON-RPC',
+  'gateway-sdk': 'gateway, SDK Client',
+  'official-raw': 'official, raw JSON-RPC',
+  'official-sdk': 'official, SDK Client',
+};
+
+const OFFICIAL_PEER: Partial<Record<SystemName, SystemName>> = { 'gateway-raw': 'official-raw', 'gateway-sdk': 'official-sdk' };
+
+function mib(bytes: number): string {
+  return Number.isFinite(bytes) ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : '–';
+}
+
+function kib(bytes: number): string {
+  return Number.isFinite(bytes) ? `${(bytes / 1024).toFixed(1)} KiB` : '–';
+}
+
+function us(value: number): string {
+  return Number.isFinite(value) ? fmtInt(value) : '–';
+}
+
+/** One table row; a `|` inside a cell (e.g. the command name CLIENT|SETINFO) would split it. */
+function row(cells: string[]): string {
+  return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+}
+
+function loadRow(o: Outcomes, out: LoadOutcome): string {
+  const { cell, stats } = out;
+  const label = SYSTEM_LABELS[cell.system];
+  if (stats === undefined) return row([fmtInt(cell.tenants), String(cell.concurrency), label, `failed: ${out.error ?? 'unknown'}`, '', '', '', '', '', '', '', '', '', '']);
+  const direct = cell.system === 'direct' ? undefined : o.stats(loadCellId('direct', cell.workload, cell.concurrency, cell.tenants));
+  const peer = OFFICIAL_PEER[cell.system];
+  const official = peer === undefined ? undefined : o.stats(loadCellId(peer, cell.workload, cell.concurrency, cell.tenants));
+  const vsDirectP50 = direct === undefined ? '' : `+${fmtMs(stats.p50Ms - direct.p50Ms)} (${fmtRatio(stats.p50Ms / direct.p50Ms)})`;
+  const vsDirectRate = direct === undefined ? '' : fmtRatio(stats.callsPerSec / direct.callsPerSec);
+  const vsOfficial = official === undefined ? '' : fmtRatio(stats.callsPerSec / official.callsPerSec);
+  const errors = stats.errors === 0 ? '0' : `**${fmtInt(stats.errors)}**`;
+  return row([
+    fmtInt(cell.tenants),
+    String(cell.concurrency),
+    label,
+    fmtInt(stats.callsPerSec),
+    fmtMs(stats.p50Ms),
+    fmtMs(stats.p95Ms),
+    fmtMs(stats.p99Ms),
+    errors,
+    vsDirectP50,
+    vsDirectRate,
+    vsOfficial,
+    us(cpuPerCallUs(out.serverCpuMs, stats)),
+    us(cpuPerCallUs(out.falkordbCpuMs, stats)),
+    us(cpuPerCallUs(out.clientCpuMs, stats)),
+  ]);
+}
+
+function workloadTable(input: ReportInput, workload: WorkloadName): string[] {
+  const outs = input.plan.flatMap((c) => (c.kind === 'load' && c.workload === workload ? [input.outcomes.load.get(c.id)] : [])).filter((x): x is LoadOutcome => x !== undefined);
+  if (outs.length === 0) return [];
+  const spec = WORKLOAD_SPECS[workload];
+  return [
+    `### ${spec.title}`,
+    '',
+    `\`${spec.query}\`${spec.readOnly ? ' (read-only: GRAPH.RO_QUERY on every system)' : ''}`,
+    '',
+    row(['tenants', 'conc.', 'system', 'calls/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'p50 vs direct (ms)', 'calls/s vs direct', 'calls/s vs official', 'server CPU µs/call', 'FalkorDB CPU µs/call', 'client CPU µs/call']),
+    row(Array.from({ length: 14 }, (_, i) => (i < 3 ? '---' : '---:'))),
+    ...outs.map((out) => loadRow(input.outcomes, out)),
+    '',
+  ];
+}
+
+function scalingTable(o: Outcomes): string[] {
+  const lines: string[] = [];
+  for (const workload of WORKLOADS) {
+    for (const c of CONCURRENCY) {
+      for (const tenants of TENANT_TIERS) {
+        const gw = o.load.get(loadCellId('gateway-raw', workload, c, tenants));
+        const direct = o.stats(loadCellId('direct', workload, c, tenants));
+        if (gw?.stats === undefined || direct === undefined) continue;
+        lines.push(row([
+          WORKLOAD_SPECS[workload].name,
+          String(c),
+          fmtInt(tenants),
+          `+${fmtMs(gw.stats.p50Ms - direct.p50Ms)}`,
+          `+${fmtMs(gw.stats.p99Ms - direct.p99Ms)}`,
+          fmtRatio(gw.stats.callsPerSec / direct.callsPerSec),
+          us(cpuPerCallUs(gw.serverCpuMs, gw.stats)),
+        ]));
+      }
+    }
+  }
+  if (lines.length === 0) return [];
+  return [
+    '## Tenant scaling (gateway, raw JSON-RPC, against the direct client on the same keys)',
+    '',
+    'Per-call cost should stay flat as the tenants grow: compare the gateway\'s added latency and its CPU per call across tiers.',
+    '',
+    row(['workload', 'conc.', 'tenants', 'p50 added (ms)', 'p99 added (ms)', 'calls/s gateway / direct', 'gateway CPU µs/call']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...lines,
+    '',
+  ];
+}
+
+function commandsTable(input: ReportInput): string[] {
+  const rows = input.plan.flatMap((c) => {
+    const out = c.kind === 'load' ? input.outcomes.load.get(c.id) : undefined;
+    return out?.commandsPerCall === undefined || out.cell.concurrency !== 64 ? [] : [row([WORKLOAD_SPECS[out.cell.workload].name, fmtInt(out.cell.tenants), SYSTEM_LABELS[out.cell.system], out.commandsPerCall])];
+  });
+  if (rows.length === 0) return [];
+  return [
+    '## FalkorDB commands per call (concurrency 64)',
+    '',
+    'From `INFO commandstats` around each timed window: everything the server ran, divided by the calls (the gateway\'s own state traffic included).',
+    '',
+    row(['workload', 'tenants', 'system', 'commands per call']),
+    row(['---', '---:', '---', '---']),
+    ...rows,
+    '',
+  ];
+}
+
+function memoryTable(o: Outcomes): string[] {
+  if (o.memory.length === 0) return [];
+  const label = { 'gateway-sse': 'gateway, legacy SSE (`GET /sse`)', 'official-session': 'official, Streamable HTTP session + its `GET` stream' };
+  return [
+    '## Memory with open sessions',
+    '',
+    'Streams are opened by the load process with plain HTTP (no SDK client) and held open while the server\'s RSS is read.',
+    'The gateway\'s figures are taken after a forced GC in its own process; the official server\'s RSS is read from /proc.',
+    '',
+    row(['server', 'sessions asked', 'opened', 'RSS before', 'RSS with sessions', 'RSS per session', 'JS heap per session']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...o.memory.map((m) => {
+      if (m.error !== undefined) return row([label[m.cell.target], fmtInt(m.cell.sessions), `failed: ${m.error}`, '', '', '', '']);
+      const perSession = (m.rssAfter - m.rssBefore) / Math.max(1, m.opened);
+      const heap = m.heapAfter === undefined || m.heapBefore === undefined ? NaN : (m.heapAfter - m.heapBefore) / Math.max(1, m.opened);
+      return row([label[m.cell.target], fmtInt(m.cell.sessions), `${fmtInt(m.opened)}${m.failed > 0 ? ` (${m.failed} failed)` : ''}`, mib(m.rssBefore), mib(m.rssAfter), kib(perSession), kib(heap)]);
+    }),
+    '',
+  ];
+}
+
+export function renderReport(input: ReportInput): string {
+  const { machine: m, outcomes: o } = input;
+  const gatewayEnv = Object.entries(input.gatewayEnv).map(([k, v]) => `${k}=${v}`).join(', ');
+  const tiers = o.tiers.map((t) => {
+    const perGraph = t.tenants === 1 ? '' : ` (about ${kib(t.usedMemoryBytes / t.tenants)} per tenant graph)`;
+    return `${fmtInt(t.tenants)} tenant${t.tenants === 1 ? '' : 's'}: ${fmtInt(t.nodesPerGraph)} nodes per graph, created in ${t.createSec.toFixed(1)} s, FalkorDB used_memory ${mib(t.usedMemoryBytes)}${perGraph}`;
+  });
+  return [
+    '# Benchmark: the gateway against the direct client and the official MCP server',
+    '',
+    `Written by \`${input.command}\` on ${m.date}, commit ${m.commit}.`,
+    `Timed window ${input.durationMs / 1000} s per cell after ${input.warmupMs / 1000} s of warm-up.`,
+    '',
+    `> Load average (1/5/15 min) at the start: ${m.loadAverage}; at the end: ${input.loadAverageEnd}. On a 2-core machine anything else running`,
+    '> moves latency and calls/s a lot; CPU per call (last three columns) moves much less. Rerun on an idle machine for figures to quote.',
+    '',
+    '## Machine',
+    '',
+    row(['', '']),
+    row(['---', '---']),
+    row(['CPU', `${m.cores} cores, ${m.cpuModel}`]),
+    row(['memory', `${m.memoryGiB} GiB`]),
+    row(['OS', m.platform]),
+    row(['Node.js', m.node]),
+    row(['FalkorDB', `${m.falkordb} (module), on ${m.server}`]),
+    row(['official MCP server', input.officialVersion === undefined ? 'not run' : `@falkordb/mcpserver ${input.officialVersion}`]),
+    '',
+    '## Targets (this 2-core machine)',
+    '',
+    row(['target', 'measured', 'verdict']),
+    row(['---', '---', '---']),
+    ...input.targets.map((t) => row([t.target, t.measured, t.verdict === 'met' ? 'met' : `**${t.verdict}**`])),
+    '',
+    '## What is measured',
+    '',
+    '- One FalkorDB (the embedded launcher, as the tests start it; snapshots and AOF turned off for the run so that no background save lands in a timed window), one set of data, one run. Every system hits the same graph keys with the same queries and parameters.',
+    `- The gateway runs in the benchmark's own process (\`startGateway\`: ${gatewayEnv}); the official server runs in a child process; every client runs in a separate load process, so neither server shares its event loop with a load generator. "server CPU" is the CPU time of the gateway's process (or the official server's) in the timed window, divided by the calls.`,
+    '- The gateway does on every call what it does in production, except rate limiting: token verification (cached), the tenant policy lookup (revocation, tenant status), the concurrency caps, an audit event (a stream per tenant in FalkorDB) and usage counters; the commands table below shows what that costs the database.',
+    '- Closed loop: each of `conc.` lanes sends its next call when the previous one is answered.',
+    '- **direct**: the `falkordb` npm client (`FalkorDB.connect`, `selectGraph().query` / `roQuery`), one connection per lane (FalkorDB runs one query per connection at a time).',
+    '- **gateway, raw JSON-RPC**: one stateless `tools/call` POST to `/mcp` per call over keep-alive sockets (node:http), the token of that call\'s tenant in `Authorization`. **gateway, SDK Client**: the MCP SDK\'s `Client` with `StreamableHTTPClientTransport`, one connected client per lane.',
+    '- **official**: `@falkordb/mcpserver` with `MCP_TRANSPORT=http`, `NODE_ENV=production` (its default, development, writes every log line to a file), no API key; it is stateful, so each lane opens its own session (initialize, then the session id on every POST); its replies come as one-event SSE streams. It sends every query over its one FalkorDB connection. It has no tenants: it runs in the one-tenant tier, on the same graph key.',
+    '- Tenants: calls go round-robin over the tier\'s tenants, each with its own token (HS256, verified by the gateway) and its own graph `social` (key `<tenant>_social`). The 100,000 nodes are split evenly over the tier (1 tenant: one 100k-node graph; 1,000: 100 nodes each; 10,000: 10 each), each node with two `:K` edges and an index on `:P(id)`; the direct client queries exactly the same keys, so each tier compares like with like. A tier\'s graphs are deleted before the next tier is made.',
+    ...tiers.map((t) => `  - ${t}`),
+    '',
+    '## Results',
+    '',
+    ...WORKLOADS.flatMap((w) => workloadTable(input, w)),
+    ...scalingTable(o),
+    ...commandsTable(input),
+    ...memoryTable(o),
+    ...(o.problems.length === 0 ? [] : ['## Could not run', '', ...o.problems.map((p) => `- ${p}`), '']),
+    '## How to run',
+    '',
+    '```',
+    'npm run bench                 # everything (about 10 minutes), writes bench/results.md',
+    'npm run bench -- --quick      # a subset in under a minute, writes bench/results-quick.md',
+    'npm run bench -- --only=gateway-raw,return1,c=64,tenants=1 --duration=20   # one cell, printed only',
+    '```',
+    '',
+    'Profiling the gateway, and what the profiles found: bench/PROFILE.md.',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,18 @@
+// The systems under test, by name, as the load process builds them.
+
+import type { SystemName } from '../protocol.js';
+import type { SystemClient, SystemContext } from './client.js';
+import { directClient } from './direct.js';
+import { gatewayRawClient } from './gateway-raw.js';
+import { gatewaySdkClient } from './gateway-sdk.js';
+import { officialRawClient, officialSdkClient } from './official-client.js';
+
+export const CLIENT_FACTORIES: Record<SystemName, (ctx: SystemContext) => Promise<SystemClient>> = {
+  direct: directClient,
+  'gateway-raw': gatewayRawClient,
+  'gateway-sdk': gatewaySdkClient,
+  'official-raw': officialRawClient,
+  'official-sdk': officialSdkClient,
+};
+
+export type { SystemClient, SystemContext } from './client.js';

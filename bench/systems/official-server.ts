@@ -1,0 +1,79 @@
+// Starts the official FalkorDB MCP server (@falkordb/mcpserver, a devDependency)
+// on its HTTP transport, in its own process, against the benchmark's FalkorDB.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
+import { keepAliveAgent } from './http-post.js';
+import { openOfficialSession } from './official-client.js';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const OFFICIAL_ENTRY = path.join(REPO_ROOT, 'node_modules', '@falkordb', 'mcpserver', 'dist', 'index.js');
+const START_TIMEOUT_MS = 30_000;
+
+export interface OfficialServer {
+  /** Its MCP endpoint (it serves every path; /mcp for clarity). */
+  url: string;
+  pid: number;
+  version: string;
+  stop(): Promise<void>;
+}
+
+export async function startOfficialServer(falkordbUrl: string): Promise<OfficialServer> {
+  const db = new URL(falkordbUrl);
+  const port = await freeLoopbackPort();
+  // It reads a .env from its working directory: give it an empty one.
+  const cwd = await mkdtemp(path.join(os.tmpdir(), 'official-mcp-'));
+  const child: ChildProcess = spawn(process.execPath, [OFFICIAL_ENTRY], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      // 'development' (its default) appends every log line to a file and sends debug logs to clients.
+      NODE_ENV: 'production',
+      MCP_TRANSPORT: 'http',
+      MCP_PORT: String(port),
+      FALKORDB_HOST: db.hostname,
+      FALKORDB_PORT: db.port,
+      FALKORDB_PASSWORD: decodeURIComponent(db.password),
+    },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}/mcp`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(cwd, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  const agent = keepAliveAgent(1);
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the official server exited with code ${child.exitCode}: ${stderr.trim() || '(no output)'}`);
+      try {
+        await openOfficialSession(new URL(url), agent);
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`the official server did not answer within ${START_TIMEOUT_MS / 1000} s (${(error as Error).message}); stderr: ${stderr.trim()}`);
+        await sleep(100);
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    agent.destroy();
+  }
+  const { version } = JSON.parse(await readFile(path.join(path.dirname(OFFICIAL_ENTRY), '..', 'package.json'), 'utf8')) as { version?: string };
+  return { url, pid: child.pid!, version: version ?? 'unknown', stop };
+}
