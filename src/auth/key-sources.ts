@@ -38,26 +38,40 @@ function fixed(source: KeyCandidate['source'], key: VerificationKey): KeyCandida
   return { source, keys: () => Promise.resolve(keys) };
 }
 
-function jwksCandidate(url: URL, jwks: JwksOptions, context: TokenErrorContext, onFailure: () => void): (alg: string, kid: string | undefined) => KeyCandidate {
-  // Cached by jose, refetched on an unknown kid at most once per cooldown.
+/**
+ * The keys a remote JWKS holds for a token's alg and kid: cached by jose,
+ * refetched on an unknown kid at most once per cooldown. Throws jose's errors.
+ */
+export function remoteKeySet(url: URL, jwks: JwksOptions = {}): (alg: string, kid: string | undefined) => Promise<CryptoKey[]> {
   const remote = createRemoteJWKSet(url, {
     cooldownDuration: jwks.cooldownMs ?? 30_000,
     cacheMaxAge: jwks.cacheMaxAgeMs ?? 600_000,
     timeoutDuration: jwks.timeoutMs ?? 5_000,
   });
+  return async (alg, kid) => {
+    try {
+      return [await remote(kid === undefined ? { alg } : { alg, kid })];
+    } catch (error) {
+      // Several keys fit a token without kid (e.g. during rotation): try each.
+      if (error instanceof errors.JWKSMultipleMatchingKeys) {
+        const keys: CryptoKey[] = [];
+        for await (const key of error as errors.JWKSMultipleMatchingKeys & AsyncIterable<CryptoKey>) keys.push(key);
+        return keys;
+      }
+      throw error;
+    }
+  };
+}
+
+function jwksCandidate(url: URL, jwks: JwksOptions, context: TokenErrorContext, onFailure: () => void): (alg: string, kid: string | undefined) => KeyCandidate {
+  const remote = remoteKeySet(url, jwks);
   const errorContext = { ...context, fromJwks: true };
   return (alg, kid) => ({
     source: 'jwks',
     keys: async () => {
       try {
-        return [await remote(kid === undefined ? { alg } : { alg, kid })];
+        return await remote(alg, kid);
       } catch (error) {
-        // Several keys fit a token without kid (e.g. during rotation): try each.
-        if (error instanceof errors.JWKSMultipleMatchingKeys) {
-          const keys: CryptoKey[] = [];
-          for await (const key of error as errors.JWKSMultipleMatchingKeys & AsyncIterable<CryptoKey>) keys.push(key);
-          return keys;
-        }
         const failure = toTokenError(error, errorContext);
         // An unknown kid is the token's problem; anything else means the key set could not be had.
         if (!(error instanceof errors.JWKSNoMatchingKey)) onFailure();

@@ -4,9 +4,10 @@
 // never sign for another.
 
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, createRemoteJWKSet, exportJWK, type CryptoKey } from 'jose';
+import { calculateJwkThumbprint, exportJWK, type CryptoKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { TenantRecord, TenantRegistry } from '../state/tenants.js';
+import { remoteKeySet } from './key-sources.js';
 import { ASYMMETRIC_ALGORITHMS, verifyAlgorithmsFor } from './keys.js';
 
 export interface TenantKey {
@@ -36,7 +37,7 @@ export function createTenantKeyResolver(registry: TenantRegistry, options: Tenan
   const cacheMs = options.cacheMs ?? 1000;
   const records = new LRUCache<string, { record: TenantRecord | null; until: number }>({ max: 10_000 });
   const pemKeys = new LRUCache<string, KeyObject>({ max: 10_000 });
-  const jwksSets = new LRUCache<string, ReturnType<typeof createRemoteJWKSet>>({ max: 1_000 });
+  const jwksSets = new LRUCache<string, ReturnType<typeof remoteKeySet>>({ max: 1_000 });
 
   function fromRecord(record: TenantRecord): TenantKey | undefined {
     const issuer = record.issuer ?? options.defaultIssuer;
@@ -52,16 +53,10 @@ export function createTenantKeyResolver(registry: TenantRegistry, options: Tenan
     if (record.jwksUrl !== undefined) {
       let set = jwksSets.get(record.jwksUrl);
       if (set === undefined) {
-        set = createRemoteJWKSet(new URL(record.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000, timeoutDuration: 5_000 });
+        set = remoteKeySet(new URL(record.jwksUrl));
         jwksSets.set(record.jwksUrl, set);
       }
-      const remote = set;
-      return {
-        algorithms: ASYMMETRIC_ALGORITHMS,
-        issuer,
-        kid: undefined,
-        keys: async (alg, kid) => [await remote(kid === undefined ? { alg } : { alg, kid })],
-      };
+      return { algorithms: ASYMMETRIC_ALGORITHMS, issuer, kid: undefined, keys: set };
     }
     return undefined;
   }
