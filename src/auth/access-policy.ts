@@ -59,19 +59,28 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   const { state, requireRegistration } = options;
   const now = options.now ?? Date.now;
   const cacheMs = options.cacheMs ?? 1000;
-  const facts = new LRUCache<string, { facts: Facts; until: number }>({ max: 50_000 });
+  const facts = new LRUCache<string, { facts: Promise<Facts>; until: number }>({ max: 50_000 });
   const lastUsedWritten = new LRUCache<string, number>({ max: 50_000 });
   const lastUsedEveryMs = options.lastUsedEveryMs ?? 30_000;
 
-  async function lookup(principal: Principal): Promise<Facts> {
+  // Entries hold the lookup's promise, so requests arriving while it runs share it
+  // instead of each sending their own (many arrive together when an entry expires).
+  function lookup(principal: Principal): Promise<Facts> {
     const key = [principal.tenant, principal.device ?? '', principal.jti ?? '', principal.issuedAt ?? ''].join('\0');
     const at = now();
     const hit = facts.get(key);
     if (hit !== undefined && at < hit.until) return hit.facts;
-    const [tenant, revocation] = await Promise.all([state.tenants.get(principal.tenant), state.ledger.revocationState(principal)]);
-    const allows = tenant !== undefined && tenant.allowIps.length > 0 ? ipMatcher(tenant.allowIps) : undefined;
-    const found = { tenant, revocation, allows };
-    facts.set(key, { facts: found, until: at + cacheMs });
+    const found = (async (): Promise<Facts> => {
+      const [tenant, revocation] = await Promise.all([state.tenants.get(principal.tenant), state.ledger.revocationState(principal)]);
+      const allows = tenant !== undefined && tenant.allowIps.length > 0 ? ipMatcher(tenant.allowIps) : undefined;
+      return { tenant, revocation, allows };
+    })();
+    const entry = { facts: found, until: at + cacheMs };
+    facts.set(key, entry);
+    // A failed lookup is not kept: the next request tries again.
+    found.catch(() => {
+      if (facts.get(key) === entry) facts.delete(key);
+    });
     return found;
   }
 
