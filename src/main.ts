@@ -16,6 +16,7 @@ import { createNetworkGuard } from './http/network.js';
 import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
 import type { Logger } from './observability/logger.js';
+import { createGraphAccess } from './tools/graph-access.js';
 import { createGatewayMetrics } from './observability/metrics.js';
 import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
 import { openGatewayState, type GatewayState } from './state/index.js';
@@ -91,7 +92,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       policy,
       issuer,
       jwks: ownKeys.map((k) => k.jwk),
-      graphs,
+      database: database.db,
+      graphAccess: createGraphAccess({ graphs }),
       network: createNetworkGuard(config, baseUrl),
       admission: createAdmission({ config, state, logger }),
       audit: state.audit,

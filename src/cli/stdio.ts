@@ -9,6 +9,7 @@ import { GraphClient } from '../falkordb/graphs.js';
 import { openDatabase } from '../falkordb/open.js';
 import { createLogger } from '../observability/logger.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
+import { createGraphAccess } from '../tools/graph-access.js';
 import { createMcpServer } from '../tools/index.js';
 import { GATEWAY_VERSION } from '../version.js';
 
@@ -25,7 +26,7 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
   const database = await openDatabase(config, logger, { reuseRunning: true });
   const server = createMcpServer({
     principal,
-    graphs: new GraphClient(database.db),
+    graphs: createGraphAccess({ graphs: new GraphClient(database.db) })(principal),
     limits: config.query,
     versions: { gateway: GATEWAY_VERSION, falkordb: database.db.moduleVersion },
   });

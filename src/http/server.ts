@@ -12,12 +12,13 @@ import { requireScope } from '../auth/scopes.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import type { Config } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
-import type { GraphClient } from '../falkordb/graphs.js';
+import type { Database } from '../falkordb/database.js';
 import type { AuditTrail } from '../observability/audit.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { UsageRecorder } from '../observability/usage.js';
 import { redactUrl, type Logger } from '../observability/logger.js';
 import type { ToolContext } from '../tools/context.js';
+import type { GraphAccess } from '../tools/graph-access.js';
 import type { JWK } from 'jose';
 import { authenticate, presentedToken } from './authenticate.js';
 import { readJsonBody } from './body.js';
@@ -38,7 +39,10 @@ export interface HttpDeps {
   issuer: TokenIssuer | undefined;
   /** Public keys of the gateway's own signing keys (current and previous), for /.well-known/jwks.json. */
   jwks: readonly JWK[];
-  graphs: GraphClient;
+  /** The gateway's own database connection, for readiness. */
+  database: Database;
+  /** The graph operations of one caller (see src/tools/graph-access.ts). */
+  graphAccess: GraphAccess;
   network: NetworkGuard;
   admission: Admission;
   audit: AuditTrail;
@@ -81,7 +85,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   /** A caller's tool context; inside an SSE session each tool call is admitted on its own. */
   const contextFor = (principal: Principal, clientIp: string | undefined, session: boolean): ToolContext => ({
     principal,
-    graphs: deps.admission.graphsFor(principal.tenant, deps.graphs),
+    graphs: deps.admission.graphsFor(principal.tenant, deps.graphAccess(principal)),
     limits: deps.config.query,
     versions: deps.versions,
     tenantStats: deps.usage.stats,
@@ -122,7 +126,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz' && method === 'GET') {
       try {
-        const latencyMs = await deps.graphs.database.ping(READY_PING_TIMEOUT_MS);
+        const latencyMs = await deps.database.ping(READY_PING_TIMEOUT_MS);
         return sendJson(res, 200, { status: 'ready', database: { reachable: true, latencyMs } });
       } catch {
         return sendJson(res, 503, { status: 'unavailable', reason: 'The database does not answer.' });
