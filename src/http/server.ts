@@ -27,7 +27,7 @@ import type { NetworkGuard } from './network.js';
 import { handleTokenRequest } from './oauth-token.js';
 import { sendError, sendJson, setSecurityHeaders } from './respond.js';
 import { SseSessions } from './sse.js';
-import { handleStreamablePost } from './streamable.js';
+import { createStreamableEndpoint } from './streamable.js';
 import { createHttpListener } from './tls.js';
 
 export interface HttpDeps {
@@ -77,6 +77,7 @@ const READY_PING_TIMEOUT_MS = 1000;
 export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   const sessions = new SseSessions();
   const inFlight = new InFlight();
+  const streamable = createStreamableEndpoint(deps.versions.gateway);
   let shuttingDown = false;
   const metadataUrl = () => `${deps.baseUrl()}/.well-known/oauth-protected-resource`;
 
@@ -165,7 +166,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       }
       const principal = await admit(req, res, url, log);
       const body = await readJsonBody(req, maxBodyBytes);
-      return handleStreamablePost(req, res, body, contextFor(principal, log.clientIp, false));
+      return streamable.handle(req, res, body, contextFor(principal, log.clientIp, false));
     }
 
     if ((path === '/sse' || path === '/sse/') && method === 'GET') {
@@ -212,20 +213,23 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     } catch {
       return sendJson(res, 400, { error: 'bad_request', message: 'The request URL could not be parsed.' });
     }
-    res.on('close', () => {
-      deps.logger.info(
-        {
-          requestId,
-          method: req.method,
-          path: redactUrl(req.url ?? ''),
-          status: res.statusCode,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-          tenant: log.principal?.tenant,
-          ip: log.clientIp,
-        },
-        'request',
-      );
-    });
+    // The access log line is built only when it will be written (LOG_LEVEL info or finer).
+    if (deps.logger.isLevelEnabled('info')) {
+      res.on('close', () => {
+        deps.logger.info(
+          {
+            requestId,
+            method: req.method,
+            path: redactUrl(req.url ?? ''),
+            status: res.statusCode,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+            tenant: log.principal?.tenant,
+            ip: log.clientIp,
+          },
+          'request',
+        );
+      });
+    }
     const handle = async () => {
       // Address, Origin and Host are settled before any token work.
       deps.network.admit(req, log.clientIp, url.pathname);

@@ -1,0 +1,102 @@
+// One MCP transport shared by every stateless POST of a gateway: it hands each
+// caller's JSON-RPC messages to one long-lived server under ids of its own, so
+// two callers' ids never meet, and gives the replies back under the caller's ids.
+// The server looks up the caller behind a request with `callerOf(requestId)`.
+
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+
+interface Pending<Caller> {
+  callerId: RequestId;
+  caller: Caller;
+  resolve(response: JSONRPCResponse): void;
+}
+
+export class CallerMultiplexer<Caller> implements Transport {
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
+
+  readonly #pending = new Map<number, Pending<Caller>>();
+  #nextId = 1;
+  #closed = false;
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** The caller whose request the server is answering; undefined once it was answered. */
+  callerOf(requestId: RequestId): Caller | undefined {
+    return typeof requestId === 'number' ? this.#pending.get(requestId)?.caller : undefined;
+  }
+
+  /**
+   * Delivers one POST's messages, already validated as JSON-RPC (so their kind
+   * is told by their members, not by parsing them again); resolves with the
+   * replies to its requests, in their order. Notifications are delivered too,
+   * except cancellations: in stateless HTTP one can only name a request of
+   * another POST, which is no longer there (and must never be another caller's).
+   */
+  deliver(messages: readonly JSONRPCMessage[], caller: Caller): Promise<JSONRPCResponse[]> {
+    const replies: Array<Promise<JSONRPCResponse>> = [];
+    for (const message of messages) {
+      if (isRequest(message)) {
+        const id = this.#nextId++;
+        replies.push(
+          new Promise<JSONRPCResponse>((resolve) => {
+            this.#pending.set(id, { callerId: message.id, caller, resolve });
+          }),
+        );
+        const inner: JSONRPCRequest = { ...message, id };
+        this.#dispatch(inner, id);
+      } else if ('method' in message && message.method !== 'notifications/cancelled') {
+        this.#dispatch(message, undefined);
+      }
+      // Responses: the server sends no requests in stateless HTTP, so there is nothing they could answer.
+    }
+    return Promise.all(replies);
+  }
+
+  #dispatch(message: JSONRPCMessage, id: number | undefined): void {
+    if (this.#closed || this.onmessage === undefined) {
+      if (id !== undefined) this.#answer(id, closedError(id));
+      return;
+    }
+    this.onmessage(message);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    // Progress and log notifications have no stream to go on in a JSON reply: dropped, as the SDK's JSON mode does.
+    // Messages come from the server itself, so their members say what they are.
+    if (!('method' in message) && 'id' in message && typeof message.id === 'number') {
+      this.#answer(message.id, message);
+    }
+    return Promise.resolve();
+  }
+
+  #answer(id: number, response: JSONRPCResponse): void {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return;
+    this.#pending.delete(id);
+    pending.resolve({ ...response, id: pending.callerId });
+  }
+
+  /** Answers every request still waiting with an error, so no HTTP reply hangs. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    for (const id of [...this.#pending.keys()]) this.#answer(id, closedError(id));
+    this.onclose?.();
+    return Promise.resolve();
+  }
+}
+
+/** A request (method and id), as opposed to a notification (no id) or a response (no method). */
+export function isRequest(message: JSONRPCMessage): message is JSONRPCRequest {
+  return 'method' in message && 'id' in message;
+}
+
+function closedError(id: number): JSONRPCResponse {
+  return { jsonrpc: '2.0', id, error: { code: ErrorCode.ConnectionClosed, message: 'The gateway is shutting down; retry.' } };
+}
