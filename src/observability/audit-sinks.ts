@@ -13,6 +13,8 @@ export interface AuditSink {
   /** What an operator should check when writing fails. */
   readonly hint: string;
   write(event: AuditEvent): Promise<void>;
+  /** Starts writing, now, whatever the sink holds back to write together. */
+  flush?(): void;
   /** Lets go of anything a log rotation moved away. */
   reopen?(): Promise<void>;
   close?(): Promise<void>;
@@ -29,12 +31,63 @@ export function logSink(logger: Logger): AuditSink {
   };
 }
 
+/** Longest an event waits for others to share its write to the stream. */
+export const STREAM_BATCH_WINDOW_MS = 5;
+/** Events sent in one go at most; a full batch goes out at once. */
+export const STREAM_BATCH_MAX = 256;
+
+interface QueuedEvent {
+  event: AuditEvent;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The shared stream. Events are held for at most STREAM_BATCH_WINDOW_MS and
+ * then sent together (the client pipelines them into one write and one round
+ * trip), so a tool call does not cost a database round trip of its own.
+ * Each event's promise settles when its own XADD does.
+ */
+export class StreamSink implements AuditSink {
+  readonly name = 'stream';
+  readonly hint = 'check that the database server is reachable and accepts writes; events are in the log meanwhile';
+  readonly #store: StateStore;
+  readonly #maxLen: number;
+  #queue: QueuedEvent[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(store: StateStore, maxLen: number) {
+    this.#store = store;
+    this.#maxLen = maxLen;
+  }
+
+  write(event: AuditEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ event, resolve, reject });
+      // Not unref'd: a queued event keeps the process up until it is written.
+      if (this.#queue.length >= STREAM_BATCH_MAX) this.flush();
+      else this.#timer ??= setTimeout(() => this.flush(), STREAM_BATCH_WINDOW_MS);
+    });
+  }
+
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    // Every XADD of the batch is issued in this tick, before any is awaited.
+    for (const queued of batch) appendAuditEvent(this.#store, queued.event, this.#maxLen).then(queued.resolve, queued.reject);
+  }
+
+  close(): Promise<void> {
+    this.flush();
+    return Promise.resolve();
+  }
+}
+
 export function streamSink(store: StateStore, maxLen: number): AuditSink {
-  return {
-    name: 'stream',
-    hint: 'check that the database server is reachable and accepts writes; events are in the log meanwhile',
-    write: (event) => appendAuditEvent(store, event, maxLen),
-  };
+  return new StreamSink(store, maxLen);
 }
 
 /** Group-readable for a log shipper, writable by the gateway alone. */

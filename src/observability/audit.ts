@@ -50,8 +50,15 @@ export class AuditTrail {
     this.#inBackground(() => refusalFacts(error, facts));
   }
 
-  /** Writes an event to every sink; resolves when all are done, and never rejects (failures are counted and reported). */
+  /** Writes an event to every sink now; resolves when all are done, and never rejects (failures are counted and reported). */
   async record(facts: AuditFacts): Promise<void> {
+    const written = this.#write(facts);
+    for (const sink of this.#sinks) sink.flush?.();
+    await written;
+  }
+
+  /** Hands an event to every sink; a batching sink may hold it back for a few milliseconds. */
+  async #write(facts: AuditFacts): Promise<void> {
     const event = orderedEvent({ time: new Date(this.#now()).toISOString(), ...facts });
     await Promise.all(this.#sinks.map((sink) => this.#writeTo(sink, event)));
   }
@@ -63,7 +70,10 @@ export class AuditTrail {
 
   /** Resolves once every event recorded so far has been written (or has failed). */
   async flush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all(this.#pending);
+    while (this.#pending.size > 0) {
+      for (const sink of this.#sinks) sink.flush?.();
+      await Promise.all(this.#pending);
+    }
   }
 
   /** Waits for events still being written, then closes the file. */
@@ -82,7 +92,7 @@ export class AuditTrail {
     try {
       const built = facts();
       if (built === undefined) return;
-      writing = this.record(built);
+      writing = this.#write(built);
     } catch (error) {
       // A bug in building the event must not fail the request it describes.
       this.#logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit event could not be built');

@@ -8,7 +8,7 @@ import { GatewayError } from '../errors.js';
 import type { RespValue } from '../falkordb/database.js';
 import type { Logger } from './logger.js';
 import { stateKeys } from '../state/keys.js';
-import { UsageBatch } from './usage-batch.js';
+import { USAGE_INCREMENT_SCRIPT, UsageBatch } from './usage-batch.js';
 import { countersOfCall, dayExpiresAtSec, zeroCounters, type UsageCounters } from './usage-counters.js';
 import { createUsageRecorder } from './usage.js';
 import { readUsageDay, tenantOfUsageKey } from './usage-read.js';
@@ -40,6 +40,16 @@ class FakeDatabase {
       case 'EXPIREAT':
         this.expiries.set(key, Number(a));
         return Promise.resolve(1);
+      case 'EVAL': {
+        // USAGE_INCREMENT_SCRIPT: KEYS[1], then expiry, force, fractional field, field/amount pairs.
+        assert.equal(key, USAGE_INCREMENT_SCRIPT);
+        const [, , , dayKey = '', expireAt = '', force = '', , ...pairs] = args;
+        const dayHash = this.hashes.get(dayKey) ?? new Map<string, number>();
+        for (let i = 0; i + 1 < pairs.length; i += 2) dayHash.set(pairs[i]!, (dayHash.get(pairs[i]!) ?? 0) + Number(pairs[i + 1]));
+        this.hashes.set(dayKey, dayHash);
+        if (force === '1' || !this.expiries.has(dayKey)) this.expiries.set(dayKey, Number(expireAt));
+        return Promise.resolve(1);
+      }
       case 'ZADD':
         assert.equal(a, 'GT');
         this.scores.set(c, Math.max(Number(b), this.scores.get(c) ?? 0));
@@ -61,23 +71,22 @@ class FakeDatabase {
 const counts = (partial: Partial<UsageCounters>): UsageCounters => ({ ...zeroCounters(), ...partial });
 
 describe('UsageBatch', () => {
-  it('writes each counter with one HINCRBY (HINCRBYFLOAT for milliseconds) and sets the expiry', async () => {
+  it('writes a tenant-day with one command, and forces its expiry only the first time', async () => {
     const db = new FakeDatabase();
     const batch = new UsageBatch(90);
     batch.add('acme', DAY, counts({ requests: 2, queries: 1, rows: 5, queryMs: 1.25 }));
     batch.add('acme', DAY, counts({ requests: 1 }));
     const outcome = await batch.flush(db.command, NOW);
-    assert.deepEqual(outcome, { sent: 5, failed: 0 });
+    assert.deepEqual(outcome, { sent: 1, failed: 0 });
     const key = stateKeys.usageDay('acme', DAY);
-    assert.deepEqual(db.sent, [
-      ['HINCRBY', key, 'requests', '3'],
-      ['HINCRBY', key, 'queries', '1'],
-      ['HINCRBY', key, 'rows', '5'],
-      ['HINCRBYFLOAT', key, 'queryMs', '1.250'],
-      ['EXPIREAT', key, String(dayExpiresAtSec(DAY, 90))],
-    ]);
+    const expiry = String(dayExpiresAtSec(DAY, 90));
+    assert.deepEqual(db.sent, [['EVAL', USAGE_INCREMENT_SCRIPT, '1', key, expiry, '1', 'queryMs', 'requests', '3', 'queries', '1', 'rows', '5', 'queryMs', '1.250']]);
     assert.deepEqual(await db.counters('acme'), counts({ requests: 3, queries: 1, rows: 5, queryMs: 1.25 }));
     assert.equal(batch.size, 0);
+    db.sent.length = 0;
+    batch.add('acme', DAY, counts({ requests: 1 }));
+    await batch.flush(db.command, NOW);
+    assert.deepEqual(db.sent, [['EVAL', USAGE_INCREMENT_SCRIPT, '1', key, expiry, '0', 'queryMs', 'requests', '1']], 'the expiry is set already');
   });
 
   it('sends every command of a flush before any reply arrives, so they travel as one pipeline', async () => {
@@ -87,10 +96,10 @@ describe('UsageBatch', () => {
     batch.add('b', DAY, counts({ requests: 1 }));
     batch.noteError('a', NOW);
     const flushed = batch.flush((_args) => new Promise<void>((resolve) => replies.push(resolve)), NOW);
-    // 2 + EXPIREAT for a, 1 + EXPIREAT for b, ZADD and the retention trim of the last-error set.
-    assert.equal(replies.length, 7);
+    // One for a, one for b, ZADD and the retention trim of the last-error set.
+    assert.equal(replies.length, 4);
     for (const reply of replies) reply();
-    assert.deepEqual(await flushed, { sent: 7, failed: 0 });
+    assert.deepEqual(await flushed, { sent: 4, failed: 0 });
   });
 
   it('keeps every count of a flush the database refused, for the next flush', async () => {
@@ -108,23 +117,20 @@ describe('UsageBatch', () => {
     assert.equal(db.expiries.get(stateKeys.usageDay('acme', DAY)), dayExpiresAtSec(DAY, 90));
   });
 
-  it('puts back only what failed when part of a flush goes through', async () => {
+  it('puts back only the tenant-days that failed when part of a flush goes through', async () => {
     const db = new FakeDatabase();
     const batch = new UsageBatch(90);
     batch.add('acme', DAY, counts({ requests: 2, errors: 1 }));
     batch.add('widgets', DAY, counts({ requests: 3 }));
-    db.failing = (args) => args[2] === 'errors' || args[0] === 'EXPIREAT';
-    assert.equal((await batch.flush(db.command, NOW)).failed, 3);
-    assert.deepEqual(await db.counters('acme'), counts({ requests: 2 }));
+    db.failing = (args) => args[3] === stateKeys.usageDay('acme', DAY);
+    assert.equal((await batch.flush(db.command, NOW)).failed, 1);
+    assert.deepEqual(await db.counters('acme'), zeroCounters());
+    assert.deepEqual(await db.counters('widgets'), counts({ requests: 3 }));
     db.failing = () => false;
     db.sent.length = 0;
     await batch.flush(db.command, NOW);
-    // Only what failed goes again (with the missing expiry of a key that did get its counts), so no count goes twice.
-    assert.deepEqual(db.sent.map((c) => c.slice(0, 3).join(' ')), [
-      `HINCRBY ${stateKeys.usageDay('acme', DAY)} errors`,
-      `EXPIREAT ${stateKeys.usageDay('acme', DAY)} ${dayExpiresAtSec(DAY, 90)}`,
-      `EXPIREAT ${stateKeys.usageDay('widgets', DAY)} ${dayExpiresAtSec(DAY, 90)}`,
-    ]);
+    // Only what failed goes again, with its expiry, so no count goes twice.
+    assert.deepEqual(db.sent.map((c) => c.slice(3)), [[stateKeys.usageDay('acme', DAY), String(dayExpiresAtSec(DAY, 90)), '1', 'queryMs', 'requests', '2', 'errors', '1']]);
     assert.deepEqual(await db.counters('acme'), counts({ requests: 2, errors: 1 }));
     assert.deepEqual(await db.counters('widgets'), counts({ requests: 3 }));
   });
@@ -133,7 +139,7 @@ describe('UsageBatch', () => {
     const batch = new UsageBatch(90);
     batch.add('acme', DAY, counts({ requests: 2 }));
     let reply!: () => void;
-    const flushed = batch.flush((args) => (args[0] === 'HINCRBY' ? new Promise<void>((resolve) => (reply = resolve)) : Promise.resolve()), NOW);
+    const flushed = batch.flush((args) => (args[0] === 'EVAL' ? new Promise<void>((resolve) => (reply = resolve)) : Promise.resolve()), NOW);
     batch.add('acme', DAY, counts({ requests: 1 }));
     assert.equal(batch.unflushed('acme', DAY).requests, 3);
     reply();

@@ -1,6 +1,7 @@
-// Usage gathered in memory between flushes, and the flush itself: one batch of
-// commands sent together (pipelined), and whatever the database did not take
-// goes back into the batch for the next try, so a failed flush loses nothing.
+// Usage gathered in memory between flushes, and the flush itself: one command
+// per tenant-day (a script doing its increments), all sent together
+// (pipelined), and whatever the database did not take goes back into the batch
+// for the next try, so a failed flush loses nothing.
 
 import { stateKeys } from '../state/keys.js';
 import { FRACTIONAL_FIELD, USAGE_FIELDS, addCounters, dayExpiresAtSec, zeroCounters, type UsageCounters } from './usage-counters.js';
@@ -12,7 +13,7 @@ interface Entry {
   tenant: string;
   day: string;
   counters: UsageCounters;
-  /** The key's expiry still has to be (re)set. */
+  /** The key's expiry has not been set by this instance yet (the script still sets it wherever it is missing). */
   expire: boolean;
 }
 
@@ -32,6 +33,29 @@ interface Operation {
 
 const DAY_MS = 86_400_000;
 
+/**
+ * One tenant-day's increments in one command. KEYS[1]: the day's hash. ARGV:
+ * expiry (epoch s), '1' to set it whatever the key has, the name of the
+ * fractional field, then field/amount pairs. The expiry is also set when the
+ * key has none (created anew after a delete), so no day's counters outlive
+ * the retention.
+ */
+export const USAGE_INCREMENT_SCRIPT = `local key = KEYS[1]
+for i = 4, #ARGV, 2 do
+  if ARGV[i] == ARGV[3] then
+    redis.call('HINCRBYFLOAT', key, ARGV[i], ARGV[i + 1])
+  else
+    redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1])
+  end
+end
+if ARGV[2] == '1' or redis.call('TTL', key) == -1 then
+  redis.call('EXPIREAT', key, ARGV[1])
+end
+return 1`;
+
+/** Days whose expiry this instance remembers having set; older days are forgotten. */
+const EXPIRY_DAYS_KEPT = 3;
+
 // The day is a fixed 10 characters, so it can lead the map key without a separator problem.
 const entryKey = (tenant: string, day: string) => `${day}${tenant}`;
 
@@ -42,6 +66,8 @@ export class UsageBatch {
   #inFlight = new Map<string, Entry>();
   #pendingErrors = new Map<string, number>();
   #inFlightErrors = new Map<string, number>();
+  /** Tenants whose key of that day got its expiry from this instance: day → tenants. */
+  readonly #expirySet = new Map<string, Set<string>>();
 
   constructor(retentionDays: number) {
     this.#retentionDays = retentionDays;
@@ -55,7 +81,7 @@ export class UsageBatch {
   add(tenant: string, day: string, counters: Readonly<UsageCounters>): void {
     const entry = entryOf(this.#pending, tenant, day);
     addCounters(entry.counters, counters);
-    entry.expire = true;
+    if (!entry.expire && this.#expirySet.get(day)?.has(tenant) !== true) entry.expire = true;
   }
 
   noteError(tenant: string, atMs: number): void {
@@ -104,32 +130,41 @@ export class UsageBatch {
 
   *#counterOperations(): Generator<Operation> {
     for (const entry of this.#inFlight.values()) {
-      const { tenant, day, counters } = entry;
-      const key = stateKeys.usageDay(tenant, day);
+      const { tenant, day, counters, expire } = entry;
+      const delta = { ...counters };
+      const pairs: string[] = [];
       for (const field of USAGE_FIELDS) {
-        const delta = counters[field];
-        const amount = field === FRACTIONAL_FIELD ? delta.toFixed(3) : String(delta);
-        if (Number(amount) === 0) continue;
-        yield {
-          args: [field === FRACTIONAL_FIELD ? 'HINCRBYFLOAT' : 'HINCRBY', key, field, amount],
-          // Moved out of the in-flight entry either way: into the database, or back into the pending batch.
-          settle: (ok) => {
-            entry.counters[field] -= delta;
-            if (ok) return;
-            const retry = entryOf(this.#pending, tenant, day);
-            retry.counters[field] += delta;
-            retry.expire = true;
-          },
-        };
+        const amount = field === FRACTIONAL_FIELD ? delta[field].toFixed(3) : String(delta[field]);
+        if (Number(amount) !== 0) pairs.push(field, amount);
       }
-      if (!entry.expire) continue;
+      if (pairs.length === 0 && !expire) continue;
+      const key = stateKeys.usageDay(tenant, day);
       yield {
-        args: ['EXPIREAT', key, String(dayExpiresAtSec(day, this.#retentionDays))],
+        args: ['EVAL', USAGE_INCREMENT_SCRIPT, '1', key, String(dayExpiresAtSec(day, this.#retentionDays)), expire ? '1' : '0', FRACTIONAL_FIELD, ...pairs],
+        // Moved out of the in-flight entry either way: into the database, or back into the pending batch.
         settle: (ok) => {
-          if (!ok) entryOf(this.#pending, tenant, day).expire = true;
+          for (const field of USAGE_FIELDS) entry.counters[field] -= delta[field];
+          if (ok) {
+            if (expire) this.#expiryDone(tenant, day);
+            return;
+          }
+          const retry = entryOf(this.#pending, tenant, day);
+          addCounters(retry.counters, delta);
+          retry.expire ||= expire;
         },
       };
     }
+  }
+
+  #expiryDone(tenant: string, day: string): void {
+    let tenants = this.#expirySet.get(day);
+    if (tenants === undefined) {
+      tenants = new Set();
+      this.#expirySet.set(day, tenants);
+      // Days come in order, so the oldest are the first keys.
+      for (const old of [...this.#expirySet.keys()].sort().slice(0, -EXPIRY_DAYS_KEPT)) this.#expirySet.delete(old);
+    }
+    tenants.add(tenant);
   }
 
   *#errorOperations(nowMs: number): Generator<Operation> {

@@ -9,7 +9,7 @@ import type { TenantRegistry } from '../state/tenants.js';
 import type { TenantStats, ToolCallRecord } from '../tools/context.js';
 import type { Logger } from './logger.js';
 import { UsageBatch } from './usage-batch.js';
-import { addCounters, countersOfCall, roundMs, utcDay, zeroCounters } from './usage-counters.js';
+import { addCounters, countersOfCall, roundMs, utcDay, zeroCounters, type UsageCounters } from './usage-counters.js';
 import { readLastErrorAt, readUsageDay } from './usage-read.js';
 
 export interface UsageRecorder {
@@ -33,6 +33,8 @@ export const NO_USAGE: UsageRecorder = {
 };
 
 export const USAGE_FLUSH_INTERVAL_MS = 1000;
+const DAY_MS = 86_400_000;
+const ONE_REQUEST: Readonly<UsageCounters> = Object.freeze({ ...zeroCounters(), requests: 1 });
 /** A database outage fails every flush; one warning a minute says so without flooding the log. */
 export const USAGE_WARN_INTERVAL_MS = 60_000;
 
@@ -102,11 +104,21 @@ export function createUsageRecorder({ store, tenants, config, logger, now = Date
     limits: async (tenant) => ({ ratePerMinute: await planRates.rateFor(tenant), maxConcurrentQueries: config.limits.maxConcurrentPerTenant }),
   };
 
+  // The day string is built once per UTC day, not on every call.
+  let today = { from: 0, until: 0, name: '' };
+  const dayOf = (ms: number): string => {
+    if (ms < today.from || ms >= today.until) {
+      const from = ms - (ms % DAY_MS);
+      today = { from, until: from + DAY_MS, name: utcDay(ms) };
+    }
+    return today.name;
+  };
+
   return {
-    request: (tenant) => batch.add(tenant, utcDay(now()), { ...zeroCounters(), requests: 1 }),
+    request: (tenant) => batch.add(tenant, dayOf(now()), ONE_REQUEST),
     toolCall: (tenant, record) => {
       const at = now();
-      batch.add(tenant, utcDay(at), countersOfCall(record));
+      batch.add(tenant, dayOf(at), countersOfCall(record));
       if (record.outcome === 'error') batch.noteError(tenant, at);
     },
     flush,
