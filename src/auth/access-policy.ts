@@ -1,7 +1,8 @@
 // What a valid signature does not settle: is the token revoked, is its tenant
 // registered and enabled, may it be used from this address. Answers come from
 // the shared state and are reused for at most one second, so a revocation or
-// a disabled tenant reaches every instance within that second.
+// a disabled tenant reaches every instance within that second; busy principals
+// get their answers refreshed in the background before that second runs out.
 
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
@@ -59,23 +60,45 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   const { state, requireRegistration } = options;
   const now = options.now ?? Date.now;
   const cacheMs = options.cacheMs ?? 1000;
-  const facts = new LRUCache<string, { facts: Promise<Facts>; until: number }>({ max: 50_000 });
+  // Past this share of an entry's life, the next request starts a fresh lookup in the
+  // background and is still answered from the entry: busy principals never wait for one.
+  const refreshAfterMs = cacheMs * 0.75;
+  const facts = new LRUCache<string, Entry>({ max: 50_000 });
   const lastUsedWritten = new LRUCache<string, number>({ max: 50_000 });
   const lastUsedEveryMs = options.lastUsedEveryMs ?? 30_000;
 
-  // Entries hold the lookup's promise, so requests arriving while it runs share it
-  // instead of each sending their own (many arrive together when an entry expires).
-  function lookup(principal: Principal): Promise<Facts> {
-    const key = [principal.tenant, principal.device ?? '', principal.jti ?? '', principal.issuedAt ?? ''].join('\0');
-    const at = now();
-    const hit = facts.get(key);
-    if (hit !== undefined && at < hit.until) return hit.facts;
-    const found = (async (): Promise<Facts> => {
+  function fetchFacts(principal: Principal): Promise<Facts> {
+    return (async (): Promise<Facts> => {
       const [tenant, revocation] = await Promise.all([state.tenants.get(principal.tenant), state.ledger.revocationState(principal)]);
       const allows = tenant !== undefined && tenant.allowIps.length > 0 ? ipMatcher(tenant.allowIps) : undefined;
       return { tenant, revocation, allows };
     })();
-    const entry = { facts: found, until: at + cacheMs };
+  }
+
+  // Entries hold the lookup's promise, so requests arriving while it runs share it
+  // instead of each sending their own (many arrive together when an entry expires).
+  // An entry is used only until `cacheMs` after its lookup *started*, so what it
+  // says is never older than that.
+  function lookup(principal: Principal): Promise<Facts> {
+    const key = [principal.tenant, principal.device ?? '', principal.jti ?? '', principal.issuedAt ?? ''].join('\0');
+    const at = now();
+    const hit = facts.get(key);
+    if (hit !== undefined && at < hit.startedAt + cacheMs) {
+      if (!hit.refreshing && at >= hit.startedAt + refreshAfterMs) {
+        hit.refreshing = true;
+        const refreshed = fetchFacts(principal);
+        refreshed.then(
+          () => {
+            if (facts.get(key) === hit) facts.set(key, { facts: refreshed, startedAt: at, refreshing: false });
+          },
+          // A failed refresh changes nothing: the entry runs out, and the next request looks up in the foreground.
+          () => undefined,
+        );
+      }
+      return hit.facts;
+    }
+    const found = fetchFacts(principal);
+    const entry: Entry = { facts: found, startedAt: at, refreshing: false };
     facts.set(key, entry);
     // A failed lookup is not kept: the next request tries again.
     found.catch(() => {
