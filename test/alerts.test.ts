@@ -37,7 +37,7 @@ const AUTH_FAILURE_REASONS = [
   'missing', 'malformed', 'bad_signature', 'algorithm', 'expired', 'not_yet_valid', 'wrong_issuer', 'wrong_audience', 'bad_claims',
   'no_tenant', 'revoked', 'unknown_key', 'query_token_disabled', 'tenant_disabled', 'tenant_not_registered', 'ip_forbidden',
 ];
-const DENIAL_REASONS = ['scope', 'ip', 'origin', 'host', 'session'];
+const DENIAL_REASONS = ['scope', 'graph', 'ip', 'origin', 'host', 'session'];
 
 /**
  * The gateway's own metric families with their labels: the contract the alerts

@@ -30,6 +30,16 @@ export interface AccessPolicy {
   check(principal: Principal, clientIp: string | undefined): Promise<void>;
   /** Why the principal is refused wherever it connects from (revoked, tenant disabled, …), if it is. */
   refusal(principal: Principal): Promise<GatewayError | undefined>;
+  /** The graph rules of the principal's tenant (src/auth/graph-rules.ts), from the same cached lookup. */
+  graphRules(principal: Principal): Promise<TenantRecord['graphRules']>;
+}
+
+interface Entry {
+  facts: Promise<Facts>;
+  /** When the lookup began: the entry says nothing about later than `cacheMs` after it. */
+  startedAt: number;
+  /** A background lookup to replace this entry is under way. */
+  refreshing: boolean;
 }
 
 interface Facts {
@@ -119,6 +129,9 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   }
 
   return {
+    async graphRules(principal) {
+      return (await lookup(principal)).tenant?.graphRules;
+    },
     async refusal(principal) {
       return refusal(principal, await lookup(principal), requireRegistration);
     },

@@ -22,6 +22,8 @@ export interface TokenInspection {
     subject?: string;
     device?: string;
     scopes?: string;
+    /** The token's `graphs` claim: the graph patterns it is limited to. */
+    graphs?: string;
     jti?: string;
     issuer?: string;
     audience?: string;
@@ -51,7 +53,7 @@ async function inspectRefreshToken(token: string, state: GatewayState): Promise<
   const found = await state.refresh.peek(token);
   if (found === undefined) return { kind: 'refresh', valid: false, code: 'GRANT_INVALID', reason: 'This refresh token is unknown to the gateway, or it has expired.', claims: {} };
   const { record, used } = found;
-  const claims = compact({ tenant: record.tenant, device: record.device, scopes: record.scopes.join(' '), issuedAt: record.issuedAt, expiresAt: record.expiresAt });
+  const claims = compact({ tenant: record.tenant, device: record.device, scopes: record.scopes.join(' '), graphs: record.graphs?.join(' '), issuedAt: record.issuedAt, expiresAt: record.expiresAt });
   const refuse = (reason: string) => ({ kind: 'refresh' as const, valid: false, code: 'GRANT_INVALID', reason, claims });
   if (used) return refuse('This refresh token was already exchanged for a new one; presenting it again revokes every token of its device.');
   const family = await state.refresh.family(record.family);
@@ -75,6 +77,7 @@ export async function inspectToken(token: string, deps: { verifier: TokenVerifie
       subject: str(payload.sub),
       device: str(payload['device']),
       scopes: str(payload['scope']) ?? str(payload['scp']) ?? str(payload['permissions']),
+      graphs: str(payload['graphs']),
       jti: str(payload.jti),
       issuer: str(payload.iss),
       audience: str(payload.aud),
@@ -90,7 +93,7 @@ export async function inspectToken(token: string, deps: { verifier: TokenVerifie
     const principal = await deps.verifier.verify(token);
     const refused = await deps.policy.refusal(principal);
     if (refused !== undefined) return { kind: 'access', valid: false, code: refused.code, reason: refused.message, claims };
-    return { kind: 'access', valid: true, claims: { ...claims, scopes: principal.scopes.join(' ') } };
+    return { kind: 'access', valid: true, claims: { ...claims, scopes: principal.scopes.join(' '), ...(principal.graphs === undefined ? {} : { graphs: principal.graphs.join(' ') }) } };
   } catch (error) {
     if (!isGatewayError(error)) throw error;
     return { kind: 'access', valid: false, code: error.code, reason: error.message, claims };

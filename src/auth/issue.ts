@@ -10,6 +10,7 @@ import type { GatewayState } from '../state/index.js';
 import { revocationReason } from '../state/tokens.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { validateDeviceName } from './device.js';
+import { validateGraphPattern } from './graph-rules.js';
 import { SCOPES, isScope, type Scope } from './scopes.js';
 import { signAccessToken, type SigningKey } from './signing.js';
 
@@ -27,6 +28,8 @@ export interface IssueRequest {
   /** Access token lifetime; ACCESS_TOKEN_TTL when unset. */
   ttlSec?: number;
   device?: string;
+  /** Graph-name patterns the token is limited to (its `graphs` claim); absent: every graph the tenant allows. */
+  graphs?: readonly string[];
   /** Also issue a refresh token (a new family). */
   withRefresh?: boolean;
   /** Who asked, for the audit trail. */
@@ -39,6 +42,8 @@ export interface IssuedTokens {
   tenant: string;
   device: string | undefined;
   scopes: readonly Scope[];
+  /** The token's `graphs` claim, when it has one. */
+  graphs?: readonly string[];
   /** Seconds from now. */
   expiresIn: number;
   /** Epoch seconds. */
@@ -79,17 +84,26 @@ export class TokenIssuer {
     return this.#now();
   }
 
-  async #sign(tenant: string, scopes: readonly Scope[], ttlSec: number, device: string | undefined, family: string | undefined): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
+  async #sign(tenant: string, scopes: readonly Scope[], graphs: readonly string[] | undefined, ttlSec: number, device: string | undefined, family: string | undefined): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
     const at = await this.#issueMoment(tenant, device);
     const jti = randomUUID();
     const token = await signAccessToken(
       this.#deps.signingKey,
-      { tenant, scopes, ttlSeconds: ttlSec, jti, ...(device === undefined ? {} : { device }) },
+      { tenant, scopes, ttlSeconds: ttlSec, jti, ...(device === undefined ? {} : { device }), ...(graphs === undefined ? {} : { graphs }) },
       { ...this.#deps.auth, now: () => at },
     );
     const issuedAt = Math.floor(at / 1000);
     const expiresAt = issuedAt + ttlSec;
-    await this.#deps.state.ledger.record({ jti, tenant, ...(device === undefined ? {} : { device }), scopes: [...scopes], issuedAt, expiresAt, ...(family === undefined ? {} : { family }) });
+    await this.#deps.state.ledger.record({
+      jti,
+      tenant,
+      ...(device === undefined ? {} : { device }),
+      scopes: [...scopes],
+      ...(graphs === undefined ? {} : { graphs: [...graphs] }),
+      issuedAt,
+      expiresAt,
+      ...(family === undefined ? {} : { family }),
+    });
     if (family !== undefined) await this.#deps.state.refresh.addAccessToken(family, jti, expiresAt);
     return { token, jti, issuedAt, expiresAt };
   }
@@ -100,6 +114,7 @@ export class TokenIssuer {
     const ttlSec = request.ttlSec ?? this.#deps.auth.accessTokenTtlSec;
     await this.#assertTenantMayHold(tenant);
     const scopes = SCOPES.filter((s) => request.scopes.includes(s));
+    const graphs = request.graphs === undefined ? undefined : [...new Set(request.graphs.map((p) => validateGraphPattern(p)))];
     let family: string | undefined;
     let refresh: { token: string; expiresAt: number } | undefined;
     if (request.withRefresh === true) {
@@ -108,20 +123,23 @@ export class TokenIssuer {
         tenant,
         ...(device === undefined ? {} : { device }),
         scopes,
+        graphs,
         ttlSec: this.#deps.auth.refreshTokenTtlSec,
         issuedAt: Math.floor(at / 1000),
       });
       family = created.record.family;
       refresh = { token: created.token, expiresAt: created.record.expiresAt };
     }
-    const signed = await this.#sign(tenant, scopes, ttlSec, device, family);
-    await this.#deps.state.audit.record({ event: 'token_issued', tenant, ...(device === undefined ? {} : { device }), jti: signed.jti, actor: request.actor, detail: `scopes=${scopes.join(' ')}${refresh ? ', with a refresh token' : ''}` });
+    const signed = await this.#sign(tenant, scopes, graphs, ttlSec, device, family);
+    const graphsDetail = graphs === undefined ? '' : ` graphs=${graphs.join(',')}`;
+    await this.#deps.state.audit.record({ event: 'token_issued', tenant, ...(device === undefined ? {} : { device }), jti: signed.jti, actor: request.actor, detail: `scopes=${scopes.join(' ')}${graphsDetail}${refresh ? ', with a refresh token' : ''}` });
     return {
       accessToken: signed.token,
       jti: signed.jti,
       tenant,
       device,
       scopes,
+      ...(graphs === undefined ? {} : { graphs }),
       expiresIn: ttlSec,
       expiresAt: signed.expiresAt,
       ...(refresh === undefined ? {} : { refreshToken: refresh.token, refreshExpiresAt: refresh.expiresAt }),
@@ -164,16 +182,19 @@ export class TokenIssuer {
     }
 
     const at = await this.#issueMoment(record.tenant, device);
-    const next = await state.refresh.create({ ...who, scopes: record.scopes, ttlSec: this.#deps.auth.refreshTokenTtlSec, issuedAt: Math.floor(at / 1000), family: record.family });
+    // A refresh keeps the family's graph patterns: a refreshed token must never cover more graphs than the first.
+    const graphs = record.graphs;
+    const next = await state.refresh.create({ ...who, scopes: record.scopes, graphs, ttlSec: this.#deps.auth.refreshTokenTtlSec, issuedAt: Math.floor(at / 1000), family: record.family });
     const ttlSec = this.#deps.auth.accessTokenTtlSec;
-    const signed = await this.#sign(record.tenant, scopes, ttlSec, device, record.family);
-    await state.audit.record({ event: 'token_issued', ...who, jti: signed.jti, actor, detail: `refresh scopes=${scopes.join(' ')}` });
+    const signed = await this.#sign(record.tenant, scopes, graphs, ttlSec, device, record.family);
+    await state.audit.record({ event: 'token_issued', ...who, jti: signed.jti, actor, detail: `refresh scopes=${scopes.join(' ')}${graphs === undefined ? '' : ` graphs=${graphs.join(',')}`}` });
     return {
       accessToken: signed.token,
       jti: signed.jti,
       tenant: record.tenant,
       device,
       scopes,
+      ...(graphs === undefined ? {} : { graphs }),
       expiresIn: ttlSec,
       expiresAt: signed.expiresAt,
       refreshToken: next.token,

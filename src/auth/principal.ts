@@ -10,6 +10,8 @@ export interface Principal {
   readonly subject: string;
   /** Expanded: admin ⇒ write ⇒ read. */
   readonly scopes: readonly Scope[];
+  /** Graph-name patterns of the token's `graphs` claim; absent: the token does not narrow its graphs. */
+  readonly graphs?: readonly string[];
   /** `exp`, epoch seconds. */
   readonly expiresAt: number;
   /** `iat`, epoch seconds. */

@@ -166,6 +166,8 @@ export interface AccessTokenClaims {
   scopes: readonly Scope[];
   ttlSeconds: number;
   device?: string;
+  /** Graph-name patterns the token is limited to (the `graphs` claim); absent: no narrowing. */
+  graphs?: readonly string[];
   /** Defaults to a random UUID; pass one to know it (revocation by jti). */
   jti?: string;
 }
@@ -176,9 +178,9 @@ export type SigningOptions = Pick<Config['auth'], 'issuer' | 'audience' | 'tenan
 };
 
 /** Claims the gateway sets itself; a tenant claim by one of these names would be overwritten or confusing. */
-const RESERVED_CLAIMS = new Set(['iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'scope', 'scp', 'permissions', 'device']);
+const RESERVED_CLAIMS = new Set(['iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'scope', 'scp', 'permissions', 'device', 'graphs']);
 
-/** Signs an access token: iss, aud, sub (= tenant), the tenant claim, scope, jti, iat, exp, device. */
+/** Signs an access token: iss, aud, sub (= tenant), the tenant claim, scope, jti, iat, exp, device, graphs. */
 export async function signAccessToken(key: SigningKey, claims: AccessTokenClaims, options: SigningOptions): Promise<string> {
   const tenant = validateTenantId(claims.tenant);
   if (RESERVED_CLAIMS.has(options.tenantClaim)) {
@@ -193,6 +195,7 @@ export async function signAccessToken(key: SigningKey, claims: AccessTokenClaims
   const iat = Math.floor((options.now?.() ?? Date.now()) / 1000);
   const payload: Record<string, unknown> = { scope: SCOPES.filter((s) => claims.scopes.includes(s)).join(' ') };
   if (claims.device !== undefined) payload['device'] = claims.device;
+  if (claims.graphs !== undefined) payload['graphs'] = [...claims.graphs];
   if (options.tenantClaim !== 'sub') payload[options.tenantClaim] = tenant;
   return new SignJWT(payload)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })

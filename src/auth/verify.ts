@@ -10,6 +10,7 @@ import { validateTenantId } from '../tenancy/tenant-id.js';
 import { createKeySources, type JwksOptions } from './key-sources.js';
 import { ASYMMETRIC_ALGORITHMS } from './keys.js';
 import type { Principal } from './principal.js';
+import { graphPatternsFromClaims } from './graph-rules.js';
 import { scopesFromClaims } from './scopes.js';
 import type { PublicSigningKey } from './signing.js';
 import type { TenantKeyResolver } from './tenant-keys.js';
@@ -99,10 +100,12 @@ function toPrincipal({ payload, tenantKeyKid, byTenantKey }: VerifiedToken, tena
     const why = error instanceof GatewayError ? ` ${error.message}` : '';
     throw new GatewayError('TOKEN_TENANT_MISSING', `The token has no usable "${tenantClaim}" claim naming its tenant.${why}`, { claim: tenantClaim });
   }
+  const graphs = graphPatternsFromClaims(payload);
   const principal: Principal = {
     tenant,
     subject: typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : tenant,
     scopes: scopesFromClaims(payload),
+    ...(graphs === undefined ? {} : { graphs }),
     expiresAt: payload.exp!,
     ...(typeof payload.iat === 'number' ? { issuedAt: payload.iat } : {}),
     ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}),

@@ -3,8 +3,12 @@
 
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
+import { describeGraphRules, parseGraphPatterns } from '../auth/graph-rules.js';
 import { readPublicKeyFile } from '../auth/keys.js';
+import { SCOPES, isScope, type Scope } from '../auth/scopes.js';
+import { createCacheVersions } from '../cache/versions.js';
 import { GatewayError } from '../errors.js';
+import { tenantUsersFor } from '../falkordb/acl.js';
 import { recentDays } from '../observability/usage-counters.js';
 import { readUsageRows, tenantsWithUsage } from '../observability/usage-read.js';
 import { validateJwksUrl, type NewTenant, type TenantRecord } from '../state/tenants.js';
@@ -34,6 +38,11 @@ function publicView({ publicKeyPem: _pem, ...rest }: TenantRecord): Omit<TenantR
 }
 
 const atSeconds = (ms: number | undefined) => isoSeconds(ms === undefined ? undefined : Math.floor(ms / 1000));
+
+/** The graph rules in one line: `read: every graph; write: sales_*; admin: none`. */
+function graphRulesLabel(record: TenantRecord): string {
+  return describeGraphRules(record.graphRules).map(([scope, graphs]) => `${scope}: ${graphs}`).join('; ');
+}
 
 function keyLabel(record: TenantRecord): string {
   if (record.publicKeyKid !== undefined) return `kid:${record.publicKeyKid}`;
@@ -89,8 +98,10 @@ async function list(options: { json?: boolean }): Promise<void> {
     const tenants = await ctx.state.tenants.list();
     if (options.json) return printJson({ tenants: tenants.map(publicView) });
     if (tenants.length === 0) return printLines('No tenants are registered. Add one with: falkordb-mcp-gateway tenant add ID');
-    const rows = tenants.map((t) => [t.id, t.status, t.plan ?? '-', keyLabel(t), t.allowIps.length === 0 ? 'any' : t.allowIps.join(','), atSeconds(t.createdAt)]);
-    printLines(formatTable(['ID', 'STATUS', 'PLAN', 'KEY', 'ALLOWED IPS', 'CREATED'], rows));
+    // The graph rules column appears once any tenant has graph rules.
+    const withRules = tenants.some((t) => t.graphRules !== undefined);
+    const rows = tenants.map((t) => [t.id, t.status, t.plan ?? '-', keyLabel(t), t.allowIps.length === 0 ? 'any' : t.allowIps.join(','), atSeconds(t.createdAt), ...(withRules ? [t.graphRules === undefined ? '-' : graphRulesLabel(t)] : [])]);
+    printLines(formatTable(['ID', 'STATUS', 'PLAN', 'KEY', 'ALLOWED IPS', 'CREATED', ...(withRules ? ['GRAPH RULES'] : [])], rows));
   });
 }
 
@@ -110,6 +121,7 @@ async function show(id: string, options: { json?: boolean }): Promise<void> {
       ['key', keyLabel(record)],
       ['issuer', record.issuer],
       ['allowed IPs', record.allowIps.length === 0 ? 'anywhere' : record.allowIps.join(', ')],
+      ['graph rules', graphRulesLabel(record)],
       ['created', atSeconds(record.createdAt)],
       ['graphs', String(graphs)],
       ['tokens', `${tokens.length} unexpired${counts.revokedTokens > 0 ? ` (${counts.revokedTokens} revoked)` : ''}`],
@@ -250,6 +262,24 @@ export function registerTenantCommands(program: Command): void {
     .option('--purge-graphs', 'also delete every graph of the tenant')
     .option('--yes', 'confirm without asking (scripts)')
     .action((id: string, options: { purgeGraphs?: boolean; yes?: boolean }) => runCommand(() => remove(id, options)));
+
+  tenant
+    .command('grant')
+    .argument('<id>', 'the tenant id')
+    .description('Allow a scope on more graphs: adds patterns to the tenant\'s graph rule for that scope. A scope without a rule may be used on every graph; its first grant limits it to the granted patterns.')
+    .requiredOption('--scope <scope>', 'one of read, write, admin')
+    .requiredOption('--graphs <patterns>', 'graph-name pattern, `*` matching any run of characters (e.g. \'sales_*\'); repeatable or comma-separated', collect, [])
+    .option('--json', 'print {tenant, scope, graphRules}')
+    .action((id: string, options: { scope: string; graphs: string[]; json?: boolean }) => runCommand(() => changeGraphs('grant', id, options)));
+
+  tenant
+    .command('revoke')
+    .argument('<id>', 'the tenant id')
+    .description('Allow a scope on fewer graphs: removes patterns, exactly as listed, from the tenant\'s graph rule for that scope. Removing the last one leaves the scope allowed on no graph; revoking `*` from a scope without a rule does the same.')
+    .requiredOption('--scope <scope>', 'one of read, write, admin')
+    .requiredOption('--graphs <patterns>', 'pattern(s) to remove; repeatable or comma-separated', collect, [])
+    .option('--json', 'print {tenant, scope, graphRules}')
+    .action((id: string, options: { scope: string; graphs: string[]; json?: boolean }) => runCommand(() => changeGraphs('revoke', id, options)));
 
   tenant
     .command('usage')

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { decodeJwt } from 'jose';
 import { validateDeviceName } from '../auth/device.js';
+import { parseGraphPatterns } from '../auth/graph-rules.js';
 import { inspectToken } from '../auth/inspect.js';
 import type { IssuedTokens } from '../auth/issue.js';
 import { parseScopeList } from '../auth/scopes.js';
@@ -28,7 +29,13 @@ function tokenJson(issued: IssuedTokens): Record<string, unknown> {
     tenant: issued.tenant,
     ...(issued.device === undefined ? {} : { device: issued.device }),
     scope: issued.scopes.join(' '),
+    ...(issued.graphs === undefined ? {} : { graphs: issued.graphs }),
   };
+}
+
+/** Repeatable option, kept as typed (parseGraphPatterns splits comma-separated lists). */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function ttlOption(value: string | undefined): number | undefined {
@@ -38,12 +45,22 @@ function ttlOption(value: string | undefined): number | undefined {
   return seconds;
 }
 
-async function issue(options: { tenant: string; scope: string; ttl?: string; device?: string; json?: boolean }): Promise<void> {
+interface IssueOptions {
+  tenant: string;
+  scope: string;
+  ttl?: string;
+  device?: string;
+  graphs?: string[];
+  json?: boolean;
+}
+
+async function issue(options: IssueOptions): Promise<void> {
   const request = {
     tenant: validateTenantId(options.tenant),
     scopes: parseScopeList(options.scope),
     ttlSec: ttlOption(options.ttl),
     ...(options.device === undefined ? {} : { device: validateDeviceName(options.device) }),
+    ...(options.graphs === undefined ? {} : { graphs: parseGraphPatterns(options.graphs) }),
   };
   await withCliContext(process.env, async (ctx) => {
     const issuer = await cliIssuer(ctx);
@@ -70,12 +87,13 @@ async function list(options: { tenant: string; json?: boolean }): Promise<void> 
       t.device ?? '-',
       t.jti,
       t.scopes.join(' '),
+      t.graphs === undefined ? '*' : t.graphs.join(',') || 'none',
       isoSeconds(t.issuedAt),
       isoSeconds(t.expiresAt),
       t.lastUsedAt === undefined ? 'never' : isoSeconds(Math.floor(t.lastUsedAt / 1000)),
       t.revoked === undefined ? 'valid' : 'revoked',
     ]);
-    printLines(`Access tokens of tenant "${tenant}":`, formatTable(['DEVICE', 'JTI', 'SCOPES', 'ISSUED', 'EXPIRES', 'LAST USED', 'STATUS'], rows));
+    printLines(`Access tokens of tenant "${tenant}":`, formatTable(['DEVICE', 'JTI', 'SCOPES', 'GRAPHS', 'ISSUED', 'EXPIRES', 'LAST USED', 'STATUS'], rows));
     if (families.length > 0) {
       const familyRows = families.map((f) => [f.device ?? '-', f.scopes.join(' '), isoSeconds(f.createdAt), isoSeconds(f.expiresAt), f.revokedAt === undefined ? 'valid' : `revoked (${f.revokedReason ?? ''})`]);
       printLines('', 'Refresh tokens (one chain per device):', formatTable(['DEVICE', 'SCOPES', 'FIRST ISSUED', 'EXPIRES', 'STATUS'], familyRows));
@@ -101,6 +119,7 @@ async function inspect(value: string, options: { json?: boolean }): Promise<void
       ['subject', c.subject !== c.tenant ? c.subject : undefined],
       ['device', c.device],
       ['scopes', c.scopes],
+      ['graphs', c.graphs],
       ['jti', c.jti],
       ['issuer', c.issuer],
       ['audience', c.audience],
@@ -201,8 +220,9 @@ export function registerTokenCommands(program: Command): void {
     .option('--scope <scopes>', 'space-separated scopes: read, write, admin', 'read write')
     .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 24h, 7d (default: ACCESS_TOKEN_TTL)')
     .option('--device <name>', 'device the token is for (e.g. alice-laptop), so it can be revoked alone')
+    .option('--graphs <patterns>', "limit the token to graphs matching these patterns (`*` matches any run of characters, e.g. 'reports_*'); repeatable or comma-separated (default: every graph the tenant allows)", collect)
     .option('--json', 'print {access_token, refresh_token, token_type, expires_in, jti, ...}')
-    .action((options: { tenant: string; scope: string; ttl?: string; device?: string; json?: boolean }) => runCommand(() => issue(options)));
+    .action((options: IssueOptions) => runCommand(() => issue(options)));
 
   token
     .command('list')

@@ -90,6 +90,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     limits: deps.config.query,
     versions: deps.versions,
     tenantStats: deps.usage.stats,
+    tenantGraphRules: () => deps.policy.graphRules(principal),
     ...(clientIp === undefined ? {} : { clientIp }),
     ...(session
       ? {

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { graphClaimCovers } from '../auth/graph-rules.js';
 import type { Principal } from '../auth/principal.js';
 import { GatewayError } from '../errors.js';
 import { createMcpServer } from '../tools/index.js';
@@ -87,6 +88,9 @@ export class SseSessions {
       }
       if (!session.principal.scopes.every((s) => caller.scopes.includes(s))) {
         throw new GatewayError('SESSION_FORBIDDEN', 'This token has fewer scopes than the one that opened the SSE session. Open a new session on /sse with this token.');
+      }
+      if (!graphClaimCovers(caller.graphs, session.principal.graphs)) {
+        throw new GatewayError('SESSION_FORBIDDEN', 'This token is limited to fewer graphs (its "graphs" claim) than the one that opened the SSE session. Open a new session on /sse with this token.');
       }
     }
     await session.transport.handlePostMessage(req, res, body);

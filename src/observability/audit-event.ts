@@ -60,7 +60,7 @@ export const AUDIT_FIELDS = [
 export const NUMERIC_AUDIT_FIELDS: ReadonlySet<string> = new Set(['durationMs', 'rowCount']);
 
 const DENIAL_CODES: ReadonlySet<ErrorCode> = new Set([
-  'SCOPE_MISSING', 'IP_FORBIDDEN', 'ORIGIN_FORBIDDEN', 'HOST_FORBIDDEN', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED', 'SESSION_FORBIDDEN',
+  'SCOPE_MISSING', 'GRAPH_FORBIDDEN', 'IP_FORBIDDEN', 'ORIGIN_FORBIDDEN', 'HOST_FORBIDDEN', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED', 'SESSION_FORBIDDEN',
 ]);
 
 /** The event a refusal with this code is, or undefined when it is not an audit matter (bad requests, 404s). */

@@ -42,7 +42,7 @@ export function registerMetricFamilies(registry: Registry, sources: ScrapeSource
     }),
     denied: new Counter({
       name: `${METRIC_PREFIX}denied_total`,
-      help: 'Requests and tool calls refused for a missing scope or a forbidden address, origin, host or session, by reason.',
+      help: 'Requests and tool calls refused for a missing scope or a forbidden graph, address, origin, host or session, by reason.',
       labelNames: ['reason'] as const,
       registers,
     }),

@@ -29,6 +29,7 @@ const AUTH_REASONS: ReadonlyMap<string, string> = new Map(Object.entries({
  */
 const DENIAL_REASONS: ReadonlyMap<string, string> = new Map(Object.entries({
   SCOPE_MISSING: 'scope',
+  GRAPH_FORBIDDEN: 'graph',
   IP_FORBIDDEN: 'ip',
   ORIGIN_FORBIDDEN: 'origin',
   HOST_FORBIDDEN: 'host',

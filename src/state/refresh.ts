@@ -16,6 +16,8 @@ export interface RefreshRecord {
   tenant: string;
   device?: string;
   scopes: string[];
+  /** Graph patterns the family's access tokens are limited to; absent: no narrowing. */
+  graphs?: string[];
   /** Epoch seconds. */
   issuedAt: number;
   expiresAt: number;
@@ -60,7 +62,7 @@ export class RefreshTokens {
   }
 
   /** Creates a refresh token, in `family` or a new one; the token itself is never stored. */
-  async create(input: { tenant: string; device?: string; scopes: readonly string[]; ttlSec: number; issuedAt: number; family?: string }): Promise<{ token: string; record: RefreshRecord }> {
+  async create(input: { tenant: string; device?: string; scopes: readonly string[]; graphs?: readonly string[] | undefined; ttlSec: number; issuedAt: number; family?: string }): Promise<{ token: string; record: RefreshRecord }> {
     const token = REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const family = input.family ?? randomUUID();
     const record: RefreshRecord = {
@@ -68,6 +70,7 @@ export class RefreshTokens {
       tenant: input.tenant,
       ...(input.device === undefined ? {} : { device: input.device }),
       scopes: [...input.scopes],
+      ...(input.graphs === undefined ? {} : { graphs: [...input.graphs] }),
       issuedAt: input.issuedAt,
       expiresAt: input.issuedAt + input.ttlSec,
     };

@@ -3,6 +3,8 @@
 // instance and the CLI through the database server.
 
 import { createPublicKey } from 'node:crypto';
+import { grantGraphPatterns, revokeGraphPatterns, validateGraphRules, type GraphRules } from '../auth/graph-rules.js';
+import type { Scope } from '../auth/scopes.js';
 import { publicKeyThumbprint } from '../auth/tenant-keys.js';
 import { parseCidr } from '../cidr.js';
 import { isLoopbackHost } from '../config.js';
@@ -25,6 +27,11 @@ export interface TenantRecord {
   issuer?: string;
   /** Client addresses (CIDR or single IPs) the tenant's tokens may be used from; empty: anywhere. */
   allowIps: string[];
+  /**
+   * Graph-name patterns each scope may be used on (src/auth/graph-rules.ts); a
+   * scope left out may be used on every graph, one with an empty list on none.
+   */
+  graphRules?: GraphRules;
   /** Epoch ms. */
   createdAt: number;
   updatedAt: number;
@@ -32,7 +39,7 @@ export interface TenantRecord {
 }
 
 /** A tenant to register; the key's kid is computed from `publicKeyPem`. */
-export type NewTenant = Pick<TenantRecord, 'id'> & Partial<Pick<TenantRecord, 'plan' | 'publicKeyPem' | 'jwksUrl' | 'issuer' | 'allowIps'>>;
+export type NewTenant = Pick<TenantRecord, 'id'> & Partial<Pick<TenantRecord, 'plan' | 'publicKeyPem' | 'jwksUrl' | 'issuer' | 'allowIps' | 'graphRules'>>;
 
 const PLAN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -112,6 +119,7 @@ export class TenantRegistry {
       ...(input.jwksUrl === undefined ? {} : { jwksUrl: validateJwksUrl(input.jwksUrl) }),
       ...(input.issuer === undefined ? {} : { issuer: input.issuer }),
       allowIps,
+      ...(input.graphRules === undefined ? {} : { graphRules: validateGraphRules(input.graphRules) }),
       createdAt: at,
       updatedAt: at,
     };
@@ -136,6 +144,23 @@ export class TenantRegistry {
     else next.disabledAt = record.disabledAt ?? at;
     await this.#store.setJson(stateKeys.tenant(record.id), next);
     return next;
+  }
+
+  /** Adds graph patterns to a scope's rule (creating the rule: from then on only its patterns are allowed). */
+  grantGraphs(id: string, scope: Scope, patterns: readonly string[]): Promise<{ before: TenantRecord; after: TenantRecord }> {
+    return this.#changeGraphRules(id, (rules) => grantGraphPatterns(rules, scope, patterns));
+  }
+
+  /** Removes graph patterns from a scope's rule; never widens (see revokeGraphPatterns). */
+  revokeGraphs(id: string, scope: Scope, patterns: readonly string[]): Promise<{ before: TenantRecord; after: TenantRecord }> {
+    return this.#changeGraphRules(id, (rules) => revokeGraphPatterns(rules, scope, patterns));
+  }
+
+  async #changeGraphRules(id: string, change: (rules: GraphRules | undefined) => GraphRules): Promise<{ before: TenantRecord; after: TenantRecord }> {
+    const before = await this.mustGet(id);
+    const after: TenantRecord = { ...before, graphRules: validateGraphRules(change(before.graphRules)), updatedAt: this.#now() };
+    await this.#store.setJson(stateKeys.tenant(before.id), after);
+    return { before, after };
   }
 
   /** Removes the record; the caller revokes tokens and purges graphs as asked. */

@@ -10,6 +10,8 @@ export interface IssuedToken {
   tenant: string;
   device?: string;
   scopes: string[];
+  /** Graph patterns the token is limited to; absent: no narrowing. */
+  graphs?: string[];
   /** Epoch seconds. */
   issuedAt: number;
   expiresAt: number;

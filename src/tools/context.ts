@@ -1,6 +1,7 @@
 // What every tool handler gets: who is calling (from a verified token only) and
 // the handles it may use. Built per request by the transport layer.
 
+import type { GraphRules } from '../auth/graph-rules.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { GraphClient } from '../falkordb/graphs.js';
@@ -46,6 +47,11 @@ export interface ToolContext {
   recordCall?: (record: ToolCallRecord) => void;
   /** Marks a call as in progress (shutdown waits for it); returns the function that ends it. */
   beginCall?: () => () => void;
+  /**
+   * The graph rules of the caller's tenant, read fresh enough that a change
+   * applies within the registry's cache time; absent where no registry is read (stdio).
+   */
+  tenantGraphRules?: () => Promise<GraphRules | undefined>;
   /** Usage, last error and limits of tenants; absent where nothing is recorded (stdio). */
   tenantStats?: TenantStats | undefined;
 }

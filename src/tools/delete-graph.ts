@@ -3,21 +3,21 @@
 import { z } from 'zod';
 import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
-import { callerGraphKey, graphNameArg } from './graph-name-arg.js';
+import { authorizedGraphKey, graphNameArg } from './graph-name-arg.js';
 import { runTool } from './result.js';
 
 export const deleteGraphTool = defineTool({
   name: 'falkordb_delete_graph',
   title: 'Delete a graph',
   description:
-    'Deletes one of your graphs with all its nodes, relationships and indexes. This cannot be undone. Needs the "admin" scope. Returns deleted: false when there was no such graph. Example: {"graphName": "scratch"}',
+    'Deletes one of your graphs with all its nodes, relationships and indexes. This cannot be undone. Needs the "admin" scope on the graph. Returns deleted: false when there was no such graph. Example: {"graphName": "scratch"}',
   inputSchema: { graphName: graphNameArg },
   outputSchema: { graph: z.string(), deleted: z.boolean() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   handler: (args, ctx) =>
     runTool(ctx, { tool: 'falkordb_delete_graph', graph: args.graphName, callerInput: args.graphName }, async () => {
       requireScope(ctx.principal, 'admin', 'Deleting a graph');
-      const key = callerGraphKey(ctx, args.graphName);
+      const key = await authorizedGraphKey(ctx, args.graphName, 'admin', 'Deleting a graph');
       return { graph: args.graphName, deleted: await ctx.graphs.deleteGraph(key) };
     }),
 });

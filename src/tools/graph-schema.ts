@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
-import { callerGraphKey, graphNameArg } from './graph-name-arg.js';
+import { authorizedGraphKey, graphNameArg } from './graph-name-arg.js';
 import { runTool } from './result.js';
 
 export const graphSchemaTool = defineTool({
@@ -25,7 +25,7 @@ export const graphSchemaTool = defineTool({
   handler: (args, ctx) =>
     runTool(ctx, { tool: 'falkordb_graph_schema', graph: args.graphName, callerInput: args.graphName }, async () => {
       requireScope(ctx.principal, 'read', 'Reading a graph schema');
-      const key = callerGraphKey(ctx, args.graphName);
+      const key = await authorizedGraphKey(ctx, args.graphName, 'read', 'Reading a graph schema');
       try {
         return { graph: args.graphName, ...(await ctx.graphs.schema(key, ctx.limits.timeoutMs)) };
       } catch (error) {

@@ -1,10 +1,11 @@
 // falkordb_health: database reachability and latency, and for the caller's
-// tenant alone its graph count and when its last tool call failed.
+// tenant alone the count of graphs the caller may read and when its last tool call failed.
 
 import { z } from 'zod';
 import { requireScope } from '../auth/scopes.js';
 import { tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
 import { defineTool } from './definition.js';
+import { callerGraphRules, callerMayUseGraph } from './graph-name-arg.js';
 import { runTool } from './result.js';
 
 const PING_TIMEOUT_MS = 2000;
@@ -12,12 +13,12 @@ const PING_TIMEOUT_MS = 2000;
 export const healthTool = defineTool({
   name: 'falkordb_health',
   title: 'Check the database',
-  description: 'Checks that the FalkorDB database answers, and how fast; counts your graphs and says when one of your tool calls last failed. Takes no arguments.',
+  description: 'Checks that the FalkorDB database answers, and how fast; counts the graphs you may read and says when one of your tool calls last failed. Takes no arguments.',
   inputSchema: {},
   outputSchema: {
     tenant: z.string(),
     database: z.object({ reachable: z.boolean(), latencyMs: z.number().nullable(), error: z.string().nullable() }),
-    graphCount: z.number().int().nullable().describe('How many graphs your tenant has; null when the database does not answer.'),
+    graphCount: z.number().int().nullable().describe('How many of your graphs you may read; null when the database does not answer.'),
     lastErrorAt: z.string().nullable().describe('When one of your tool calls last failed (ISO time); null when none is on record.'),
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
@@ -31,8 +32,13 @@ export const healthTool = defineTool({
         (latencyMs) => ({ reachable: true, latencyMs, error: null }),
         () => ({ reachable: false, latencyMs: null, error: 'The database did not answer within 2 s.' }),
       );
+      // Counted like falkordb_list_graphs lists: graphs the caller may not read are not even counted.
+      const rules = await callerGraphRules(ctx);
       const graphCount = database.reachable
-        ? await ctx.graphs.listKeys(tenantKeyPrefix(tenant)).then((keys) => tenantGraphsAmong(tenant, keys).length, () => null)
+        ? await ctx.graphs.listKeys(tenantKeyPrefix(tenant)).then(
+            (keys) => tenantGraphsAmong(tenant, keys).filter((graph) => callerMayUseGraph(ctx, rules, 'read', graph)).length,
+            () => null,
+          )
         : null;
       const lastErrorAt = await lastError;
       return { tenant, database, graphCount, lastErrorAt: lastErrorAt === undefined ? null : new Date(lastErrorAt).toISOString() };

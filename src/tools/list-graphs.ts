@@ -1,15 +1,16 @@
-// falkordb_list_graphs: the caller's graph names, prefix removed.
+// falkordb_list_graphs: the names of the caller's graphs it may read, prefix removed.
 
 import { z } from 'zod';
 import { tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
 import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
+import { callerGraphRules, callerMayUseGraph } from './graph-name-arg.js';
 import { runTool } from './result.js';
 
 export const listGraphsTool = defineTool({
   name: 'falkordb_list_graphs',
   title: 'List your graphs',
-  description: 'Lists the names of your FalkorDB graphs. Use one of them as graphName in the other tools. Takes no arguments.',
+  description: 'Lists the names of your FalkorDB graphs (those you may read). Use one of them as graphName in the other tools. Takes no arguments.',
   inputSchema: {},
   outputSchema: { graphs: z.array(z.string()) },
   annotations: { readOnlyHint: true, openWorldHint: false },
@@ -17,6 +18,9 @@ export const listGraphsTool = defineTool({
     runTool(ctx, { tool: 'falkordb_list_graphs' }, async () => {
       requireScope(ctx.principal, 'read', 'Listing graphs');
       const tenant = ctx.principal.tenant;
-      return { graphs: tenantGraphsAmong(tenant, await ctx.graphs.listKeys(tenantKeyPrefix(tenant))) };
+      const rules = await callerGraphRules(ctx);
+      const graphs = tenantGraphsAmong(tenant, await ctx.graphs.listKeys(tenantKeyPrefix(tenant)));
+      // Graphs the caller may not read are left out without a trace, not even a count.
+      return { graphs: graphs.filter((graph) => callerMayUseGraph(ctx, rules, 'read', graph)) };
     }),
 });

@@ -1,11 +1,13 @@
 // falkordb_query: run Cypher on one of the caller's graphs.
 
 import { z } from 'zod';
+import { graphRightRefusal, requireGraphRight } from '../auth/graph-rules.js';
+import type { Principal } from '../auth/principal.js';
 import { hasScope, requireScope } from '../auth/scopes.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { assertQueryAllowed } from '../falkordb/cypher-guard.js';
 import { defineTool } from './definition.js';
-import { callerGraphKey, graphNameArg } from './graph-name-arg.js';
+import { callerGraphKey, callerGraphRules, graphNameArg } from './graph-name-arg.js';
 import { runTool, type ToolCall } from './result.js';
 
 export const queryTool = defineTool({
@@ -14,7 +16,7 @@ export const queryTool = defineTool({
   description: [
     'Runs an openCypher query on one of your FalkorDB graphs and returns the rows as JSON objects keyed by column.',
     'Pass values through `parameters` and refer to them as $name in the query, instead of writing them into the query text.',
-    'A query that creates, changes or deletes data needs the "write" scope; set readOnly: true to make sure a query cannot write.',
+    'A query needs the "read" scope on the graph; one that creates, changes or deletes data also needs "write" on it. Set readOnly: true to make sure a query cannot write.',
     'Writing to a graph that does not exist yet creates it.',
     'Example: {"graphName": "movies", "query": "MATCH (m:Movie) WHERE m.year > $year RETURN m.title AS title LIMIT 10", "parameters": {"year": 2000}}',
   ].join(' '),
@@ -40,12 +42,16 @@ export const queryTool = defineTool({
     return runTool(ctx, call, async () => {
       requireScope(ctx.principal, 'read', 'Querying a graph');
       const key = callerGraphKey(ctx, args.graphName);
+      // Every query reads, so it needs read on the graph; it may write only with write on the graph too.
+      const rules = await callerGraphRules(ctx);
+      requireGraphRight(ctx.principal, rules, 'read', args.graphName, 'Querying a graph');
+      const writeRefusal = whyNoWrite(ctx.principal, graphRightRefusal(ctx.principal, rules, 'write', args.graphName, 'Writing to a graph'));
       if (args.query.length > ctx.limits.maxQueryLength) {
         throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);
       }
       assertParametersFit(args.parameters, ctx.limits.maxParametersBytes);
       assertQueryAllowed(args.query, ctx.limits);
-      const canWrite = hasScope(ctx.principal, 'write');
+      const canWrite = writeRefusal === undefined;
       const readOnly = args.readOnly === true || !canWrite;
       call.write = !readOnly;
       try {
@@ -61,7 +67,7 @@ export const queryTool = defineTool({
         call.write = Object.entries(result.stats).some(([name, value]) => WRITE_STATS.test(name) && typeof value === 'number' && value > 0);
         return { graph: args.graphName, ...result };
       } catch (error) {
-        throw explainFailure(error, args.graphName, canWrite, ctx.principal.scopes);
+        throw explainFailure(error, args.graphName, writeRefusal);
       }
     });
   },
@@ -79,12 +85,18 @@ function assertParametersFit(parameters: Record<string, unknown> | undefined, ma
 /** The statistics FalkorDB reports only for a query that changed the graph. */
 const WRITE_STATS = /(Created|Deleted|Set|Removed|Added)$/;
 
-function explainFailure(error: unknown, graph: string, canWrite: boolean, scopes: readonly string[]): unknown {
+/** Why the caller may not write to the graph: the token's scope first, then the graph rules; undefined when it may. */
+function whyNoWrite(principal: Principal, graphRefusal: GatewayError | undefined): GatewayError | undefined {
+  if (!hasScope(principal, 'write')) {
+    return new GatewayError('SCOPE_MISSING', `This query writes to the graph, which needs the "write" scope; this token has: ${principal.scopes.join(' ') || 'none'}. Use a read-only query, or ask the operator for a token with "write".`, { scope: 'write' });
+  }
+  return graphRefusal;
+}
+
+function explainFailure(error: unknown, graph: string, writeRefusal: GatewayError | undefined): unknown {
   if (!isGatewayError(error)) return error;
   if (error.details.reason === 'read_only') {
-    return canWrite
-      ? new GatewayError('QUERY_FORBIDDEN', 'This query writes to the graph, but readOnly: true was requested. Drop readOnly to let it write.')
-      : new GatewayError('SCOPE_MISSING', `This query writes to the graph, which needs the "write" scope; this token has: ${scopes.join(' ') || 'none'}. Use a read-only query, or ask the operator for a token with "write".`, { scope: 'write' });
+    return writeRefusal ?? new GatewayError('QUERY_FORBIDDEN', 'This query writes to the graph, but readOnly: true was requested. Drop readOnly to let it write.');
   }
   if (error.code === 'GRAPH_NOT_FOUND') {
     return new GatewayError('GRAPH_NOT_FOUND', `Graph "${graph}" does not exist. falkordb_list_graphs lists your graphs; a write query creates a new one.`);
