@@ -12,11 +12,12 @@ import { tenantUsersFor } from '../falkordb/acl.js';
 import { recentDays } from '../observability/usage-counters.js';
 import { readUsageRows, tenantsWithUsage } from '../observability/usage-read.js';
 import { validateJwksUrl, type NewTenant, type TenantRecord } from '../state/tenants.js';
-import { tenantKeyPrefix } from '../tenancy/keys.js';
+import { tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { withCliContext, type CliContext } from './context.js';
 import { formatTable, isoSeconds, printJson, printLines } from './output.js';
 import { runCommand } from './run.js';
+import { registerTenantTransferCommands } from './tenant-transfer.js';
 
 interface AddOptions {
   publicKey?: string;
@@ -216,7 +217,7 @@ async function usage(options: { tenant?: string; days: string; json?: boolean })
 }
 
 export function registerTenantCommands(program: Command): void {
-  const tenant = program.command('tenant').description('The tenant registry: add, list, show, disable, enable and remove tenants (optionally with their own signing key and allowed addresses), and their daily usage.');
+  const tenant = program.command('tenant').description('The tenant registry: add, list, show, disable, enable and remove tenants (optionally with their own signing key and allowed addresses), and their daily usage; export and import the graphs of a tenant.');
 
   tenant
     .command('add')
@@ -288,4 +289,6 @@ export function registerTenantCommands(program: Command): void {
     .option('--days <n>', 'how many days back, today included', '30')
     .option('--json', 'print an array of {tenant, day, requests, queries, writes, errors, rows, queryMs}')
     .action((options: { tenant?: string; days: string; json?: boolean }) => runCommand(() => usage(options)));
+
+  registerTenantTransferCommands(tenant);
 }
