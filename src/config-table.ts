@@ -29,8 +29,24 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
   {
     title: 'Database',
     intro:
-      'Where the graphs and the gateway state live. With `FALKORDB_URL` unset the gateway starts an embedded FalkorDB of its own, keeping its data in `FALKORDB_DATA_DIR`; the server binary it needs is described in [troubleshooting.md](troubleshooting.md#the-embedded-falkordb-does-not-start).',
-    names: ['FALKORDB_URL', 'FALKORDB_DATA_DIR', 'FALKORDB_SERVER_BIN', 'FALKORDB_CONNECT_TIMEOUT_MS'],
+      'Where the graphs and the gateway state live. `FALKORDB_CLUSTER_URLS` names a Redis/Valkey Cluster instead (see [deployment.md](deployment.md#cluster)). With neither set the gateway starts an embedded FalkorDB of its own, keeping its data in `FALKORDB_DATA_DIR`; the server binary it needs is described in [troubleshooting.md](troubleshooting.md#the-embedded-falkordb-does-not-start).',
+    names: ['FALKORDB_URL', 'FALKORDB_CLUSTER_URLS', 'FALKORDB_DATA_DIR', 'FALKORDB_SERVER_BIN', 'FALKORDB_CONNECT_TIMEOUT_MS'],
+  },
+  {
+    title: 'Read replicas and Sentinel',
+    intro:
+      'Read-only queries spread over replicas of `FALKORDB_URL` ([deployment.md](deployment.md#read-replicas)); or, instead of `FALKORDB_URL`, sentinels that name the primary and fail it over without losing an acknowledged write ([deployment.md](deployment.md#sentinel)). Reads from replicas may lag the primary.',
+    names: [
+      'FALKORDB_REPLICA_URLS',
+      'FALKORDB_READ_AFTER_WRITE_MS',
+      'FALKORDB_SENTINELS',
+      'FALKORDB_SENTINEL_MASTER',
+      'FALKORDB_SENTINEL_DATA_PASSWORD',
+      'FALKORDB_SENTINEL_PASSWORD',
+      'FALKORDB_SENTINEL_MIN_REPLICAS',
+      'FALKORDB_SENTINEL_WAIT_TIMEOUT_MS',
+      'FALKORDB_SENTINEL_FAILOVER_WAIT_MS',
+    ],
   },
   {
     title: 'Listener and process',
@@ -58,10 +74,22 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
     ],
   },
   {
+    title: 'Database-enforced isolation',
+    intro:
+      'A second layer under the key prefix: with `TENANT_ISOLATION=acl` each tenant\'s tool calls run as a database ACL user of its own that may touch only its keys, so even a key built wrongly is refused by the database. [security.md](security.md#two-layers-of-tenant-isolation) explains what the users may do and how to run it.',
+    names: ['TENANT_ISOLATION', 'ACL_USER_SECRET', 'ACL_POOL_MAX'],
+  },
+  {
     title: 'Queries',
     intro:
       'What one tool call may ask of the database. A query over the length or parameter limits, or with `LOAD CSV` while it is off, is refused with a tool error before the database sees it; a query is stopped at its time limit; rows beyond the cap are left out and the result says `truncated: true`.',
     names: ['QUERY_TIMEOUT_MS', 'MAX_ROWS', 'MAX_QUERY_LENGTH', 'ALLOW_LOAD_CSV', 'MAX_PARAMETERS_BYTES'],
+  },
+  {
+    title: 'Caching',
+    intro:
+      'Per-tenant caches on each instance. A write, a graph deletion or any other change made through any gateway instance invalidates what every instance cached for that graph at once (a version token in the database server); a change made outside the gateway shows after at most the TTL. No entry is ever shared between tenants. [deployment.md](deployment.md#caching) explains the scheme.',
+    names: ['SCHEMA_CACHE_TTL_MS', 'QUERY_CACHE_TTL_MS', 'QUERY_CACHE_MAX_BYTES'],
   },
   {
     title: 'Rate limits and capacity',

@@ -21,9 +21,19 @@ export interface ConfigVariable {
 
 export const CONFIG_VARIABLES = [
   { name: 'FALKORDB_URL', default: undefined, description: 'FalkorDB to use: `redis://[user:pass@]host:port`, `rediss://…`, or a unix socket path. Unset: an embedded FalkorDB is started.', example: 'redis://:secret@db.internal:6379', secret: true },
+  { name: 'FALKORDB_CLUSTER_URLS', default: undefined, description: 'Seed nodes of a Redis/Valkey Cluster whose nodes load FalkorDB, comma-separated `redis://[user:pass@]host:port` (or `rediss://…`); the other nodes are discovered. Graphs spread over the shards. Not with FALKORDB_URL.', example: 'redis://:secret@10.0.0.1:6379,redis://:secret@10.0.0.2:6379,redis://:secret@10.0.0.3:6379', secret: true },
   { name: 'FALKORDB_DATA_DIR', default: './.data', description: 'Data folder of the embedded FalkorDB (and the dev-mode signing key).', example: '/var/lib/falkordb-mcp-gateway' },
   { name: 'FALKORDB_SERVER_BIN', default: undefined, description: 'Server binary (Redis or Valkey ≥ 7.2) for the embedded FalkorDB; found automatically when unset.', example: '/usr/bin/valkey-server' },
   { name: 'FALKORDB_CONNECT_TIMEOUT_MS', default: '10000', description: 'How long start-up keeps retrying an unreachable FalkorDB before it gives up.', example: '30000' },
+  { name: 'FALKORDB_REPLICA_URLS', default: undefined, description: 'Read replicas of FALKORDB_URL, comma-separated `redis://…` or `rediss://…` URLs: read-only queries (GRAPH.RO_QUERY) go to the healthy ones in turn, everything else to the primary. A URL without a password uses FALKORDB_URL\'s. Replica reads may lag the primary; see docs/deployment.md.', example: 'redis://:secret@replica-1:6379,redis://:secret@replica-2:6379', secret: true },
+  { name: 'FALKORDB_READ_AFTER_WRITE_MS', default: '2000', description: 'With read replicas: after this instance writes to a graph, its read-only queries on that graph go to the primary for this long, so a client reads its own writes through the same instance. `0` turns it off.', example: '5000' },
+  { name: 'FALKORDB_SENTINELS', default: undefined, description: 'Sentinels that watch the FalkorDB primary, comma-separated `host:port` (port 26379 when left out); the gateway asks them for the primary and follows failovers. Needs FALKORDB_SENTINEL_MASTER; replaces FALKORDB_URL.', example: 'sentinel-1:26379,sentinel-2:26379,sentinel-3:26379' },
+  { name: 'FALKORDB_SENTINEL_MASTER', default: undefined, description: 'Name the sentinels know the primary by (`sentinel monitor NAME …`).', example: 'falkordb' },
+  { name: 'FALKORDB_SENTINEL_PASSWORD', default: undefined, description: 'Password of the sentinels themselves (`requirepass` in sentinel.conf), when they have one.', example: 'sentinel-secret', secret: true },
+  { name: 'FALKORDB_SENTINEL_DATA_PASSWORD', default: undefined, description: 'With FALKORDB_SENTINELS: password of the FalkorDB primary and replicas (with FALKORDB_URL, put it in the URL instead).', example: 'secret', secret: true },
+  { name: 'FALKORDB_SENTINEL_MIN_REPLICAS', default: '1', description: 'With FALKORDB_SENTINELS: a write is reported done only once this many replicas have it (`WAIT`), so a failover cannot lose it; if fewer confirm in time the call fails with WRITE_NOT_REPLICATED. `0` does not wait (a failover may then lose the last writes).', example: '2' },
+  { name: 'FALKORDB_SENTINEL_WAIT_TIMEOUT_MS', default: '2000', description: 'With FALKORDB_SENTINELS: how long a write waits for FALKORDB_SENTINEL_MIN_REPLICAS replicas to confirm it.', example: '5000' },
+  { name: 'FALKORDB_SENTINEL_FAILOVER_WAIT_MS', default: '30000', description: 'With FALKORDB_SENTINELS: how long a call waits for a primary while there is none (during a failover) before it fails with DATABASE_UNREACHABLE.', example: '60000' },
   { name: 'HOST', default: '127.0.0.1', description: 'Address the gateway listens on.', example: '0.0.0.0' },
   { name: 'PORT', default: '3003', description: 'Port the gateway listens on.', example: '8080' },
   { name: 'PUBLIC_URL', default: undefined, description: 'External base URL of the gateway (for OAuth metadata and printed client configs). Unset: `http://HOST:PORT` (`https://` with TLS_CERT_FILE).', example: 'https://graphs.example.com' },
@@ -41,11 +51,17 @@ export const CONFIG_VARIABLES = [
   { name: 'ACCESS_TOKEN_TTL', default: '1h', description: 'Lifetime of the access tokens the gateway issues: `90` (seconds), `30s`, `15m`, `1h`, `7d` or `2w`; at most `30d`.', example: '15m' },
   { name: 'REFRESH_TOKEN_TTL', default: '30d', description: 'Lifetime of the refresh tokens the gateway issues, in the same forms; at most `400d`.', example: '90d' },
   { name: 'TENANTS_REQUIRE_REGISTRATION', default: 'false', description: 'Refuse tokens for a tenant that is not in the tenant registry (the production setting).', example: 'true' },
+  { name: 'TENANT_ISOLATION', default: 'prefix', description: 'How tenants are kept apart: `prefix` (the gateway builds every key inside the tenant\'s prefix), or `acl` (also one database ACL user per tenant, limited to its keys, so the database itself refuses another tenant\'s key; needs ACL_USER_SECRET). See docs/security.md.', example: 'acl' },
+  { name: 'ACL_USER_SECRET', default: undefined, description: 'With TENANT_ISOLATION=acl: the key (at least 32 bytes) every instance derives the tenants\' database passwords from (HMAC-SHA256); the same on every instance, never stored.', example: 'a-random-string-of-at-least-32-bytes', secret: true },
+  { name: 'ACL_POOL_MAX', default: '500', description: 'With TENANT_ISOLATION=acl: most connections this instance keeps open as tenants\' database users; the least recently used tenant\'s are closed (after its calls finish) and reopened on its next call.', example: '2000' },
   { name: 'QUERY_TIMEOUT_MS', default: '10000', description: 'Longest a query may run; a tool call\'s `timeoutMs` is capped by it.', example: '30000' },
   { name: 'MAX_ROWS', default: '10000', description: 'Most rows a query returns; beyond it the result says `truncated: true`.', example: '1000' },
   { name: 'MAX_QUERY_LENGTH', default: '100000', description: 'Longest query text, in characters.', example: '20000' },
   { name: 'ALLOW_LOAD_CSV', default: 'false', description: 'Allow Cypher `LOAD CSV` (reads files or URLs from the database server; off for tenants by default).', example: 'true' },
   { name: 'MAX_PARAMETERS_BYTES', default: '65536', description: 'Largest `parameters` object of a query, in bytes of JSON; refused before the database sees it.', example: '16384' },
+  { name: 'SCHEMA_CACHE_TTL_MS', default: '60000', description: 'Longest a graph schema (`falkordb_graph_schema`) or a tenant\'s graph list (`falkordb_list_graphs`) is served from this instance\'s cache. A write through any instance invalidates it at once; this bounds how long a change made outside the gateway goes unseen. `0` turns both caches off.', example: '10000' },
+  { name: 'QUERY_CACHE_TTL_MS', default: '0', description: 'Longest the result of a read-only query is served from this instance\'s cache, kept per tenant, graph, query text and parameters. A write through any instance invalidates the graph\'s results at once. `0` turns the result cache off.', example: '5000' },
+  { name: 'QUERY_CACHE_MAX_BYTES', default: '67108864', description: 'Memory the query result cache may use on one instance, counted as the JSON size of the cached results; the least recently used go first, and one result may take at most a quarter of it.', example: '268435456' },
   { name: 'MAX_BODY_BYTES', default: '1048576', description: 'Largest request body, in bytes; bigger bodies get 413.', example: '262144' },
   { name: 'RATE_LIMIT_PER_MINUTE', default: '600', description: 'Requests a tenant may make per minute, counted in the database server so all instances share one budget; `0` turns the limit off.', example: '120' },
   { name: 'RATE_LIMIT_BURST', default: '60', description: 'Extra requests a tenant may make in a minute beyond its rate, to absorb short spikes.', example: '20' },
@@ -117,6 +133,75 @@ const falkordbUrl = z
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
+/** Why a list of cluster seed URLs is unusable; never quotes a seed, which may hold a password. */
+function clusterSeedsProblem(seeds: readonly string[]): string | undefined {
+  if (seeds.length === 0) return 'must name at least one seed node';
+  let first: URL | undefined;
+  for (const [i, seed] of seeds.entries()) {
+    const which = `seed ${i + 1} of ${seeds.length}`;
+    let url: URL;
+    try {
+      url = new URL(seed);
+    } catch {
+      return `has ${which}, which is not a URL: each seed is redis://[user:pass@]host:port or rediss://…`;
+    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return `has ${which} with the scheme ${url.protocol} (a cluster is reached over TCP): each seed is redis://host:port or rediss://host:port`;
+    if (url.hostname === '') return `has ${which} without a host: each seed is redis://host:port`;
+    if (!['', '/', '/0'].includes(url.pathname)) return `has ${which} with a database number, but a cluster has only database 0: drop the /N`;
+    if (first !== undefined && (url.protocol !== first.protocol || url.username !== first.username || url.password !== first.password)) {
+      return `has ${which} with another scheme, user or password than seed 1, but every node of the cluster is reached with the same ones`;
+    }
+    first ??= url;
+  }
+  return undefined;
+}
+
+const clusterSeeds = z.string().transform((text, ctx) => {
+  const seeds = text.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const problem = clusterSeedsProblem(seeds);
+  if (problem === undefined) return seeds;
+  ctx.issues.push({ code: 'custom', input: text, message: problem });
+  return z.NEVER;
+});
+
+/** Other ways to name the database, each of which excludes FALKORDB_CLUSTER_URLS. */
+const NOT_WITH_CLUSTER = ['FALKORDB_URL', 'FALKORDB_REPLICA_URLS', 'FALKORDB_SENTINELS'];
+
+/** Comma-separated redis:// or rediss:// URLs (no unix sockets: a replica is another machine's server). */
+const replicaUrlList = z.string().transform((text, ctx) => {
+  const entries = text.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const [index, entry] of entries.entries()) {
+    let ok = false;
+    try {
+      const u = new URL(entry);
+      ok = (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+    } catch {
+      // not a URL
+    }
+    if (!ok) {
+      // The entry may carry a password: say which one is wrong by position, never by value.
+      ctx.issues.push({ code: 'custom', input: text, message: `has an entry (number ${index + 1}) that is not a redis://host:port or rediss://host:port URL` });
+      return z.NEVER;
+    }
+  }
+  return entries;
+});
+
+export interface SentinelNode {
+  host: string;
+  port: number;
+}
+
+/** `host:port`, `host` (port 26379) or `[v6addr]:port`. */
+export function parseSentinelNode(entry: string): SentinelNode {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(entry);
+  const port = match?.[3] === undefined ? 26379 : Number(match[3]);
+  if (match === null || port < 1 || port > 65535) throw new Error('not host:port');
+  return { host: match[1] ?? match[2]!, port };
+}
+
+const sentinelList = list((entry) => parseSentinelNode(entry), 'host:port (a sentinel\'s address, such as sentinel-1:26379)').transform((entries) => entries.map(parseSentinelNode));
+
 /** Whole seconds from `90`, `15m`, `1h`, `30d`, …, capped so a typo cannot mint a token for years. */
 function duration(maxSec: number) {
   return z
@@ -185,9 +270,19 @@ const ratePlans = z.string().transform((text, ctx) => {
 
 const SCHEMA = {
   FALKORDB_URL: falkordbUrl.optional(),
+  FALKORDB_CLUSTER_URLS: clusterSeeds.optional(),
   FALKORDB_DATA_DIR: nonEmpty,
   FALKORDB_SERVER_BIN: nonEmpty.optional(),
   FALKORDB_CONNECT_TIMEOUT_MS: integer(0, 600_000),
+  FALKORDB_REPLICA_URLS: replicaUrlList.optional(),
+  FALKORDB_READ_AFTER_WRITE_MS: integer(0, 3_600_000),
+  FALKORDB_SENTINELS: sentinelList.optional(),
+  FALKORDB_SENTINEL_MASTER: nonEmpty.regex(/^[^\s]+$/, 'must be one word, the name in `sentinel monitor NAME host port quorum`').optional(),
+  FALKORDB_SENTINEL_PASSWORD: z.string().optional(),
+  FALKORDB_SENTINEL_DATA_PASSWORD: z.string().optional(),
+  FALKORDB_SENTINEL_MIN_REPLICAS: integer(0, 100),
+  FALKORDB_SENTINEL_WAIT_TIMEOUT_MS: integer(1, 600_000),
+  FALKORDB_SENTINEL_FAILOVER_WAIT_MS: integer(100, 3_600_000),
   HOST: nonEmpty.refine((v) => isIP(v) !== 0 || /^[A-Za-z0-9.-]+$/.test(v), 'must be an IP address or a host name'),
   PORT: integer(0, 65535),
   PUBLIC_URL: httpUrl.optional(),
@@ -205,11 +300,17 @@ const SCHEMA = {
   ACCESS_TOKEN_TTL: duration(30 * DAY_SEC),
   REFRESH_TOKEN_TTL: duration(400 * DAY_SEC),
   TENANTS_REQUIRE_REGISTRATION: bool,
+  TENANT_ISOLATION: z.string().trim().toLowerCase().pipe(z.enum(['prefix', 'acl'], { error: 'must be prefix or acl' })),
+  ACL_USER_SECRET: z.string().refine((v) => Buffer.byteLength(v, 'utf8') >= 32, 'must be at least 32 bytes long').optional(),
+  ACL_POOL_MAX: integer(1, 1_000_000),
   QUERY_TIMEOUT_MS: integer(1, 3_600_000),
   MAX_ROWS: integer(1, 10_000_000),
   MAX_QUERY_LENGTH: integer(1, 10_000_000),
   ALLOW_LOAD_CSV: bool,
   MAX_PARAMETERS_BYTES: integer(2, 100 * 1024 * 1024),
+  SCHEMA_CACHE_TTL_MS: integer(0, 86_400_000),
+  QUERY_CACHE_TTL_MS: integer(0, 86_400_000),
+  QUERY_CACHE_MAX_BYTES: integer(1024, 64 * 1024 * 1024 * 1024),
   MAX_BODY_BYTES: integer(1024, 1024 * 1024 * 1024),
   RATE_LIMIT_PER_MINUTE: integer(0, 10_000_000),
   RATE_LIMIT_BURST: integer(0, 10_000_000),
@@ -247,9 +348,17 @@ const SCHEMA = {
 export interface Config {
   falkordb: {
     url: string | undefined;
+    /** Seed nodes of a cluster; undefined when not using one. */
+    clusterUrls: string[] | undefined;
     dataDir: string;
     serverBin: string | undefined;
     connectTimeoutMs: number;
+    /** Read replicas of `url`; empty: none. */
+    replicaUrls: readonly string[];
+    /** After a write to a graph, its reads stay on the primary this long (this instance only); 0: off. */
+    readAfterWriteMs: number;
+    /** Set when the primary is found through sentinels instead of `url`. */
+    sentinel: SentinelConfig | undefined;
   };
   http: {
     host: string;
@@ -278,12 +387,27 @@ export interface Config {
     /** Refuse tokens for tenants missing from the registry, rather than serving any well-signed tenant. */
     requireRegistration: boolean;
   };
+  isolation: {
+    /** prefix: keys built by the gateway only; acl: also one database user per tenant, limited to its key pattern. */
+    mode: 'prefix' | 'acl';
+    /** HMAC key the tenants' database passwords derive from; set whenever mode is acl. */
+    aclUserSecret: string | undefined;
+    /** Most connections kept open as tenants' database users. */
+    aclPoolMax: number;
+  };
   query: {
     timeoutMs: number;
     maxRows: number;
     maxQueryLength: number;
     allowLoadCsv: boolean;
     maxParametersBytes: number;
+  };
+  cache: {
+    /** Schema and graph-list caches; 0: off. */
+    schemaTtlMs: number;
+    /** Read-only query result cache; 0: off. */
+    queryTtlMs: number;
+    queryMaxBytes: number;
   };
   limits: {
     maxBodyBytes: number;
@@ -322,6 +446,20 @@ export interface Config {
   usage: {
     retentionDays: number;
   };
+}
+
+export interface SentinelConfig {
+  nodes: readonly SentinelNode[];
+  masterName: string;
+  /** Of the sentinels themselves. */
+  sentinelPassword: string | undefined;
+  /** Of the primary and replicas. */
+  password: string | undefined;
+  /** Replicas that must confirm a write (WAIT) before it is reported done; 0: no wait. */
+  minReplicas: number;
+  waitTimeoutMs: number;
+  /** How long a call waits for a primary during a failover. */
+  failoverWaitMs: number;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -391,7 +529,18 @@ export function loadConfig(env: Env = process.env): Config {
     }
     values[variable.name] = parsed.data;
   }
-  const v = values as { [K in ConfigVariableName]: z.output<(typeof SCHEMA)[K]> };
+  const v = values as Values;
+
+  if (v.FALKORDB_CLUSTER_URLS !== undefined) {
+    const other = NOT_WITH_CLUSTER.find((name) => given(env[name]) !== undefined || given(env[secretFileVariable(name)]) !== undefined);
+    if (other !== undefined) {
+      throw new GatewayError(
+        'CONFIG_INVALID',
+        `FALKORDB_CLUSTER_URLS and ${other} are both set; set only one: a cluster's nodes are found from its seeds, and each shard's replicas and failover are the cluster's own.`,
+        { variable: 'FALKORDB_CLUSTER_URLS' },
+      );
+    }
+  }
 
   const hasVerifier =
     v.AUTH_JWT_SECRET !== undefined || v.AUTH_PUBLIC_KEY_FILE !== undefined || v.AUTH_JWKS_URL !== undefined || v.AUTH_SIGNING_KEY_FILE !== undefined;
@@ -412,12 +561,33 @@ export function loadConfig(env: Env = process.env): Config {
     throw configError(missing, undefined, 'is required when the other half of the TLS pair (TLS_CERT_FILE, TLS_KEY_FILE) is set', example, false);
   }
 
+  checkTopology(v);
+
+  if (v.TENANT_ISOLATION === 'acl' && v.ACL_USER_SECRET === undefined) {
+    throw configError('ACL_USER_SECRET', undefined, 'is required with TENANT_ISOLATION=acl (the tenants\' database passwords derive from it; give every instance the same one)', 'a-random-string-of-at-least-32-bytes', true);
+  }
+
   const config: Config = {
     falkordb: {
       url: v.FALKORDB_URL,
+      clusterUrls: v.FALKORDB_CLUSTER_URLS,
       dataDir: path.resolve(v.FALKORDB_DATA_DIR),
       serverBin: v.FALKORDB_SERVER_BIN,
       connectTimeoutMs: v.FALKORDB_CONNECT_TIMEOUT_MS,
+      replicaUrls: v.FALKORDB_REPLICA_URLS ?? [],
+      readAfterWriteMs: v.FALKORDB_READ_AFTER_WRITE_MS,
+      sentinel:
+        v.FALKORDB_SENTINELS === undefined || v.FALKORDB_SENTINEL_MASTER === undefined
+          ? undefined
+          : {
+              nodes: v.FALKORDB_SENTINELS,
+              masterName: v.FALKORDB_SENTINEL_MASTER,
+              sentinelPassword: v.FALKORDB_SENTINEL_PASSWORD,
+              password: v.FALKORDB_SENTINEL_DATA_PASSWORD,
+              minReplicas: v.FALKORDB_SENTINEL_MIN_REPLICAS,
+              waitTimeoutMs: v.FALKORDB_SENTINEL_WAIT_TIMEOUT_MS,
+              failoverWaitMs: v.FALKORDB_SENTINEL_FAILOVER_WAIT_MS,
+            },
     },
     http: { host: v.HOST, port: v.PORT, publicUrl: v.PUBLIC_URL?.replace(/\/+$/, '') },
     logLevel: v.LOG_LEVEL,
@@ -437,6 +607,7 @@ export function loadConfig(env: Env = process.env): Config {
       devMode: !hasVerifier && loopback,
     },
     tenants: { requireRegistration: v.TENANTS_REQUIRE_REGISTRATION },
+    isolation: { mode: v.TENANT_ISOLATION, aclUserSecret: v.ACL_USER_SECRET, aclPoolMax: v.ACL_POOL_MAX },
     query: {
       timeoutMs: v.QUERY_TIMEOUT_MS,
       maxRows: v.MAX_ROWS,
@@ -444,6 +615,7 @@ export function loadConfig(env: Env = process.env): Config {
       allowLoadCsv: v.ALLOW_LOAD_CSV,
       maxParametersBytes: v.MAX_PARAMETERS_BYTES,
     },
+    cache: { schemaTtlMs: v.SCHEMA_CACHE_TTL_MS, queryTtlMs: v.QUERY_CACHE_TTL_MS, queryMaxBytes: v.QUERY_CACHE_MAX_BYTES },
     limits: {
       maxBodyBytes: v.MAX_BODY_BYTES,
       ratePerMinute: v.RATE_LIMIT_PER_MINUTE,
@@ -470,6 +642,52 @@ export function loadConfig(env: Env = process.env): Config {
     usage: { retentionDays: v.USAGE_RETENTION_DAYS },
   };
   return deepFreeze(config);
+}
+
+type Values = { [K in ConfigVariableName]: z.output<(typeof SCHEMA)[K]> };
+
+/** The ways to name the database that cannot be combined, refused with what to do instead. */
+function checkTopology(v: Values): void {
+  const sentinels = v.FALKORDB_SENTINELS !== undefined;
+  if (sentinels && v.FALKORDB_SENTINEL_MASTER === undefined) {
+    throw configError('FALKORDB_SENTINEL_MASTER', undefined, 'is required with FALKORDB_SENTINELS (the name the sentinels monitor the primary by)', 'falkordb', false);
+  }
+  if (!sentinels && v.FALKORDB_SENTINEL_MASTER !== undefined) {
+    throw configError('FALKORDB_SENTINELS', undefined, 'is required with FALKORDB_SENTINEL_MASTER (the sentinels\' addresses, comma-separated host:port)', 'sentinel-1:26379,sentinel-2:26379', false);
+  }
+  if (sentinels && v.FALKORDB_URL !== undefined) {
+    throw new GatewayError('CONFIG_INVALID', 'FALKORDB_URL and FALKORDB_SENTINELS are both set; set only one: with sentinels the gateway asks them where the primary is. Put the data nodes\' password in FALKORDB_SENTINEL_DATA_PASSWORD.', { variable: 'FALKORDB_SENTINELS' });
+  }
+  if (sentinels && v.FALKORDB_REPLICA_URLS !== undefined) {
+    throw new GatewayError('CONFIG_INVALID', 'FALKORDB_REPLICA_URLS and FALKORDB_SENTINELS are both set; with sentinels every call goes to the primary the sentinels name, and the replicas stand by for failover. Unset FALKORDB_REPLICA_URLS.', { variable: 'FALKORDB_REPLICA_URLS' });
+  }
+  if (!sentinels) {
+    for (const name of ['FALKORDB_SENTINEL_DATA_PASSWORD', 'FALKORDB_SENTINEL_PASSWORD'] as const) {
+      if (v[name] !== undefined) {
+        throw new GatewayError('CONFIG_INVALID', `${name} is only used with FALKORDB_SENTINELS; with FALKORDB_URL put the password in the URL (redis://:PASSWORD@host:port).`, { variable: name });
+      }
+    }
+  }
+  if (v.FALKORDB_REPLICA_URLS !== undefined && v.FALKORDB_REPLICA_URLS.length > 0) {
+    if (v.FALKORDB_URL === undefined) {
+      throw new GatewayError('CONFIG_INVALID', 'FALKORDB_REPLICA_URLS is set but FALKORDB_URL is not; replicas need the primary they replicate, named in FALKORDB_URL.', { variable: 'FALKORDB_REPLICA_URLS' });
+    }
+    const primary = sameServerKey(v.FALKORDB_URL);
+    const seen = new Set<string>();
+    for (const [index, url] of v.FALKORDB_REPLICA_URLS.entries()) {
+      const key = sameServerKey(url);
+      if (key === primary) throw new GatewayError('CONFIG_INVALID', `FALKORDB_REPLICA_URLS entry number ${index + 1} is the primary of FALKORDB_URL itself; list only its replicas.`, { variable: 'FALKORDB_REPLICA_URLS' });
+      if (seen.has(key)) throw new GatewayError('CONFIG_INVALID', `FALKORDB_REPLICA_URLS entry number ${index + 1} names a replica listed before it; list each replica once.`, { variable: 'FALKORDB_REPLICA_URLS' });
+      seen.add(key);
+    }
+  }
+}
+
+/** host:port of a server URL (the path for a unix socket), to spot one server listed twice. */
+function sameServerKey(url: string): string {
+  if (url.startsWith('/')) return url;
+  const u = new URL(url);
+  return `${u.hostname.toLowerCase()}:${u.port || '6379'}`;
 }
 
 function deepFreeze<T extends object>(value: T): T {
