@@ -343,6 +343,9 @@ class FalkorDBDatabase implements Database {
   async close(): Promise<void> {
     if (this.phase.name === 'closed') return;
     this.pool.destroy();
+    // destroy() leaves the pool's idle-connection cleanup timer running, which would keep
+    // the process alive for up to cleanupDelay after everything else closed.
+    clearTimeout(this.pool.cleanupTimeout);
     await closeQuietly(this.db, this.phase);
   }
 

@@ -1,5 +1,5 @@
 // The database handle the rest of the gateway talks to: raw commands on one
-// FalkorDB server, whatever started or found it.
+// FalkorDB server or cluster, whatever started or found it.
 
 export type RespValue = string | number | null | RespValue[];
 
@@ -20,4 +20,40 @@ export interface Database {
   /** True while the connection is open and ready for commands. */
   readonly isReady: boolean;
   close(): Promise<void>;
+  /**
+   * On a cluster: one handle per primary, for keyspace-wide reads (SCAN) that must
+   * ask every shard. Absent where sendCommand already reaches the whole keyspace.
+   */
+  primaries?(): Promise<ReadonlyArray<Pick<Database, 'sendCommand'>>>;
+}
+
+export interface ScanOptions {
+  /** SCAN MATCH glob; escape glob specials in literal parts. */
+  match: string;
+  /** SCAN TYPE, e.g. `graphdata` for graphs. */
+  type?: string;
+}
+
+const SCAN_COUNT = '1000';
+
+/**
+ * Every key matching `options`, read with SCAN (so a big keyspace never blocks
+ * the server): on a cluster from every primary at once, merged.
+ */
+export async function scanKeys(db: Pick<Database, 'sendCommand' | 'primaries'>, options: ScanOptions): Promise<string[]> {
+  const nodes = db.primaries === undefined ? [db] : await db.primaries();
+  const filter = ['MATCH', options.match, ...(options.type === undefined ? [] : ['TYPE', options.type]), 'COUNT', SCAN_COUNT];
+  const keys = new Set<string>();
+  await Promise.all(
+    nodes.map(async (node) => {
+      let cursor = '0';
+      do {
+        const reply = await node.sendCommand(['SCAN', cursor, ...filter]);
+        const [next, batch] = Array.isArray(reply) ? reply : ['0', []];
+        cursor = String(next);
+        if (Array.isArray(batch)) for (const key of batch) keys.add(String(key));
+      } while (cursor !== '0');
+    }),
+  );
+  return [...keys];
 }

@@ -3,7 +3,7 @@
 
 import { LRUCache } from 'lru-cache';
 import { GatewayError, isGatewayError } from '../errors.js';
-import type { Database, RespValue } from './database.js';
+import { scanKeys, type Database, type RespValue } from './database.js';
 import { cypherParamsPrefix } from './params.js';
 import { replyHasEntities, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type JsonValue, type ShapedReply } from './shape.js';
 
@@ -95,22 +95,15 @@ export class GraphClient {
    * Graph keys starting with `prefix`, read from the keyspace with SCAN: exact
    * right after a delete (GRAPH.LIST can lag an asynchronous delete), and the
    * server filters, so a tenant's listing does not ship every tenant's names.
+   * On a cluster every primary is asked, since a tenant's graphs spread over the shards.
    */
   async listKeys(prefix: string): Promise<string[]> {
-    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    const keys = new Set<string>();
+    const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
     try {
-      let cursor = '0';
-      do {
-        const reply = await this.#db.sendCommand(['SCAN', cursor, 'MATCH', pattern, 'TYPE', 'graphdata', 'COUNT', '1000']);
-        const [next, batch] = Array.isArray(reply) ? reply : ['0', []];
-        cursor = String(next);
-        if (Array.isArray(batch)) for (const key of batch) keys.add(String(key));
-      } while (cursor !== '0');
+      return await scanKeys(this.#db, { match, type: 'graphdata' });
     } catch (error) {
       throw translate(error);
     }
-    return [...keys];
   }
 
   /** Deletes a graph; false when there was none. */

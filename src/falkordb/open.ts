@@ -1,12 +1,16 @@
-// Opens the database the configuration names: FALKORDB_URL, or the embedded
+// Opens the database the configuration names: FALKORDB_CLUSTER_URLS, FALKORDB_SENTINELS, FALKORDB_URL
+// (with its read replicas, if any), or the embedded
 // server (started here and owned by the caller, or, for CLI commands, one a
 // running gateway already owns on the same data dir).
 
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
+import { connectCluster } from './cluster.js';
 import { connectDatabase } from './connection.js';
 import type { Database } from './database.js';
 import { readEmbeddedState, startEmbeddedFalkorDB } from './launcher.js';
+import { openReplicatedDatabase, withCredentialsOf } from './replicas.js';
+import { connectSentinel } from './sentinel.js';
 
 export interface OpenedDatabase {
   db: Database;
@@ -20,10 +24,23 @@ export async function openDatabase(
   logger: Logger,
   options: { allowInstall?: boolean; reuseRunning?: boolean } = {},
 ): Promise<OpenedDatabase> {
-  const { url, dataDir, serverBin, connectTimeoutMs } = config.falkordb;
-  if (url !== undefined) {
-    const db = await connectDatabase({ url, connectTimeoutMs, logger });
+  const { url, clusterUrls, dataDir, serverBin, connectTimeoutMs } = config.falkordb;
+  if (clusterUrls !== undefined) {
+    const db = await connectCluster({ urls: clusterUrls, connectTimeoutMs, logger });
     return { db, description: `${db.address}, FalkorDB ${db.moduleVersion}`, close: () => db.close() };
+  }
+  if (config.falkordb.sentinel !== undefined) {
+    const db = await connectSentinel({ ...config.falkordb.sentinel, connectTimeoutMs, logger });
+    return { db, description: `${db.address}, FalkorDB ${db.moduleVersion}`, close: () => db.close() };
+  }
+  if (url !== undefined) {
+    const primary = await connectDatabase({ url, connectTimeoutMs, logger });
+    const { replicaUrls, readAfterWriteMs } = config.falkordb;
+    if (replicaUrls.length === 0) return { db: primary, description: `${primary.address}, FalkorDB ${primary.moduleVersion}`, close: () => primary.close() };
+    const urls = replicaUrls.map((replica) => withCredentialsOf(replica, url));
+    const db = await openReplicatedDatabase({ primary, urls, readAfterWriteMs, connectTimeoutMs, logger });
+    const replicas = `${replicaUrls.length} read ${replicaUrls.length === 1 ? 'replica' : 'replicas'} (${db.readReplicas.length} ready)`;
+    return { db, description: `${db.address} with ${replicas}, FalkorDB ${db.moduleVersion}`, close: () => db.close() };
   }
   if (options.reuseRunning) {
     const state = await readEmbeddedState(dataDir);

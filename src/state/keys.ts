@@ -1,6 +1,14 @@
 // The ONE place gateway state keys are built. Everything lives under `gw:`,
 // which no tenant graph key can start with (see tenancy/keys.ts), and tenant
 // ids appear in their encoded form, so no id can reach into another's keys.
+//
+// On a Redis/Valkey Cluster only the part in `{…}` (the hash tag) picks a key's
+// shard. Keys about one thing carry that thing's tag, so a command or transaction
+// over several of them stays on one shard: a tenant's records, cut-offs, indexes
+// and cache versions share `{<encoded tenant>}`; a token's keys `{<jti>}`; a
+// refresh token's `{<hash>}`; a family's `{<id>}`. Keys only ever used alone
+// (rate counters, audit streams, usage counters, global indexes) have no tag and
+// spread over the shards by their whole name.
 
 import { GATEWAY_STATE_PREFIX, encodedTenantId } from '../tenancy/keys.js';
 
@@ -13,31 +21,31 @@ function part(value: string): string {
 
 export const stateKeys = {
   /** Tenant record (JSON). */
-  tenant: (tenant: string) => `${P}tenant:${encodedTenantId(tenant)}`,
+  tenant: (tenant: string) => `${P}tenant:{${encodedTenantId(tenant)}}`,
   /** Set of registered tenant ids. */
   tenantIndex: () => `${P}tenants`,
   /** Epoch seconds: every token of the tenant issued at or before it is revoked. */
-  tenantCutoff: (tenant: string) => `${P}revoked-tenant:${encodedTenantId(tenant)}`,
+  tenantCutoff: (tenant: string) => `${P}revoked-tenant:{${encodedTenantId(tenant)}}`,
   /** Epoch seconds: every token of the tenant's device issued at or before it is revoked. */
-  deviceCutoff: (tenant: string, device: string) => `${P}revoked-device:${encodedTenantId(tenant)}:${part(device)}`,
+  deviceCutoff: (tenant: string, device: string) => `${P}revoked-device:{${encodedTenantId(tenant)}}:${part(device)}`,
   /** Present while a revoked token would otherwise still be valid. */
-  revokedJti: (jti: string) => `${P}revoked-jti:${part(jti)}`,
+  revokedJti: (jti: string) => `${P}revoked-jti:{${part(jti)}}`,
   /** Record of a token the gateway issued (JSON), kept until it expires. */
-  token: (jti: string) => `${P}token:${part(jti)}`,
+  token: (jti: string) => `${P}token:{${part(jti)}}`,
   /** Sorted set of the tenant's issued jtis, scored by expiry. */
-  tenantTokens: (tenant: string) => `${P}tenant-tokens:${encodedTenantId(tenant)}`,
+  tenantTokens: (tenant: string) => `${P}tenant-tokens:{${encodedTenantId(tenant)}}`,
   /** Epoch ms a token was last seen on a request. */
-  tokenLastUsed: (jti: string) => `${P}token-used:${part(jti)}`,
+  tokenLastUsed: (jti: string) => `${P}token-used:{${part(jti)}}`,
   /** Refresh token record (JSON), keyed by the SHA-256 of the token. */
-  refresh: (hash: string) => `${P}refresh:${part(hash)}`,
+  refresh: (hash: string) => `${P}refresh:{${part(hash)}}`,
   /** Set once a refresh token has been exchanged; a second exchange is a reuse. */
-  refreshUsed: (hash: string) => `${P}refresh-used:${part(hash)}`,
+  refreshUsed: (hash: string) => `${P}refresh-used:{${part(hash)}}`,
   /** A device's chain of refresh tokens (JSON). */
-  family: (id: string) => `${P}family:${part(id)}`,
+  family: (id: string) => `${P}family:{${part(id)}}`,
   /** Sorted set of the access-token jtis issued in a family, scored by expiry. */
-  familyTokens: (id: string) => `${P}family-tokens:${part(id)}`,
+  familyTokens: (id: string) => `${P}family-tokens:{${part(id)}}`,
   /** Sorted set of the tenant's families, scored by the expiry of their current refresh token. */
-  tenantFamilies: (tenant: string) => `${P}tenant-families:${encodedTenantId(tenant)}`,
+  tenantFamilies: (tenant: string) => `${P}tenant-families:{${encodedTenantId(tenant)}}`,
   /**
    * Rate-limit counters: rate-limiter-flexible builds `<prefix>:<id>` itself,
    * so it gets the prefixes and the encoded tenant id from here.

@@ -37,6 +37,7 @@ export class StateStore {
     return typeof reply === 'string' ? (JSON.parse(reply) as T) : undefined;
   }
 
+  /** One MGET; on a cluster the database sends one GET per key instead, all at once, wherever the keys live. */
   async mget(keys: readonly string[]): Promise<Array<string | undefined>> {
     if (keys.length === 0) return [];
     const reply = await this.command(['MGET', ...keys]);

@@ -1,0 +1,186 @@
+// Starts a real Redis/Valkey Cluster for a test: N primaries with falkordb.so
+// loaded (or, on request, some without it), slots split evenly, on free ports.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from '@redis/client';
+import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
+import { findServerBinary, locateFalkorDBModule } from '../../src/falkordb/server-binary.js';
+import { testLogger } from './falkordb.js';
+
+const SLOTS = 16384;
+const START_TIMEOUT_MS = 30_000;
+
+export interface TestClusterNode {
+  port: number;
+  /** `redis://:PASSWORD@127.0.0.1:PORT`. */
+  url: string;
+  /** Sends one command to this node only (no redirection). */
+  command(args: readonly string[]): Promise<unknown>;
+  /** Stops the node's server (SIGTERM). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and cluster configuration; it rejoins with its slots (its data is gone). */
+  start(): Promise<void>;
+}
+
+export interface TestCluster {
+  /** The primaries. */
+  nodes: TestClusterNode[];
+  /** Replicas (see TestClusterOptions.replicas), the i-th of primary i modulo their count. */
+  replicas: TestClusterNode[];
+  /** Every node's URL, as FALKORDB_CLUSTER_URLS takes them. */
+  urls: string[];
+  password: string;
+  /** The node that owns the hash slot of `key`. */
+  nodeOfKey(key: string): Promise<TestClusterNode>;
+  /** Stops every node and removes their folders. */
+  cleanup(): Promise<void>;
+}
+
+export interface TestClusterOptions {
+  primaries?: number;
+  /** Indexes of nodes started without falkordb.so. */
+  withoutModule?: number[];
+  /** false: leave the slots unassigned, so the cluster never reaches cluster_state:ok. */
+  assignSlots?: boolean;
+  /** How many replicas to add (none by default). */
+  replicas?: number;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`test cluster: ${what} did not happen within ${START_TIMEOUT_MS} ms`);
+    await sleep(100);
+  }
+}
+
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
+  const primaries = options.primaries ?? 3;
+  const count = primaries + (options.replicas ?? 0);
+  const withoutModule = new Set(options.withoutModule ?? []);
+  const binary = await findServerBinary({ logger: testLogger(), allowInstall: false, configuredBin: process.env['FALKORDB_SERVER_BIN'] });
+  const module = locateFalkorDBModule();
+  const root = await mkdtemp(path.join(os.tmpdir(), 'falkordb-cluster-test-'));
+  const password = randomBytes(16).toString('hex');
+  const stops: Array<() => Promise<void>> = [];
+
+  const cleanup = async (): Promise<void> => {
+    await Promise.all(stops.map((stop) => stop()));
+    await rm(root, { recursive: true, force: true });
+  };
+
+  try {
+    const nodes: TestClusterNode[] = [];
+    const busPorts: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const port = await freeLoopbackPort();
+      const busPort = await freeLoopbackPort();
+      busPorts.push(busPort);
+      const dir = path.join(root, `node-${i}`);
+      await mkdir(dir);
+      const lines = [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `cluster-port ${busPort}`,
+        'cluster-enabled yes',
+        `cluster-config-file ${path.join(dir, 'nodes.conf')}`,
+        'cluster-node-timeout 5000',
+        `dir ${dir}`,
+        'save ""',
+        'appendonly no',
+        `requirepass ${password}`,
+        `masterauth ${password}`,
+        ...(withoutModule.has(i) ? [] : [`loadmodule ${module}`]),
+      ];
+      const configPath = path.join(dir, 'node.conf');
+      await writeFile(configPath, `${lines.join('\n')}\n`, { mode: 0o600 });
+      let child: ChildProcess | undefined;
+      let client: { isOpen: boolean; destroy(): void; sendCommand(args: string[]): Promise<unknown> } | undefined;
+      const stop = async (): Promise<void> => {
+        const [c, running] = [client, child];
+        client = undefined;
+        child = undefined;
+        if (c?.isOpen) c.destroy();
+        if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
+        const exited = new Promise((resolve) => running.once('exit', resolve));
+        running.kill('SIGTERM');
+        await Promise.race([exited, sleep(5_000).then(() => running.kill('SIGKILL'))]);
+      };
+      const start = async (): Promise<void> => {
+        child = spawn(binary.path, [configPath], { stdio: 'ignore' });
+        const c = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password });
+        c.on('error', () => {});
+        await waitFor('a node accepting connections', async () => (await c.connect(), true));
+        client = c;
+      };
+      stops.push(stop);
+      nodes.push({
+        port,
+        url: `redis://:${password}@127.0.0.1:${port}`,
+        command: (args) => (client === undefined ? Promise.reject(new Error(`test cluster node ${port} is stopped`)) : client.sendCommand([...args])),
+        stop,
+        start,
+      });
+    }
+    await Promise.all(nodes.map((node) => node.start()));
+
+    // Each node takes an even share of the slots, then they meet.
+    const share = Math.ceil(SLOTS / primaries);
+    const assign = options.assignSlots ?? true;
+    if (assign) {
+      await Promise.all(
+        nodes.slice(0, primaries).map((node, i) => node.command(['CLUSTER', 'ADDSLOTSRANGE', String(i * share), String(Math.min(SLOTS, (i + 1) * share) - 1)])),
+      );
+    }
+    for (const [i, node] of nodes.entries()) {
+      if (i > 0) await nodes[0]!.command(['CLUSTER', 'MEET', '127.0.0.1', String(node.port), String(busPorts[i])]);
+    }
+    await Promise.all(
+      nodes.map((node) =>
+        waitFor('cluster_state:ok on every node', async () => {
+          const info = String(await node.command(['CLUSTER', 'INFO']));
+          return (!assign || /cluster_state:ok/.test(info)) && new RegExp(`cluster_known_nodes:${count}\\b`).test(info) ? true : undefined;
+        }),
+      ),
+    );
+    const replicas = nodes.splice(primaries);
+    for (const [i, replica] of replicas.entries()) {
+      const primaryId = String(await nodes[i % primaries]!.command(['CLUSTER', 'MYID']));
+      await replica.command(['CLUSTER', 'REPLICATE', primaryId]);
+      await waitFor('a replica in sync', async () => (/master_link_status:up/.test(String(await replica.command(['INFO', 'replication']))) ? true : undefined));
+    }
+    // Every primary lists the replicas in its slot map (CLUSTER SLOTS), as clients discover them.
+    for (const node of replicas.length === 0 ? [] : nodes) {
+      await waitFor('the replicas in every slot map', async () => {
+        const map = JSON.stringify(await node.command(['CLUSTER', 'SLOTS']));
+        return replicas.every((r) => map.includes(`,${r.port},`)) ? true : undefined;
+      });
+    }
+
+    return {
+      nodes,
+      replicas,
+      urls: nodes.map((n) => n.url),
+      password,
+      nodeOfKey: async (key) => {
+        const slot = Number(await nodes[0]!.command(['CLUSTER', 'KEYSLOT', key]));
+        return nodes[Math.floor(slot / share)]!;
+      },
+      cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
