@@ -8,7 +8,9 @@ import { loadOwnKeys } from './auth/own-keys.js';
 import type { SigningKey } from './auth/signing.js';
 import { createTenantKeyResolver } from './auth/tenant-keys.js';
 import { createTokenVerifier } from './auth/verify.js';
+import { createGraphCache } from './cache/graph-cache.js';
 import { publicBaseUrl, type Config } from './config.js';
+import { openTenantIsolation } from './falkordb/acl.js';
 import { GraphClient } from './falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
 import { listenOn } from './http/listen.js';
@@ -83,6 +85,9 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
     const graphs = new GraphClient(database.db);
+    // TENANT_ISOLATION=acl checks the gateway's own database rights first: a missing one stops start-up.
+    const isolation = config.isolation.mode === 'acl' ? await openTenantIsolation(config, database.db, logger) : undefined;
+    if (isolation !== undefined) stack.push(() => isolation.close());
     let boundPort = config.http.port;
     const baseUrl = () => publicBaseUrl(config, boundPort);
     const http = createGatewayHttpServer({
@@ -93,7 +98,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       issuer,
       jwks: ownKeys.map((k) => k.jwk),
       database: database.db,
-      graphAccess: createGraphAccess({ graphs }),
+      graphAccess: createGraphAccess({ graphs, tenantConnections: isolation?.connections, cache: createGraphCache({ database: database.db, config: config.cache, metrics, logger, replicaLagMs: config.falkordb.replicaUrls.length > 0 ? config.falkordb.readAfterWriteMs : 0 }) }),
       network: createNetworkGuard(config, baseUrl),
       admission: createAdmission({ config, state, logger }),
       audit: state.audit,

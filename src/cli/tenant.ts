@@ -132,6 +132,18 @@ async function show(id: string, options: { json?: boolean }): Promise<void> {
   });
 }
 
+/** TENANT_ISOLATION=acl: the tenant's database user follows the registry; says what changed. */
+async function changeDatabaseUser(ctx: CliContext, id: string, change: 'enable' | 'disable' | 'remove'): Promise<string[]> {
+  if (ctx.config.isolation.mode !== 'acl') return [];
+  const users = tenantUsersFor(ctx.config, ctx.database.db, ctx.logger);
+  if (change === 'enable') {
+    await users.enable(id);
+    return ['Its database user is on again.'];
+  }
+  if (change === 'disable') return [`Its database user is off; ${await users.disable(id)} open connection(s) of it were closed.`];
+  return [(await users.remove(id)) ? 'Its database user was deleted, with its open connections.' : 'It had no database user.'];
+}
+
 async function setEnabled(id: string, enabled: boolean): Promise<void> {
   await withCliContext(process.env, async (ctx) => {
     const before = await ctx.state.tenants.mustGet(validateTenantId(id));
@@ -141,7 +153,31 @@ async function setEnabled(id: string, enabled: boolean): Promise<void> {
     const effect = enabled
       ? 'Every gateway instance accepts its tokens again within 1 second.'
       : `Every gateway instance refuses its tokens within 1 second; nothing was deleted. Undo with: falkordb-mcp-gateway tenant enable ${after.id}`;
-    printLines(change, effect);
+    printLines(change, effect, ...(await changeDatabaseUser(ctx, after.id, enabled ? 'enable' : 'disable')));
+  });
+}
+
+function oneScope(value: string): Scope {
+  if (!isScope(value)) throw new GatewayError('REQUEST_INVALID', `--scope must be one of ${SCOPES.join(', ')} (one scope per command); got ${JSON.stringify(value.slice(0, 40))}.`);
+  return value;
+}
+
+/** `tenant grant` and `tenant revoke`: adds or removes graph patterns of one scope's rule. */
+async function changeGraphs(change: 'grant' | 'revoke', id: string, options: { scope: string; graphs: string[]; json?: boolean }): Promise<void> {
+  const tenant = validateTenantId(id);
+  const scope = oneScope(options.scope);
+  const patterns = parseGraphPatterns(options.graphs);
+  await withCliContext(process.env, async (ctx) => {
+    const registry = ctx.state.tenants;
+    const { before, after } = change === 'grant' ? await registry.grantGraphs(tenant, scope, patterns) : await registry.revokeGraphs(tenant, scope, patterns);
+    await ctx.state.audit.record({ event: 'tenant_changed', tenant: after.id, actor: 'cli', detail: `graph rule ${scope}: ${change} ${patterns.join(',')}` });
+    if (options.json) return printJson({ tenant: after.id, scope, graphRules: after.graphRules ?? {} });
+    const describe = (record: TenantRecord) => describeGraphRules(record.graphRules).find(([s]) => s === scope)?.[1] ?? '';
+    printLines(
+      `Tenant "${after.id}": "${scope}" is now allowed on ${describe(after) === 'none' ? 'no graph' : describe(after) === 'every graph' ? 'every graph' : `graphs matching: ${describe(after)}`} (before: ${describe(before)}).`,
+      `Graph rules: ${graphRulesLabel(after)}.`,
+      'Every gateway instance applies the change within 1 second.',
+    );
   });
 }
 
@@ -161,11 +197,13 @@ async function confirmRemoval(id: string, purge: boolean): Promise<void> {
 }
 
 async function purgeGraphs(ctx: CliContext, id: string): Promise<number> {
-  let deleted = 0;
+  const deleted: string[] = [];
   for (const key of await ctx.graphs.listKeys(tenantKeyPrefix(id))) {
-    if (await ctx.graphs.deleteGraph(key)) deleted += 1;
+    if (await ctx.graphs.deleteGraph(key)) deleted.push(...tenantGraphsAmong(id, [key]));
   }
-  return deleted;
+  // Running gateways forget their cached schemas, lists and results of those graphs.
+  await createCacheVersions(ctx.graphs.database).bump(id, deleted, true);
+  return deleted.length;
 }
 
 async function remove(id: string, options: { purgeGraphs?: boolean; yes?: boolean }): Promise<void> {
@@ -176,12 +214,14 @@ async function remove(id: string, options: { purgeGraphs?: boolean; yes?: boolea
     // Tokens first, record last: an interrupted removal leaves a tenant that can be removed again, never live tokens of a gone one.
     const cutoff = await ctx.state.ledger.revokeTenant(record.id);
     const deleted = purge ? await purgeGraphs(ctx, record.id) : undefined;
+    const databaseUser = await changeDatabaseUser(ctx, record.id, 'remove');
     await ctx.state.tenants.remove(record.id);
     const detail = `removed, tokens revoked up to ${isoSeconds(cutoff)}${deleted === undefined ? '' : `; ${deleted} graph(s) deleted`}`;
     await ctx.state.audit.record({ event: 'tenant_changed', tenant: record.id, actor: 'cli', detail });
     printLines(
       `Removed tenant "${record.id}" and revoked every token of it issued up to ${isoSeconds(cutoff)}; every instance refuses them within 1 second.`,
       deleted === undefined ? 'Its graphs are kept; remove them with --purge-graphs.' : `Deleted ${deleted} graph(s) of the tenant.`,
+      ...databaseUser,
     );
   });
 }
@@ -245,6 +285,24 @@ export function registerTenantCommands(program: Command): void {
     .action((id: string, options: { json?: boolean }) => runCommand(() => show(id, options)));
 
   tenant
+    .command('grant')
+    .argument('<id>', 'the tenant id')
+    .description('Allow a scope on more graphs: adds patterns to the tenant\'s graph rule for that scope. A scope without a rule may be used on every graph; its first grant limits it to the granted patterns.')
+    .requiredOption('--scope <scope>', 'one of read, write, admin')
+    .requiredOption('--graphs <patterns>', 'graph-name pattern, `*` matching any run of characters (e.g. \'sales_*\'); repeatable or comma-separated', collect, [])
+    .option('--json', 'print {tenant, scope, graphRules}')
+    .action((id: string, options: { scope: string; graphs: string[]; json?: boolean }) => runCommand(() => changeGraphs('grant', id, options)));
+
+  tenant
+    .command('revoke')
+    .argument('<id>', 'the tenant id')
+    .description('Allow a scope on fewer graphs: removes patterns, exactly as listed, from the tenant\'s graph rule for that scope. Removing the last one leaves the scope allowed on no graph; revoking `*` from a scope without a rule does the same.')
+    .requiredOption('--scope <scope>', 'one of read, write, admin')
+    .requiredOption('--graphs <patterns>', 'pattern(s) to remove; repeatable or comma-separated', collect, [])
+    .option('--json', 'print {tenant, scope, graphRules}')
+    .action((id: string, options: { scope: string; graphs: string[]; json?: boolean }) => runCommand(() => changeGraphs('revoke', id, options)));
+
+  tenant
     .command('disable')
     .argument('<id>', 'the tenant id')
     .description("Refuse every token of the tenant (within 1 second, on every instance); its graphs and tokens are kept.")
@@ -263,24 +321,6 @@ export function registerTenantCommands(program: Command): void {
     .option('--purge-graphs', 'also delete every graph of the tenant')
     .option('--yes', 'confirm without asking (scripts)')
     .action((id: string, options: { purgeGraphs?: boolean; yes?: boolean }) => runCommand(() => remove(id, options)));
-
-  tenant
-    .command('grant')
-    .argument('<id>', 'the tenant id')
-    .description('Allow a scope on more graphs: adds patterns to the tenant\'s graph rule for that scope. A scope without a rule may be used on every graph; its first grant limits it to the granted patterns.')
-    .requiredOption('--scope <scope>', 'one of read, write, admin')
-    .requiredOption('--graphs <patterns>', 'graph-name pattern, `*` matching any run of characters (e.g. \'sales_*\'); repeatable or comma-separated', collect, [])
-    .option('--json', 'print {tenant, scope, graphRules}')
-    .action((id: string, options: { scope: string; graphs: string[]; json?: boolean }) => runCommand(() => changeGraphs('grant', id, options)));
-
-  tenant
-    .command('revoke')
-    .argument('<id>', 'the tenant id')
-    .description('Allow a scope on fewer graphs: removes patterns, exactly as listed, from the tenant\'s graph rule for that scope. Removing the last one leaves the scope allowed on no graph; revoking `*` from a scope without a rule does the same.')
-    .requiredOption('--scope <scope>', 'one of read, write, admin')
-    .requiredOption('--graphs <patterns>', 'pattern(s) to remove; repeatable or comma-separated', collect, [])
-    .option('--json', 'print {tenant, scope, graphRules}')
-    .action((id: string, options: { scope: string; graphs: string[]; json?: boolean }) => runCommand(() => changeGraphs('revoke', id, options)));
 
   tenant
     .command('usage')

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { GATEWAY_STATE_PREFIX, parseTenantGraphKey, tenantGraphKey, tenantGraphsAmong, tenantKeyPrefix } from './keys.js';
+import { GATEWAY_STATE_PREFIX, parseTenantGraphKey, tenantGraphKey, tenantGraphsAmong, tenantKeyPattern, tenantKeyPrefix } from './keys.js';
 import { isValidGraphName } from './graph-name.js';
 
 const AWKWARD_TENANTS = ['a', 'a_b', 'a_', '_a', '%', '%5F', 'a%5Fb', '.', '..', '-', 'acme.corp', 'gw:x', 'gw', 'é', '租户', '😀', ' ', 'a b', 'x'.repeat(256), 'A', 'a/b', '\u0000', 'a:b'];
@@ -84,5 +84,72 @@ describe('tenant graph keys', () => {
     assert.deepEqual(tenantGraphsAmong('acme', keys), ['b_c', 'users']);
     assert.deepEqual(tenantGraphsAmong('a', keys), ['b']);
     assert.deepEqual(tenantGraphsAmong('acme_x', keys), ['y']);
+  });
+});
+
+/** Redis/Valkey glob matching (stringmatchlen) for the forms an ACL key pattern can hold: `\x`, `*`, `?`, `[...]`. */
+function globMatches(pattern: string, key: string): boolean {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '\\' && i + 1 < pattern.length) source += escapeRegex(pattern[++i]!);
+    else if (ch === '*') source += '[\\s\\S]*';
+    else if (ch === '?') source += '[\\s\\S]';
+    else if (ch === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end === -1) source += '\\[';
+      else {
+        const body = pattern.slice(i + 1, end);
+        source += body.startsWith('^') ? `[^${escapeClass(body.slice(1))}]` : `[${escapeClass(body)}]`;
+        i = end;
+      }
+    } else source += escapeRegex(ch);
+  }
+  return new RegExp(`^${source}$`, 'u').test(key);
+}
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeClass = (text: string) => text.replace(/[\\\]^]/g, '\\$&');
+
+describe('tenant key patterns (database ACL key rules)', () => {
+  it('is the key prefix followed by a star', () => {
+    assert.equal(tenantKeyPattern('acme'), 'acme_*');
+    assert.equal(tenantKeyPattern('a_b'), 'a%5Fb_*');
+    assert.equal(tenantKeyPattern('a*[?]\\'), 'a%2A%5B%3F%5D%5C_*');
+  });
+
+  it('holds no glob special character but its final star', () => {
+    fc.assert(
+      fc.property(tenantArb, (tenant) => {
+        fc.pre(tenant.isWellFormed() && tenant.length <= 256);
+        assert.match(tenantKeyPattern(tenant).slice(0, -1), /^[^*?[\]\\]+$/);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("matches every key of its tenant and no key of another tenant or of the gateway's state", () => {
+    fc.assert(
+      fc.property(tenantArb, tenantArb, graphArb, (t1, t2, graph) => {
+        fc.pre(isValidGraphName(graph) && t1.isWellFormed() && t2.isWellFormed() && t1.length <= 256 && t2.length <= 256);
+        const pattern = tenantKeyPattern(t1);
+        assert.equal(globMatches(pattern, tenantGraphKey(t2, graph)), t1 === t2);
+        assert.equal(globMatches(pattern, `${GATEWAY_STATE_PREFIX}tenants`), false);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('keeps tenant a from the keys of tenant a_b', () => {
+    assert.equal(globMatches(tenantKeyPattern('a'), tenantGraphKey('a', 'b_c')), true);
+    assert.equal(globMatches(tenantKeyPattern('a'), tenantGraphKey('a_b', 'c')), false);
+    assert.equal(globMatches(tenantKeyPattern('a_b'), tenantGraphKey('a', 'b_c')), false);
+  });
+
+  it('escapes glob specials (checked with the matcher itself)', () => {
+    assert.equal(globMatches('a\\*b*', 'a*bc'), true);
+    assert.equal(globMatches('a\\*b*', 'axbc'), false);
+    assert.equal(globMatches('a?c', 'abc'), true);
+    assert.equal(globMatches('[ab]x', 'bx'), true);
   });
 });

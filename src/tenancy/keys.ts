@@ -36,6 +36,15 @@ export function tenantKeyPrefix(tenant: string): string {
   return `${encodedTenantId(tenant)}_`;
 }
 
+/**
+ * The glob that matches exactly the keys of `tenant`, for a database ACL key
+ * rule (`~acme_*`): the prefix with glob specials escaped, then `*`. The prefix
+ * has no `_` before its end, so tenant `a` (`a_*`) never matches `a%5Fb_c`.
+ */
+export function tenantKeyPattern(tenant: string): string {
+  return `${tenantKeyPrefix(tenant).replace(/[*?[\]\\]/g, '\\$&')}*`;
+}
+
 /** The database key of graph `graph` of tenant `tenant`. */
 export function tenantGraphKey(tenant: string, graph: string): string {
   return tenantKeyPrefix(tenant) + validateGraphName(graph);

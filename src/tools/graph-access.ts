@@ -3,6 +3,8 @@
 // user of the caller's tenant) covers all of them.
 
 import type { Principal } from '../auth/principal.js';
+import type { GraphCache } from '../cache/graph-cache.js';
+import type { TenantConnections } from '../falkordb/acl-pool.js';
 import type { GraphClient } from '../falkordb/graphs.js';
 import type { GraphOperations } from './context.js';
 
@@ -12,8 +14,30 @@ export type GraphAccess = (principal: Principal) => GraphOperations;
 export interface GraphAccessDeps {
   /** Graph operations on the gateway's own database connection. */
   graphs: GraphClient;
+  /** Caches of the tenant's schemas, graph list and read results, invalidated by its writes; outermost layer. */
+  cache?: GraphCache;
+  /**
+   * TENANT_ISOLATION=acl: queries, schema reads and deletes run on a connection logged in as the
+   * caller's tenant's database user; listing (SCAN) stays on the gateway's own, filtered as always.
+   */
+  tenantConnections?: TenantConnections;
+}
+
+function asTenantUser(connections: TenantConnections, tenant: string, own: GraphClient): GraphOperations {
+  return {
+    query: (q) => connections.use(tenant, (graphs) => graphs.query(q)),
+    schema: (key, timeoutMs) => connections.use(tenant, (graphs) => graphs.schema(key, timeoutMs)),
+    deleteGraph: (key) => connections.use(tenant, (graphs) => graphs.deleteGraph(key)),
+    listKeys: (prefix) => own.listKeys(prefix),
+    get database() {
+      return own.database;
+    },
+  };
 }
 
 export function createGraphAccess(deps: GraphAccessDeps): GraphAccess {
-  return () => deps.graphs;
+  const withCache = (principal: Principal, graphs: GraphOperations): GraphOperations => (deps.cache === undefined ? graphs : deps.cache.wrap(principal.tenant, graphs));
+  const connections = deps.tenantConnections;
+  const base = (principal: Principal): GraphOperations => (connections === undefined ? deps.graphs : asTenantUser(connections, principal.tenant, deps.graphs));
+  return (principal) => withCache(principal, base(principal));
 }
