@@ -57,6 +57,8 @@ const GATEWAY_METRICS: Record<string, { type: MetricType; labels: Labels }> = {
   falkordb_gateway_jwks_fetch_failures_total: { type: 'counter', labels: {} },
   falkordb_gateway_expiring_token_uses_total: { type: 'counter', labels: { tenant: 'any' } },
   falkordb_gateway_audit_sink_failures_total: { type: 'counter', labels: { sink: ['log', 'file', 'stream'] } },
+  falkordb_gateway_cache_hits_total: { type: 'counter', labels: { cache: ['schema', 'graph_list', 'query'], tenant: 'any' } },
+  falkordb_gateway_cache_misses_total: { type: 'counter', labels: { cache: ['schema', 'graph_list', 'query'], tenant: 'any' } },
 };
 
 /** Labels Prometheus adds to every scraped series. */

@@ -80,6 +80,18 @@ export function registerMetricFamilies(registry: Registry, sources: ScrapeSource
         for (const [sink, total] of Object.entries(sources.auditSinkFailures())) this.inc({ sink }, total);
       },
     }),
+    cacheHits: new Counter({
+      name: `${METRIC_PREFIX}cache_hits_total`,
+      help: 'Lookups served from a cache of tenant graph data, by cache (schema, graph_list, query) and tenant.',
+      labelNames: ['cache', 'tenant'] as const,
+      registers,
+    }),
+    cacheMisses: new Counter({
+      name: `${METRIC_PREFIX}cache_misses_total`,
+      help: 'Lookups in a cache of tenant graph data that went to the database (nothing cached, or invalidated by a write), by cache and tenant.',
+      labelNames: ['cache', 'tenant'] as const,
+      registers,
+    }),
     sseSessions: new Gauge({
       name: `${METRIC_PREFIX}sse_sessions`,
       help: 'Open legacy HTTP+SSE sessions on this instance.',

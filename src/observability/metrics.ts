@@ -18,7 +18,12 @@ export interface GatewayMetrics {
   authenticated(principal: Principal): void;
   /** The identity provider's key set could not be fetched. */
   jwksFailure(): void;
+  /** One lookup in a cache of the tenant's graph data (src/cache): served from it (hit) or not. */
+  cacheLookup(tenant: string, cache: CacheKind, hit: boolean): void;
 }
+
+/** The caches whose hits and misses are counted. */
+export type CacheKind = 'schema' | 'graph_list' | 'query';
 
 /** Metrics that go nowhere: for the CLI and stdio, which serve no /metrics. */
 export const NO_METRICS: GatewayMetrics = {
@@ -26,6 +31,7 @@ export const NO_METRICS: GatewayMetrics = {
   requestRefused: () => undefined,
   authenticated: () => undefined,
   jwksFailure: () => undefined,
+  cacheLookup: () => undefined,
 };
 
 export type MetricsSources = Pick<PrometheusMetricsOptions, 'database' | 'audit' | 'sessions'> & { logger: Logger };

@@ -101,6 +101,10 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
       m.jwksFailures.inc();
     },
 
+    cacheLookup(tenant, cache, hit) {
+      (hit ? m.cacheHits : m.cacheMisses).inc({ cache, tenant: tenantLabel(tenant) });
+    },
+
     async scrape() {
       await probeDatabase();
       return registry.metrics();

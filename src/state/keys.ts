@@ -64,4 +64,11 @@ export const stateKeys = {
   /** Sorted set of encoded tenant ids, scored by the epoch ms of each tenant's last failed tool call. */
   usageLastErrors: () => `${P}usage-last-error`,
   usageLastErrorMember: (tenant: string) => encodedTenantId(tenant),
+  /**
+   * Version token of one graph's cached schema and query results (src/cache/versions.ts).
+   * `{…}` is a Cluster hash tag: one tenant's version keys share a slot, so one DEL bumps several.
+   */
+  cacheGraphVersion: (tenant: string, graph: string) => `${P}cache-version:{${encodedTenantId(tenant)}}:graph:${part(graph)}`,
+  /** Version token of the tenant's cached graph list. */
+  cacheGraphListVersion: (tenant: string) => `${P}cache-version:{${encodedTenantId(tenant)}}:graphs`,
 } as const;
