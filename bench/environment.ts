@@ -22,6 +22,9 @@ export const GATEWAY_ENV = {
   METRICS_PORT: 'off',
 };
 
+/** The second gateway (system gateway-acl): the same, plus a database user per tenant. */
+export const GATEWAY_ACL_ENV = { TENANT_ISOLATION: 'acl', ACL_USER_SECRET: 'bench-acl-user-secret-0123456789abcdef' };
+
 export interface Running {
   falkordb: TestFalkorDB;
   /** A connection of the benchmark's own, for data, INFO and CONFIG. */
@@ -30,6 +33,7 @@ export interface Running {
   /** e.g. "valkey-server 8.0.1" */
   serverName: string;
   gateway: RunningGateway;
+  gatewayAcl: RunningGateway;
   official: OfficialServer | undefined;
   load: LoadProcess;
   endpoints: Endpoints;
@@ -53,6 +57,7 @@ export async function startSystems(needsOfficial: boolean, profile: boolean, out
   const serverName = valkey !== undefined ? `valkey-server ${valkey}` : `redis-server ${infoField(info, 'redis_version') ?? '?'}`;
   const load = new LoadProcess();
   const gateway = await startTestGateway(falkordb.url, GATEWAY_ENV);
+  const gatewayAcl = await startTestGateway(falkordb.url, { ...GATEWAY_ENV, ...GATEWAY_ACL_ENV });
   let official: OfficialServer | undefined;
   if (needsOfficial) {
     official = await startOfficialServer(falkordb.url).catch((error: unknown) => {
@@ -60,9 +65,9 @@ export async function startSystems(needsOfficial: boolean, profile: boolean, out
       return undefined;
     });
   }
-  const endpoints: Endpoints = { falkordbUrl: falkordb.url, gatewayUrl: gateway.url, ...(official === undefined ? {} : { officialUrl: official.url }) };
+  const endpoints: Endpoints = { falkordbUrl: falkordb.url, gatewayUrl: gateway.url, gatewayAclUrl: gatewayAcl.url, ...(official === undefined ? {} : { officialUrl: official.url }) };
   const profiler = profile ? new WindowProfiler(path.join(REPO_ROOT, 'bench', 'profiles')) : undefined;
-  return { falkordb, admin, falkordbPid, serverName, gateway, official, load, endpoints, profiler };
+  return { falkordb, admin, falkordbPid, serverName, gateway, gatewayAcl, official, load, endpoints, profiler };
 }
 
 export async function stopSystems(run: Running): Promise<void> {
@@ -70,6 +75,7 @@ export async function stopSystems(run: Running): Promise<void> {
   await run.load.stop().catch(() => undefined);
   await run.official?.stop().catch(() => undefined);
   await run.gateway.stop().catch(() => undefined);
+  await run.gatewayAcl.stop().catch(() => undefined);
   await run.admin.close().catch(() => undefined);
   await run.falkordb.cleanup().catch(() => undefined);
 }

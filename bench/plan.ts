@@ -25,7 +25,7 @@ export const CONCURRENCY = [1, 16, 64] as const;
 export const TENANT_TIERS = [1, 1_000, 10_000] as const;
 export const SESSIONS = 1_000;
 /** Systems without tenants of their own (or one client per tenant) run the one-tenant tier only. */
-const MULTI_TENANT_SYSTEMS: readonly SystemName[] = ['direct', 'gateway-raw'];
+const MULTI_TENANT_SYSTEMS: readonly SystemName[] = ['direct', 'gateway-raw', 'gateway-acl'];
 
 export function loadCellId(system: SystemName, workload: WorkloadName, concurrency: number, tenants: number): string {
   return `${system}/${workload}/c=${concurrency}/tenants=${tenants}`;

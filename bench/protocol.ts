@@ -3,7 +3,7 @@
 
 import type { LoadResult } from './runner.js';
 
-export const SYSTEMS = ['direct', 'gateway-raw', 'gateway-sdk', 'official-raw', 'official-sdk'] as const;
+export const SYSTEMS = ['direct', 'gateway-raw', 'gateway-acl', 'gateway-sdk', 'official-raw', 'official-sdk'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export const WORKLOADS = ['return1', 'read1hop', 'write'] as const;
@@ -14,6 +14,8 @@ export interface Endpoints {
   falkordbUrl: string;
   /** Base URL of the gateway, e.g. http://127.0.0.1:PORT */
   gatewayUrl: string;
+  /** Base URL of a second gateway with TENANT_ISOLATION=acl (system gateway-acl). */
+  gatewayAclUrl?: string;
   /** MCP URL of the official server, when it runs. */
   officialUrl?: string;
 }

@@ -25,6 +25,7 @@ export interface ReportInput {
 const SYSTEM_LABELS: Record<SystemName, string> = {
   direct: 'direct `falkordb` client',
   'gateway-raw': 'gateway, raw JSON-RPC',
+  'gateway-acl': 'gateway, TENANT_ISOLATION=acl, raw JSON-RPC',
   'gateway-sdk': 'gateway, SDK Client',
   'official-raw': 'official, raw JSON-RPC',
   'official-sdk': 'official, SDK Client',
@@ -127,6 +128,36 @@ function scalingTable(o: Outcomes): string[] {
   ];
 }
 
+/** TENANT_ISOLATION=acl against the default (prefix), same client, same keys. */
+function isolationTable(o: Outcomes): string[] {
+  const lines: string[] = [];
+  for (const workload of WORKLOADS) {
+    for (const c of CONCURRENCY) {
+      for (const tenants of TENANT_TIERS) {
+        const prefix = o.stats(loadCellId('gateway-raw', workload, c, tenants));
+        const acl = o.stats(loadCellId('gateway-acl', workload, c, tenants));
+        if (prefix === undefined || acl === undefined) continue;
+        lines.push(row([
+          WORKLOAD_SPECS[workload].name, String(c), fmtInt(tenants),
+          fmtInt(prefix.callsPerSec), fmtInt(acl.callsPerSec), fmtRatio(acl.callsPerSec / prefix.callsPerSec),
+          fmtMs(prefix.p50Ms), fmtMs(acl.p50Ms), fmtMs(prefix.p99Ms), fmtMs(acl.p99Ms),
+        ]));
+      }
+    }
+  }
+  if (lines.length === 0) return [];
+  return [
+    '## Tenant isolation: acl against prefix',
+    '',
+    'The same raw JSON-RPC client against two gateways on the same database: `TENANT_ISOLATION=prefix` (the default) and `TENANT_ISOLATION=acl` (each tenant\'s calls on a connection logged in as its own database user, at most `ACL_POOL_MAX`=500 such connections, least recently used closed first).',
+    '',
+    row(['workload', 'conc.', 'tenants', 'calls/s prefix', 'calls/s acl', 'acl / prefix', 'p50 ms prefix', 'p50 ms acl', 'p99 ms prefix', 'p99 ms acl']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...lines,
+    '',
+  ];
+}
+
 function commandsTable(input: ReportInput): string[] {
   const rows = input.plan.flatMap((c) => {
     const out = c.kind === 'load' ? input.outcomes.load.get(c.id) : undefined;
@@ -215,6 +246,7 @@ export function renderReport(input: ReportInput): string {
     '',
     ...WORKLOADS.flatMap((w) => workloadTable(input, w)),
     ...scalingTable(o),
+    ...isolationTable(o),
     ...commandsTable(input),
     ...memoryTable(o),
     ...(o.problems.length === 0 ? [] : ['## Could not run', '', ...o.problems.map((p) => `- ${p}`), '']),

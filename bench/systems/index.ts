@@ -10,6 +10,8 @@ import { officialRawClient, officialSdkClient } from './official-client.js';
 export const CLIENT_FACTORIES: Record<SystemName, (ctx: SystemContext) => Promise<SystemClient>> = {
   direct: directClient,
   'gateway-raw': gatewayRawClient,
+  // The same raw JSON-RPC client, against the gateway with TENANT_ISOLATION=acl.
+  'gateway-acl': (ctx) => gatewayRawClient({ ...ctx, job: { ...ctx.job, endpoints: { ...ctx.job.endpoints, gatewayUrl: ctx.job.endpoints.gatewayAclUrl ?? '' } } }),
   'gateway-sdk': gatewaySdkClient,
   'official-raw': officialRawClient,
   'official-sdk': officialSdkClient,
