@@ -79,6 +79,8 @@ describe('read replicas', { timeout: 180_000 }, () => {
       assert.deepEqual(outcome.structured?.rows, [{ items: 5 }]);
     }
     assert.equal((await callTool(client, 'falkordb_query', { graphName: 'g', query: 'CREATE (:Item {i: 6})' })).ok, true);
+    // Replication is asynchronous: count the replica's commands once it has applied the write.
+    await replicated('rr_g', 6);
 
     assert.ok((await commandCalls(replica, RO)) - before.replicaRo >= 10, 'the reads did not reach the replica');
     assert.equal((await commandCalls(primary, RO)) - before.primaryRo, 0, 'a read went to the primary');
