@@ -3,6 +3,7 @@
 // strings, and 64-bit integers without loss (as strings beyond 2^53).
 
 import type { RespValue } from './database.js';
+import { ValueType } from './value-types.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -22,24 +23,7 @@ export interface ShapedReply {
   executionTimeMs: number | null;
 }
 
-const enum T {
-  Null = 1,
-  String = 2,
-  Integer = 3,
-  Boolean = 4,
-  Double = 5,
-  Array = 6,
-  Edge = 7,
-  Node = 8,
-  Path = 9,
-  Map = 10,
-  Point = 11,
-  VectorF32 = 12,
-  DateTime = 13,
-  Date = 14,
-  Time = 15,
-  Duration = 16,
-}
+const T = ValueType;
 
 /** Thrown when the reply mentions an id the names do not cover yet: refetch and retry. */
 export class UnknownSchemaIdError extends Error {}

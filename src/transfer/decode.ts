@@ -7,21 +7,9 @@
 import { GatewayError } from '../errors.js';
 import type { RespValue } from '../falkordb/database.js';
 import type { FileValue, NonFiniteFloat } from './format.js';
+import { ValueType } from '../falkordb/value-types.js';
 
-const enum T {
-  Null = 1,
-  String = 2,
-  Integer = 3,
-  Boolean = 4,
-  Double = 5,
-  Array = 6,
-  Point = 11,
-  VectorF32 = 12,
-  DateTime = 13,
-  Date = 14,
-  Time = 15,
-  Duration = 16,
-}
+const T = ValueType;
 
 /** How deep in nested lists a float is still exported exactly (deeper ones are refused). */
 export const EXACT_LIST_DEPTH = 4;
