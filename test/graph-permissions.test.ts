@@ -13,6 +13,7 @@ import { tenantGraphKey, tenantKeyPrefix } from '../src/tenancy/keys.js';
 import { runCli, runCliJson } from './support/cli.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
+import { openRawSse } from './support/http.js';
 import { tempDir, writeSigningKey } from './support/keys.js';
 import { callTool, connectClient, mustCall, type ToolOutcome } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
@@ -230,18 +231,8 @@ describe('graph rights over the legacy SSE transport', () => {
   });
 
   it('refuses a post to a session opened by a token that covers more graphs', async () => {
-    const controller = new AbortController();
-    const res = await fetch(`${gateway.url}/sse`, { headers: { Authorization: `Bearer ${await signTestToken(tenant)}` }, signal: controller.signal });
-    assert.equal(res.status, 200);
+    const { endpoint, close } = await openRawSse(gateway.url, await signTestToken(tenant));
     try {
-      const reader = res.body!.getReader();
-      let buffered = '';
-      while (!/event: endpoint\ndata: (\S+)/.test(buffered)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error('SSE stream ended before the endpoint event');
-        buffered += new TextDecoder().decode(value);
-      }
-      const endpoint = /event: endpoint\ndata: (\S+)/.exec(buffered)![1]!;
       const narrow = await signTestToken(tenant, { claims: { graphs: ['reports_*'] } });
       const post = await fetch(`${gateway.url}${endpoint}`, {
         method: 'POST',
@@ -253,7 +244,7 @@ describe('graph rights over the legacy SSE transport', () => {
       assert.equal(body.code, 'SESSION_FORBIDDEN');
       assert.match(body.message, /limited to fewer graphs/);
     } finally {
-      controller.abort();
+      close();
     }
   });
 });

@@ -11,6 +11,7 @@ import { SignJWT } from 'jose';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
+import { openRawSse } from './support/http.js';
 import { callTool, connectClient, mustCall } from './support/mcp.js';
 import { signTestToken, TEST_AUDIENCE, TEST_ISSUER } from './support/tokens.js';
 
@@ -130,22 +131,8 @@ describe('bad tokens get 401 with a Bearer challenge', () => {
 });
 
 describe('SSE sessions belong to the tenant and token that opened them', () => {
-  async function openRawSse(token: string): Promise<{ endpoint: string; close: () => void }> {
-    const controller = new AbortController();
-    const res = await fetch(`${gateway.url}/sse`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
-    assert.equal(res.status, 200);
-    const reader = res.body!.getReader();
-    let buffered = '';
-    while (!/event: endpoint\ndata: (\S+)/.test(buffered)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error('SSE stream ended before the endpoint event');
-      buffered += new TextDecoder().decode(value);
-    }
-    return { endpoint: /event: endpoint\ndata: (\S+)/.exec(buffered)![1]!, close: () => controller.abort() };
-  }
-
   it("refuses a post to tenant A's session with tenant B's token", async () => {
-    const session = await openRawSse(await signTestToken('sse-a'));
+    const session = await openRawSse(gateway.url, await signTestToken('sse-a'));
     try {
       const res = await fetch(`${gateway.url}${session.endpoint}`, {
         method: 'POST',
@@ -160,7 +147,7 @@ describe('SSE sessions belong to the tenant and token that opened them', () => {
   });
 
   it('refuses posts after the opening token has expired', async () => {
-    const session = await openRawSse(await signTestToken('sse-exp', { expiresInSec: 2 }));
+    const session = await openRawSse(gateway.url, await signTestToken('sse-exp', { expiresInSec: 2 }));
     try {
       await new Promise((r) => setTimeout(r, 2500));
       const res = await fetch(`${gateway.url}${session.endpoint}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(INIT) });

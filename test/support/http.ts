@@ -45,5 +45,26 @@ export async function getJson(url: string): Promise<Probe> {
   return probe(await fetch(url));
 }
 
+/**
+ * Opens a legacy SSE session with plain fetch and reads up to its endpoint
+ * event, for posts an MCP client would not make (another token, a bad one).
+ */
+export async function openRawSse(baseUrl: string, token: string): Promise<{ endpoint: string; close: () => void }> {
+  const controller = new AbortController();
+  const res = await fetch(`${baseUrl}/sse`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
+  if (res.status !== 200) {
+    controller.abort();
+    throw new Error(`GET /sse answered ${res.status}`);
+  }
+  const reader = res.body!.getReader();
+  let buffered = '';
+  while (!/event: endpoint\ndata: (\S+)/.test(buffered)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('SSE stream ended before the endpoint event');
+    buffered += new TextDecoder().decode(value);
+  }
+  return { endpoint: /event: endpoint\ndata: (\S+)/.exec(buffered)![1]!, close: () => controller.abort() };
+}
+
 /** Long enough for every instance's one-second state cache to have expired. */
 export const STATE_CACHE_EXPIRY_MS = 1100;
