@@ -148,8 +148,8 @@ interface Slot {
   endpoint: string;
 }
 
-/** A replica's URL as the router knows it (with the gateway's credentials), without them. */
-function withoutCredentials(url: string): string {
+/** A server's URL without the user name and password (a replica's as the router knows it, the primary's from the configuration). */
+export function withoutCredentials(url: string): string {
   const parsed = new URL(url);
   parsed.username = '';
   parsed.password = '';

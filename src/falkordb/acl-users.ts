@@ -119,13 +119,12 @@ export class TenantUsers {
     const { reachable } = await this.#nodes();
     const [first, ...rest] = reachable;
     if (first === undefined) return;
-    await this.#once(tenant, first, () => this.#provisionFirst(tenant, first));
+    await this.#once(tenant, first, () => this.#provision(tenant, first));
     await Promise.all(
       rest.map((node) =>
-        this.#once(tenant, node, () => this.#provisionOther(tenant, first, node)).catch((error: unknown) => {
-          if (node.required) throw error;
-          this.#logger.warn({ tenant, node: node.db.address, reason: error instanceof Error ? error.message : String(error) }, 'database user of tenant not set up on a replica yet; retried on its next call');
-        }),
+        this.#once(tenant, node, () => this.#provision(tenant, node, first)).catch((error: unknown) =>
+          this.#failedOn(tenant, node, error, 'database user of tenant not set up on a replica yet; retried on its next call'),
+        ),
       ),
     );
   }
@@ -136,7 +135,7 @@ export class TenantUsers {
    * restart without an ACL file, or a password from an earlier ACL_USER_SECRET).
    */
   async repair(tenant: string): Promise<TenantUserState> {
-    await this.#forget(tenant);
+    this.#forget(tenant, (await this.#nodes()).reachable);
     const state = await this.state(tenant);
     if (state === 'off') return state;
     await this.ensure(tenant);
@@ -152,21 +151,19 @@ export class TenantUsers {
 
   /** Turns the user off on every node (creating it off if missing) and closes its open connections there. */
   async disable(tenant: string): Promise<number> {
-    const { username, password } = this.credentials(tenant);
     let closed = 0;
     await this.#onEvery(tenant, 'turned off', async (node) => {
-      await admin(node, ['ACL', 'SETUSER', username, 'off', ...this.#rules(tenant, password)]);
+      await this.#setUser(node, tenant, ['off']);
       // `off` only refuses new logins; connections already logged in keep working until killed.
-      closed += Number(await admin(node, ['CLIENT', 'KILL', 'USER', username]));
+      closed += Number(await admin(node, ['CLIENT', 'KILL', 'USER', tenantUserName(tenant)]));
     });
     return closed;
   }
 
   /** Turns the user on again on every node (creating it if missing). */
   async enable(tenant: string): Promise<void> {
-    const { username, password } = this.credentials(tenant);
     await this.#onEvery(tenant, 'turned on', async (node) => {
-      await admin(node, ['ACL', 'SETUSER', username, 'on', ...this.#rules(tenant, password)]);
+      await this.#setUser(node, tenant, ['on']);
     });
   }
 
@@ -179,8 +176,16 @@ export class TenantUsers {
     return removed;
   }
 
-  #rules(tenant: string, password: string): string[] {
-    return [...tenantUserRules(tenant, password), ...this.#extra.map((command) => `+${command}`)];
+  /** ACL SETUSER with the current rules, after `flags` (on, off, or neither: an existing user keeps its state). */
+  async #setUser(node: UserNode['db'], tenant: string, flags: readonly string[]): Promise<void> {
+    const { username, password } = this.credentials(tenant);
+    await admin(node, ['ACL', 'SETUSER', username, ...flags, ...tenantUserRules(tenant, password), ...this.#extra.map((command) => `+${command}`)]);
+  }
+
+  /** A change that failed on `node`: thrown when the node is required, else logged (a replica catches up later). */
+  #failedOn(tenant: string, node: UserNode, error: unknown, message: string): void {
+    if (node.required) throw error;
+    this.#logger.warn({ tenant, node: node.db.address, reason: error instanceof Error ? error.message : String(error) }, message);
   }
 
   #once(tenant: string, node: UserNode, provision: () => Promise<void>): Promise<void> {
@@ -194,8 +199,8 @@ export class TenantUsers {
     return pending;
   }
 
-  async #forget(tenant: string): Promise<void> {
-    for (const node of (await this.#nodes()).reachable) this.#provisioned.delete(`${tenant}\u0000${node.id}`);
+  #forget(tenant: string, reachable: readonly UserNode[]): void {
+    for (const node of reachable) this.#provisioned.delete(`${tenant}\u0000${node.id}`);
   }
 
   /**
@@ -205,13 +210,12 @@ export class TenantUsers {
    */
   async #onEvery(tenant: string, what: string, change: (node: UserNode['db']) => Promise<void>): Promise<void> {
     const { reachable, unreachable } = await this.#nodes();
-    await this.#forget(tenant);
+    this.#forget(tenant, reachable);
     for (const node of reachable) {
       try {
         await change(node.db);
       } catch (error) {
-        if (node.required) throw error;
-        this.#logger.warn({ tenant, node: node.db.address, reason: error instanceof Error ? error.message : String(error) }, `database user of tenant not ${what} on a replica; it follows the primary when it is next set up there`);
+        this.#failedOn(tenant, node, error, `database user of tenant not ${what} on a replica; it follows the primary when it is next set up there`);
       }
     }
     if (unreachable.length > 0) {
@@ -219,21 +223,19 @@ export class TenantUsers {
     }
   }
 
-  /** On the first node: a new user is created on; an existing one keeps its on/off state. */
-  async #provisionFirst(tenant: string, node: UserNode): Promise<void> {
-    const { username, password } = this.credentials(tenant);
+  /**
+   * Sets the user up on `node`. On the first node (no `first`) a new user is created on and an
+   * existing one keeps its on/off state; on any other node it takes the first node's on/off state
+   * (it may have missed a disable or enable).
+   */
+  async #provision(tenant: string, node: UserNode, first?: UserNode): Promise<void> {
+    const username = tenantUserName(tenant);
+    let wanted: 'on' | 'off' | undefined;
+    if (first !== undefined) wanted = userStateOf(await admin(first.db, ['ACL', 'GETUSER', username])) === 'off' ? 'off' : 'on';
     // Another instance may have created it a moment ago, or the operator turned it off.
     const state = userStateOf(await admin(node.db, ['ACL', 'GETUSER', username]));
-    await admin(node.db, ['ACL', 'SETUSER', username, ...(state === 'missing' ? ['on'] : []), ...this.#rules(tenant, password)]);
-    if (state === 'missing') this.#logger.info({ tenant, user: username, node: node.db.address }, 'database user of tenant created');
-  }
-
-  /** On any other node: the same rules, and the first node's on/off state (it may have missed a disable or enable). */
-  async #provisionOther(tenant: string, first: UserNode, node: UserNode): Promise<void> {
-    const { username, password } = this.credentials(tenant);
-    const wanted = userStateOf(await admin(first.db, ['ACL', 'GETUSER', username])) === 'off' ? 'off' : 'on';
-    const state = userStateOf(await admin(node.db, ['ACL', 'GETUSER', username]));
-    await admin(node.db, ['ACL', 'SETUSER', username, wanted, ...this.#rules(tenant, password)]);
+    if (wanted === undefined && state === 'missing') wanted = 'on';
+    await this.#setUser(node.db, tenant, wanted === undefined ? [] : [wanted]);
     if (state === 'missing') this.#logger.info({ tenant, user: username, node: node.db.address }, 'database user of tenant created');
     // Turned off here while it was on: connections made before are cut, as `tenant disable` does.
     if (wanted === 'off' && state === 'on') await admin(node.db, ['CLIENT', 'KILL', 'USER', username]);

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { checkGatewayUserRights } from './acl-check.js';
-import { createTenantConnections, type TenantConnections } from './acl-pool.js';
+import { createTenantConnections, withoutCredentials, type TenantConnections } from './acl-pool.js';
 import { singleNode, TenantUsers, type UserNode, type UserNodes } from './acl-users.js';
 import { ClusterDatabase } from './cluster-database.js';
 import type { Database } from './database.js';
@@ -42,11 +42,7 @@ export function tenantEndpoint(config: Config): string {
       { variable: 'TENANT_ISOLATION' },
     );
   }
-  if (url.startsWith('/')) return url;
-  const parsed = new URL(url);
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.toString();
+  return url.startsWith('/') ? url : withoutCredentials(url);
 }
 
 /**
@@ -90,10 +86,11 @@ export async function openTenantIsolation(config: Config, db: Database, logger: 
   const endpoint = tenantEndpoint(config);
   await checkGatewayUserRights((await userNodesOf(db)()).reachable.map((node) => node.db));
   const users = tenantUsersFor(config, db, logger);
+  const replicas = replicaNodesOf(db);
   const connections = createTenantConnections({
     endpoint,
     ...(config.falkordb.clusterUrls === undefined ? {} : { clusterSeeds: config.falkordb.clusterUrls }),
-    ...(replicaNodesOf(db) === undefined ? {} : { replicas: replicaNodesOf(db) }),
+    ...(replicas === undefined ? {} : { replicas }),
     users,
     maxConnections: config.isolation.aclPoolMax,
     maxPerTenant: config.limits.maxConcurrentPerTenant,

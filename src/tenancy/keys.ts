@@ -36,13 +36,18 @@ export function tenantKeyPrefix(tenant: string): string {
   return `${encodedTenantId(tenant)}_`;
 }
 
+/** The glob (SCAN MATCH, ACL key rule) that matches exactly the keys starting with `prefix`: its glob specials escaped, then `*`. */
+export function keyPrefixGlob(prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+}
+
 /**
  * The glob that matches exactly the keys of `tenant`, for a database ACL key
- * rule (`~acme_*`): the prefix with glob specials escaped, then `*`. The prefix
- * has no `_` before its end, so tenant `a` (`a_*`) never matches `a%5Fb_c`.
+ * rule (`~acme_*`). The prefix has no `_` before its end, so tenant `a` (`a_*`)
+ * never matches `a%5Fb_c`.
  */
 export function tenantKeyPattern(tenant: string): string {
-  return `${tenantKeyPrefix(tenant).replace(/[*?[\]\\]/g, '\\$&')}*`;
+  return keyPrefixGlob(tenantKeyPrefix(tenant));
 }
 
 /** The database key of graph `graph` of tenant `tenant`. */
