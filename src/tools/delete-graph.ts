@@ -1,9 +1,8 @@
 // falkordb_delete_graph: removes one of the caller's graphs (admin scope).
 
 import { z } from 'zod';
-import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
-import { authorizedGraphKey, graphNameArg } from './graph-name-arg.js';
+import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
 import { runTool } from './result.js';
 
 export const deleteGraphTool = defineTool({
@@ -16,8 +15,7 @@ export const deleteGraphTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   handler: (args, ctx) =>
     runTool(ctx, { tool: 'falkordb_delete_graph', graph: args.graphName, callerInput: args.graphName }, async () => {
-      requireScope(ctx.principal, 'admin', 'Deleting a graph');
-      const key = await authorizedGraphKey(ctx, args.graphName, 'admin', 'Deleting a graph');
+      const { key } = await authorizeGraph(ctx, args.graphName, 'admin', 'Deleting a graph');
       return { graph: args.graphName, deleted: await ctx.graphs.deleteGraph(key) };
     }),
 });

@@ -3,9 +3,9 @@
 
 import { z } from 'zod';
 import { mayUseGraph, requireGraphRight, type GraphRules } from '../auth/graph-rules.js';
-import type { Scope } from '../auth/scopes.js';
+import { requireScope, type Scope } from '../auth/scopes.js';
 import { GRAPH_NAME_RULE } from '../tenancy/graph-name.js';
-import { tenantGraphKey } from '../tenancy/keys.js';
+import { tenantGraphKey, tenantGraphsAmong } from '../tenancy/keys.js';
 import type { ToolContext } from './context.js';
 
 export const graphNameArg = z.string().describe(`Name of one of your graphs: ${GRAPH_NAME_RULE}. Example: "movies".`);
@@ -21,18 +21,22 @@ export async function callerGraphRules(ctx: ToolContext): Promise<GraphRules | u
 }
 
 /**
- * The caller's key for `graphName`, once the name is valid and the caller may
- * use `scope` on it; throws GRAPH_FORBIDDEN naming the rule that refused. The
- * check looks at names only, never at the database, so a refusal says nothing
- * about whether the graph exists.
+ * Checks, in this order, that the token has `scope` (SCOPE_MISSING), that
+ * `graphName` is valid (GRAPH_NAME_INVALID), and that neither the tenant's rule
+ * nor the token's claim refuses `scope` on it (GRAPH_FORBIDDEN naming the rule).
+ * The rules look at names only, never at the database, so a refusal says nothing
+ * about whether the graph exists. Returns the caller's key and the tenant's
+ * graph rules, for a further check on the same graph.
  */
-export async function authorizedGraphKey(ctx: ToolContext, graphName: string, scope: Scope, action: string): Promise<string> {
+export async function authorizeGraph(ctx: ToolContext, graphName: string, scope: Scope, action: string): Promise<{ key: string; rules: GraphRules | undefined }> {
+  requireScope(ctx.principal, scope, action);
   const key = callerGraphKey(ctx, graphName);
-  requireGraphRight(ctx.principal, await callerGraphRules(ctx), scope, graphName, action);
-  return key;
+  const rules = await callerGraphRules(ctx);
+  requireGraphRight(ctx.principal, rules, scope, graphName, action);
+  return { key, rules };
 }
 
-/** Whether the caller may use `scope` on `graphName` (token scope, tenant rule and token claim). */
-export function callerMayUseGraph(ctx: ToolContext, rules: GraphRules | undefined, scope: Scope, graphName: string): boolean {
-  return mayUseGraph(ctx.principal, rules, scope, graphName);
+/** The caller's graphs among `keys` that it may read: what falkordb_list_graphs lists and falkordb_health counts. */
+export function readableGraphs(ctx: ToolContext, rules: GraphRules | undefined, keys: readonly string[]): string[] {
+  return tenantGraphsAmong(ctx.principal.tenant, keys).filter((graph) => mayUseGraph(ctx.principal, rules, 'read', graph));
 }

@@ -2,9 +2,8 @@
 
 import { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors.js';
-import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
-import { authorizedGraphKey, graphNameArg } from './graph-name-arg.js';
+import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
 import { runTool } from './result.js';
 
 export const graphSchemaTool = defineTool({
@@ -24,8 +23,7 @@ export const graphSchemaTool = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   handler: (args, ctx) =>
     runTool(ctx, { tool: 'falkordb_graph_schema', graph: args.graphName, callerInput: args.graphName }, async () => {
-      requireScope(ctx.principal, 'read', 'Reading a graph schema');
-      const key = await authorizedGraphKey(ctx, args.graphName, 'read', 'Reading a graph schema');
+      const { key } = await authorizeGraph(ctx, args.graphName, 'read', 'Reading a graph schema');
       try {
         return { graph: args.graphName, ...(await ctx.graphs.schema(key, ctx.limits.timeoutMs)) };
       } catch (error) {

@@ -3,9 +3,9 @@
 
 import { z } from 'zod';
 import { requireScope } from '../auth/scopes.js';
-import { tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
+import { tenantKeyPrefix } from '../tenancy/keys.js';
 import { defineTool } from './definition.js';
-import { callerGraphRules, callerMayUseGraph } from './graph-name-arg.js';
+import { callerGraphRules, readableGraphs } from './graph-name-arg.js';
 import { runTool } from './result.js';
 
 const PING_TIMEOUT_MS = 2000;
@@ -35,10 +35,7 @@ export const healthTool = defineTool({
       // Counted like falkordb_list_graphs lists: graphs the caller may not read are not even counted.
       const rules = await callerGraphRules(ctx);
       const graphCount = database.reachable
-        ? await ctx.graphs.listKeys(tenantKeyPrefix(tenant)).then(
-            (keys) => tenantGraphsAmong(tenant, keys).filter((graph) => callerMayUseGraph(ctx, rules, 'read', graph)).length,
-            () => null,
-          )
+        ? await ctx.graphs.listKeys(tenantKeyPrefix(tenant)).then((keys) => readableGraphs(ctx, rules, keys).length, () => null)
         : null;
       const lastErrorAt = await lastError;
       return { tenant, database, graphCount, lastErrorAt: lastErrorAt === undefined ? null : new Date(lastErrorAt).toISOString() };

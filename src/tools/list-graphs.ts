@@ -1,10 +1,10 @@
 // falkordb_list_graphs: the names of the caller's graphs it may read, prefix removed.
 
 import { z } from 'zod';
-import { tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
+import { tenantKeyPrefix } from '../tenancy/keys.js';
 import { requireScope } from '../auth/scopes.js';
 import { defineTool } from './definition.js';
-import { callerGraphRules, callerMayUseGraph } from './graph-name-arg.js';
+import { callerGraphRules, readableGraphs } from './graph-name-arg.js';
 import { runTool } from './result.js';
 
 export const listGraphsTool = defineTool({
@@ -19,8 +19,7 @@ export const listGraphsTool = defineTool({
       requireScope(ctx.principal, 'read', 'Listing graphs');
       const tenant = ctx.principal.tenant;
       const rules = await callerGraphRules(ctx);
-      const graphs = tenantGraphsAmong(tenant, await ctx.graphs.listKeys(tenantKeyPrefix(tenant)));
       // Graphs the caller may not read are left out without a trace, not even a count.
-      return { graphs: graphs.filter((graph) => callerMayUseGraph(ctx, rules, 'read', graph)) };
+      return { graphs: readableGraphs(ctx, rules, await ctx.graphs.listKeys(tenantKeyPrefix(tenant))) };
     }),
 });

@@ -1,13 +1,13 @@
 // falkordb_query: run Cypher on one of the caller's graphs.
 
 import { z } from 'zod';
-import { graphRightRefusal, requireGraphRight } from '../auth/graph-rules.js';
+import { graphRightRefusal } from '../auth/graph-rules.js';
 import type { Principal } from '../auth/principal.js';
-import { hasScope, requireScope } from '../auth/scopes.js';
+import { hasScope } from '../auth/scopes.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { assertQueryAllowed } from '../falkordb/cypher-guard.js';
 import { defineTool } from './definition.js';
-import { callerGraphKey, callerGraphRules, graphNameArg } from './graph-name-arg.js';
+import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
 import { runTool, type ToolCall } from './result.js';
 
 export const queryTool = defineTool({
@@ -40,11 +40,8 @@ export const queryTool = defineTool({
   handler: (args, ctx) => {
     const call: ToolCall = { tool: 'falkordb_query', graph: args.graphName, query: args.query, callerInput: `${args.query} ${JSON.stringify(args.parameters ?? {})}` };
     return runTool(ctx, call, async () => {
-      requireScope(ctx.principal, 'read', 'Querying a graph');
-      const key = callerGraphKey(ctx, args.graphName);
       // Every query reads, so it needs read on the graph; it may write only with write on the graph too.
-      const rules = await callerGraphRules(ctx);
-      requireGraphRight(ctx.principal, rules, 'read', args.graphName, 'Querying a graph');
+      const { key, rules } = await authorizeGraph(ctx, args.graphName, 'read', 'Querying a graph');
       const writeRefusal = whyNoWrite(ctx.principal, graphRightRefusal(ctx.principal, rules, 'write', args.graphName, 'Writing to a graph'));
       if (args.query.length > ctx.limits.maxQueryLength) {
         throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);
