@@ -140,7 +140,7 @@ async function importCommand(id: string, options: ImportOptions): Promise<void> 
   });
 }
 
-/** Repeatable option; a comma-separated list counts as several entries. */
+/** Repeatable option, kept as typed (parseGraphPatterns splits comma-separated lists). */
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }

@@ -162,8 +162,14 @@ function oneScope(value: string): Scope {
   return value;
 }
 
+interface GraphRuleOptions {
+  scope: string;
+  graphs: string[];
+  json?: boolean;
+}
+
 /** `tenant grant` and `tenant revoke`: adds or removes graph patterns of one scope's rule. */
-async function changeGraphs(change: 'grant' | 'revoke', id: string, options: { scope: string; graphs: string[]; json?: boolean }): Promise<void> {
+async function changeGraphs(change: 'grant' | 'revoke', id: string, options: GraphRuleOptions): Promise<void> {
   const tenant = validateTenantId(id);
   const scope = oneScope(options.scope);
   const patterns = parseGraphPatterns(options.graphs);
@@ -173,8 +179,9 @@ async function changeGraphs(change: 'grant' | 'revoke', id: string, options: { s
     await ctx.state.audit.record({ event: 'tenant_changed', tenant: after.id, actor: 'cli', detail: `graph rule ${scope}: ${change} ${patterns.join(',')}` });
     if (options.json) return printJson({ tenant: after.id, scope, graphRules: after.graphRules ?? {} });
     const describe = (record: TenantRecord) => describeGraphRules(record.graphRules).find(([s]) => s === scope)?.[1] ?? '';
+    const now = describe(after);
     printLines(
-      `Tenant "${after.id}": "${scope}" is now allowed on ${describe(after) === 'none' ? 'no graph' : describe(after) === 'every graph' ? 'every graph' : `graphs matching: ${describe(after)}`} (before: ${describe(before)}).`,
+      `Tenant "${after.id}": "${scope}" is now allowed on ${now === 'none' ? 'no graph' : now === 'every graph' ? 'every graph' : `graphs matching: ${now}`} (before: ${describe(before)}).`,
       `Graph rules: ${graphRulesLabel(after)}.`,
       'Every gateway instance applies the change within 1 second.',
     );
@@ -256,6 +263,18 @@ async function usage(options: { tenant?: string; days: string; json?: boolean })
   });
 }
 
+/** `tenant grant` or `tenant revoke`: the same arguments, their own help. */
+function registerGraphRuleCommand(tenant: Command, change: 'grant' | 'revoke', description: string, graphsHelp: string): void {
+  tenant
+    .command(change)
+    .argument('<id>', 'the tenant id')
+    .description(description)
+    .requiredOption('--scope <scope>', 'one of read, write, admin')
+    .requiredOption('--graphs <patterns>', graphsHelp, collect, [])
+    .option('--json', 'print {tenant, scope, graphRules}')
+    .action((id: string, options: GraphRuleOptions) => runCommand(() => changeGraphs(change, id, options)));
+}
+
 export function registerTenantCommands(program: Command): void {
   const tenant = program.command('tenant').description('The tenant registry: add, list, show, disable, enable and remove tenants (optionally with their own signing key and allowed addresses), and their daily usage; export and import the graphs of a tenant.');
 
@@ -284,23 +303,19 @@ export function registerTenantCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((id: string, options: { json?: boolean }) => runCommand(() => show(id, options)));
 
-  tenant
-    .command('grant')
-    .argument('<id>', 'the tenant id')
-    .description('Allow a scope on more graphs: adds patterns to the tenant\'s graph rule for that scope. A scope without a rule may be used on every graph; its first grant limits it to the granted patterns.')
-    .requiredOption('--scope <scope>', 'one of read, write, admin')
-    .requiredOption('--graphs <patterns>', 'graph-name pattern, `*` matching any run of characters (e.g. \'sales_*\'); repeatable or comma-separated', collect, [])
-    .option('--json', 'print {tenant, scope, graphRules}')
-    .action((id: string, options: { scope: string; graphs: string[]; json?: boolean }) => runCommand(() => changeGraphs('grant', id, options)));
+  registerGraphRuleCommand(
+    tenant,
+    'grant',
+    'Allow a scope on more graphs: adds patterns to the tenant\'s graph rule for that scope. A scope without a rule may be used on every graph; its first grant limits it to the granted patterns.',
+    'graph-name pattern, `*` matching any run of characters (e.g. \'sales_*\'); repeatable or comma-separated',
+  );
 
-  tenant
-    .command('revoke')
-    .argument('<id>', 'the tenant id')
-    .description('Allow a scope on fewer graphs: removes patterns, exactly as listed, from the tenant\'s graph rule for that scope. Removing the last one leaves the scope allowed on no graph; revoking `*` from a scope without a rule does the same.')
-    .requiredOption('--scope <scope>', 'one of read, write, admin')
-    .requiredOption('--graphs <patterns>', 'pattern(s) to remove; repeatable or comma-separated', collect, [])
-    .option('--json', 'print {tenant, scope, graphRules}')
-    .action((id: string, options: { scope: string; graphs: string[]; json?: boolean }) => runCommand(() => changeGraphs('revoke', id, options)));
+  registerGraphRuleCommand(
+    tenant,
+    'revoke',
+    'Allow a scope on fewer graphs: removes patterns, exactly as listed, from the tenant\'s graph rule for that scope. Removing the last one leaves the scope allowed on no graph; revoking `*` from a scope without a rule does the same.',
+    'pattern(s) to remove; repeatable or comma-separated',
+  );
 
   tenant
     .command('disable')

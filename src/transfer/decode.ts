@@ -64,7 +64,8 @@ export function nestedInfo(raw: unknown): ExactInfo {
 /** Thrown when a float sits deeper in lists than the batch query covers: the caller asks for that property alone. */
 export class NestedFloatError extends Error {}
 
-function asArray(value: RespValue | undefined): RespValue[] {
+/** A compact reply part as a list; anything else as an empty one. */
+export function asArray(value: RespValue | undefined): RespValue[] {
   return Array.isArray(value) ? value : [];
 }
 

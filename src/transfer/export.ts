@@ -3,13 +3,13 @@
 // even while clients write), in batches of node ids, so no graph is ever held
 // in memory whole.
 
-import { graphPatternMatches } from '../auth/graph-rules.js';
+import { matchesAnyPattern } from '../auth/graph-rules.js';
 import { GatewayError } from '../errors.js';
 import type { Database, RespValue } from '../falkordb/database.js';
 import type { GraphClient } from '../falkordb/graphs.js';
 import { tenantGraphKey, tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
 import { GATEWAY_VERSION } from '../version.js';
-import { EXACT_LIST_DEPTH, decodeValue, floatColumn, listColumn, nestedExpression, nestedInfo, NestedFloatError, untyped, type ExactInfo } from './decode.js';
+import { EXACT_LIST_DEPTH, asArray, decodeValue, floatColumn, listColumn, nestedExpression, nestedInfo, NestedFloatError, untyped, type ExactInfo } from './decode.js';
 import { stringLiteral } from './encode.js';
 import {
   TRANSFER_FORMAT,
@@ -51,10 +51,6 @@ const RELATIONSHIP_NESTED_QUERY = `MATCH (a)-[e]->() WHERE id(a) = $from AND id(
 
 /** Asks for one property's floats at every nesting level (see nestedExpression). */
 type NestedLookup = (key: string) => Promise<ExactInfo>;
-
-function asArray(value: RespValue | undefined): RespValue[] {
-  return Array.isArray(value) ? value : [];
-}
 
 function name(list: readonly string[], id: RespValue | undefined, what: string): string {
   const found = list[Number(id)];
@@ -151,24 +147,24 @@ async function exportGraph(options: ExportOptions, graph: string, key: string): 
   const last = await maxNodeId(db, key);
   const summary: GraphSummary = { name: graph, nodes: 0, relationships: 0, indexes: 0, constraints: 0 };
   await write({ kind: 'graph', name: graph });
-  const step = (what: string) => `Exporting the ${what} of graph "${graph}"`;
+  /** One read of the snapshot's nodes or relationships; `params` without the `CYPHER` prefix. */
+  const read = async (what: string, query: string, params: string) =>
+    (await compactQuery(db, key, query, { params: `CYPHER ${params} `, readOnly: true, step: `Exporting the ${what} of graph "${graph}"` })).rows;
+  const nested = (what: string, query: string, params: string): NestedLookup => async (property) =>
+    nestedInfo(untyped((await read(what, query, `${params} key=${stringLiteral(property)}`))[0]?.[0]));
   for (let from = 0; from <= last; from += batch) {
-    const { rows } = await compactQuery(db, key, NODE_QUERY, { params: `CYPHER from=${from} to=${from + batch} `, readOnly: true, step: step('nodes') });
-    for (const [cell, floats, lists] of rows) {
+    for (const [cell, floats, lists] of await read('nodes', NODE_QUERY, `from=${from} to=${from + batch}`)) {
       const [id, labelIds, props] = asArray(asArray(cell)[1]);
-      const nested = async (property: string) => nestedInfo(untyped((await compactQuery(db, key, NODE_NESTED_QUERY, { params: `CYPHER id=${String(id)} key=${stringLiteral(property)} `, readOnly: true, step: step('nodes') })).rows[0]?.[0]));
-      const properties_ = await properties(props, exactInfo(floats, lists), names, nested);
+      const properties_ = await properties(props, exactInfo(floats, lists), names, nested('nodes', NODE_NESTED_QUERY, `id=${String(id)}`));
       await write({ kind: 'node', id: Number(id), labels: asArray(labelIds).map((l) => name(names.labels, l, 'label')), properties: properties_ });
       summary.nodes += 1;
     }
     options.progress?.(`graph "${graph}": ${summary.nodes} nodes`);
   }
   for (let from = 0; from <= last; from += batch) {
-    const { rows } = await compactQuery(db, key, RELATIONSHIP_QUERY, { params: `CYPHER from=${from} to=${from + batch} `, readOnly: true, step: step('relationships') });
-    for (const [cell, floats, lists] of rows) {
+    for (const [cell, floats, lists] of await read('relationships', RELATIONSHIP_QUERY, `from=${from} to=${from + batch}`)) {
       const [id, typeId, start, end, props] = asArray(asArray(cell)[1]);
-      const nested = async (property: string) => nestedInfo(untyped((await compactQuery(db, key, RELATIONSHIP_NESTED_QUERY, { params: `CYPHER from=${String(start)} id=${String(id)} key=${stringLiteral(property)} `, readOnly: true, step: step('relationships') })).rows[0]?.[0]));
-      const properties_ = await properties(props, exactInfo(floats, lists), names, nested);
+      const properties_ = await properties(props, exactInfo(floats, lists), names, nested('relationships', RELATIONSHIP_NESTED_QUERY, `from=${String(start)} id=${String(id)}`));
       await write({ kind: 'relationship', type: name(names.types, typeId, 'relationship type'), from: Number(start), to: Number(end), properties: properties_ });
       summary.relationships += 1;
     }
@@ -189,7 +185,7 @@ async function exportGraph(options: ExportOptions, graph: string, key: string): 
 /** The tenant's graph names that `patterns` select, sorted. */
 export async function selectGraphs(graphs: GraphClient, tenant: string, patterns: readonly string[] | undefined): Promise<string[]> {
   const all = tenantGraphsAmong(tenant, await graphs.listKeys(tenantKeyPrefix(tenant)));
-  return patterns === undefined || patterns.length === 0 ? all : all.filter((g) => patterns.some((p) => graphPatternMatches(p, g)));
+  return patterns === undefined || patterns.length === 0 ? all : all.filter((g) => matchesAnyPattern(patterns, g));
 }
 
 export async function exportTenant(options: ExportOptions): Promise<{ tenant: string; graphs: GraphSummary[] }> {

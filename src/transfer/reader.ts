@@ -52,6 +52,15 @@ export function parseRecord(text: string, file: string, line: number): TransferR
 
 type Section = 'start' | 'between' | 'nodes' | 'relationships' | 'indexes' | 'constraints' | 'done';
 
+/** Per record kind inside a graph, the sections the file may be in when it comes. */
+const ALLOWED_IN: Record<string, Section[]> = {
+  node: ['nodes'],
+  relationship: ['nodes', 'relationships'],
+  index: ['nodes', 'relationships', 'indexes'],
+  constraint: ['nodes', 'relationships', 'indexes', 'constraints'],
+  'graph-end': ['nodes', 'relationships', 'indexes', 'constraints'],
+};
+
 /** The order rules: header, then per graph graph → nodes → relationships → indexes → constraints → graph-end, then end. */
 class OrderChecker {
   #section: Section = 'start';
@@ -78,13 +87,6 @@ class OrderChecker {
       return;
     }
     if (this.#section === 'done') throw fail('comes after the end record');
-    const order: Record<string, Section[]> = {
-      node: ['nodes'],
-      relationship: ['nodes', 'relationships'],
-      index: ['nodes', 'relationships', 'indexes'],
-      constraint: ['nodes', 'relationships', 'indexes', 'constraints'],
-      'graph-end': ['nodes', 'relationships', 'indexes', 'constraints'],
-    };
     switch (record.kind) {
       case 'header':
         throw fail('is a second header');
@@ -104,7 +106,7 @@ class OrderChecker {
         this.#section = 'done';
         return;
       default: {
-        if (!order[record.kind]?.includes(this.#section)) throw fail(`is a ${record.kind} record out of place (${this.#section === 'between' ? 'outside any graph' : `after the ${this.#section} of graph "${this.#graph ?? ''}"`})`);
+        if (!ALLOWED_IN[record.kind]?.includes(this.#section)) throw fail(`is a ${record.kind} record out of place (${this.#section === 'between' ? 'outside any graph' : `after the ${this.#section} of graph "${this.#graph ?? ''}"`})`);
       }
     }
     switch (record.kind) {

@@ -4,14 +4,13 @@
 
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Database, RespValue } from '../falkordb/database.js';
+import { ValueType } from '../falkordb/value-types.js';
+import { asArray } from './decode.js';
+
+const T = ValueType;
 
 export interface CompactReply {
   rows: RespValue[][];
-  stats: string[];
-}
-
-function asArray(value: RespValue | undefined): RespValue[] {
-  return Array.isArray(value) ? value : [];
 }
 
 export function failure(step: string, error: unknown): GatewayError {
@@ -29,33 +28,23 @@ export async function compactQuery(db: Database, key: string, query: string, opt
     throw failure(options.step, error);
   }
   const parts = asArray(reply);
-  if (parts.length < 3) return { rows: [], stats: asArray(parts[0]).map(String) };
-  return { rows: asArray(parts[1]).map(asArray), stats: asArray(parts[2]).map(String) };
-}
-
-/** A number from the query statistics, e.g. `Nodes created`. */
-export function statistic(reply: CompactReply, label: string): number {
-  for (const line of reply.stats) {
-    const [name, value] = line.split(':');
-    if (name?.trim().toLowerCase() === label.toLowerCase()) return Number(value);
-  }
-  return 0;
+  return { rows: parts.length < 3 ? [] : asArray(parts[1]).map(asArray) };
 }
 
 /** A compact cell as plain JSON-ish data (maps become objects, numbers numbers). */
 export function plainCell(cell: RespValue | undefined): unknown {
   const [type, value] = asArray(cell);
   switch (Number(type)) {
-    case 1:
+    case T.Null:
       return null;
-    case 3:
-    case 5:
+    case T.Integer:
+    case T.Double:
       return Number(value);
-    case 4:
+    case T.Boolean:
       return String(value) === 'true';
-    case 6:
+    case T.Array:
       return asArray(value).map(plainCell);
-    case 10: {
+    case T.Map: {
       const flat = asArray(value);
       const out: Record<string, unknown> = {};
       for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = plainCell(flat[i + 1]);
