@@ -3,21 +3,18 @@
 // graph queries on connections of their own.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorReply, RESP_TYPES, type RedisClusterType, type RedisFunctions, type RedisModules, type RedisScripts, type RespVersions, type TypeMapping } from '@redis/client';
+import { ErrorReply, type RedisClusterType, type RedisFunctions, type RedisModules, type RedisScripts, type RespVersions, type TypeMapping } from '@redis/client';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { EACH_ARG_A_KEY, nextClusterScanCursor, parseClusterScanCursor, routingKey } from './cluster-routing.js';
-import { describeConnectFailure } from './connection.js';
+import { describeConnectFailure, INTEGERS_AS_STRINGS, QUERY_COMMANDS, type Phase } from './connection.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 
 export type Cluster = RedisClusterType<RedisModules, RedisFunctions, RedisScripts, RespVersions, TypeMapping>;
-export type Phase = { name: 'starting' | 'running' | 'closed' };
 
-// Graph queries block their connection on the server while they run, so they get
-// cluster clients of their own, as on a single server (see connection.ts).
-const QUERY_COMMANDS = new Set(['GRAPH.QUERY', 'GRAPH.RO_QUERY', 'GRAPH.PROFILE']);
+// Graph queries (QUERY_COMMANDS) block their connection on the server while they run, so
+// they get cluster clients of their own, as on a single server (see connection.ts).
 const MAX_QUERY_CLIENTS = 16;
-const INTEGERS_AS_STRINGS = { typeMapping: { [RESP_TYPES.NUMBER]: String } };
 const LAYOUT_MAX_AGE_MS = 60_000;
 
 function isErrorReply(error: unknown): error is ErrorReply {
@@ -118,16 +115,7 @@ export class ClusterDatabase implements Database {
 
   /** The primaries, one handle each, for keyspace-wide reads (see scanKeys in database.ts). */
   async primaries(): Promise<Array<Pick<Database, 'sendCommand'>>> {
-    return this.#sortedPrimaries().map((primary) => ({
-      sendCommand: async (args: readonly string[]) => {
-        try {
-          return (await (await this.#cluster.nodeClient(primary)).sendCommand([...args])) as RespValue;
-        } catch (error) {
-          if (isErrorReply(error)) throw error;
-          throw this.#unavailable(error);
-        }
-      },
-    }));
+    return this.#sortedPrimaries().map((primary) => ({ sendCommand: (args: readonly string[]) => this.#sendTo(this.#cluster, primary, args) }));
   }
 
   /**
@@ -164,15 +152,18 @@ export class ClusterDatabase implements Database {
     return [...[...all.masters].sort(byAddress), ...[...all.replicas].sort(byAddress)].map((node) => ({
       address: node.address,
       primary: primaries.has(node),
-      sendCommand: async (args: readonly string[]) => {
-        try {
-          return (await (await all.nodeClient(node)).sendCommand([...args])) as RespValue;
-        } catch (error) {
-          if (isErrorReply(error)) throw error;
-          throw this.#unavailable(error);
-        }
-      },
+      sendCommand: (args: readonly string[]) => this.#sendTo(all, node, args),
     }));
+  }
+
+  /** Runs one command on one node of `cluster` (no redirection). */
+  async #sendTo(cluster: Cluster, node: Parameters<Cluster['nodeClient']>[0], args: readonly string[]): Promise<RespValue> {
+    try {
+      return (await (await cluster.nodeClient(node)).sendCommand([...args])) as RespValue;
+    } catch (error) {
+      if (isErrorReply(error)) throw error;
+      throw this.#unavailable(error);
+    }
   }
 
   async ping(timeoutMs: number): Promise<number> {

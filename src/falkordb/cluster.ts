@@ -7,8 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createCluster, ErrorReply, type RedisClusterOptions } from '@redis/client';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { describeConnectFailure, formatModuleVersion, redactAddress, retryDelayMs } from './connection.js';
-import { ClusterDatabase, type Cluster, type Phase } from './cluster-database.js';
+import { describeConnectFailure, readGraphModuleVersion, reconnectStrategy, redactAddress, type Phase } from './connection.js';
+import { ClusterDatabase, type Cluster } from './cluster-database.js';
 import type { Database } from './database.js';
 
 export interface ClusterConnectOptions {
@@ -50,10 +50,7 @@ function clusterOptions(urls: readonly string[], phase: Phase, connectTimeout: n
         connectTimeout,
         ...(tls ? { tls: true as const } : {}),
         // As on a single server: the gateway owns the retry loop at start, the driver reconnects forever afterwards.
-        reconnectStrategy: (retries: number): number | Error => {
-          if (phase.name === 'running') return retryDelayMs(retries);
-          return new Error(phase.name === 'closed' ? 'connection closed' : 'first connection attempt failed');
-        },
+        reconnectStrategy: reconnectStrategy(phase),
       },
     },
   } as RedisClusterOptions;
@@ -61,36 +58,6 @@ function clusterOptions(urls: readonly string[], phase: Phase, connectTimeout: n
 
 function isErrorReply(error: unknown): error is ErrorReply {
   return error instanceof ErrorReply;
-}
-
-/** `name` and `ver` of the graph module in a MODULE LIST reply, or undefined. */
-function graphModuleVersion(reply: unknown): string | undefined {
-  for (const entry of Array.isArray(reply) ? reply : []) {
-    const fields = entry as unknown[];
-    if (fields[fields.indexOf('name') + 1] !== 'graph') continue;
-    const version = fields[fields.indexOf('ver') + 1];
-    return typeof version === 'number' ? formatModuleVersion(version) : 'unknown';
-  }
-  return undefined;
-}
-
-type NodeClient = Awaited<ReturnType<Cluster['nodeClient']>>;
-
-/** The graph module version on one node; undefined when the node has none. */
-async function nodeModuleVersion(client: NodeClient): Promise<string | undefined> {
-  try {
-    return graphModuleVersion(await client.sendCommand(['MODULE', 'LIST']));
-  } catch (error) {
-    if (!isErrorReply(error)) throw error;
-    // MODULE may be forbidden (ACL, managed services): ask the graph module directly.
-    try {
-      await client.sendCommand(['GRAPH.LIST']);
-      return 'unknown';
-    } catch (inner) {
-      if (isErrorReply(inner) && /unknown command/i.test(inner.message)) return undefined;
-      throw inner;
-    }
-  }
 }
 
 class ClusterNotReady extends Error {
@@ -167,7 +134,7 @@ async function connectWithRetry(options: ClusterConnectOptions, address: string,
 /** Every primary must have the graph module: a graph can land on any shard. Returns the version. */
 async function checkGraphModule(cluster: Cluster, address: string): Promise<string> {
   const versions = await Promise.all(
-    cluster.masters.map(async (primary) => ({ node: primary.address, version: await nodeModuleVersion(await cluster.nodeClient(primary)) })),
+    cluster.masters.map(async (primary) => ({ node: primary.address, version: await readGraphModuleVersion(await cluster.nodeClient(primary)) })),
   );
   const missing = versions.filter((v) => v.version === undefined).map((v) => v.node);
   if (missing.length > 0) {

@@ -88,18 +88,21 @@ function unwrap(error: unknown): unknown {
 }
 
 type RedisConnection = Awaited<FalkorDB['connection']>;
-type Phase = { name: 'starting' | 'running' | 'closed' };
+export type Phase = { name: 'starting' | 'running' | 'closed' };
+
+/**
+ * The driver's reconnect strategy: at start the gateway owns the retry loop (it needs a
+ * deadline and auth detection); afterwards the driver reconnects forever, until close().
+ */
+export function reconnectStrategy(phase: Phase): (retries: number) => number | Error {
+  return (retries) => {
+    if (phase.name === 'running') return retryDelayMs(retries);
+    return new Error(phase.name === 'closed' ? 'connection closed' : 'first connection attempt failed');
+  };
+}
 
 function clientOptions(options: ConnectOptions, phase: Phase, socketConnectTimeoutMs: number): FalkorDBOptions {
-  const socket = {
-    connectTimeout: socketConnectTimeoutMs,
-    // At start the gateway owns the retry loop (it needs a deadline and auth detection);
-    // afterwards the driver reconnects forever, until close().
-    reconnectStrategy: (retries: number): number | Error => {
-      if (phase.name === 'running') return retryDelayMs(retries);
-      return new Error(phase.name === 'closed' ? 'connection closed' : 'first connection attempt failed');
-    },
-  };
+  const socket = { connectTimeout: socketConnectTimeoutMs, reconnectStrategy: reconnectStrategy(phase) };
   // A client name makes the handshake run a command, so a server that needs a password
   // refuses the handshake itself (instead of the client connecting, then failing later).
   const common = { name: CLIENT_NAME, disableOfflineQueue: true };
@@ -203,7 +206,7 @@ async function connectWithRetry(options: ConnectOptions, address: string, phase:
 }
 
 /** Reads the graph module's version; undefined when the server has no graph module. */
-async function readGraphModuleVersion(conn: RedisConnection): Promise<string | undefined> {
+export async function readGraphModuleVersion(conn: { sendCommand(args: string[]): Promise<unknown> }): Promise<string | undefined> {
   try {
     const modules = (await conn.sendCommand(['MODULE', 'LIST'])) as unknown[];
     for (const entry of modules) {
@@ -289,11 +292,11 @@ async function closeQuietly(db: FalkorDB, phase: Phase): Promise<void> {
   }
 }
 
-const INTEGERS_AS_STRINGS = { typeMapping: { [RESP_TYPES.NUMBER]: String } };
+export const INTEGERS_AS_STRINGS = { typeMapping: { [RESP_TYPES.NUMBER]: String } };
 
 // The server stops reading a connection while a graph query on it runs, so queries
 // get connections of their own: one slow query must not hold up every other command.
-const QUERY_COMMANDS = new Set(['GRAPH.QUERY', 'GRAPH.RO_QUERY', 'GRAPH.PROFILE']);
+export const QUERY_COMMANDS = new Set(['GRAPH.QUERY', 'GRAPH.RO_QUERY', 'GRAPH.PROFILE']);
 const QUERY_POOL = { minimum: 1, maximum: 128, acquireTimeout: 5_000, cleanupDelay: 30_000 };
 type QueryPool = ReturnType<RedisConnection['createPool']>;
 

@@ -4,11 +4,11 @@
 // calls that arrive while there is no primary wait for the new one, bounded.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClientClosedError, ClientOfflineError, createClient, createSentinel, ErrorReply, RESP_TYPES, type RedisSentinelType } from '@redis/client';
+import { ClientClosedError, ClientOfflineError, createClient, createSentinel, ErrorReply, type RedisSentinelType } from '@redis/client';
 import type { SentinelConfig, SentinelNode } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { connectDatabase, describeConnectFailure, retryDelayMs } from './connection.js';
+import { connectDatabase, describeConnectFailure, INTEGERS_AS_STRINGS, retryDelayMs } from './connection.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 
 export interface SentinelConnectOptions extends SentinelConfig {
@@ -26,7 +26,6 @@ const PRIMARY_POOL_SIZE = 32;
 const SCAN_INTERVAL_MS = 5_000;
 const PRIMARY_POLL_MS = 50;
 const NOT_APPLIED_RETRY_MS = 100;
-const INTEGERS_AS_STRINGS = { typeMapping: { [RESP_TYPES.NUMBER]: String } };
 // Counters the gateway can afford to lose a moment of in a failover; waiting on
 // replicas for each of them would slow every call and fail calls while a replica is down.
 const BOOKKEEPING = new Set(['XADD', 'HINCRBY', 'HINCRBYFLOAT']);

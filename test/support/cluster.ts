@@ -11,9 +11,9 @@ import { createClient } from '@redis/client';
 import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
 import { findServerBinary, locateFalkorDBModule } from '../../src/falkordb/server-binary.js';
 import { testLogger } from './falkordb.js';
+import { waitFor } from './topology.js';
 
 const SLOTS = 16384;
-const START_TIMEOUT_MS = 30_000;
 
 export interface TestClusterNode {
   port: number;
@@ -49,20 +49,6 @@ export interface TestClusterOptions {
   assignSlots?: boolean;
   /** How many replicas to add (none by default). */
   replicas?: number;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`test cluster: ${what} did not happen within ${START_TIMEOUT_MS} ms`);
-    await sleep(100);
-  }
 }
 
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
@@ -121,7 +107,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         child = spawn(binary.path, [configPath], { stdio: 'ignore' });
         const c = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password });
         c.on('error', () => {});
-        await waitFor('a node accepting connections', async () => (await c.connect(), true));
+        await waitFor('test cluster: a node accepting connections', async () => (await c.connect(), true));
         client = c;
       };
       stops.push(stop);
@@ -148,7 +134,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     }
     await Promise.all(
       nodes.map((node) =>
-        waitFor('cluster_state:ok on every node', async () => {
+        waitFor('test cluster: cluster_state:ok on every node', async () => {
           const info = String(await node.command(['CLUSTER', 'INFO']));
           return (!assign || /cluster_state:ok/.test(info)) && new RegExp(`cluster_known_nodes:${count}\\b`).test(info) ? true : undefined;
         }),
@@ -158,11 +144,11 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     for (const [i, replica] of replicas.entries()) {
       const primaryId = String(await nodes[i % primaries]!.command(['CLUSTER', 'MYID']));
       await replica.command(['CLUSTER', 'REPLICATE', primaryId]);
-      await waitFor('a replica in sync', async () => (/master_link_status:up/.test(String(await replica.command(['INFO', 'replication']))) ? true : undefined));
+      await waitFor('test cluster: a replica in sync', async () => (/master_link_status:up/.test(String(await replica.command(['INFO', 'replication']))) ? true : undefined));
     }
     // Every primary lists the replicas in its slot map (CLUSTER SLOTS), as clients discover them.
     for (const node of replicas.length === 0 ? [] : nodes) {
-      await waitFor('the replicas in every slot map', async () => {
+      await waitFor('test cluster: the replicas in every slot map', async () => {
         const map = JSON.stringify(await node.command(['CLUSTER', 'SLOTS']));
         return replicas.every((r) => map.includes(`,${r.port},`)) ? true : undefined;
       });

@@ -67,6 +67,14 @@ export async function commandCalls(node: TopologyNode, command: string): Promise
   return match === null ? 0 : Number(match[1]);
 }
 
+/** SIGKILL, resolved once the process is gone; nothing to do when it already exited. */
+async function killNow(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
 async function sendOnce(port: number, password: string | undefined, args: readonly string[]): Promise<unknown> {
   const client = createClient({ socket: { host: '127.0.0.1', port, connectTimeout: 2_000, reconnectStrategy: false }, password });
   client.on('error', () => {});
@@ -109,10 +117,7 @@ export async function startTopology(): Promise<Topology> {
         return child !== undefined && child.exitCode === null && child.signalCode === null;
       },
       kill: async () => {
-        if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGKILL');
-        await exited;
+        if (child !== undefined) await killNow(child);
       },
       restart: spawnIt,
     };
@@ -164,14 +169,7 @@ export async function startTopology(): Promise<Topology> {
       return launch(configPath, port, undefined, true);
     },
     async cleanup() {
-      await Promise.all(
-        [...children].map(async (child) => {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          const exited = once(child, 'exit');
-          child.kill('SIGKILL');
-          await exited;
-        }),
-      );
+      await Promise.all([...children].map(killNow));
       process.off('exit', killAll);
       await rm(dir, { recursive: true, force: true });
     },
