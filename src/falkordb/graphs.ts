@@ -3,6 +3,7 @@
 
 import { LRUCache } from 'lru-cache';
 import { GatewayError, isGatewayError } from '../errors.js';
+import { keyPrefixGlob } from '../tenancy/keys.js';
 import { scanKeys, type Database, type RespValue } from './database.js';
 import { cypherParamsPrefix } from './params.js';
 import { replyHasEntities, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type JsonValue, type ShapedReply } from './shape.js';
@@ -98,7 +99,7 @@ export class GraphClient {
    * On a cluster every primary is asked, since a tenant's graphs spread over the shards.
    */
   async listKeys(prefix: string): Promise<string[]> {
-    const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    const match = keyPrefixGlob(prefix);
     try {
       return await scanKeys(this.#db, { match, type: 'graphdata' });
     } catch (error) {

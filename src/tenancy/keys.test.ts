@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { GATEWAY_STATE_PREFIX, parseTenantGraphKey, tenantGraphKey, tenantGraphsAmong, tenantKeyPattern, tenantKeyPrefix } from './keys.js';
+import { GATEWAY_STATE_PREFIX, keyPrefixGlob, parseTenantGraphKey, tenantGraphKey, tenantGraphsAmong, tenantKeyPattern, tenantKeyPrefix } from './keys.js';
 import { isValidGraphName } from './graph-name.js';
 
 const AWKWARD_TENANTS = ['a', 'a_b', 'a_', '_a', '%', '%5F', 'a%5Fb', '.', '..', '-', 'acme.corp', 'gw:x', 'gw', 'é', '租户', '😀', ' ', 'a b', 'x'.repeat(256), 'A', 'a/b', '\u0000', 'a:b'];
@@ -151,5 +151,12 @@ describe('tenant key patterns (database ACL key rules)', () => {
     assert.equal(globMatches('a\\*b*', 'axbc'), false);
     assert.equal(globMatches('a?c', 'abc'), true);
     assert.equal(globMatches('[ab]x', 'bx'), true);
+  });
+
+  it('turns any prefix into a glob of exactly the keys that start with it (SCAN MATCH, ACL key rules)', () => {
+    const prefix = 'a*b?[c]\\_';
+    assert.equal(keyPrefixGlob(prefix), 'a\\*b\\?\\[c\\]\\\\_*');
+    assert.equal(globMatches(keyPrefixGlob(prefix), `${prefix}graph`), true);
+    for (const other of ['axb?[c]\\_g', 'a*bx[c]\\_g', 'a*b?c\\_g', 'a*b?[c]_g']) assert.equal(globMatches(keyPrefixGlob(prefix), other), false, other);
   });
 });
