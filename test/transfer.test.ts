@@ -186,7 +186,7 @@ describe('every property type', () => {
         arr: [1, 2.5, 'a', [true, [0.1 + 0.2]]], floats: [0.1 + 0.2, 1.0 / 3.0], mixed: [1, point({latitude: 1.5, longitude: -2.25}), date('2024-01-02'), 0.0 / 0.0],
         p: point({latitude: 0.1, longitude: 0.2}), dt: localdatetime('2024-01-02T03:04:05'), d: date('1800-03-04'), t: localtime('23:59:59'),
         du: duration('P1Y2M3DT4H5M6S'), du0: duration('PT0S'), v: vecf32([1.5, 0.1, -3.25]), \`weird key\`: 'w'})
-       -[:KNOWS {since: 2020, w: 0.1 + 0.7, at: localdatetime('2020-05-06T07:08:09')}]->(b:Person {i: 2}),
+       -[:KNOWS {since: 2020, w: 0.1 + 0.7, ws: [[0.1 + 0.2, 1.0 / 3.0]], at: localdatetime('2020-05-06T07:08:09')}]->(b:Person {i: 2}),
        (b)-[:\`SELF LOOP\`]->(b), (c), (:Person {i: 3})`,
     );
     await query(db1, typed('types_a'), 'MATCH (c) WHERE labels(c) = [] CREATE (c)-[:EMPTY]->(c)');
@@ -230,6 +230,8 @@ describe('every property type', () => {
         n.big = 9223372036854775807, n.s = 'q"b\\\\n\\\\ \`x ü 😀', typeOf(n.f) = 'Float', typeOf(n.i) = 'Integer'`,
     );
     assert.deepEqual(exact, [Array(18).fill(true)]);
+    // Relationship properties too, floats nested in lists included.
+    assert.deepEqual(await query(db1, copy('types_a'), 'MATCH ()-[e:KNOWS]->() RETURN e.w = 0.1 + 0.7, e.ws = [[0.1 + 0.2, 1.0 / 3.0]]'), [[true, true]]);
     const mismatched = await db1.sendCommand(['GRAPH.QUERY', copy('types_b'), `CYPHER vals=[${doubles.map(floatLiteral).join(', ')}] MATCH (n:R) WHERE n.v <> $vals[n.k] OR n.l <> [$vals[n.k], [$vals[n.k]]] RETURN count(n)`]);
     assert.deepEqual((mismatched as RespValue[])[1], [[0]]);
     assert.equal(await scalar(db1, copy('types_b'), 'MATCH (n:R) RETURN count(n)'), doubles.length);
