@@ -11,6 +11,7 @@ import { createTokenVerifier } from './auth/verify.js';
 import { createGraphCache } from './cache/graph-cache.js';
 import { publicBaseUrl, type Config } from './config.js';
 import { openTenantIsolation } from './falkordb/acl.js';
+import type { Database } from './falkordb/database.js';
 import { GraphClient } from './falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
 import { listenOn } from './http/listen.js';
@@ -18,8 +19,8 @@ import { createNetworkGuard } from './http/network.js';
 import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
 import type { Logger } from './observability/logger.js';
-import { createGraphAccess } from './tools/graph-access.js';
-import { createGatewayMetrics } from './observability/metrics.js';
+import { createGraphAccess, type GraphAccess } from './tools/graph-access.js';
+import { createGatewayMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
 import { openGatewayState, type GatewayState } from './state/index.js';
 import { GATEWAY_VERSION } from './version.js';
@@ -57,6 +58,31 @@ export interface RunningGateway {
 export const DEV_TENANT = 'demo';
 export const DEV_TOKEN_TTL_SECONDS = 24 * 3600;
 
+export interface OpenedGraphAccess {
+  graphAccess: GraphAccess;
+  /** Closes the tenant users' connections (TENANT_ISOLATION=acl). */
+  close(): Promise<void>;
+}
+
+/**
+ * The graph operations of every caller, for the gateway and stdio alike: on
+ * tenant users' connections with TENANT_ISOLATION=acl (which checks the
+ * gateway's own database rights first: a missing one stops start-up), behind
+ * the graph cache, whose version tokens let instances sharing the database
+ * see each other's writes.
+ */
+export async function openGraphAccess(config: Config, database: Database, logger: Logger, metrics: Pick<GatewayMetrics, 'cacheLookup'>): Promise<OpenedGraphAccess> {
+  const replicaLagMs = config.falkordb.replicaUrls.length > 0 ? config.falkordb.readAfterWriteMs : 0;
+  const cache = createGraphCache({ database, config: config.cache, metrics, logger, replicaLagMs });
+  const isolation = config.isolation.mode === 'acl' ? await openTenantIsolation(config, database, logger) : undefined;
+  return {
+    graphAccess: createGraphAccess({ graphs: new GraphClient(database), tenantConnections: isolation?.connections, cache }),
+    close: async () => {
+      await isolation?.close();
+    },
+  };
+}
+
 export async function startGateway({ config, logger, allowInstall = true }: GatewayOptions): Promise<RunningGateway> {
   // A bad certificate pair stops start-up before a database is opened or launched.
   const tls = tlsFiles(config.network);
@@ -84,10 +110,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     stack.push(() => usage.close());
     const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
-    const graphs = new GraphClient(database.db);
-    // TENANT_ISOLATION=acl checks the gateway's own database rights first: a missing one stops start-up.
-    const isolation = config.isolation.mode === 'acl' ? await openTenantIsolation(config, database.db, logger) : undefined;
-    if (isolation !== undefined) stack.push(() => isolation.close());
+    const graphs = await openGraphAccess(config, database.db, logger, metrics);
+    stack.push(() => graphs.close());
     let boundPort = config.http.port;
     const baseUrl = () => publicBaseUrl(config, boundPort);
     const http = createGatewayHttpServer({
@@ -98,7 +122,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       issuer,
       jwks: ownKeys.map((k) => k.jwk),
       database: database.db,
-      graphAccess: createGraphAccess({ graphs, tenantConnections: isolation?.connections, cache: createGraphCache({ database: database.db, config: config.cache, metrics, logger, replicaLagMs: config.falkordb.replicaUrls.length > 0 ? config.falkordb.readAfterWriteMs : 0 }) }),
+      graphAccess: graphs.graphAccess,
       network: createNetworkGuard(config, baseUrl),
       admission: createAdmission({ config, state, logger }),
       audit: state.audit,

@@ -4,15 +4,12 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Principal } from '../auth/principal.js';
 import { parseScopeList } from '../auth/scopes.js';
-import { createGraphCache } from '../cache/graph-cache.js';
 import { loadConfig } from '../config.js';
-import { openTenantIsolation } from '../falkordb/acl.js';
-import { GraphClient } from '../falkordb/graphs.js';
 import { openDatabase } from '../falkordb/open.js';
+import { openGraphAccess } from '../main.js';
 import { createLogger } from '../observability/logger.js';
 import { NO_METRICS } from '../observability/metrics.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
-import { createGraphAccess } from '../tools/graph-access.js';
 import { createMcpServer } from '../tools/index.js';
 import { GATEWAY_VERSION } from '../version.js';
 
@@ -27,14 +24,14 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
     device: 'stdio',
   };
   const database = await openDatabase(config, logger, { reuseRunning: true });
-  const isolation = config.isolation.mode === 'acl' ? await openTenantIsolation(config, database.db, logger).catch(async (error: unknown) => {
+  const graphs = await openGraphAccess(config, database.db, logger, NO_METRICS).catch(async (error: unknown) => {
     await database.close();
     throw error;
-  }) : undefined;
+  });
   const server = createMcpServer({
     principal,
     // The cache also bumps the version tokens, so gateways sharing this database see stdio's writes.
-    graphs: createGraphAccess({ graphs: new GraphClient(database.db), tenantConnections: isolation?.connections, cache: createGraphCache({ database: database.db, config: config.cache, metrics: NO_METRICS, logger, replicaLagMs: config.falkordb.replicaUrls.length > 0 ? config.falkordb.readAfterWriteMs : 0 }) })(principal),
+    graphs: graphs.graphAccess(principal),
     limits: config.query,
     versions: { gateway: GATEWAY_VERSION, falkordb: database.db.moduleVersion },
   });
@@ -44,7 +41,7 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
     if (closing) return;
     closing = true;
     await server.close().catch(() => undefined);
-    await isolation?.close();
+    await graphs.close();
     await database.close();
     logger.flush(() => process.exit(0));
   };
