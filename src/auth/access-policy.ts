@@ -77,12 +77,10 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   const lastUsedWritten = new LRUCache<string, number>({ max: 50_000 });
   const lastUsedEveryMs = options.lastUsedEveryMs ?? 30_000;
 
-  function fetchFacts(principal: Principal): Promise<Facts> {
-    return (async (): Promise<Facts> => {
-      const [tenant, revocation] = await Promise.all([state.tenants.get(principal.tenant), state.ledger.revocationState(principal)]);
-      const allows = tenant !== undefined && tenant.allowIps.length > 0 ? ipMatcher(tenant.allowIps) : undefined;
-      return { tenant, revocation, allows };
-    })();
+  async function fetchFacts(principal: Principal): Promise<Facts> {
+    const [tenant, revocation] = await Promise.all([state.tenants.get(principal.tenant), state.ledger.revocationState(principal)]);
+    const allows = tenant !== undefined && tenant.allowIps.length > 0 ? ipMatcher(tenant.allowIps) : undefined;
+    return { tenant, revocation, allows };
   }
 
   // Entries hold the lookup's promise, so requests arriving while it runs share it

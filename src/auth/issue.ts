@@ -131,8 +131,7 @@ export class TokenIssuer {
       refresh = { token: created.token, expiresAt: created.record.expiresAt };
     }
     const signed = await this.#sign(tenant, scopes, graphs, ttlSec, device, family);
-    const graphsDetail = graphs === undefined ? '' : ` graphs=${graphs.join(',')}`;
-    await this.#deps.state.audit.record({ event: 'token_issued', tenant, ...(device === undefined ? {} : { device }), jti: signed.jti, actor: request.actor, detail: `scopes=${scopes.join(' ')}${graphsDetail}${refresh ? ', with a refresh token' : ''}` });
+    await this.#deps.state.audit.record({ event: 'token_issued', tenant, ...(device === undefined ? {} : { device }), jti: signed.jti, actor: request.actor, detail: `${grantDetail(scopes, graphs)}${refresh ? ', with a refresh token' : ''}` });
     return {
       accessToken: signed.token,
       jti: signed.jti,
@@ -187,7 +186,7 @@ export class TokenIssuer {
     const next = await state.refresh.create({ ...who, scopes: record.scopes, graphs, ttlSec: this.#deps.auth.refreshTokenTtlSec, issuedAt: Math.floor(at / 1000), family: record.family });
     const ttlSec = this.#deps.auth.accessTokenTtlSec;
     const signed = await this.#sign(record.tenant, scopes, graphs, ttlSec, device, record.family);
-    await state.audit.record({ event: 'token_issued', ...who, jti: signed.jti, actor, detail: `refresh scopes=${scopes.join(' ')}${graphs === undefined ? '' : ` graphs=${graphs.join(',')}`}` });
+    await state.audit.record({ event: 'token_issued', ...who, jti: signed.jti, actor, detail: `refresh ${grantDetail(scopes, graphs)}` });
     return {
       accessToken: signed.token,
       jti: signed.jti,
@@ -201,4 +200,9 @@ export class TokenIssuer {
       refreshExpiresAt: next.record.expiresAt,
     };
   }
+}
+
+/** What a token grants, as the audit event's detail says it (issue and refresh alike). */
+function grantDetail(scopes: readonly Scope[], graphs: readonly string[] | undefined): string {
+  return `scopes=${scopes.join(' ')}${graphs === undefined ? '' : ` graphs=${graphs.join(',')}`}`;
 }

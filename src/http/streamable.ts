@@ -27,6 +27,9 @@ export function createStreamableEndpoint(gatewayVersion: string): StreamableEndp
     if (ctx === undefined) throw new Error('No caller is known for this request.');
     return ctx;
   });
+  // The one server remembers the client info and capabilities of the last caller's
+  // initialize. Nothing reads them; code that ever does must not use this server,
+  // or one tenant would see another's client details.
   const connected = server.connect(transport);
 
   return {

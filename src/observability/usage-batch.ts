@@ -4,7 +4,7 @@
 // for the next try, so a failed flush loses nothing.
 
 import { stateKeys } from '../state/keys.js';
-import { FRACTIONAL_FIELD, USAGE_FIELDS, addCounters, dayExpiresAtSec, zeroCounters, type UsageCounters } from './usage-counters.js';
+import { DAY_MS, FRACTIONAL_FIELD, USAGE_FIELDS, addCounters, dayExpiresAtSec, zeroCounters, type UsageCounters } from './usage-counters.js';
 
 /** Sends one command; every call of one flush is made before any is awaited, so the client pipelines them. */
 export type SendCommand = (args: readonly string[]) => Promise<unknown>;
@@ -30,8 +30,6 @@ interface Operation {
   args: string[];
   settle(ok: boolean): void;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * One tenant-day's increments in one command. KEYS[1]: the day's hash. ARGV:

@@ -65,7 +65,7 @@ export function countersFromReply(reply: unknown): UsageCounters {
   return counters;
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** The UTC day of an epoch-ms time, as `YYYY-MM-DD`. */
 export function utcDay(ms: number): string {

@@ -9,7 +9,7 @@ import type { TenantRegistry } from '../state/tenants.js';
 import type { TenantStats, ToolCallRecord } from '../tools/context.js';
 import type { Logger } from './logger.js';
 import { UsageBatch } from './usage-batch.js';
-import { addCounters, countersOfCall, roundMs, utcDay, zeroCounters, type UsageCounters } from './usage-counters.js';
+import { DAY_MS, addCounters, countersOfCall, roundMs, utcDay, zeroCounters, type UsageCounters } from './usage-counters.js';
 import { readLastErrorAt, readUsageDay } from './usage-read.js';
 
 export interface UsageRecorder {
@@ -33,7 +33,6 @@ export const NO_USAGE: UsageRecorder = {
 };
 
 export const USAGE_FLUSH_INTERVAL_MS = 1000;
-const DAY_MS = 86_400_000;
 const ONE_REQUEST: Readonly<UsageCounters> = Object.freeze({ ...zeroCounters(), requests: 1 });
 /** A database outage fails every flush; one warning a minute says so without flooding the log. */
 export const USAGE_WARN_INTERVAL_MS = 60_000;
