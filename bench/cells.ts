@@ -25,13 +25,14 @@ export function log(line: string): void {
 }
 
 async function runLoadCell(run: Running, cell: LoadCell, options: BenchOptions, outcomes: Outcomes): Promise<void> {
-  const serverPid = cell.system.startsWith('gateway') ? process.pid : cell.system.startsWith('official') ? run.official?.pid : undefined;
+  const serverPid = cell.system.startsWith('gateway') ? process.pid : cell.system.startsWith('official') ? run.official?.pid : cell.system === 'floor' ? run.floor?.pid : undefined;
   const meter = new CpuMeter({ server: serverPid, falkordb: run.falkordbPid });
   const commands = new CommandMeter(run.admin);
   const profiler = serverPid === process.pid ? run.profiler : undefined;
   const outcome: LoadOutcome = { cell, serverCpuMs: NaN, falkordbCpuMs: NaN, clientCpuMs: NaN };
   try {
     if (cell.system.startsWith('official') && run.official === undefined) throw new Error('the official server is not running');
+    if (cell.system === 'floor' && run.floor === undefined) throw new Error('the floor server is not running');
     const { result, clientCpuMs } = await run.load.run(
       { kind: 'load', system: cell.system, workload: cell.workload, concurrency: cell.concurrency, tenants: cell.tenants, warmupMs: options.warmupMs, durationMs: options.durationMs, endpoints: run.endpoints },
       (edge) => {
@@ -92,7 +93,7 @@ async function prime(run: Running, cells: LoadCell[], options: BenchOptions): Pr
   const pairs = new Map(cells.map((c) => [`${c.system}/${c.workload}`, c]));
   log(`-- priming ${pairs.size} system/workload pairs for ${options.primeMs / 1000} s each (not measured)`);
   for (const cell of pairs.values()) {
-    if (cell.system.startsWith('official') && run.official === undefined) continue;
+    if ((cell.system.startsWith('official') && run.official === undefined) || (cell.system === 'floor' && run.floor === undefined)) continue;
     await run.load
       .run({ kind: 'load', system: cell.system, workload: cell.workload, concurrency: PRIME_CONCURRENCY, tenants: cell.tenants, warmupMs: 0, durationMs: options.primeMs, endpoints: run.endpoints }, () => undefined)
       .catch(() => undefined);

@@ -10,6 +10,7 @@ import { LoadProcess } from './load-client.js';
 import type { Outcomes } from './outcomes.js';
 import { WindowProfiler } from './profiler.js';
 import type { Endpoints } from './protocol.js';
+import { startFloorServer, type FloorServer } from './systems/floor-server.js';
 import { startOfficialServer, type OfficialServer } from './systems/official-server.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -35,6 +36,7 @@ export interface Running {
   gateway: RunningGateway;
   gatewayAcl: RunningGateway;
   official: OfficialServer | undefined;
+  floor: FloorServer | undefined;
   load: LoadProcess;
   endpoints: Endpoints;
   profiler: WindowProfiler | undefined;
@@ -44,7 +46,7 @@ export function infoField(info: string, field: string): string | undefined {
   return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
 
-export async function startSystems(needsOfficial: boolean, profile: boolean, outcomes: Outcomes): Promise<Running> {
+export async function startSystems(needsOfficial: boolean, needsFloor: boolean, profile: boolean, outcomes: Outcomes): Promise<Running> {
   const falkordb = await startTestFalkorDB();
   const admin = await FalkorDB.connect({ url: falkordb.url });
   const conn = await admin.connection;
@@ -65,15 +67,28 @@ export async function startSystems(needsOfficial: boolean, profile: boolean, out
       return undefined;
     });
   }
-  const endpoints: Endpoints = { falkordbUrl: falkordb.url, gatewayUrl: gateway.url, gatewayAclUrl: gatewayAcl.url, ...(official === undefined ? {} : { officialUrl: official.url }) };
+  const floor = needsFloor
+    ? await startFloorServer(falkordb.url).catch((error: unknown) => {
+        outcomes.problems.push(`The floor server could not be started: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      })
+    : undefined;
+  const endpoints: Endpoints = {
+    falkordbUrl: falkordb.url,
+    gatewayUrl: gateway.url,
+    gatewayAclUrl: gatewayAcl.url,
+    ...(official === undefined ? {} : { officialUrl: official.url }),
+    ...(floor === undefined ? {} : { floorUrl: floor.url }),
+  };
   const profiler = profile ? new WindowProfiler(path.join(REPO_ROOT, 'bench', 'profiles')) : undefined;
-  return { falkordb, admin, falkordbPid, serverName, gateway, gatewayAcl, official, load, endpoints, profiler };
+  return { falkordb, admin, falkordbPid, serverName, gateway, gatewayAcl, official, floor, load, endpoints, profiler };
 }
 
 export async function stopSystems(run: Running): Promise<void> {
   run.profiler?.close();
   await run.load.stop().catch(() => undefined);
   await run.official?.stop().catch(() => undefined);
+  await run.floor?.stop().catch(() => undefined);
   await run.gateway.stop().catch(() => undefined);
   await run.gatewayAcl.stop().catch(() => undefined);
   await run.admin.close().catch(() => undefined);

@@ -24,6 +24,7 @@ export interface ReportInput {
 
 const SYSTEM_LABELS: Record<SystemName, string> = {
   direct: 'direct `falkordb` client',
+  floor: 'floor: node:http + `falkordb`, no MCP',
   'gateway-raw': 'gateway, raw JSON-RPC',
   'gateway-acl': 'gateway, TENANT_ISOLATION=acl, raw JSON-RPC',
   'gateway-sdk': 'gateway, SDK Client',
@@ -237,8 +238,9 @@ export function renderReport(input: ReportInput): string {
     '- The gateway does on every call what it does in production, except rate limiting: token verification (cached), the tenant policy lookup (revocation, tenant status), the concurrency caps, an audit event (a stream per tenant in FalkorDB) and usage counters; the commands table below shows what that costs the database.',
     '- Closed loop: each of `conc.` lanes sends its next call when the previous one is answered.',
     '- **direct**: the `falkordb` npm client (`FalkorDB.connect`, `selectGraph().query` / `roQuery`), one connection per lane (FalkorDB runs one query per connection at a time).',
-    '- **gateway, raw JSON-RPC**: one stateless `tools/call` POST to `/mcp` per call over keep-alive sockets (node:http), the token of that call\'s tenant in `Authorization`. **gateway, SDK Client**: the MCP SDK\'s `Client` with `StreamableHTTPClientTransport`, one connected client per lane.',
-    '- **official**: `@falkordb/mcpserver` with `MCP_TRANSPORT=http`, `NODE_ENV=production` (its default, development, writes every log line to a file), no API key; it is stateful, so each lane opens its own session (initialize, then the session id on every POST); its replies come as one-event SSE streams. It sends every query over its one FalkorDB connection. It has no tenants: it runs in the one-tenant tier, on the same graph key.',
+    '- **gateway, raw JSON-RPC**: one stateless `tools/call` POST to `/mcp` per call over keep-alive sockets (a lean HTTP/1.1 client of the benchmark\'s own, bench/systems/raw-http.ts: node:http\'s client costs 150–300 µs of CPU per call here, taken from the servers it shares the cores with), the token of that call\'s tenant in `Authorization`. **gateway, SDK Client**: the MCP SDK\'s `Client` with `StreamableHTTPClientTransport`, one connected client per lane.',
+    '- **floor**: what any Node.js HTTP front for FalkorDB costs at least: node:http, `JSON.parse` of the same `tools/call` body, one query over the `falkordb` client, one JSON reply; no MCP, tokens, tenancy or audit (bench/systems/floor-entry.ts, in its own process, same lean client). The gateway cannot beat it; the distance to it is what the gateway\'s work costs.',
+    '- **official**: `@falkordb/mcpserver` with `MCP_TRANSPORT=http`, `NODE_ENV=production` (its default, development, writes every log line to a file), no API key; it is stateful, so each lane opens its own session (initialize, then the session id on every POST); its replies come as one-event SSE streams; the timed calls use the same lean HTTP client as the gateway\'s. It sends every query over its one FalkorDB connection. It has no tenants: it runs in the one-tenant tier, on the same graph key.',
     '- Tenants: calls go round-robin over the tier\'s tenants, each with its own token (HS256, verified by the gateway) and its own graph `social` (key `<tenant>_social`). The 100,000 nodes are split evenly over the tier (1 tenant: one 100k-node graph; 1,000: 100 nodes each; 10,000: 10 each), each node with two `:K` edges and an index on `:P(id)`; the direct client queries exactly the same keys, so each tier compares like with like. A tier\'s graphs are deleted before the next tier is made.',
     ...tiers.map((t) => `  - ${t}`),
     '',

@@ -12,8 +12,8 @@ export interface TargetCheck {
   verdict: Verdict;
 }
 
-const RETURN1_C1 = (system: 'direct' | 'gateway-raw' | 'gateway-sdk') => loadCellId(system, 'return1', 1, 1);
-const RETURN1_C64 = (system: 'gateway-raw' | 'gateway-sdk' | 'official-raw' | 'official-sdk') => loadCellId(system, 'return1', 64, 1);
+const RETURN1_C1 = (system: 'direct' | 'floor' | 'gateway-raw' | 'gateway-sdk') => loadCellId(system, 'return1', 1, 1);
+const RETURN1_C64 = (system: 'floor' | 'gateway-raw' | 'gateway-sdk' | 'official-raw' | 'official-sdk') => loadCellId(system, 'return1', 64, 1);
 
 export const MAX_ADDED_P50_MS = 0.5;
 export const MIN_CALLS_PER_SEC = 5_000;
@@ -27,10 +27,12 @@ export function checkTargets(o: Outcomes): TargetCheck[] {
   const sdk = o.stats(RETURN1_C1('gateway-sdk'));
   if (direct !== undefined && raw !== undefined) {
     const added = raw.p50Ms - direct.p50Ms;
+    const floor = o.stats(RETURN1_C1('floor'));
     const sdkNote = sdk === undefined ? '' : `; with the SDK client +${fmtMs(sdk.p50Ms - direct.p50Ms)} ms`;
+    const floorNote = floor === undefined ? '' : `; the floor (node:http + falkordb, no MCP) +${fmtMs(floor.p50Ms - direct.p50Ms)} ms`;
     checks.push({
       target: `gateway adds ≤ ${MAX_ADDED_P50_MS} ms at p50 over the direct client (\`RETURN 1\`, concurrency 1)`,
-      measured: `+${fmtMs(added)} ms (gateway raw JSON-RPC p50 ${fmtMs(raw.p50Ms)} ms, direct ${fmtMs(direct.p50Ms)} ms${sdkNote})`,
+      measured: `+${fmtMs(added)} ms (gateway raw JSON-RPC p50 ${fmtMs(raw.p50Ms)} ms, direct ${fmtMs(direct.p50Ms)} ms${sdkNote}${floorNote})`,
       verdict: added <= MAX_ADDED_P50_MS ? 'met' : 'not met',
     });
   } else {
@@ -40,10 +42,12 @@ export function checkTargets(o: Outcomes): TargetCheck[] {
   const raw64 = o.stats(RETURN1_C64('gateway-raw'));
   const sdk64 = o.stats(RETURN1_C64('gateway-sdk'));
   if (raw64 !== undefined) {
+    const floor64 = o.stats(RETURN1_C64('floor'));
     const sdkNote = sdk64 === undefined ? '' : `; SDK client ${fmtInt(sdk64.callsPerSec)}/s`;
+    const floorNote = floor64 === undefined ? '' : `; the floor (node:http + falkordb, no MCP) ${fmtInt(floor64.callsPerSec)}/s`;
     checks.push({
       target: `≥ ${fmtInt(MIN_CALLS_PER_SEC)} tool calls/s at concurrency 64 (\`RETURN 1\`)`,
-      measured: `${fmtInt(raw64.callsPerSec)} calls/s (raw JSON-RPC${sdkNote})`,
+      measured: `${fmtInt(raw64.callsPerSec)} calls/s (raw JSON-RPC${sdkNote}${floorNote})`,
       verdict: raw64.callsPerSec >= MIN_CALLS_PER_SEC ? 'met' : 'not met',
     });
   } else {

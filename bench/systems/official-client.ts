@@ -8,6 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { graphKey, nodesPerGraph } from '../dataset.js';
 import type { SystemClient, SystemContext } from './client.js';
 import { checkToolResult, jsonRpcMessage, keepAliveAgent, post, request, toolCallBody, type PostReply } from './http-post.js';
+import { RawHttpConnection } from './raw-http.js';
 import type http from 'node:http';
 
 const ACCEPT = 'application/json, text/event-stream';
@@ -53,13 +54,16 @@ export async function officialRawClient(ctx: SystemContext): Promise<SystemClien
   const agent = keepAliveAgent(ctx.job.concurrency);
   const sessions = await Promise.all(Array.from({ length: ctx.job.concurrency }, () => openOfficialSession(url, agent)));
   const headers = sessions.map((s) => ({ Accept: ACCEPT, 'mcp-session-id': s, 'mcp-protocol-version': PROTOCOL_VERSION }));
+  // Sessions are opened over node:http; the timed calls go over the same lean client as the gateway's.
+  const lanes = sessions.map(() => new RawHttpConnection(url));
   return {
     async call(lane, seq) {
-      const reply = await post(url, agent, headers[lane]!, toolCallBody('query_graph', toolArgs(ctx, seq)));
+      const reply = await lanes[lane]!.post(headers[lane]!, toolCallBody('query_graph', toolArgs(ctx, seq)));
       return rowsOf(checkToolResult(jsonRpcMessage(reply).result));
     },
     async close() {
       // Ends the sessions, or the server would keep every one this benchmark opened.
+      for (const connection of lanes) connection.close();
       await Promise.all(sessions.map((s) => request('DELETE', url, agent, { 'mcp-session-id': s, 'mcp-protocol-version': PROTOCOL_VERSION }).catch(() => undefined)));
       agent.destroy();
     },

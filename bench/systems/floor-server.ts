@@ -1,0 +1,46 @@
+// Starts the floor server (floor-entry.ts) in its own process against the benchmark's FalkorDB.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+
+const START_TIMEOUT_MS = 30_000;
+
+export interface FloorServer {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startFloorServer(falkordbUrl: string): Promise<FloorServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'floor-entry.ts')], {
+    cwd: path.resolve(import.meta.dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', FALKORDB_URL: falkordbUrl },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the floor server did not start within ${START_TIMEOUT_MS / 1000} s: ${stderr.trim()}`)), START_TIMEOUT_MS);
+    child.stdout.once('data', (chunk: Buffer) => {
+      clearTimeout(timer);
+      resolve(Number(chunk.toString().trim()));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the floor server exited with code ${code}: ${stderr.trim() || '(no output)'}`));
+    });
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { url: `http://127.0.0.1:${port}/`, pid: child.pid!, stop };
+}
