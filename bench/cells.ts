@@ -8,7 +8,7 @@ import vm from 'node:vm';
 import { CommandMeter } from './commandstats.js';
 import { CpuMeter, processRssBytes } from './cpu.js';
 import { createTier, deleteGraphs, nodesPerGraph } from './dataset.js';
-import { infoField, type Running } from './environment.js';
+import { infoField, isRunning, serverPidOf, type Running } from './environment.js';
 import type { BenchOptions } from './options.js';
 import { cpuPerCallUs, type LoadOutcome, type Outcomes } from './outcomes.js';
 import type { LoadCell, MemoryCell } from './plan.js';
@@ -25,14 +25,13 @@ export function log(line: string): void {
 }
 
 async function runLoadCell(run: Running, cell: LoadCell, options: BenchOptions, outcomes: Outcomes): Promise<void> {
-  const serverPid = cell.system.startsWith('gateway') ? process.pid : cell.system.startsWith('official') ? run.official?.pid : cell.system === 'floor' ? run.floor?.pid : undefined;
+  const serverPid = serverPidOf(run, cell.system);
   const meter = new CpuMeter({ server: serverPid, falkordb: run.falkordbPid });
   const commands = new CommandMeter(run.admin);
   const profiler = serverPid === process.pid ? run.profiler : undefined;
   const outcome: LoadOutcome = { cell, serverCpuMs: NaN, falkordbCpuMs: NaN, clientCpuMs: NaN };
   try {
-    if (cell.system.startsWith('official') && run.official === undefined) throw new Error('the official server is not running');
-    if (cell.system === 'floor' && run.floor === undefined) throw new Error('the floor server is not running');
+    if (!isRunning(run, cell.system)) throw new Error(`the server of ${cell.system} is not running`);
     const { result, clientCpuMs } = await run.load.run(
       { kind: 'load', system: cell.system, workload: cell.workload, concurrency: cell.concurrency, tenants: cell.tenants, warmupMs: options.warmupMs, durationMs: options.durationMs, endpoints: run.endpoints },
       (edge) => {
@@ -93,7 +92,7 @@ async function prime(run: Running, cells: LoadCell[], options: BenchOptions): Pr
   const pairs = new Map(cells.map((c) => [`${c.system}/${c.workload}`, c]));
   log(`-- priming ${pairs.size} system/workload pairs for ${options.primeMs / 1000} s each (not measured)`);
   for (const cell of pairs.values()) {
-    if ((cell.system.startsWith('official') && run.official === undefined) || (cell.system === 'floor' && run.floor === undefined)) continue;
+    if (!isRunning(run, cell.system)) continue;
     await run.load
       .run({ kind: 'load', system: cell.system, workload: cell.workload, concurrency: PRIME_CONCURRENCY, tenants: cell.tenants, warmupMs: 0, durationMs: options.primeMs, endpoints: run.endpoints }, () => undefined)
       .catch(() => undefined);

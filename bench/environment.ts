@@ -9,7 +9,7 @@ import { startTestGateway } from '../test/support/gateway.js';
 import { LoadProcess } from './load-client.js';
 import type { Outcomes } from './outcomes.js';
 import { WindowProfiler } from './profiler.js';
-import type { Endpoints } from './protocol.js';
+import type { Endpoints, SystemName } from './protocol.js';
 import { startFloorServer, type FloorServer } from './systems/floor-server.js';
 import { startOfficialServer, type OfficialServer } from './systems/official-server.js';
 
@@ -37,9 +37,25 @@ export interface Running {
   gatewayAcl: RunningGateway;
   official: OfficialServer | undefined;
   floor: FloorServer | undefined;
+  floorSdk: FloorServer | undefined;
   load: LoadProcess;
   endpoints: Endpoints;
   profiler: WindowProfiler | undefined;
+}
+
+/** The child process serving a system, when it has one: the official server or a floor. */
+function childOf(run: Running, system: SystemName): OfficialServer | FloorServer | undefined {
+  return system.startsWith('official') ? run.official : system === 'floor' ? run.floor : system === 'floor-sdk' ? run.floorSdk : undefined;
+}
+
+/** Whether a system can be measured: the direct client and the gateways always can, the others when their server started. */
+export function isRunning(run: Running, system: SystemName): boolean {
+  return system === 'direct' || system.startsWith('gateway') || childOf(run, system) !== undefined;
+}
+
+/** The process whose CPU a system's calls cost: the gateways run in this one; undefined for the direct client. */
+export function serverPidOf(run: Running, system: SystemName): number | undefined {
+  return system.startsWith('gateway') ? process.pid : childOf(run, system)?.pid;
 }
 
 export function infoField(info: string, field: string): string | undefined {
@@ -67,21 +83,23 @@ export async function startSystems(needsOfficial: boolean, needsFloor: boolean, 
       return undefined;
     });
   }
-  const floor = needsFloor
-    ? await startFloorServer(falkordb.url).catch((error: unknown) => {
-        outcomes.problems.push(`The floor server could not be started: ${error instanceof Error ? error.message : String(error)}`);
-        return undefined;
-      })
-    : undefined;
+  const startFloor = (mode: 'plain' | 'sdk') =>
+    startFloorServer(falkordb.url, mode).catch((error: unknown) => {
+      outcomes.problems.push(`The floor server (${mode}) could not be started: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
+  const floor = needsFloor ? await startFloor('plain') : undefined;
+  const floorSdk = needsFloor ? await startFloor('sdk') : undefined;
   const endpoints: Endpoints = {
     falkordbUrl: falkordb.url,
     gatewayUrl: gateway.url,
     gatewayAclUrl: gatewayAcl.url,
     ...(official === undefined ? {} : { officialUrl: official.url }),
     ...(floor === undefined ? {} : { floorUrl: floor.url }),
+    ...(floorSdk === undefined ? {} : { floorSdkUrl: floorSdk.url }),
   };
   const profiler = profile ? new WindowProfiler(path.join(REPO_ROOT, 'bench', 'profiles')) : undefined;
-  return { falkordb, admin, falkordbPid, serverName, gateway, gatewayAcl, official, floor, load, endpoints, profiler };
+  return { falkordb, admin, falkordbPid, serverName, gateway, gatewayAcl, official, floor, floorSdk, load, endpoints, profiler };
 }
 
 export async function stopSystems(run: Running): Promise<void> {
@@ -89,6 +107,7 @@ export async function stopSystems(run: Running): Promise<void> {
   await run.load.stop().catch(() => undefined);
   await run.official?.stop().catch(() => undefined);
   await run.floor?.stop().catch(() => undefined);
+  await run.floorSdk?.stop().catch(() => undefined);
   await run.gateway.stop().catch(() => undefined);
   await run.gatewayAcl.stop().catch(() => undefined);
   await run.admin.close().catch(() => undefined);

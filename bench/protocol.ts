@@ -3,7 +3,7 @@
 
 import type { LoadResult } from './runner.js';
 
-export const SYSTEMS = ['direct', 'floor', 'gateway-raw', 'gateway-acl', 'gateway-sdk', 'official-raw', 'official-sdk'] as const;
+export const SYSTEMS = ['direct', 'floor', 'floor-sdk', 'gateway-raw', 'gateway-acl', 'gateway-sdk', 'official-raw', 'official-sdk'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export const WORKLOADS = ['return1', 'read1hop', 'write'] as const;
@@ -18,6 +18,8 @@ export interface Endpoints {
   gatewayAclUrl?: string;
   /** URL of the floor server (plain node:http in front of the falkordb client), when it runs. */
   floorUrl?: string;
+  /** URL of the floor server behind the MCP SDK's server, when it runs. */
+  floorSdkUrl?: string;
   /** MCP URL of the official server, when it runs. */
   officialUrl?: string;
 }

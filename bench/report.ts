@@ -25,6 +25,7 @@ export interface ReportInput {
 const SYSTEM_LABELS: Record<SystemName, string> = {
   direct: 'direct `falkordb` client',
   floor: 'floor: node:http + `falkordb`, no MCP',
+  'floor-sdk': 'floor + the MCP SDK\'s server',
   'gateway-raw': 'gateway, raw JSON-RPC',
   'gateway-acl': 'gateway, TENANT_ISOLATION=acl, raw JSON-RPC',
   'gateway-sdk': 'gateway, SDK Client',
@@ -240,6 +241,7 @@ export function renderReport(input: ReportInput): string {
     '- **direct**: the `falkordb` npm client (`FalkorDB.connect`, `selectGraph().query` / `roQuery`), one connection per lane (FalkorDB runs one query per connection at a time).',
     '- **gateway, raw JSON-RPC**: one stateless `tools/call` POST to `/mcp` per call over keep-alive sockets (a lean HTTP/1.1 client of the benchmark\'s own, bench/systems/raw-http.ts: node:http\'s client costs 150–300 µs of CPU per call here, taken from the servers it shares the cores with), the token of that call\'s tenant in `Authorization`. **gateway, SDK Client**: the MCP SDK\'s `Client` with `StreamableHTTPClientTransport`, one connected client per lane.',
     '- **floor**: what any Node.js HTTP front for FalkorDB costs at least: node:http, `JSON.parse` of the same `tools/call` body, one query over the `falkordb` client, one JSON reply; no MCP, tokens, tenancy or audit (bench/systems/floor-entry.ts, in its own process, same lean client). The gateway cannot beat it; the distance to it is what the gateway\'s work costs.',
+    '- **floor + the MCP SDK\'s server**: the floor behind the SDK\'s `McpServer` (one tool with zod input and output schemas), fed by the gateway\'s own stateless transport (`CallerMultiplexer`) after the same JSON-RPC envelope check; still no tokens, tenancy or audit. Its distance to the floor is what the SDK costs; the gateway\'s distance to it is what the gateway\'s own work (authentication, tenancy, admission, audit, usage, result shaping) costs.',
     '- **official**: `@falkordb/mcpserver` with `MCP_TRANSPORT=http`, `NODE_ENV=production` (its default, development, writes every log line to a file), no API key; it is stateful, so each lane opens its own session (initialize, then the session id on every POST); its replies come as one-event SSE streams; the timed calls use the same lean HTTP client as the gateway\'s. It sends every query over its one FalkorDB connection. It has no tenants: it runs in the one-tenant tier, on the same graph key.',
     '- Tenants: calls go round-robin over the tier\'s tenants, each with its own token (HS256, verified by the gateway) and its own graph `social` (key `<tenant>_social`). The 100,000 nodes are split evenly over the tier (1 tenant: one 100k-node graph; 1,000: 100 nodes each; 10,000: 10 each), each node with two `:K` edges and an index on `:P(id)`; the direct client queries exactly the same keys, so each tier compares like with like. A tier\'s graphs are deleted before the next tier is made.',
     ...tiers.map((t) => `  - ${t}`),

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const began = performance.now();
   const outcomes = new Outcomes();
   const needsOfficial = plan.some((c) => (c.kind === 'load' ? c.system.startsWith('official') : c.target === 'official-session'));
-  const needsFloor = plan.some((c) => c.kind === 'load' && c.system === 'floor');
+  const needsFloor = plan.some((c) => c.kind === 'load' && c.system.startsWith('floor'));
   log(`bench: ${plan.length} cells, ${options.durationMs / 1000} s each after ${options.warmupMs / 1000} s warm-up; load average ${loadAverage()}`);
 
   const run = await startSystems(needsOfficial, needsFloor, options.profile, outcomes);

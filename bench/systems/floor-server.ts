@@ -1,4 +1,4 @@
-// Starts the floor server (floor-entry.ts) in its own process against the benchmark's FalkorDB.
+// Starts a floor server (floor-entry.ts, plain or behind the MCP SDK's server) in its own process against the benchmark's FalkorDB.
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,11 +12,11 @@ export interface FloorServer {
   stop(): Promise<void>;
 }
 
-export async function startFloorServer(falkordbUrl: string): Promise<FloorServer> {
+export async function startFloorServer(falkordbUrl: string, mode: 'plain' | 'sdk'): Promise<FloorServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'floor-entry.ts')], {
     cwd: path.resolve(import.meta.dirname, '..', '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', FALKORDB_URL: falkordbUrl },
+    env: { PATH: process.env.PATH ?? '', FALKORDB_URL: falkordbUrl, FLOOR_MODE: mode },
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));

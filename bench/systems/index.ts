@@ -11,6 +11,7 @@ import { officialRawClient, officialSdkClient } from './official-client.js';
 export const CLIENT_FACTORIES: Record<SystemName, (ctx: SystemContext) => Promise<SystemClient>> = {
   direct: directClient,
   floor: floorClient,
+  'floor-sdk': (ctx) => floorClient({ ...ctx, job: { ...ctx.job, endpoints: { ...ctx.job.endpoints, floorUrl: ctx.job.endpoints.floorSdkUrl } } }),
   'gateway-raw': gatewayRawClient,
   // The same raw JSON-RPC client, against the gateway with TENANT_ISOLATION=acl.
   'gateway-acl': (ctx) => gatewayRawClient({ ...ctx, job: { ...ctx.job, endpoints: { ...ctx.job.endpoints, gatewayUrl: ctx.job.endpoints.gatewayAclUrl ?? '' } } }),
