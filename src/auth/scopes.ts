@@ -57,9 +57,14 @@ export function parseScopeList(input: string): readonly Scope[] {
   return Object.freeze(SCOPES.filter((s) => list.includes(s)));
 }
 
-/** Whether the holder may act with `scope`; expands again so an unexpanded list is still read correctly. */
+/**
+ * Whether the holder may act with `scope`: it holds that scope or a stronger one,
+ * so an unexpanded list is read correctly too. Called on every check: no list is built.
+ */
 export function hasScope(holder: { readonly scopes: readonly Scope[] }, scope: Scope): boolean {
-  return expandScopes(holder.scopes).includes(scope);
+  const needed = RANK[scope];
+  for (const held of holder.scopes) if (RANK[held] >= needed) return true;
+  return false;
 }
 
 /**
