@@ -2,6 +2,7 @@
 // per-tenant rate limit shared by instances, per-tenant concurrency caps, body
 // and parameter size limits.
 
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -185,6 +186,33 @@ describe('size limits', () => {
     const answer = (await response.json()) as Record<string, unknown>;
     assert.equal(response.status, 413);
     assert.equal(answer.code, 'BODY_TOO_LARGE');
+  });
+
+  it('answers 413 to a chunked body (no Content-Length) once it passes MAX_BODY_BYTES, while the client is still sending', async () => {
+    const token = await signTestToken('big-chunked-body');
+    const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request(`${guarded.url}/mcp`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'Transfer-Encoding': 'chunked' },
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      // Sends a kilobyte at a time and never ends the body: the refusal must come without it.
+      const chunk = 'x'.repeat(1024);
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (req.destroyed || sent > 64 * MAX_BODY_BYTES) return clearInterval(timer);
+        req.write(chunk);
+        sent += chunk.length;
+      }, 1);
+      req.on('close', () => clearInterval(timer));
+    });
+    assert.equal(reply.status, 413);
+    assert.equal((JSON.parse(reply.text) as Record<string, unknown>).code, 'BODY_TOO_LARGE');
   });
 
   it('refuses parameters over MAX_PARAMETERS_BYTES with PARAMETERS_TOO_LARGE, before the database sees them', async () => {
