@@ -1,6 +1,7 @@
 // `stdio --tenant ID`: the same tools over stdio for one local tenant, for
 // running beside a client. Logs go to stderr; stdout carries MCP only.
 
+import { Console } from 'node:console';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Principal } from '../auth/principal.js';
 import { parseScopeList } from '../auth/scopes.js';
@@ -14,6 +15,9 @@ import { createMcpServer } from '../tools/index.js';
 import { GATEWAY_VERSION } from '../version.js';
 
 export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; scope: string }): Promise<void> {
+  // Libraries print with console.log now and then (node-redis's Sentinel client does on
+  // connection errors); on stdout that would break the client's MCP stream.
+  globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
   const config = loadConfig({ ...env, HOST: env.HOST ?? '127.0.0.1' });
   const logger = createLogger(config.logLevel, 2);
   const principal: Principal = {
