@@ -56,7 +56,7 @@ async function runLoadCell(run: Running, cell: LoadCell, options: BenchOptions, 
 }
 
 export async function runMemoryCell(run: Running, cell: MemoryCell, outcomes: Outcomes): Promise<void> {
-  const pid = cell.target === 'gateway-sse' ? process.pid : run.official?.pid;
+  const pid = cell.target === 'gateway-sse' ? run.gateway.pid : run.official?.pid;
   const inProcess = pid === process.pid;
   const settle = async () => {
     if (inProcess) gc();

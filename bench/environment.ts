@@ -1,9 +1,10 @@
 // The systems under test, started once per run: FalkorDB (the embedded launcher, as the
-// tests start it), the gateway in this process, the official MCP server, the load process.
+// tests start it), the gateway (compiled, in its own process), the official MCP server,
+// the floors, the load process.
 
 import path from 'node:path';
 import { FalkorDB } from 'falkordb';
-import type { RunningGateway } from '../src/main.js';
+import { readGraphModuleVersion } from '../src/falkordb/connection.js';
 import { startTestFalkorDB, type TestFalkorDB } from '../test/support/falkordb.js';
 import { startTestGateway } from '../test/support/gateway.js';
 import { LoadProcess } from './load-client.js';
@@ -11,6 +12,7 @@ import type { Outcomes } from './outcomes.js';
 import { WindowProfiler } from './profiler.js';
 import type { Endpoints, SystemName } from './protocol.js';
 import { startFloorServer, type FloorServer } from './systems/floor-server.js';
+import { buildGateway, startGatewayServer, type GatewayServer } from './systems/gateway-server.js';
 import { startOfficialServer, type OfficialServer } from './systems/official-server.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -33,8 +35,11 @@ export interface Running {
   falkordbPid: number | undefined;
   /** e.g. "valkey-server 8.0.1" */
   serverName: string;
-  gateway: RunningGateway;
-  gatewayAcl: RunningGateway;
+  /** FalkorDB's module version, e.g. "4.16.3". */
+  moduleVersion: string;
+  /** Compiled and in a process of its own; in this process (from the TypeScript source) with --profile. */
+  gateway: GatewayServer;
+  gatewayAcl: GatewayServer;
   official: OfficialServer | undefined;
   floor: FloorServer | undefined;
   floorSdk: FloorServer | undefined;
@@ -53,9 +58,16 @@ export function isRunning(run: Running, system: SystemName): boolean {
   return system === 'direct' || system.startsWith('gateway') || childOf(run, system) !== undefined;
 }
 
-/** The process whose CPU a system's calls cost: the gateways run in this one; undefined for the direct client. */
+/** The process whose CPU a system's calls cost; undefined for the direct client. */
 export function serverPidOf(run: Running, system: SystemName): number | undefined {
-  return system.startsWith('gateway') ? process.pid : childOf(run, system)?.pid;
+  if (system === 'gateway-acl') return run.gatewayAcl.pid;
+  return system.startsWith('gateway') ? run.gateway.pid : childOf(run, system)?.pid;
+}
+
+/** --profile: the gateway in this process, where the window profiler can see it. */
+async function startInProcess(falkordbUrl: string, env: Record<string, string>): Promise<GatewayServer> {
+  const gateway = await startTestGateway(falkordbUrl, env);
+  return { url: gateway.url, pid: process.pid, stop: () => gateway.stop() };
 }
 
 export function infoField(info: string, field: string): string | undefined {
@@ -73,9 +85,12 @@ export async function startSystems(needsOfficial: boolean, needsFloor: boolean, 
   const falkordbPid = Number(infoField(info, 'process_id')) || undefined;
   const valkey = infoField(info, 'valkey_version');
   const serverName = valkey !== undefined ? `valkey-server ${valkey}` : `redis-server ${infoField(info, 'redis_version') ?? '?'}`;
+  const moduleVersion = (await readGraphModuleVersion(conn)) ?? 'unknown';
   const load = new LoadProcess();
-  const gateway = await startTestGateway(falkordb.url, GATEWAY_ENV);
-  const gatewayAcl = await startTestGateway(falkordb.url, { ...GATEWAY_ENV, ...GATEWAY_ACL_ENV });
+  if (!profile) buildGateway();
+  const startGateway = profile ? startInProcess : startGatewayServer;
+  const gateway = await startGateway(falkordb.url, GATEWAY_ENV);
+  const gatewayAcl = await startGateway(falkordb.url, { ...GATEWAY_ENV, ...GATEWAY_ACL_ENV });
   let official: OfficialServer | undefined;
   if (needsOfficial) {
     official = await startOfficialServer(falkordb.url).catch((error: unknown) => {
@@ -99,7 +114,7 @@ export async function startSystems(needsOfficial: boolean, needsFloor: boolean, 
     ...(floorSdk === undefined ? {} : { floorSdkUrl: floorSdk.url }),
   };
   const profiler = profile ? new WindowProfiler(path.join(REPO_ROOT, 'bench', 'profiles')) : undefined;
-  return { falkordb, admin, falkordbPid, serverName, gateway, gatewayAcl, official, floor, floorSdk, load, endpoints, profiler };
+  return { falkordb, admin, falkordbPid, serverName, moduleVersion, gateway, gatewayAcl, official, floor, floorSdk, load, endpoints, profiler };
 }
 
 export async function stopSystems(run: Running): Promise<void> {

@@ -15,6 +15,8 @@ export interface ReportInput {
   loadAverageEnd: string;
   officialVersion: string | undefined;
   gatewayEnv: Record<string, string>;
+  /** --profile: the gateway ran in the benchmark's process from the TypeScript source, not compiled in its own. */
+  inProcessGateway: boolean;
   durationMs: number;
   warmupMs: number;
   plan: Cell[];
@@ -178,14 +180,16 @@ function commandsTable(input: ReportInput): string[] {
   ];
 }
 
-function memoryTable(o: Outcomes): string[] {
+function memoryTable(o: Outcomes, inProcessGateway: boolean): string[] {
   if (o.memory.length === 0) return [];
   const label = { 'gateway-sse': 'gateway, legacy SSE (`GET /sse`)', 'official-session': 'official, Streamable HTTP session + its `GET` stream' };
   return [
     '## Memory with open sessions',
     '',
     'Streams are opened by the load process with plain HTTP (no SDK client) and held open while the server\'s RSS is read.',
-    'The gateway\'s figures are taken after a forced GC in its own process; the official server\'s RSS is read from /proc.',
+    inProcessGateway
+      ? 'The gateway ran in the benchmark\'s process (--profile): its figures are taken after a forced GC; the official server\'s RSS is read from /proc.'
+      : 'Both servers\' RSS is read from /proc (no forced GC, so a little garbage may be counted).',
     '',
     row(['server', 'sessions asked', 'opened', 'RSS before', 'RSS with sessions', 'RSS per session', 'JS heap per session']),
     row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
@@ -235,7 +239,10 @@ export function renderReport(input: ReportInput): string {
     '## What is measured',
     '',
     '- One FalkorDB (the embedded launcher, as the tests start it; snapshots and AOF turned off for the run so that no background save lands in a timed window), one set of data, one run. Every system hits the same graph keys with the same queries and parameters.',
-    `- The gateway runs in the benchmark's own process (\`startGateway\`: ${gatewayEnv}); the official server runs in a child process; every client runs in a separate load process, so neither server shares its event loop with a load generator. "server CPU" is the CPU time of the gateway's process (or the official server's) in the timed window, divided by the calls.`,
+    input.inProcessGateway
+      ? `- **This run profiled the gateway (--profile)**: it ran in the benchmark's own process from the TypeScript source through tsx (${gatewayEnv}), which costs 10–20 % more CPU per call than the compiled build; do not quote these figures.`
+      : `- The gateway runs as deployed: compiled by \`npm run build\` and started with \`node dist/cli/index.js serve\` in its own process, as the Dockerfile and the systemd unit do (${gatewayEnv}, LOG_LEVEL=warn: at info every request also writes an access-log line).`,
+    '- The official server and the floors run in processes of their own; every client runs in a separate load process, so no server shares its event loop with a load generator. "server CPU" is the CPU time of the server\'s process in the timed window, divided by the calls.',
     '- The gateway does on every call what it does in production, except rate limiting: token verification (cached), the tenant policy lookup (revocation, tenant status), the concurrency caps, an audit event (a stream per tenant in FalkorDB) and usage counters; the commands table below shows what that costs the database.',
     '- Closed loop: each of `conc.` lanes sends its next call when the previous one is answered.',
     '- **direct**: the `falkordb` npm client (`FalkorDB.connect`, `selectGraph().query` / `roQuery`), one connection per lane (FalkorDB runs one query per connection at a time).',
@@ -252,7 +259,7 @@ export function renderReport(input: ReportInput): string {
     ...scalingTable(o),
     ...isolationTable(o),
     ...commandsTable(input),
-    ...memoryTable(o),
+    ...memoryTable(o, input.inProcessGateway),
     ...(o.problems.length === 0 ? [] : ['## Could not run', '', ...o.problems.map((p) => `- ${p}`), '']),
     '## How to run',
     '',

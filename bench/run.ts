@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     log('interrupted: stopping the servers');
     void stopSystems(run).finally(() => process.exit(130));
   });
-  const machine = machineFacts(run.gateway.database.db.moduleVersion, run.serverName);
+  const machine = machineFacts(run.moduleVersion, run.serverName);
   try {
     // Memory first, on an idle gateway, so that the load cells' heap growth is not counted against sessions.
     for (const cell of plan) if (cell.kind === 'memory') await runMemoryCell(run, cell, outcomes);
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     loadAverageEnd: loadAverage(),
     officialVersion: run.official?.version,
     gatewayEnv: GATEWAY_ENV,
+    inProcessGateway: options.profile,
     durationMs: options.durationMs,
     warmupMs: options.warmupMs,
     plan,
