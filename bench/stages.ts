@@ -5,20 +5,24 @@
 // validation), plus the tool path without the database (falkordb_list_graphs,
 // served from the graph-list cache), the whole call (RETURN 1). Differences
 // between rows are the cost of a stage. Raw JSON-RPC over keep-alive sockets,
-// one tenant; the gateway runs in this process, the load in another.
+// one tenant; the gateway runs compiled in its own process (as in `npm run bench`),
+// the load in another.
 //
 //   npx tsx bench/stages.ts [--concurrency=64] [--duration=4] [--rounds=2] [--only=TEXT] [--profile]
 //
-// --profile writes bench/profiles/stage-<name>.cpuprofile per stage (timed window only).
+// --profile runs the gateway in this process from the TypeScript source instead (10–20 %
+// slower) and writes bench/profiles/stage-<name>.cpuprofile per stage (timed window only).
 
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { signTestToken } from '../test/support/tokens.js';
 import { startTestFalkorDB } from '../test/support/falkordb.js';
 import { startTestGateway } from '../test/support/gateway.js';
+import { processCpuMs } from './cpu.js';
 import { GATEWAY_ENV } from './environment.js';
 import { WindowProfiler } from './profiler.js';
 import type { StageEvent, StageJob } from './stages-load.js';
+import { buildGateway, startGatewayServer } from './systems/gateway-server.js';
 import { fmtInt } from './stats.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -38,7 +42,9 @@ if (![concurrency, durationMs, rounds].every((n) => Number.isInteger(n) && n > 0
 }
 
 const falkordb = await startTestFalkorDB();
-const gateway = await startTestGateway(falkordb.url, GATEWAY_ENV);
+if (!profile) buildGateway();
+const gateway = profile ? await startTestGateway(falkordb.url, GATEWAY_ENV) : await startGatewayServer(falkordb.url, GATEWAY_ENV);
+const gatewayPid = 'pid' in gateway ? gateway.pid : process.pid;
 const load = fork(path.join(REPO_ROOT, 'bench', 'stages-load.ts'), [], { cwd: REPO_ROOT, execArgv: ['--import', 'tsx'] });
 const profiler = profile ? new WindowProfiler(path.join(REPO_ROOT, 'bench', 'profiles')) : undefined;
 
@@ -63,11 +69,11 @@ try {
   console.log(`${'stage'.padEnd(42)} ${'req/s'.padStart(7)} ${'µs/req'.padStart(7)}`);
   for (let round = 0; round < rounds; round++) {
     for (const [name, job] of stages.filter(([n]) => only === '' || n.includes(only))) {
-      let cpuAtStart = process.cpuUsage();
+      let cpuAtStart = processCpuMs(gatewayPid);
       const end = await new Promise<Extract<StageEvent, { edge: 'end' }>>((resolve) => {
         const listen = (event: StageEvent) => {
           if (event.edge === 'start') {
-            cpuAtStart = process.cpuUsage();
+            cpuAtStart = processCpuMs(gatewayPid);
             profiler?.start();
             return;
           }
@@ -77,10 +83,10 @@ try {
         load.on('message', listen);
         load.send({ ...job, concurrency, durationMs } satisfies StageJob);
       });
-      const cpu = process.cpuUsage(cpuAtStart);
+      const cpuUs = (processCpuMs(gatewayPid) - cpuAtStart) * 1000;
       await profiler?.stop(`stage-${name.replace(/[^a-z0-9]+/gi, '-')}`);
       const problem = end.unexpected === 0 ? '' : `  UNEXPECTED ${end.unexpected}: ${end.sample}`;
-      console.log(`${name.padEnd(42)} ${fmtInt(end.calls / (durationMs / 1000)).padStart(7)} ${fmtInt((cpu.user + cpu.system) / end.calls).padStart(7)}${problem}`);
+      console.log(`${name.padEnd(42)} ${fmtInt(end.calls / (durationMs / 1000)).padStart(7)} ${fmtInt(cpuUs / end.calls).padStart(7)}${problem}`);
     }
   }
 } finally {
