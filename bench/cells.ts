@@ -3,8 +3,6 @@
 
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { CommandMeter } from './commandstats.js';
 import { CpuMeter, processRssBytes } from './cpu.js';
 import { createTier, deleteGraphs, nodesPerGraph } from './dataset.js';
@@ -15,10 +13,6 @@ import type { LoadCell, MemoryCell } from './plan.js';
 import { fmtInt, fmtMs } from './stats.js';
 
 const PRIME_CONCURRENCY = 8;
-
-// Memory is read after a full GC, which plain `tsx bench/run.ts` cannot ask for otherwise.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
 
 export function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -56,22 +50,21 @@ async function runLoadCell(run: Running, cell: LoadCell, options: BenchOptions, 
 }
 
 export async function runMemoryCell(run: Running, cell: MemoryCell, outcomes: Outcomes): Promise<void> {
-  const pid = cell.target === 'gateway-sse' ? run.gateway.pid : run.official?.pid;
-  const inProcess = pid === process.pid;
-  const settle = async () => {
-    if (inProcess) gc();
+  const gateway = cell.target === 'gateway-sse' ? run.gateway : undefined;
+  const pid = gateway?.pid ?? run.official?.pid;
+  /** A full GC in the gateway (twice, around a pause); its JS heap after it. The official server's heap is not reachable. */
+  const settle = async (): Promise<number | undefined> => {
+    await gateway?.collect();
     await sleep(300);
-    if (inProcess) gc();
+    return gateway?.collect();
   };
   try {
     if (pid === undefined) throw new Error('the official server is not running');
-    await settle();
+    const heapBefore = await settle();
     const rssBefore = processRssBytes(pid);
-    const heapBefore = inProcess ? process.memoryUsage().heapUsed : undefined;
     const held = await run.load.hold({ kind: 'hold', target: cell.target, count: cell.sessions, endpoints: run.endpoints });
-    await settle();
+    const heapAfter = await settle();
     const rssAfter = processRssBytes(pid);
-    const heapAfter = inProcess ? process.memoryUsage().heapUsed : undefined;
     await run.load.release();
     await sleep(300);
     outcomes.memory.push({ cell, opened: held.opened, failed: held.failed, rssBefore, rssAfter, ...(heapBefore === undefined ? {} : { heapBefore, heapAfter }) });

@@ -3,6 +3,8 @@
 // the floors, the load process.
 
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { FalkorDB } from 'falkordb';
 import { readGraphModuleVersion } from '../src/falkordb/connection.js';
 import { startTestFalkorDB, type TestFalkorDB } from '../test/support/falkordb.js';
@@ -64,10 +66,18 @@ export function serverPidOf(run: Running, system: SystemName): number | undefine
   return system.startsWith('gateway') ? run.gateway.pid : childOf(run, system)?.pid;
 }
 
+// Memory is read after a full GC, which plain `tsx bench/run.ts` cannot ask for otherwise.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
 /** --profile: the gateway in this process, where the window profiler can see it. */
 async function startInProcess(falkordbUrl: string, env: Record<string, string>): Promise<GatewayServer> {
   const gateway = await startTestGateway(falkordbUrl, env);
-  return { url: gateway.url, pid: process.pid, stop: () => gateway.stop() };
+  const collect = async () => {
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  return { url: gateway.url, pid: process.pid, collect, stop: () => gateway.stop() };
 }
 
 export function infoField(info: string, field: string): string | undefined {

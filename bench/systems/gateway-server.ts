@@ -19,12 +19,18 @@ export interface GatewayServer {
   /** Base URL, e.g. http://127.0.0.1:PORT */
   url: string;
   pid: number;
+  /** Runs a full GC in the gateway's process; resolves with the JS heap in use after it, in bytes. */
+  collect(): Promise<number>;
   stop(): Promise<void>;
 }
 
-/** `npm run build`: the compiled gateway the benchmark runs. Throws with the compiler's output when it fails. */
+/**
+ * `npm run build` (incremental: quick when dist/ is current): the compiled gateway
+ * the benchmark runs. Throws with the compiler's output when it fails.
+ */
 export function buildGateway(): void {
-  const built = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', path.join(REPO_ROOT, 'dist', '.tsbuildinfo')], { cwd: REPO_ROOT, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`npm run build failed, so there is no compiled gateway to measure:\n${(built.stdout + built.stderr).trim()}`);
 }
 
@@ -32,9 +38,9 @@ export async function startGatewayServer(falkordbUrl: string, env: Record<string
   const port = await freeLoopbackPort();
   // Its own data folder: nothing of the benchmark's lands in the working tree.
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-gateway-'));
-  const child = spawn(process.execPath, [ENTRY, 'serve'], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', path.join(import.meta.dirname, 'gateway-gc.mjs'), ENTRY, 'serve'], {
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: {
       PATH: process.env.PATH ?? '',
       FALKORDB_URL: falkordbUrl,
@@ -48,7 +54,7 @@ export async function startGatewayServer(falkordbUrl: string, env: Record<string
     },
   });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = once(child, 'exit');
@@ -74,5 +80,10 @@ export async function startGatewayServer(falkordbUrl: string, env: Record<string
     }
     await sleep(100);
   }
-  return { url, pid: child.pid!, stop };
+  const collect = async () => {
+    const reply = once(child, 'message') as Promise<[{ heapUsed: number }]>;
+    child.send('collect');
+    return (await reply)[0].heapUsed;
+  };
+  return { url, pid: child.pid!, collect, stop };
 }
