@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { publicKeyThumbprint } from '../src/auth/tenant-keys.js';
+import type { GatewayError } from '../src/errors.js';
 import { connectDatabase } from '../src/falkordb/connection.js';
 import type { Database } from '../src/falkordb/database.js';
 import { GraphClient } from '../src/falkordb/graphs.js';
@@ -252,5 +253,48 @@ describe('tenant remove', () => {
     assert.equal(inspected.code, 1, inspected.stdout);
     assert.match(inspected.stdout, /valid:\s+no/);
     assert.match(inspected.stdout, /revoked/);
+  });
+});
+
+describe('one tenant changed by two writers at once', () => {
+  it('keeps both changes: a grant racing a disable neither re-enables the tenant nor is lost', async () => {
+    for (let round = 0; round < 10; round++) {
+      const id = `race-${round}`;
+      await tenants.add({ id });
+      const pattern = `sales_${round}_*`;
+      // Both read the record before either writes (one connection, pipelined): the naive last write would win.
+      await Promise.all([tenants.setEnabled(id, false), tenants.grantGraphs(id, 'write', [pattern])]);
+      const record = await tenants.mustGet(id);
+      assert.equal(record.status, 'disabled', `round ${round}: the grant undid the disable`);
+      assert.deepEqual(record.graphRules?.write, [pattern], `round ${round}: the grant was lost`);
+    }
+  });
+
+  it('a grant racing a removal does not bring the tenant back', async () => {
+    for (let round = 0; round < 10; round++) {
+      const id = `race-removed-${round}`;
+      await tenants.add({ id });
+      const [, granted] = await Promise.allSettled([tenants.remove(id), tenants.grantGraphs(id, 'read', ['reports_*'])]);
+      assert.equal(await tenants.get(id), undefined, `round ${round}: the record is back after its removal`);
+      if (granted.status === 'rejected') assert.equal((granted.reason as GatewayError).code, 'TENANT_NOT_FOUND');
+    }
+  });
+
+  it('gives up with STATE_CONFLICT, changing nothing, when the record changes under every try', async () => {
+    const stored = JSON.stringify({ id: 'busy', status: 'enabled', allowIps: [], createdAt: 1, updatedAt: 1 });
+    let tries = 0;
+    const alwaysBeaten = {
+      get: () => Promise.resolve(stored),
+      replaceIfUnchanged: () => {
+        tries++;
+        return Promise.resolve(false);
+      },
+    } as unknown as StateStore;
+    await assert.rejects(new TenantRegistry(alwaysBeaten).setEnabled('busy', false), (error: GatewayError) => {
+      assert.equal(error.code, 'STATE_CONFLICT');
+      assert.match(error.message, /Run it again/);
+      return true;
+    });
+    assert.equal(tries, 10);
   });
 });

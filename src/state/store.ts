@@ -1,6 +1,7 @@
 // Typed access to the gateway's shared state in the database server: JSON
 // records, expiring markers and sorted-set indexes, one command each so no
-// two callers (instances, the CLI) ever need a transaction between them.
+// two callers (instances, the CLI) ever need a transaction between them (a
+// record changed in place is written only if nobody changed it meanwhile).
 
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Database, RespValue } from '../falkordb/database.js';
@@ -8,6 +9,8 @@ import type { Database, RespValue } from '../falkordb/database.js';
 function unavailable(): GatewayError {
   return new GatewayError('DATABASE_UNREACHABLE', 'The gateway state in the database server could not be read or written; check that the database is reachable and try again.');
 }
+
+const REPLACE_IF_UNCHANGED = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0";
 
 /** Expiry as an absolute epoch-ms time; undefined keeps the key until it is deleted. */
 export type ExpireAtMs = number | undefined;
@@ -50,6 +53,20 @@ export class StateStore {
     if (expireAtMs !== undefined) args.push('PXAT', String(Math.ceil(expireAtMs)));
     if (onlyIfAbsent) args.push('NX');
     return (await this.command(args)) !== null;
+  }
+
+  /** The value as stored; undefined when the key does not exist. */
+  async get(key: string): Promise<string | undefined> {
+    const reply = await this.command(['GET', key]);
+    return typeof reply === 'string' ? reply : undefined;
+  }
+
+  /**
+   * Writes `next` only if the key still holds exactly `expected` (one script, so no
+   * other writer can come between the check and the write); false when it did not.
+   */
+  async replaceIfUnchanged(key: string, expected: string, next: string): Promise<boolean> {
+    return Number(await this.command(['EVAL', REPLACE_IF_UNCHANGED, '1', key, expected, next])) === 1;
   }
 
   setJson(key: string, value: unknown, expireAtMs: ExpireAtMs = undefined): Promise<boolean> {

@@ -79,6 +79,9 @@ function notFound(id: string): GatewayError {
   return new GatewayError('TENANT_NOT_FOUND', `No tenant "${id}" is registered; see \`tenant list\`.`);
 }
 
+/** Writes of one tenant record that may be beaten by another writer before this one gives up. */
+const MAX_UPDATE_ATTEMPTS = 10;
+
 export class TenantRegistry {
   readonly #store: StateStore;
   readonly #now: () => number;
@@ -137,13 +140,13 @@ export class TenantRegistry {
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<TenantRecord> {
-    const record = await this.mustGet(id);
-    const at = this.#now();
-    const next: TenantRecord = { ...record, status: enabled ? 'enabled' : 'disabled', updatedAt: at };
-    if (enabled) delete next.disabledAt;
-    else next.disabledAt = record.disabledAt ?? at;
-    await this.#store.setJson(stateKeys.tenant(record.id), next);
-    return next;
+    const { after } = await this.#update(id, (record) => {
+      const next: TenantRecord = { ...record, status: enabled ? 'enabled' : 'disabled', updatedAt: this.#now() };
+      if (enabled) delete next.disabledAt;
+      else next.disabledAt = record.disabledAt ?? next.updatedAt;
+      return next;
+    });
+    return after;
   }
 
   /** Adds graph patterns to a scope's rule (creating the rule: from then on only its patterns are allowed). */
@@ -156,11 +159,26 @@ export class TenantRegistry {
     return this.#changeGraphRules(id, (rules) => revokeGraphPatterns(rules, scope, patterns));
   }
 
-  async #changeGraphRules(id: string, change: (rules: GraphRules | undefined) => GraphRules): Promise<{ before: TenantRecord; after: TenantRecord }> {
-    const before = await this.mustGet(id);
-    const after: TenantRecord = { ...before, graphRules: validateGraphRules(change(before.graphRules)), updatedAt: this.#now() };
-    await this.#store.setJson(stateKeys.tenant(before.id), after);
-    return { before, after };
+  #changeGraphRules(id: string, change: (rules: GraphRules | undefined) => GraphRules): Promise<{ before: TenantRecord; after: TenantRecord }> {
+    return this.#update(id, (record) => ({ ...record, graphRules: validateGraphRules(change(record.graphRules)), updatedAt: this.#now() }));
+  }
+
+  /**
+   * Reads the record, changes it and writes it back only if nobody wrote it in
+   * between; otherwise starts again from what is stored now. Two operators (or
+   * instances) changing one tenant at once both get their change: a grant can
+   * never undo a concurrent disable, nor bring back a removed tenant.
+   */
+  async #update(id: string, change: (record: TenantRecord) => TenantRecord): Promise<{ before: TenantRecord; after: TenantRecord }> {
+    const key = stateKeys.tenant(validateTenantId(id));
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const stored = await this.#store.get(key);
+      if (stored === undefined) throw notFound(id);
+      const before = JSON.parse(stored) as TenantRecord;
+      const after = change(before);
+      if (await this.#store.replaceIfUnchanged(key, stored, JSON.stringify(after))) return { before, after };
+    }
+    throw new GatewayError('STATE_CONFLICT', `Tenant "${id}" kept changing while this change was being written (${MAX_UPDATE_ATTEMPTS} tries); nothing was changed by this command. Run it again.`);
   }
 
   /** Removes the record; the caller revokes tokens and purges graphs as asked. */
