@@ -5,22 +5,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { stateKeys } from './keys.js';
 import type { StateStore } from './store.js';
-import type { TokenLedger } from './tokens.js';
+import type { GrantFacts, TokenLedger } from './tokens.js';
 
 /** Recognisable prefix, so secret scanners and people can tell what leaked. */
 export const REFRESH_TOKEN_PREFIX = 'fmgr_';
 const REFRESH_TOKEN_SHAPE = /^fmgr_[A-Za-z0-9_-]{43}$/;
 
-export interface RefreshRecord {
+/** A refresh family; `graphs` limits every access token issued in it. */
+export interface RefreshRecord extends GrantFacts {
   family: string;
-  tenant: string;
-  device?: string;
-  scopes: string[];
-  /** Graph patterns the family's access tokens are limited to; absent: no narrowing. */
-  graphs?: string[];
-  /** Epoch seconds. */
-  issuedAt: number;
-  expiresAt: number;
 }
 
 export interface FamilyRecord {

@@ -5,16 +5,20 @@
 import { stateKeys } from './keys.js';
 import type { StateStore } from './store.js';
 
-export interface IssuedToken {
-  jti: string;
+/** What a grant of access holds, whether an access token or a refresh family. */
+export interface GrantFacts {
   tenant: string;
   device?: string;
   scopes: string[];
-  /** Graph patterns the token is limited to; absent: no narrowing. */
+  /** Graph patterns the grant is limited to; absent: no narrowing. */
   graphs?: string[];
   /** Epoch seconds. */
   issuedAt: number;
   expiresAt: number;
+}
+
+export interface IssuedToken extends GrantFacts {
+  jti: string;
   /** Refresh family the token was issued in, if any. */
   family?: string;
 }
