@@ -11,10 +11,12 @@ import { ErrorReply } from '@redis/client';
 import { loadConfig } from '../src/config.js';
 import { GatewayError } from '../src/errors.js';
 import { freeLoopbackPort } from '../src/falkordb/launcher.js';
-import { isReplicaUnavailable, replicationProblem, withCredentialsOf } from '../src/falkordb/replicas.js';
+import { connectDatabase } from '../src/falkordb/connection.js';
+import { isReplicaUnavailable, openReplicatedDatabase, replicationProblem, withCredentialsOf } from '../src/falkordb/replicas.js';
 import type { RunningGateway } from '../src/main.js';
 import { captureLog, startTestGateway } from './support/gateway.js';
 import { callTool, connectClient, REPO_ROOT, type ToolOutcome } from './support/mcp.js';
+import { testLogger } from './support/falkordb.js';
 import { signTestToken } from './support/tokens.js';
 import { commandCalls, startTopology, waitFor, type Topology, type TopologyNode } from './support/topology.js';
 
@@ -87,6 +89,25 @@ describe('read replicas', { timeout: 180_000 }, () => {
     assert.equal((await commandCalls(primary, RW)) - before.primaryRw, 1, 'the write did not reach the primary');
     // The replica runs the primary's writes from the replication stream, and only those.
     assert.equal((await commandCalls(replica, RW)) - before.replicaRw, 1, 'a write went to the replica');
+  });
+
+  it('sends a read to the primary when the caller asks for it ({ primary: true }), to the replica otherwise', async () => {
+    const own = await connectDatabase({ url: primary.url, connectTimeoutMs: 5000, logger: testLogger() });
+    const db = await openReplicatedDatabase({ primary: own, urls: [withCredentialsOf(replica.url, primary.url)], readAfterWriteMs: 0, connectTimeoutMs: 5000, logger: testLogger() });
+    try {
+      await db.sendCommand(['GRAPH.QUERY', 'asked_g', 'CREATE (:Item)']);
+      await replicated('asked_g', 1);
+      const counts = async () => ({ primary: await commandCalls(primary, RO), replica: await commandCalls(replica, RO) });
+      const start = await counts();
+      for (let i = 0; i < 5; i++) await db.sendCommand(['GRAPH.RO_QUERY', 'asked_g', 'CALL db.labels()'], { primary: true });
+      const asked = await counts();
+      assert.deepEqual({ primary: asked.primary - start.primary, replica: asked.replica - start.replica }, { primary: 5, replica: 0 });
+      for (let i = 0; i < 5; i++) await db.sendCommand(['GRAPH.RO_QUERY', 'asked_g', 'CALL db.labels()']);
+      const routed = await counts();
+      assert.deepEqual({ primary: routed.primary - asked.primary, replica: routed.replica - asked.replica }, { primary: 0, replica: 5 });
+    } finally {
+      await db.close();
+    }
   });
 
   it('reads a graph from the primary while this instance has just written it', async () => {

@@ -248,7 +248,7 @@ class TenantLink implements Database {
   sendCommand(args: readonly string[], options: CommandOptions = {}): Promise<RespValue> {
     const router = this.options.replicas;
     if (router === undefined) return this.#sendTo(this.options.endpoint, args, options);
-    return router.routeVia(args, (replicaUrl) => this.#sendTo(replicaUrl === undefined ? this.options.endpoint : withoutCredentials(replicaUrl), args, options));
+    return router.routeVia(args, (replicaUrl) => this.#sendTo(replicaUrl === undefined ? this.options.endpoint : withoutCredentials(replicaUrl), args, options), options.primary === true);
   }
 
   async #sendTo(endpoint: string, args: readonly string[], options: CommandOptions): Promise<RespValue> {

@@ -6,6 +6,8 @@ export type RespValue = string | number | null | RespValue[];
 export interface CommandOptions {
   /** Return every RESP integer as a decimal string, so 64-bit values survive. */
   integersAsStrings?: boolean;
+  /** Send a read a replica could serve to the primary anyway (FALKORDB_REPLICA_URLS); elsewhere there is only the primary. */
+  primary?: boolean;
 }
 
 export interface Database {

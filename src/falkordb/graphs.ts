@@ -92,6 +92,7 @@ export class GraphClient {
     }
   }
 
+
   /**
    * Graph keys starting with `prefix`, read from the keyspace with SCAN: exact
    * right after a delete (GRAPH.LIST can lag an asynchronous delete), and the
@@ -139,11 +140,18 @@ export class GraphClient {
     };
   }
 
+  /**
+   * The graph's label, type and property-key names, by id. A refresh (the reply named an
+   * id the cached names lack) asks the primary: with read replicas, the lookup could
+   * otherwise land on another replica, further behind than the one that answered the
+   * query, and lack the id again. (Not with GRAPH.QUERY: on a graph deleted meanwhile,
+   * it would create an empty one.)
+   */
   async #schemaNames(key: string, refresh: boolean): Promise<GraphSchemaNames> {
     const cached = refresh ? undefined : this.#names.get(key);
     if (cached) return cached;
     const fetchColumn = async (procedure: string): Promise<string[]> => {
-      const reply = await this.#db.sendCommand(['GRAPH.RO_QUERY', key, `CALL ${procedure}`, '--compact']).catch((e: unknown) => {
+      const reply = await this.#db.sendCommand(['GRAPH.RO_QUERY', key, `CALL ${procedure}`, '--compact'], { primary: refresh }).catch((e: unknown) => {
         throw translate(e);
       });
       const rows = Array.isArray(reply) && Array.isArray(reply[1]) ? reply[1] : [];

@@ -133,7 +133,7 @@ class ReplicatedDatabase implements Database {
   }
 
   sendCommand(args: readonly string[], options?: CommandOptions): Promise<RespValue> {
-    return this.#route(args, () => this.#primary.sendCommand(args, options), (replica) => replica.db!.sendCommand(args, options));
+    return this.#route(args, options?.primary === true, () => this.#primary.sendCommand(args, options), (replica) => replica.db!.sendCommand(args, options));
   }
 
   /**
@@ -143,14 +143,14 @@ class ReplicatedDatabase implements Database {
    * `send(undefined)` for the primary, `send(url)` for a replica, its URL with the
    * gateway's credentials. For the tenants' users of TENANT_ISOLATION=acl.
    */
-  routeVia(args: readonly string[], send: (replicaUrl: string | undefined) => Promise<RespValue>): Promise<RespValue> {
-    return this.#route(args, () => send(undefined), (replica) => send(replica.url));
+  routeVia(args: readonly string[], send: (replicaUrl: string | undefined) => Promise<RespValue>, toPrimary = false): Promise<RespValue> {
+    return this.#route(args, toPrimary, () => send(undefined), (replica) => send(replica.url));
   }
 
-  async #route(args: readonly string[], onPrimary: () => Promise<RespValue>, onReplica: (replica: Replica) => Promise<RespValue>): Promise<RespValue> {
+  async #route(args: readonly string[], toPrimary: boolean, onPrimary: () => Promise<RespValue>, onReplica: (replica: Replica) => Promise<RespValue>): Promise<RespValue> {
     const name = args[0] ?? '';
     const key = args[1];
-    if (name !== REPLICA_READ || (key !== undefined && this.#pinned?.has(key) === true)) {
+    if (toPrimary || name !== REPLICA_READ || (key !== undefined && this.#pinned?.has(key) === true)) {
       if (key !== undefined && GRAPH_WRITES.has(name)) this.#pinned?.set(key, true);
       try {
         return await onPrimary();
