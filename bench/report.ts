@@ -5,7 +5,7 @@ import type { MachineFacts } from './machine.js';
 import { cpuPerCallUs, type LoadOutcome, type Outcomes } from './outcomes.js';
 import { CONCURRENCY, loadCellId, TENANT_TIERS, type Cell } from './plan.js';
 import { WORKLOADS, type SystemName, type WorkloadName } from './protocol.js';
-import { fmtInt, fmtMs, fmtRatio } from './stats.js';
+import { fmtDeltaMs, fmtInt, fmtMs, fmtRatio } from './stats.js';
 import type { TargetCheck } from './targets.js';
 import { WORKLOAD_SPECS } from './workloads.js';
 
@@ -61,7 +61,7 @@ function loadRow(o: Outcomes, out: LoadOutcome): string {
   const direct = cell.system === 'direct' ? undefined : o.stats(loadCellId('direct', cell.workload, cell.concurrency, cell.tenants));
   const peer = OFFICIAL_PEER[cell.system];
   const official = peer === undefined ? undefined : o.stats(loadCellId(peer, cell.workload, cell.concurrency, cell.tenants));
-  const vsDirectP50 = direct === undefined ? '' : `+${fmtMs(stats.p50Ms - direct.p50Ms)} (${fmtRatio(stats.p50Ms / direct.p50Ms)})`;
+  const vsDirectP50 = direct === undefined ? '' : `${fmtDeltaMs(stats.p50Ms - direct.p50Ms)} (${fmtRatio(stats.p50Ms / direct.p50Ms)})`;
   const vsDirectRate = direct === undefined ? '' : fmtRatio(stats.callsPerSec / direct.callsPerSec);
   const vsOfficial = official === undefined ? '' : fmtRatio(stats.callsPerSec / official.callsPerSec);
   const errors = stats.errors === 0 ? '0' : `**${fmtInt(stats.errors)}**`;
@@ -111,8 +111,8 @@ function scalingTable(o: Outcomes): string[] {
           WORKLOAD_SPECS[workload].name,
           String(c),
           fmtInt(tenants),
-          `+${fmtMs(gw.stats.p50Ms - direct.p50Ms)}`,
-          `+${fmtMs(gw.stats.p99Ms - direct.p99Ms)}`,
+          `${fmtDeltaMs(gw.stats.p50Ms - direct.p50Ms)}`,
+          `${fmtDeltaMs(gw.stats.p99Ms - direct.p99Ms)}`,
           fmtRatio(gw.stats.callsPerSec / direct.callsPerSec),
           us(cpuPerCallUs(gw.serverCpuMs, gw.stats)),
         ]));
@@ -187,9 +187,7 @@ function memoryTable(o: Outcomes, inProcessGateway: boolean): string[] {
     '## Memory with open sessions',
     '',
     'Streams are opened by the load process with plain HTTP (no SDK client) and held open while the server\'s RSS is read.',
-    inProcessGateway
-      ? 'The gateway ran in the benchmark\'s process (--profile): its figures are taken after a forced GC; the official server\'s RSS is read from /proc.'
-      : 'Both servers\' RSS is read from /proc (no forced GC, so a little garbage may be counted).',
+    `The gateway's figures are taken after a full GC in its process (${inProcessGateway ? 'the benchmark\'s own, with --profile' : 'asked for over IPC'}), RSS from /proc; the official server's RSS is read from /proc without one.`,
     '',
     row(['server', 'sessions asked', 'opened', 'RSS before', 'RSS with sessions', 'RSS per session', 'JS heap per session']),
     row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),

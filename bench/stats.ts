@@ -58,6 +58,11 @@ export class Samples {
   }
 }
 
+/** A difference in ms with its sign: +0.412, -1.20. */
+export function fmtDeltaMs(ms: number): string {
+  return `${ms < 0 ? '-' : '+'}${fmtMs(Math.abs(ms))}`;
+}
+
 export function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return '–';
   return ms < 10 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) : ms.toFixed(1);

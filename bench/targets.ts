@@ -2,7 +2,7 @@
 
 import { loadCellId } from './plan.js';
 import type { Outcomes } from './outcomes.js';
-import { fmtInt, fmtMs, fmtRatio } from './stats.js';
+import { fmtDeltaMs, fmtInt, fmtMs, fmtRatio } from './stats.js';
 
 export type Verdict = 'met' | 'not met' | 'not measured';
 
@@ -28,11 +28,11 @@ export function checkTargets(o: Outcomes): TargetCheck[] {
   if (direct !== undefined && raw !== undefined) {
     const added = raw.p50Ms - direct.p50Ms;
     const floor = o.stats(RETURN1_C1('floor'));
-    const sdkNote = sdk === undefined ? '' : `; with the SDK client +${fmtMs(sdk.p50Ms - direct.p50Ms)} ms`;
-    const floorNote = floor === undefined ? '' : `; the floor (node:http + falkordb, no MCP) +${fmtMs(floor.p50Ms - direct.p50Ms)} ms`;
+    const sdkNote = sdk === undefined ? '' : `; with the SDK client ${fmtDeltaMs(sdk.p50Ms - direct.p50Ms)} ms`;
+    const floorNote = floor === undefined ? '' : `; the floor (node:http + falkordb, no MCP) ${fmtDeltaMs(floor.p50Ms - direct.p50Ms)} ms`;
     checks.push({
       target: `gateway adds ≤ ${MAX_ADDED_P50_MS} ms at p50 over the direct client (\`RETURN 1\`, concurrency 1)`,
-      measured: `+${fmtMs(added)} ms (gateway raw JSON-RPC p50 ${fmtMs(raw.p50Ms)} ms, direct ${fmtMs(direct.p50Ms)} ms${sdkNote}${floorNote})`,
+      measured: `${fmtDeltaMs(added)} ms (gateway raw JSON-RPC p50 ${fmtMs(raw.p50Ms)} ms, direct ${fmtMs(direct.p50Ms)} ms${sdkNote}${floorNote})`,
       verdict: added <= MAX_ADDED_P50_MS ? 'met' : 'not met',
     });
   } else {
