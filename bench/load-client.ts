@@ -16,7 +16,14 @@ export class LoadProcess {
 
   constructor() {
     // Not the parent's execArgv: a --cpu-prof on the orchestrator must profile the gateway only.
-    this.#child = fork(path.join(REPO_ROOT, 'bench', 'load-process.ts'), [], { cwd: REPO_ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // The MCP SDK client's transport passes one AbortSignal to every fetch, and fetch drops its
+    // listener on it only when the request is garbage collected: at thousands of calls a second
+    // they pile up past the limit fetch sets (1500) and Node warns on every call. Client side only.
+    this.#child = fork(path.join(REPO_ROOT, 'bench', 'load-process.ts'), [], {
+      cwd: REPO_ROOT,
+      execArgv: ['--disable-warning=MaxListenersExceededWarning', '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.#child.on('message', (reply: Reply) => this.#receive(reply));
     this.#child.on('exit', (code, signal) => this.#waiter?.reject(new Error(`the load process exited (${signal ?? `code ${code}`})`)));
   }
