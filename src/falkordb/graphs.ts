@@ -92,7 +92,6 @@ export class GraphClient {
     }
   }
 
-
   /**
    * Graph keys starting with `prefix`, read from the keyspace with SCAN: exact
    * right after a delete (GRAPH.LIST can lag an asynchronous delete), and the

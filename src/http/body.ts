@@ -37,17 +37,16 @@ export function readTextBody(req: IncomingMessage, limitBytes: number): Promise<
       finish();
       reject(error);
     };
-    const onAborted = () => onError(new Error('the client closed the connection before the body was complete'));
+    // 'close' before 'end': the client went away mid-body.
+    const onClose = () => {
+      if (!req.complete) onError(new Error('the client closed the connection before the body was complete'));
+    };
     function finish(): void {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('close', onClose);
     }
-    // 'close' before 'end': the client went away mid-body.
-    const onClose = () => {
-      if (!req.complete) onAborted();
-    };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

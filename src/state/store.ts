@@ -36,8 +36,8 @@ export class StateStore {
   }
 
   async getJson<T>(key: string): Promise<T | undefined> {
-    const reply = await this.command(['GET', key]);
-    return typeof reply === 'string' ? (JSON.parse(reply) as T) : undefined;
+    const stored = await this.get(key);
+    return stored === undefined ? undefined : (JSON.parse(stored) as T);
   }
 
   /** One MGET; on a cluster the database sends one GET per key instead, all at once, wherever the keys live. */
