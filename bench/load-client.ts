@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { HoldJob, Job, LoadJob, Reply } from './protocol.js';
 import type { LoadResult } from './runner.js';
+import { endChild } from './systems/child.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -53,13 +54,8 @@ export class LoadProcess {
     await this.#request({ kind: 'release' }, (r) => r.kind === 'released');
   }
 
-  async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.send({ kind: 'exit' } satisfies Job);
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return endChild(this.#child, 5_000, () => this.#child.send({ kind: 'exit' } satisfies Job));
   }
 
   #request(job: Job, accept: (reply: Reply) => boolean): Promise<Reply> {

@@ -1,8 +1,8 @@
 // Starts a floor server (floor-entry.ts, plain or behind the MCP SDK's server) in its own process against the benchmark's FalkorDB.
 
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
+import { endChild, stderrTail } from './child.js';
 
 const START_TIMEOUT_MS = 30_000;
 
@@ -18,25 +18,17 @@ export async function startFloorServer(falkordbUrl: string, mode: 'plain' | 'sdk
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '', FALKORDB_URL: falkordbUrl, FLOOR_MODE: mode },
   });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stderr = stderrTail(child);
+  const stop = () => endChild(child, 5_000);
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the floor server did not start within ${START_TIMEOUT_MS / 1000} s: ${stderr.trim()}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`the floor server did not start within ${START_TIMEOUT_MS / 1000} s: ${stderr()}`)), START_TIMEOUT_MS);
     child.stdout.once('data', (chunk: Buffer) => {
       clearTimeout(timer);
       resolve(Number(chunk.toString().trim()));
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the floor server exited with code ${code}: ${stderr.trim() || '(no output)'}`));
+      reject(new Error(`the floor server exited with code ${code}: ${stderr() || '(no output)'}`));
     });
   }).catch(async (error: unknown) => {
     await stop();

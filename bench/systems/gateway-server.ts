@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
 import { TEST_SECRET } from '../../test/support/tokens.js';
+import { endChild, stderrTail } from './child.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 const ENTRY = path.join(REPO_ROOT, 'dist', 'cli', 'index.js');
@@ -53,16 +54,9 @@ export async function startGatewayServer(falkordbUrl: string, env: Record<string
       ...env,
     },
   });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const stderr = stderrTail(child);
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await endChild(child, 10_000);
     await rm(dataDir, { recursive: true, force: true });
   };
   const url = `http://127.0.0.1:${port}`;
@@ -70,13 +64,13 @@ export async function startGatewayServer(falkordbUrl: string, env: Record<string
   for (;;) {
     if (child.exitCode !== null) {
       await stop();
-      throw new Error(`the gateway exited with code ${child.exitCode}: ${stderr.trim() || '(no output)'}`);
+      throw new Error(`the gateway exited with code ${child.exitCode}: ${stderr() || '(no output)'}`);
     }
     const ready = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the gateway did not answer /healthz within ${START_TIMEOUT_MS / 1000} s: ${stderr.trim()}`);
+      throw new Error(`the gateway did not answer /healthz within ${START_TIMEOUT_MS / 1000} s: ${stderr()}`);
     }
     await sleep(100);
   }

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
+import { endChild, stderrTail } from './child.js';
 import { keepAliveAgent } from './http-post.js';
 import { openOfficialSession } from './official-client.js';
 
@@ -41,17 +42,10 @@ export async function startOfficialServer(falkordbUrl: string): Promise<Official
       FALKORDB_PASSWORD: decodeURIComponent(db.password),
     },
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stderr = stderrTail(child);
   const url = `http://127.0.0.1:${port}/mcp`;
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await endChild(child, 5_000);
     await rm(cwd, { recursive: true, force: true });
   };
 
@@ -59,12 +53,12 @@ export async function startOfficialServer(falkordbUrl: string): Promise<Official
   const agent = keepAliveAgent(1);
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`the official server exited with code ${child.exitCode}: ${stderr.trim() || '(no output)'}`);
+      if (child.exitCode !== null) throw new Error(`the official server exited with code ${child.exitCode}: ${stderr() || '(no output)'}`);
       try {
         await openOfficialSession(new URL(url), agent);
         break;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`the official server did not answer within ${START_TIMEOUT_MS / 1000} s (${(error as Error).message}); stderr: ${stderr.trim()}`);
+        if (Date.now() > deadline) throw new Error(`the official server did not answer within ${START_TIMEOUT_MS / 1000} s (${(error as Error).message}); stderr: ${stderr()}`);
         await sleep(100);
       }
     }
