@@ -1,5 +1,6 @@
 // Authentication at the HTTP edge: every bad token is a 401 with a Bearer
-// challenge, SSE sessions stay with their tenant, and the plain endpoints.
+// challenge, SSE sessions stay with their tenant (more in sse-session.test.ts),
+// and the plain endpoints.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -147,19 +148,22 @@ describe('SSE sessions belong to the tenant and token that opened them', () => {
   });
 
   it('refuses posts after the opening token has expired', async () => {
-    const session = await openRawSse(gateway.url, await signTestToken('sse-exp', { expiresInSec: 2 }));
+    const token = await signTestToken('sse-exp', { expiresInSec: 2 });
+    const session = await openRawSse(gateway.url, token);
     try {
       await new Promise((r) => setTimeout(r, 2500));
-      const res = await fetch(`${gateway.url}${session.endpoint}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(INIT) });
-      assert.ok(res.status === 401 || res.status === 404, `got ${res.status}`);
+      const res = await fetch(`${gateway.url}${session.endpoint}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(INIT) });
+      assert.equal(res.status, 401);
+      assert.equal(((await res.json()) as { code: string }).code, 'TOKEN_EXPIRED');
     } finally {
       session.close();
     }
   });
 
   it('refuses a post to an unknown session', async () => {
-    const res = await fetch(`${gateway.url}/messages?sessionId=nope`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(INIT) });
+    const res = await fetch(`${gateway.url}/messages?sessionId=nope`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await signTestToken('sse-a')}` }, body: JSON.stringify(INIT) });
     assert.equal(res.status, 404);
+    assert.equal(((await res.json()) as { code: string }).code, 'SESSION_UNKNOWN');
   });
 });
 

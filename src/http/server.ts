@@ -172,22 +172,26 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
 
     if ((path === '/sse' || path === '/sse/') && method === 'GET') {
       const principal = await admit(req, res, url, log);
-      await sessions.open(res, contextFor(principal, log.clientIp, true), '/messages');
+      // A client that could only put its token on the URL gets it back on the endpoint, as every post needs one.
+      const presented = presentedToken(req, url);
+      const messagesPath = presented?.via === 'query' ? `/messages?token=${encodeURIComponent(presented.token)}` : '/messages';
+      await sessions.open(res, contextFor(principal, log.clientIp, true), messagesPath);
       return;
     }
 
     if (path === '/messages' && method === 'POST') {
+      // The session id is no credential: every post carries a valid token, checked before anything is said of the session.
+      const caller = await authenticate(req, url, authenticator, log.clientIp, (verified) => (log.principal = verified));
+      requireScope(caller, 'read', 'Every tool');
       const sessionId = url.searchParams.get('sessionId') ?? '';
       // The token that opened the session is checked again on every post: a revocation ends the session too.
       const opener = sessions.principalOf(sessionId);
       if (opener !== undefined) {
-        log.principal = opener;
         await deps.policy.check(opener, log.clientIp).catch(async (error: unknown) => {
           await sessions.close(sessionId);
           throw error;
         });
       }
-      const caller = presentedToken(req, url) === undefined ? undefined : await authenticate(req, url, authenticator, log.clientIp, (verified) => (log.principal = verified));
       const body = await readJsonBody(req, maxBodyBytes);
       return sessions.post(sessionId, caller, req, res, body);
     }
