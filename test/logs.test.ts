@@ -1,5 +1,6 @@
 // Tokens never reach the logs: not from headers, not from `?token=`, not from
-// refresh exchanges, not from refusals, not from the audit trail.
+// refresh exchanges, not from refusals, not from the audit trail. Nor do SSE
+// session ids, which name a live session.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { captureLog, startTestGateway } from './support/gateway.js';
 import { postTokenForm, probeMcp } from './support/http.js';
 import { tempDir, writeSigningKey } from './support/keys.js';
 import { callTool, connectClient } from './support/mcp.js';
+import { initializeSession, openSseSession, toolCall } from './support/sse.js';
 import { TEST_SECRET, signTestToken } from './support/tokens.js';
 
 let db: TestFalkorDB;
@@ -62,5 +64,39 @@ describe('logs', () => {
     assert.ok(streams.length >= 2, 'events reached both the tenant streams and the gateway-wide one');
     const audit = JSON.stringify(await Promise.all(streams.map((key) => gateway.state.store.command(['XRANGE', key, '-', '+']))));
     for (const secret of secrets) assert.ok(!audit.includes(secret), 'a secret reached the audit stream');
+  });
+
+  it('hold no SSE session id, from the endpoint, the posts or their refusals', async () => {
+    const lines = () => log.text().split('\n').filter((line) => line.includes('"msg":"request"'));
+    const before = lines().length;
+    const headerToken = await signTestToken('logged-sse');
+    const queryToken = await signTestToken('logged-sse-query');
+    const byHeader = await openSseSession(gateway.url, headerToken, 'header');
+    const byQuery = await openSseSession(gateway.url, queryToken, 'query');
+    const ids = [byHeader.sessionId, byQuery.sessionId];
+    assert.ok(ids.every((id) => id.length >= 16), 'both streams named a session id');
+    let requests = 2;
+    try {
+      await initializeSession(byHeader, headerToken);
+      await initializeSession(byQuery, undefined);
+      requests += 4;
+      assert.equal((await byHeader.post(toolCall(2, 'falkordb_list_graphs'), headerToken)).status, 202);
+      assert.equal((await byQuery.post(toolCall(2, 'falkordb_list_graphs'))).status, 202);
+      await Promise.all([byHeader.answer(2), byQuery.answer(2)]);
+      // Refused posts: without a token, and to the query session with another tenant's header.
+      assert.equal((await fetch(`${gateway.url}/messages?sessionId=${byHeader.sessionId}`, { method: 'POST', body: '{}' })).status, 401);
+      assert.equal((await byQuery.post(toolCall(3, 'falkordb_list_graphs'), headerToken)).status, 403);
+      requests += 4;
+    } finally {
+      byHeader.close();
+      byQuery.close();
+    }
+    // Each request's line is written when its response closes: wait for all of them (the two streams included).
+    for (let waited = 0; lines().length - before < requests && waited < 100; waited++) await sleep(100);
+    assert.ok(lines().length - before >= requests, `every request was logged (${lines().length - before} of ${requests})`);
+    const text = log.text();
+    for (const id of ids) assert.ok(!text.includes(id), 'a session id reached the log');
+    assert.match(text, /"path":"\/messages\?sessionId=\[REDACTED\]"/, 'the posts were logged, id redacted');
+    assert.ok(!text.includes(queryToken), 'the token on the endpoint reached the log');
   });
 });

@@ -10,17 +10,22 @@ const REDACT_PATHS = [
   'password',
   'secret',
   'authorization',
+  'sessionId',
   'headers.authorization',
   'req.headers.authorization',
   'req.headers.cookie',
   '*.token',
   '*.password',
   '*.secret',
+  '*.sessionId',
 ];
 
-/** Removes `token=` (and any other credential-looking) query values from a URL for logging. */
+/**
+ * Removes `token=` (and any other credential-looking) query values from a URL
+ * for logging. An SSE `sessionId` is one too: with a token it drives a live session.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|access_token|refresh_token|password)=)[^&#]*/gi, '$1[REDACTED]');
+  return url.replace(/([?&](?:token|access_token|refresh_token|password|sessionid|session_id)=)[^&#]*/gi, '$1[REDACTED]');
 }
 
 export function createLogger(level: string, destination: NodeJS.WritableStream | number = 1): Logger {
