@@ -715,17 +715,23 @@ describe('Caddy', () => {
       assert.ok(!logged.includes(token.split('.')[2]!), 'not even its signature');
     });
 
-    it('keeps a legacy SSE session on the instance that opened it', async () => {
+    it('keeps a legacy SSE session on the instance that opened it, and its id out of the access log', async () => {
       const token = await signTestToken('acme');
+      const ids: string[] = [];
       for (let i = 0; i < 4; i++) {
         const sse = await openSse(`${base}/sse`, ca, token);
         try {
-          const post = await httpsPost(new URL(sse.endpoint, base).href, ca, { Authorization: `Bearer ${token}` }, INITIALIZE);
+          const endpoint = new URL(sse.endpoint, base);
+          ids.push(endpoint.searchParams.get('sessionId') ?? '');
+          const post = await httpsPost(endpoint.href, ca, { Authorization: `Bearer ${token}` }, INITIALIZE);
           assert.equal(post.status, 202, post.body);
         } finally {
           sse.close();
         }
       }
+      const posts = () => caddyOutput.split('\n').filter((l) => l.includes('"uri":"/messages')).length;
+      const logged = await waitFor('the posts in the access log', async () => (posts() >= ids.length ? caddyOutput : undefined));
+      for (const id of ids) assert.ok(id !== '' && !logged.includes(id), 'no session id in the access log');
     });
   });
 });
