@@ -148,7 +148,7 @@ describe('a session keeps the scopes and graphs of the token that opened it', ()
 
 describe('an expired token ends its session and opens no new one', () => {
   it('closes the stream at exp, and GET /sse then answers 401 TOKEN_EXPIRED though the clock tolerance would still accept the token', { timeout: 60_000 }, async () => {
-    const token = await signTestToken('sse-short', { expiresInSec: 3 });
+    const token = await signTestToken('sse-short', { expiresInSec: 6 });
     const s = await session(token);
     await s.ended;
     // Within AUTH_CLOCK_TOLERANCE the token is still good for a stateless request…
@@ -165,7 +165,7 @@ describe('an expired token ends its session and opens no new one', () => {
   });
 
   it('refuses posts to the session once its token has expired', { timeout: 60_000 }, async () => {
-    const token = await signTestToken('sse-short-post', { expiresInSec: 3 });
+    const token = await signTestToken('sse-short-post', { expiresInSec: 6 });
     const s = await session(token);
     await s.ended;
     const late = await refusal(await s.post(toolCall(2, 'falkordb_list_graphs'), token));
