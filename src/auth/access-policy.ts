@@ -30,6 +30,8 @@ export interface AccessPolicy {
   check(principal: Principal, clientIp: string | undefined): Promise<void>;
   /** Why the principal is refused wherever it connects from (revoked, tenant disabled, …), if it is. */
   refusal(principal: Principal): Promise<GatewayError | undefined>;
+  /** The registry's part of that alone (tenant disabled or not registered), for callers without a token (stdio). */
+  tenantRefusal(principal: Principal): Promise<GatewayError | undefined>;
   /** The graph rules of the principal's tenant (src/auth/graph-rules.ts), from the same cached lookup. */
   graphRules(principal: Principal): Promise<TenantRecord['graphRules']>;
 }
@@ -48,8 +50,7 @@ interface Facts {
   allows: ((ip: string) => boolean) | undefined;
 }
 
-function refusal(principal: Principal, facts: Facts, requireRegistration: boolean): GatewayError | undefined {
-  const { tenant } = facts;
+function tenantRefusal(principal: Principal, tenant: TenantRecord | undefined, requireRegistration: boolean): GatewayError | undefined {
   const id = principal.tenant;
   if (tenant === undefined) {
     if (requireRegistration || principal.signedBy === 'tenant') {
@@ -58,7 +59,16 @@ function refusal(principal: Principal, facts: Facts, requireRegistration: boolea
   } else if (tenant.status === 'disabled') {
     const since = tenant.disabledAt === undefined ? '' : ` since ${new Date(tenant.disabledAt).toISOString()}`;
     return new GatewayError('TENANT_DISABLED', `Tenant "${id}" is disabled on this gateway${since}; ask the operator to enable it.`);
-  } else if (principal.signedBy === 'tenant' && principal.tenantKeyKid !== undefined && tenant.publicKeyKid !== principal.tenantKeyKid) {
+  }
+  return undefined;
+}
+
+function refusal(principal: Principal, facts: Facts, requireRegistration: boolean): GatewayError | undefined {
+  const { tenant } = facts;
+  const id = principal.tenant;
+  const registry = tenantRefusal(principal, tenant, requireRegistration);
+  if (registry !== undefined) return registry;
+  if (tenant !== undefined && principal.signedBy === 'tenant' && principal.tenantKeyKid !== undefined && tenant.publicKeyKid !== principal.tenantKeyKid) {
     return new GatewayError('TOKEN_REVOKED', `The token was signed with a key tenant "${id}" no longer has. Get a new token.`);
   }
   const revoked = revocationReason(principal, facts.revocation);
@@ -132,6 +142,9 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
     },
     async refusal(principal) {
       return refusal(principal, await lookup(principal), requireRegistration);
+    },
+    async tenantRefusal(principal) {
+      return tenantRefusal(principal, (await lookup(principal)).tenant, requireRegistration);
     },
     async check(principal, clientIp) {
       const found = await lookup(principal);

@@ -3,7 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -50,6 +50,8 @@ const STATE_FILE = 'embedded.json';
 const CONFIG_FILE = 'falkordb.conf';
 const LOG_FILE = 'falkordb.log';
 const IMPORT_DIR = 'import';
+const SNAPSHOT_FILE = 'dump.rdb';
+const APPEND_ONLY_DIR = 'appendonlydir';
 // sun_path holds 108 bytes on Linux, 104 on macOS; stay clear of both.
 const MAX_SOCKET_PATH_BYTES = 100;
 const STOP_TIMEOUT_MS = 60_000;
@@ -60,6 +62,11 @@ export function embeddedSocketPath(dataDir: string): string {
   if (Buffer.byteLength(inside) <= MAX_SOCKET_PATH_BYTES) return inside;
   const hash = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
   return path.join(os.tmpdir(), `falkordb-${hash}.sock`);
+}
+
+/** Whether `dataDir` holds a saved embedded database (the snapshot or the append-only files serverConfig names). */
+export function embeddedDataExists(dataDir: string): boolean {
+  return existsSync(path.join(dataDir, SNAPSHOT_FILE)) || existsSync(path.join(dataDir, APPEND_ONLY_DIR));
 }
 
 /** The state of the embedded server running for `dataDir`, if any (for CLI commands that reuse it). */
@@ -255,8 +262,9 @@ function serverConfig(o: { dataDir: string; socketPath?: string; port?: number; 
     'proc-title-template "{title} {listen-addr} {config-file}"',
     `requirepass ${quoteConfig(o.password)}`,
     `dir ${quoteConfig(o.dataDir)}`,
-    'dbfilename dump.rdb',
+    `dbfilename ${SNAPSHOT_FILE}`,
     'appendonly yes',
+    `appenddirname ${APPEND_ONLY_DIR}`,
     'appendfsync everysec',
     'save 3600 1 300 100 60 10000',
     `loadmodule ${quoteConfig(o.modulePath)} IMPORT_FOLDER ${quoteConfig(path.join(o.dataDir, IMPORT_DIR) + path.sep)}`,

@@ -9,10 +9,11 @@ export interface Finished {
   stderr: string;
 }
 
-/** Runs the command with only PATH and `env` set; `input` is written to its stdin. */
-export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<Finished> {
+/** Runs the command with only PATH and `env` set; `input` is written to its stdin. Runs in the checkout unless `cwd` says otherwise. */
+export function runCli(args: string[], env: Record<string, string>, input?: string, cwd = REPO_ROOT): Promise<Finished> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+    // tsx by its absolute location, so the command also runs from a folder outside the checkout.
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI_ENTRY, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
