@@ -18,6 +18,7 @@ import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { probeMcp } from './support/http.js';
 import { tempDir, writeSigningKey } from './support/keys.js';
+import { REPO_ROOT } from './support/mcp.js';
 
 let db: TestFalkorDB;
 let gateway: RunningGateway;
@@ -39,6 +40,7 @@ after(async () => {
 });
 
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+const JWT_ANYWHERE = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 
 /** Runs client-config for tenant `cc-acme` against the test gateway; fails with stderr unless it exits 0. */
 async function clientConfig(args: string[], env: Record<string, string> = {}): Promise<string> {
@@ -291,5 +293,41 @@ describe('client-config --write', { concurrency: 2 }, () => {
       assert.equal(done.stderr.trim().split('\n').length, 1, done.stderr);
     }
     assert.deepEqual(await devicesOf('cc-usage'), []);
+  });
+});
+
+describe('client-config --transport stdio', { concurrency: 2 }, () => {
+  /** Runs client-config for a stdio entry from `cwd`, with the test database named by FALKORDB_URL. */
+  async function stdioConfig(args: string[], env: Record<string, string> = {}): Promise<string> {
+    const done = await runCli(['client-config', '--transport', 'stdio', '--tenant', 'cc-local', ...args], { FALKORDB_URL: db.url, LOG_LEVEL: 'silent', ...env });
+    assert.equal(done.code, 0, done.stderr);
+    return done.stdout;
+  }
+
+  it('claude-code: `claude mcp add --transport stdio` with the environment before the name and the absolute command after `--`, the same in PowerShell', async () => {
+    const lines = (await stdioConfig(['--client', 'claude-code'], { AUDIT_LOG_FILE: 'logs/audit.log' })).split('\n').filter((l) => l.startsWith('claude '));
+    assert.equal(lines.length, 2);
+    const args = await posixArgs(lines[0]!);
+    const dash = args.indexOf('--');
+    assert.deepEqual(args.slice(0, 4), ['mcp', 'add', '--transport', 'stdio']);
+    assert.deepEqual(args.slice(4, dash), ['--env', `FALKORDB_URL=${db.url}`, '--env', `AUDIT_LOG_FILE=${path.join(REPO_ROOT, 'logs', 'audit.log')}`, 'falkordb']);
+    assert.ok(path.isAbsolute(args[dash + 1]!), args[dash + 1]);
+    assert.deepEqual(args.slice(-5), ['stdio', '--tenant', 'cc-local', '--scope', 'read write']);
+    assert.deepEqual(powerShellArgs(lines[1]!).slice(1), args);
+  });
+
+  it('vscode --write: a `stdio` entry in servers, no token anywhere, and --device refused with exit code 2', async () => {
+    const file = path.join(dir, 'stdio-vscode', '.vscode', 'mcp.json');
+    await stdioConfig(['--client', 'vscode', '--write', '--config-file', file]);
+    const written = JSON.parse(await readFile(file, 'utf8')) as { servers: Record<string, { type: string; command: string; env: Record<string, string> }> };
+    const entry = written.servers['falkordb'];
+    assert.equal(entry?.type, 'stdio');
+    assert.ok(path.isAbsolute(entry.command));
+    assert.deepEqual(entry.env, { FALKORDB_URL: db.url });
+    assert.doesNotMatch(JSON.stringify(written), JWT_ANYWHERE);
+
+    const refused = await runCli(['client-config', '--transport', 'stdio', '--client', 'cursor', '--tenant', 'cc-local', '--device', 'x'], { FALKORDB_URL: db.url });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^falkordb-mcp-gateway: --device names the device a token is issued for; --transport stdio issues no token.*\n$/);
   });
 });

@@ -1,17 +1,19 @@
 // `client-config`: issues a token for one device of a tenant and prints (or,
-// with --write, merges into the client's file) the exact config for that client.
+// with --write, merges into the client's file) the exact config for that client;
+// with --transport stdio, the entry that starts a local stdio server instead.
 
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { validateDeviceName } from '../auth/device.js';
 import { parseScopeList } from '../auth/scopes.js';
-import { publicBaseUrl, type Config } from '../config.js';
+import { loadConfig, publicBaseUrl, type Config } from '../config.js';
 import { parseDuration } from '../duration.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { ConfigFileRefused, defaultConfigFile, mergeServerEntry, readConfigFile, type FileClient, type MergeResult } from './client-config-files.js';
-import { CLIENTS, DEFAULT_SERVER_NAME, renderClientConfig, shellQuote, type ClientKind, type RenderedClientConfig } from './client-configs.js';
+import { CLIENTS, DEFAULT_SERVER_NAME, renderClientConfig, renderStdioClientConfig, shellQuote, type ClientKind, type RenderedClientConfig } from './client-configs.js';
 import { cliIssuer, withCliContext } from './context.js';
+import { stdioLaunch } from './stdio-launch.js';
 import { isoSeconds, printJson, printLines } from './output.js';
 import { EXIT, runCommand } from './run.js';
 
@@ -27,10 +29,13 @@ const TITLES: Readonly<Record<ClientKind, string>> = {
   generic: 'Any MCP client',
 };
 
+const TRANSPORTS = ['http', 'stdio'] as const;
+
 interface ClientConfigOptions {
   client: ClientKind;
+  transport: (typeof TRANSPORTS)[number];
   tenant: string;
-  device: string;
+  device?: string;
   url?: string;
   name: string;
   scope: string;
@@ -79,8 +84,65 @@ function configFileFor(client: FileClient, options: ClientConfigOptions): string
 }
 
 function printText(client: ClientKind, rendered: RenderedClientConfig, facts: { name: string; tenant: string; device: string; scope: string; expiresAt: number; writeAsked: boolean; written?: MergeResult }): void {
-  const json = (value: object) => JSON.stringify(value, null, 2);
   const lines: string[] = [`Token for tenant "${facts.tenant}", device "${facts.device}", scopes ${facts.scope}, valid until ${isoSeconds(facts.expiresAt)}.`, ''];
+  lines.push(...configLines(client, rendered, facts));
+  if (rendered.connection !== undefined) {
+    const c = rendered.connection;
+    lines.push(`${TITLES.generic} (Streamable HTTP):`, `  URL:     ${c.url}`, `  Header:  ${c.header}`, `  Token:   ${c.token}`, '', 'Clients that cannot set headers (legacy HTTP+SSE, token on the URL):', `  URL:     ${c.sseUrl}`);
+  }
+  lines.push('', `Cut this device off: falkordb-mcp-gateway token revoke --device ${shellQuote(facts.device)} --tenant ${shellQuote(facts.tenant)}`);
+  printLines(...lines);
+}
+
+/** Where --write writes for this client, after checking the file can take the entry; undefined without --write. */
+async function fileToWrite(client: ClientKind, options: ClientConfigOptions): Promise<{ file: string; section: 'mcpServers' | 'servers' } | undefined> {
+  if (options.configFile !== undefined && options.write !== true) throw new GatewayError('REQUEST_INVALID', '--config-file only says where --write writes; add --write, or leave --config-file out to print the config.');
+  if (options.write === true && client === 'generic') throw new GatewayError('REQUEST_INVALID', '--client generic has no config file to write; --write works with claude-desktop, cursor and vscode.');
+  const fileClient = options.write === true && client !== 'claude-code' && client !== 'generic' ? client : undefined;
+  if (fileClient === undefined) return undefined;
+  const file = configFileFor(fileClient, options);
+  const section = client === 'vscode' ? 'servers' : 'mcpServers';
+  await readConfigFile(file, section);
+  return { file, section };
+}
+
+/** --transport stdio: no token, no database; the entry starts `stdio` with absolute paths, so the client's working folder does not matter. */
+async function stdioClientConfig(options: ClientConfigOptions): Promise<void> {
+  const { client } = options;
+  const tenant = validateTenantId(options.tenant);
+  const scope = parseScopeList(options.scope).join(' ');
+  const name = serverName(options.name);
+  if (options.device !== undefined) throw new GatewayError('REQUEST_INVALID', '--device names the device a token is issued for; --transport stdio issues no token, so leave --device out.');
+  const target = await fileToWrite(client, options);
+  const config = loadConfig(process.env);
+  const launch = stdioLaunch(process.env, config, { tenant, scope, cwd: process.cwd() });
+  const rendered = renderStdioClientConfig(client, launch, name);
+  const written = target === undefined ? undefined : await mergeServerEntry(target.file, target.section, name, rendered.entry);
+  if (options.json) {
+    const { entry: _entry, section: _section, ...shown } = rendered;
+    printJson({ client, transport: 'stdio', name, tenant, scope, launch, ...shown, ...(written === undefined ? {} : { written }) });
+    return;
+  }
+  const dataDir = launch.env['FALKORDB_DATA_DIR'];
+  const where = dataDir === undefined ? 'the database this environment names (FALKORDB_URL, FALKORDB_CLUSTER_URLS or FALKORDB_SENTINELS)' : `the embedded database in ${dataDir}`;
+  printStdioText(client, rendered, { name, tenant, scope, where, writeAsked: options.write === true, ...(written === undefined ? {} : { written }) });
+}
+
+function printStdioText(client: ClientKind, rendered: RenderedClientConfig, facts: { name: string; tenant: string; scope: string; where: string; writeAsked: boolean; written?: MergeResult }): void {
+  const lines: string[] = [`A local stdio server for tenant "${facts.tenant}", scopes ${facts.scope}, on ${facts.where}; the client starts it itself, no token needed.`, ''];
+  lines.push(...configLines(client, rendered, facts));
+  if (rendered.launch !== undefined) {
+    const l = rendered.launch;
+    lines.push(`${TITLES.generic} (stdio):`, `  Command:      ${l.command}`, `  Arguments:    ${l.args.map(shellQuote).join(' ')}`, '  Environment:', ...Object.entries(l.env).map(([k, v]) => `    ${k}=${v}`));
+  }
+  lines.push('', `Cut it off: falkordb-mcp-gateway tenant disable ${shellQuote(facts.tenant)} (every tool call is refused within a second), or remove the entry.`);
+  printLines(...lines);
+}
+
+/** The written-file sentence or the config, the Claude Desktop alternative, and the Claude Code commands. */
+function configLines(client: ClientKind, rendered: RenderedClientConfig, facts: { name: string; writeAsked: boolean; written?: MergeResult }): string[] {
+  const json = (value: object) => JSON.stringify(value, null, 2);
+  const lines: string[] = [];
   const { written } = facts;
   if (written !== undefined) {
     const how = written.created ? 'Created' : written.replaced ? `Replaced the "${facts.name}" entry in` : `Added the "${facts.name}" entry to`;
@@ -96,28 +158,20 @@ function printText(client: ClientKind, rendered: RenderedClientConfig, facts: { 
     lines.push('Claude Code (macOS, Linux, WSL, Git Bash):', rendered.command.posix, '', 'Claude Code (Windows PowerShell):', rendered.command.powershell);
     lines.push('', 'That adds the server for you in the current project (Claude Code\'s default scope); put --scope user after `mcp add` to have it in every project.');
   }
-  if (rendered.connection !== undefined) {
-    const c = rendered.connection;
-    lines.push(`${TITLES.generic} (Streamable HTTP):`, `  URL:     ${c.url}`, `  Header:  ${c.header}`, `  Token:   ${c.token}`, '', 'Clients that cannot set headers (legacy HTTP+SSE, token on the URL):', `  URL:     ${c.sseUrl}`);
-  }
-  lines.push('', `Cut this device off: falkordb-mcp-gateway token revoke --device ${shellQuote(facts.device)} --tenant ${shellQuote(facts.tenant)}`);
-  printLines(...lines);
+  return lines;
 }
 
 async function clientConfig(options: ClientConfigOptions): Promise<void> {
+  if (options.transport === 'stdio') return stdioClientConfig(options);
   // Everything that can be refused is checked before a token exists, so a refusal leaves nothing behind.
   const { client } = options;
   const tenant = validateTenantId(options.tenant);
+  if (options.device === undefined) throw new GatewayError('REQUEST_INVALID', "--device is needed: the token is issued for one device (e.g. --device alice-laptop), so it can be cut off alone; --transport stdio needs none.");
   const device = validateDeviceName(options.device);
   const scopes = parseScopeList(options.scope);
   const ttlSec = clientTtl(options.ttl);
   const name = serverName(options.name);
-  if (options.configFile !== undefined && options.write !== true) throw new GatewayError('REQUEST_INVALID', '--config-file only says where --write writes; add --write, or leave --config-file out to print the config.');
-  if (options.write === true && client === 'generic') throw new GatewayError('REQUEST_INVALID', '--client generic has no config file to write; --write works with claude-desktop, cursor and vscode.');
-  const fileClient = options.write === true && client !== 'claude-code' && client !== 'generic' ? client : undefined;
-  const file = fileClient === undefined ? undefined : configFileFor(fileClient, options);
-  const section = client === 'vscode' ? 'servers' : 'mcpServers';
-  if (file !== undefined) await readConfigFile(file, section);
+  const target = await fileToWrite(client, options);
 
   await withCliContext(process.env, async (ctx) => {
     const mcpUrl = `${gatewayBaseUrl(options.url, ctx.config)}/mcp`;
@@ -126,7 +180,7 @@ async function clientConfig(options: ClientConfigOptions): Promise<void> {
     const rendered = renderClientConfig(client, { mcpUrl, token: issued.accessToken, name });
     let written: MergeResult | undefined;
     try {
-      written = file === undefined ? undefined : await mergeServerEntry(file, section, name, rendered.entry);
+      written = target === undefined ? undefined : await mergeServerEntry(target.file, target.section, name, rendered.entry);
     } catch (error) {
       // A token that reached no file would only be a loose credential.
       await ctx.state.ledger.revokeJti(issued.jti, issued.expiresAt);
@@ -145,11 +199,12 @@ export function registerClientConfigCommand(program: Command): void {
   program
     .command('client-config')
     .description(
-      'Issue a token for one device of a tenant and print the exact config for its MCP client (or merge it into the client\'s config file with --write). The token is recorded like `token issue` does: `token list` shows the device, `token revoke --device NAME --tenant ID` cuts it off.',
+      'Issue a token for one device of a tenant and print the exact config for its MCP client (or merge it into the client\'s config file with --write). The token is recorded like `token issue` does: `token list` shows the device, `token revoke --device NAME --tenant ID` cuts it off. With --transport stdio: no token; the entry starts a local `stdio` server with absolute paths and this environment\'s database (FALKORDB_URL, or FALKORDB_DATA_DIR as an absolute path).',
     )
     .addOption(new Option('--client <client>', 'the MCP client').choices(CLIENTS).makeOptionMandatory())
+    .addOption(new Option('--transport <transport>', 'http: through the gateway with a token; stdio: the client starts a local stdio server on this machine\'s database (no token; absolute paths, so any working folder works)').choices(TRANSPORTS).default('http'))
     .requiredOption('--tenant <id>', 'the tenant the device belongs to')
-    .requiredOption('--device <name>', 'the device, e.g. alice-laptop (one token per device, so one can be revoked alone)')
+    .option('--device <name>', 'the device, e.g. alice-laptop (one token per device, so one can be revoked alone); required with --transport http')
     .option('--url <url>', 'the gateway address clients use (default: PUBLIC_URL, else http://HOST:PORT)')
     .option('--name <name>', 'the server name in the client config', DEFAULT_SERVER_NAME)
     .option('--scope <scopes>', 'space-separated scopes: read, write, admin', 'read write')
@@ -167,7 +222,8 @@ Config files --write merges into:
   vscode          .vscode/mcp.json in the current folder
 
 Example:
-  falkordb-mcp-gateway client-config --client claude-desktop --tenant acme --device alice-laptop --url https://gateway.example.com`,
+  falkordb-mcp-gateway client-config --client claude-desktop --tenant acme --device alice-laptop --url https://gateway.example.com
+  falkordb-mcp-gateway client-config --client claude-desktop --transport stdio --tenant acme`,
     )
     .action((options: ClientConfigOptions) =>
       runCommand(async () => {

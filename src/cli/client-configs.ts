@@ -1,5 +1,8 @@
-// Ready-to-paste client configurations for a gateway URL and a token: the
-// shapes each MCP client reads, shared by `client-config` and the dev banner.
+// Ready-to-paste client configurations for a gateway URL and a token, or for
+// a local stdio server: the shapes each MCP client reads, shared by
+// `client-config` and the dev banner.
+
+import type { StdioLaunch } from './stdio-launch.js';
 
 export const CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'generic'] as const;
 export type ClientKind = (typeof CLIENTS)[number];
@@ -91,6 +94,8 @@ export interface RenderedClientConfig {
   alternative?: Record<string, unknown>;
   command?: { posix: string; powershell: string };
   connection?: { url: string; header: string; token: string; sseUrl: string };
+  /** A stdio server: what the client runs (generic). */
+  launch?: StdioLaunch;
 }
 
 export function renderClientConfig(client: ClientKind, input: ClientConfigInput): RenderedClientConfig {
@@ -110,6 +115,40 @@ export function renderClientConfig(client: ClientKind, input: ClientConfigInput)
     }
     case 'generic':
       return { connection: { url: input.mcpUrl, header: `Authorization: Bearer ${input.token}`, token: input.token, sseUrl: sseTokenUrl(input.mcpUrl, input.token) } };
+  }
+}
+
+/** The arguments after `claude` that add a stdio server; its options come before the name, the command after `--`. */
+export function claudeCodeStdioArgs(launch: StdioLaunch, name = DEFAULT_SERVER_NAME): string[] {
+  const env = Object.entries(launch.env).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
+  return ['mcp', 'add', '--transport', 'stdio', ...env, name, '--', launch.command, ...launch.args];
+}
+
+/** A client that starts the stdio server itself; VS Code also wants the transport type. */
+export function stdioEntry(launch: StdioLaunch, flavour: 'mcpServers' | 'vscode'): Record<string, unknown> {
+  const entry = { command: launch.command, args: [...launch.args], env: { ...launch.env } };
+  return flavour === 'vscode' ? { type: 'stdio', ...entry } : entry;
+}
+
+export function renderStdioClientConfig(client: ClientKind, launch: StdioLaunch, name = DEFAULT_SERVER_NAME): RenderedClientConfig {
+  switch (client) {
+    case 'claude-desktop':
+    case 'cursor': {
+      const entry = stdioEntry(launch, 'mcpServers');
+      return { config: { mcpServers: { [name]: entry } }, section: 'mcpServers', entry };
+    }
+    case 'vscode': {
+      const entry = stdioEntry(launch, 'vscode');
+      return { config: { servers: { [name]: entry } }, section: 'servers', entry };
+    }
+    case 'claude-code': {
+      const args = claudeCodeStdioArgs(launch, name);
+      // PowerShell would take a bare `--` for itself when `claude` is its .ps1 shim.
+      const powershell = ['claude', ...args.map((a) => (/^[A-Za-z0-9_./:-]+$/.test(a) && a !== '--' ? a : powerShellQuote(a)))].join(' ');
+      return { command: { posix: ['claude', ...args.map(shellQuote)].join(' '), powershell } };
+    }
+    case 'generic':
+      return { launch };
   }
 }
 
