@@ -42,6 +42,8 @@ export const stateKeys = {
   refreshUsed: (hash: string) => `${P}refresh-used:{${part(hash)}}`,
   /** A device's chain of refresh tokens (JSON). */
   family: (id: string) => `${P}family:{${part(id)}}`,
+  /** Present once a family is revoked (JSON: when and why); no token is added to the family after it. */
+  familyRevoked: (id: string) => `${P}family-revoked:{${part(id)}}`,
   /** Sorted set of the access-token jtis issued in a family, scored by expiry. */
   familyTokens: (id: string) => `${P}family-tokens:{${part(id)}}`,
   /** Sorted set of the tenant's families, scored by the expiry of their current refresh token. */

@@ -1,11 +1,14 @@
 // Refresh tokens: opaque, stored only as SHA-256 hashes, one use each. Every
 // device's chain of refresh tokens is a family; a refresh token presented a
 // second time means a copy is in someone else's hands, so the family dies.
+// A family's revocation and the adding of a token to it are each one script
+// on the family's shard, so a token being issued while the family is revoked
+// is either listed and revoked with it, or never added (and never handed out).
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { stateKeys } from './keys.js';
 import type { StateStore } from './store.js';
-import type { GrantFacts, TokenLedger } from './tokens.js';
+import type { GrantFacts, RevocationState, TokenLedger } from './tokens.js';
 
 /** Recognisable prefix, so secret scanners and people can tell what leaked. */
 export const REFRESH_TOKEN_PREFIX = 'fmgr_';
@@ -23,17 +26,58 @@ export interface FamilyRecord {
   scopes: string[];
   /** Epoch seconds. */
   createdAt: number;
+  /** When the current refresh token was issued, epoch seconds (absent in records written before it was kept). */
+  issuedAt?: number;
   /** Expiry of the current refresh token, epoch seconds. */
   expiresAt: number;
-  /** Epoch ms. */
+  /** Epoch ms; set when the family was revoked, or its device or tenant cut off (token list). */
   revokedAt?: number;
   revokedReason?: string;
 }
 
-export type ConsumeResult =
-  | { status: 'ok'; record: RefreshRecord; family: FamilyRecord | undefined }
-  | { status: 'unknown' }
-  | { status: 'reused'; record: RefreshRecord };
+export type ConsumeResult = { status: 'ok'; record: RefreshRecord } | { status: 'unknown' } | { status: 'reused'; record: RefreshRecord };
+
+interface RevokedMarker {
+  /** Epoch ms. */
+  at: number;
+  reason: string;
+}
+
+// KEYS: revoked marker, family tokens. ARGV: score (expiry), jti, now (epoch s).
+const ADD_UNLESS_REVOKED = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3])
+return 1`;
+
+// KEYS: revoked marker, family record, family tokens. ARGV: marker, keep-at-least (epoch ms), now (epoch s).
+// The marker lives as long as the family record (the expiry of its newest refresh token), and keeps the first reason.
+const REVOKE_FAMILY = `local keep = redis.call('PEXPIRETIME', KEYS[2])
+if keep < tonumber(ARGV[2]) then keep = tonumber(ARGV[2]) end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', keep, 'NX')
+return redis.call('ZRANGE', KEYS[3], ARGV[3], '+inf', 'BYSCORE', 'WITHSCORES')`;
+
+/** Least time a revocation marker is kept when the family record is already gone: longer than any exchange takes. */
+const MIN_MARKER_MS = 3600_000;
+
+/** The marker merged into the family record, which itself never says it is revoked. */
+function withRevocation(family: FamilyRecord, marker: string | undefined): FamilyRecord {
+  if (marker === undefined) return family;
+  const { at, reason } = JSON.parse(marker) as RevokedMarker;
+  return { ...family, revokedAt: at, revokedReason: reason };
+}
+
+/** A device or tenant cut-off that covers the family's current refresh token, as the family's revocation. */
+function withCutoff(family: FamilyRecord, state: RevocationState): FamilyRecord {
+  if (family.revokedAt !== undefined) return family;
+  const issuedAt = family.issuedAt ?? family.createdAt;
+  if (state.deviceCutoff !== undefined && issuedAt <= state.deviceCutoff) {
+    return { ...family, revokedAt: state.deviceCutoff * 1000, revokedReason: `device "${family.device ?? ''}" revoked` };
+  }
+  if (state.tenantCutoff !== undefined && issuedAt <= state.tenantCutoff) {
+    return { ...family, revokedAt: state.tenantCutoff * 1000, revokedReason: 'tenant revoked' };
+  }
+  return family;
+}
 
 export function looksLikeRefreshToken(value: string): boolean {
   return REFRESH_TOKEN_SHAPE.test(value);
@@ -71,8 +115,12 @@ export class RefreshTokens {
     const familyRecord: FamilyRecord = {
       ...(existing ?? { id: family, tenant: record.tenant, scopes: record.scopes, createdAt: record.issuedAt }),
       ...(record.device === undefined ? {} : { device: record.device }),
+      issuedAt: record.issuedAt,
       expiresAt: record.expiresAt,
     };
+    // Only the marker says a family is revoked, so this write can never undo a revocation.
+    delete familyRecord.revokedAt;
+    delete familyRecord.revokedReason;
     const expireAtMs = record.expiresAt * 1000;
     await this.#store.setJson(stateKeys.refresh(hashOf(token)), record, expireAtMs);
     await this.#store.setJson(stateKeys.family(family), familyRecord, expireAtMs);
@@ -80,13 +128,20 @@ export class RefreshTokens {
     return { token, record };
   }
 
-  family(id: string): Promise<FamilyRecord | undefined> {
-    return this.#store.getJson<FamilyRecord>(stateKeys.family(id));
+  /** The family record, with its revocation (not with device or tenant cut-offs: the caller checks those). */
+  async family(id: string): Promise<FamilyRecord | undefined> {
+    const [record, marker] = await this.#store.mget([stateKeys.family(id), stateKeys.familyRevoked(id)]);
+    return record === undefined ? undefined : withRevocation(JSON.parse(record) as FamilyRecord, marker);
   }
 
-  /** Notes an access token issued in a family, so the family can revoke it. */
-  async addAccessToken(family: string, jti: string, expiresAt: number): Promise<void> {
-    await this.#store.zaddExpiring(stateKeys.familyTokens(family), jti, expiresAt, Math.floor(this.#now() / 1000));
+  /**
+   * Notes an access token issued in a family, so the family can revoke it; false
+   * (and nothing noted) when the family is revoked: the token must not be handed out.
+   */
+  async addAccessToken(family: string, jti: string, expiresAt: number): Promise<boolean> {
+    const keys = [stateKeys.familyRevoked(family), stateKeys.familyTokens(family)];
+    const added = await this.#store.command(['EVAL', ADD_UNLESS_REVOKED, String(keys.length), ...keys, String(expiresAt), jti, String(Math.floor(this.#now() / 1000))]);
+    return Number(added) === 1;
   }
 
   /**
@@ -99,8 +154,7 @@ export class RefreshTokens {
     const record = await this.#store.getJson<RefreshRecord>(stateKeys.refresh(hash));
     if (record === undefined) return { status: 'unknown' };
     const first = await this.#store.set(stateKeys.refreshUsed(hash), String(this.#now()), record.expiresAt * 1000, true);
-    if (!first) return { status: 'reused', record };
-    return { status: 'ok', record, family: await this.family(record.family) };
+    return first ? { status: 'ok', record } : { status: 'reused', record };
   }
 
   /** The record behind a refresh token, without spending it (for `token inspect`). */
@@ -112,25 +166,35 @@ export class RefreshTokens {
     return { record, used: await this.#store.exists(stateKeys.refreshUsed(hash)) };
   }
 
-  /** Ends a family: its refresh tokens stop working and its access tokens are revoked. */
+  /**
+   * Ends a family: its refresh tokens stop working, its access tokens are revoked,
+   * and no token can be added to it any more (see addAccessToken).
+   */
   async revokeFamily(id: string, reason: string): Promise<number> {
-    const family = await this.family(id);
-    if (family !== undefined && family.revokedAt === undefined) {
-      await this.#store.setJson(stateKeys.family(id), { ...family, revokedAt: this.#now(), revokedReason: reason }, family.expiresAt * 1000);
+    const now = this.#now();
+    const marker: RevokedMarker = { at: now, reason };
+    const keys = [stateKeys.familyRevoked(id), stateKeys.family(id), stateKeys.familyTokens(id)];
+    const reply = await this.#store.command(['EVAL', REVOKE_FAMILY, String(keys.length), ...keys, JSON.stringify(marker), String(now + MIN_MARKER_MS), String(Math.floor(now / 1000))]);
+    const listed = Array.isArray(reply) ? reply.map(String) : [];
+    let revoked = 0;
+    for (let i = 0; i + 1 < listed.length; i += 2) {
+      await this.#ledger.revokeJti(listed[i]!, Number(listed[i + 1]));
+      revoked++;
     }
-    const nowSec = Math.floor(this.#now() / 1000);
-    const jtis = await this.#store.zrangeFrom(stateKeys.familyTokens(id), nowSec);
-    for (const jti of jtis) {
-      const issued = await this.#ledger.get(jti);
-      await this.#ledger.revokeJti(jti, issued?.expiresAt);
-    }
-    return jtis.length;
+    return revoked;
   }
 
-  /** The tenant's families whose current refresh token has not expired. */
+  /** The tenant's families whose current refresh token has not expired, each saying whether it is revoked. */
   async listTenant(tenant: string): Promise<FamilyRecord[]> {
     const ids = await this.#store.zrangeFrom(stateKeys.tenantFamilies(tenant), Math.floor(this.#now() / 1000));
-    const values = await this.#store.mget(ids.map((id) => stateKeys.family(id)));
-    return values.flatMap((v) => (v === undefined ? [] : [JSON.parse(v) as FamilyRecord]));
+    const values = await this.#store.mget(ids.flatMap((id) => [stateKeys.family(id), stateKeys.familyRevoked(id)]));
+    const families: FamilyRecord[] = [];
+    for (let i = 0; i + 1 < values.length; i += 2) {
+      const record = values[i];
+      if (record === undefined) continue;
+      const family = withRevocation(JSON.parse(record) as FamilyRecord, values[i + 1]);
+      families.push(withCutoff(family, await this.#ledger.revocationState({ tenant: family.tenant, ...(family.device === undefined ? {} : { device: family.device }) })));
+    }
+    return families;
   }
 }
