@@ -16,7 +16,7 @@ import { runCliJson } from './support/cli.js';
 import { startTestCluster, type TestCluster, type TestClusterNode } from './support/cluster.js';
 import { startTestFalkorDB, testLogger } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
-import { STATE_CACHE_EXPIRY_MS, getJson, probeMcp } from './support/http.js';
+import { STATE_CACHE_EXPIRY_MS, getJson, postTokenForm, probeMcp } from './support/http.js';
 import { tempDir, writeSigningKey } from './support/keys.js';
 import { callTool, connectClient, mustCall } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
@@ -196,7 +196,7 @@ describe('gateway state on a cluster', () => {
     assert.equal(new Set(await Promise.all([stateKeys.token(jti), stateKeys.tokenLastUsed(jti), stateKeys.revokedJti(jti)].map(slotOf))).size, 1);
     const hash = 'ab'.repeat(32);
     assert.equal(new Set(await Promise.all([stateKeys.refresh(hash), stateKeys.refreshUsed(hash)].map(slotOf))).size, 1);
-    assert.equal(new Set(await Promise.all([stateKeys.family('f1'), stateKeys.familyTokens('f1')].map(slotOf))).size, 1);
+    assert.equal(new Set(await Promise.all([stateKeys.family('f1'), stateKeys.familyTokens('f1'), stateKeys.familyRevoked('f1')].map(slotOf))).size, 1);
     const perTenant = await Promise.all(['t1', 't2', 't3', 't4', 't5', 't6'].map((t) => slotOf(stateKeys.tenant(t))));
     assert.ok(new Set(perTenant).size > 1, 'tenants spread over slots');
   });
@@ -227,6 +227,20 @@ describe('gateway state on a cluster', () => {
     assert.equal((await probeMcp(gateway.url, three.accessToken)).body['code'], 'TOKEN_REVOKED');
     const after = await gateway.state.ledger.listTenant('cl-tok');
     assert.ok(after.every((t) => t.revoked !== undefined));
+  });
+
+  it('exchanges a refresh token on one instance and ends its family on the other when it comes back', async () => {
+    const issued = await gateway.issuer!.issue({ tenant: 'cl-refresh', scopes: ['read'], device: 'laptop', withRefresh: true, actor: 'test' });
+    const next = await postTokenForm(twin.url, { grant_type: 'refresh_token', refresh_token: issued.refreshToken! });
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    assert.equal((await probeMcp(gateway.url, String(next.body['access_token']))).status, 200);
+    const reused = await postTokenForm(gateway.url, { grant_type: 'refresh_token', refresh_token: issued.refreshToken! });
+    assert.match(String(reused.body['error_description']), /already used/);
+    await sleep(STATE_CACHE_EXPIRY_MS);
+    assert.equal((await probeMcp(twin.url, String(next.body['access_token']))).body['code'], 'TOKEN_REVOKED');
+    assert.equal((await postTokenForm(twin.url, { grant_type: 'refresh_token', refresh_token: String(next.body['refresh_token']) })).status, 400);
+    const families = await twin.state.refresh.listTenant('cl-refresh');
+    assert.deepEqual(families.map((f) => f.revokedReason), ['refresh token reused']);
   });
 
   it('registers and lists tenants whose records sit on different shards', async () => {

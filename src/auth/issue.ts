@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayState } from '../state/index.js';
+import type { RefreshRecord } from '../state/refresh.js';
 import { revocationReason } from '../state/tokens.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { validateDeviceName } from './device.js';
@@ -56,6 +57,10 @@ function grantRefused(message: string, oauthError = 'invalid_grant'): GatewayErr
   return new GatewayError('GRANT_INVALID', message, { oauthError });
 }
 
+function unknownRefreshToken(): GatewayError {
+  return grantRefused('The refresh token is not valid: it is unknown or has expired. Ask the operator for a new token.');
+}
+
 export class TokenIssuer {
   readonly #deps: IssuerDeps;
   readonly #now: () => number;
@@ -84,8 +89,12 @@ export class TokenIssuer {
     return this.#now();
   }
 
-  async #sign(tenant: string, scopes: readonly Scope[], graphs: readonly string[] | undefined, ttlSec: number, device: string | undefined, family: string | undefined): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
-    const at = await this.#issueMoment(tenant, device);
+  /**
+   * Signs and records an access token issued at `at` (epoch ms). In a family, the
+   * token is added to it first: a family revoked meanwhile refuses it, and it is
+   * never recorded or handed out.
+   */
+  async #sign(tenant: string, scopes: readonly Scope[], graphs: readonly string[] | undefined, ttlSec: number, device: string | undefined, family: string | undefined, at: number): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
     const jti = randomUUID();
     const token = await signAccessToken(
       this.#deps.signingKey,
@@ -94,6 +103,9 @@ export class TokenIssuer {
     );
     const issuedAt = Math.floor(at / 1000);
     const expiresAt = issuedAt + ttlSec;
+    if (family !== undefined && !(await this.#deps.state.refresh.addAccessToken(family, jti, expiresAt))) {
+      throw grantRefused('The refresh token was revoked while it was being exchanged. Ask the operator for a new token.');
+    }
     await this.#deps.state.ledger.record({
       jti,
       tenant,
@@ -104,7 +116,6 @@ export class TokenIssuer {
       expiresAt,
       ...(family === undefined ? {} : { family }),
     });
-    if (family !== undefined) await this.#deps.state.refresh.addAccessToken(family, jti, expiresAt);
     return { token, jti, issuedAt, expiresAt };
   }
 
@@ -117,8 +128,8 @@ export class TokenIssuer {
     const graphs = request.graphs === undefined ? undefined : [...new Set(request.graphs.map((p) => validateGraphPattern(p)))];
     let family: string | undefined;
     let refresh: { token: string; expiresAt: number } | undefined;
+    const at = await this.#issueMoment(tenant, device);
     if (request.withRefresh === true) {
-      const at = await this.#issueMoment(tenant, device);
       const created = await this.#deps.state.refresh.create({
         tenant,
         ...(device === undefined ? {} : { device }),
@@ -130,7 +141,7 @@ export class TokenIssuer {
       family = created.record.family;
       refresh = { token: created.token, expiresAt: created.record.expiresAt };
     }
-    const signed = await this.#sign(tenant, scopes, graphs, ttlSec, device, family);
+    const signed = await this.#sign(tenant, scopes, graphs, ttlSec, device, family, at);
     await this.#deps.state.audit.record({ event: 'token_issued', tenant, ...(device === undefined ? {} : { device }), jti: signed.jti, actor: request.actor, detail: `${grantDetail(scopes, graphs)}${refresh ? ', with a refresh token' : ''}` });
     return {
       accessToken: signed.token,
@@ -147,45 +158,37 @@ export class TokenIssuer {
 
   /**
    * RFC 6749 §6: spends a refresh token for a new access token and a new refresh
-   * token in the same family. A refresh token presented twice ends its family.
+   * token in the same family. Every check that can refuse runs before the token is
+   * spent, so a refused exchange can be retried; only a refresh token presented
+   * again after it was spent is a reuse, which ends its family.
    */
   async refresh(refreshToken: string, requestedScope: string | undefined, actor: string): Promise<IssuedTokens> {
     const { state } = this.#deps;
+    const found = await state.refresh.peek(refreshToken);
+    if (found === undefined || found.record.expiresAt * 1000 <= this.#now()) throw unknownRefreshToken();
+    const { record } = found;
+    if (found.used) return this.#reused(record, actor);
+    const scopes = await this.#refreshedScopes(record, requestedScope);
+
     const spent = await state.refresh.consume(refreshToken);
-    if (spent.status === 'unknown') {
-      throw grantRefused('The refresh token is not valid: it is unknown or has expired. Ask the operator for a new token.');
-    }
-    const { record } = spent;
+    if (spent.status === 'unknown') throw unknownRefreshToken();
+    if (spent.status === 'reused') return this.#reused(record, actor);
+
     const device = record.device;
     const who = { tenant: record.tenant, ...(device === undefined ? {} : { device }) };
-    if (spent.status === 'reused') {
-      const revoked = await state.refresh.revokeFamily(record.family, 'refresh token reused');
-      await state.audit.record({ event: 'refresh_reuse', ...who, actor, detail: `family=${record.family} revoked_access_tokens=${revoked}` });
-      throw grantRefused(`This refresh token was already used once. As a precaution every token of this device${device === undefined ? '' : ` ("${device}")`} was revoked; ask the operator for a new token.`);
-    }
-    if (spent.family?.revokedAt !== undefined) throw grantRefused('The refresh token was revoked. Ask the operator for a new token.');
-    const revoked = revocationReason({ ...who, issuedAt: record.issuedAt }, await state.ledger.revocationState(who));
-    if (revoked !== undefined) throw grantRefused(`The refresh token was ${revoked}. Ask the operator for a new token.`);
-    try {
-      await this.#assertTenantMayHold(record.tenant);
-    } catch (error) {
-      throw grantRefused(error instanceof GatewayError ? error.message : 'The tenant may not hold tokens.');
-    }
-
-    let scopes = record.scopes.filter(isScope);
-    if (requestedScope !== undefined && requestedScope.trim() !== '') {
-      const asked = requestedScope.split(/\s+/).filter((w) => w !== '');
-      const extra = asked.filter((s) => !scopes.includes(s as Scope));
-      if (extra.length > 0) throw grantRefused(`The refresh token does not grant ${extra.map((s) => JSON.stringify(s.slice(0, 40))).join(', ')}; it grants: ${scopes.join(' ')}.`, 'invalid_scope');
-      scopes = scopes.filter((s) => asked.includes(s));
-    }
-
-    const at = await this.#issueMoment(record.tenant, device);
+    // Issued now, never moved past a cut-off as `issue` does: a cut-off set meanwhile covers what this exchange issues.
+    const at = this.#now();
     // A refresh keeps the family's graph patterns: a refreshed token must never cover more graphs than the first.
     const graphs = record.graphs;
     const next = await state.refresh.create({ ...who, scopes: record.scopes, graphs, ttlSec: this.#deps.auth.refreshTokenTtlSec, issuedAt: Math.floor(at / 1000), family: record.family });
     const ttlSec = this.#deps.auth.accessTokenTtlSec;
-    const signed = await this.#sign(record.tenant, scopes, graphs, ttlSec, device, record.family);
+    const signed = await this.#sign(record.tenant, scopes, graphs, ttlSec, device, record.family, at);
+    // A device or tenant revoked while this exchange ran: the new tokens are in the family by now, so ending it ends them.
+    const revoked = revocationReason({ ...who, issuedAt: record.issuedAt }, await state.ledger.revocationState(who));
+    if (revoked !== undefined) {
+      await state.refresh.revokeFamily(record.family, 'revoked during a refresh');
+      throw grantRefused(`The refresh token was ${revoked}. Ask the operator for a new token.`);
+    }
     await state.audit.record({ event: 'token_issued', ...who, jti: signed.jti, actor, detail: `refresh ${grantDetail(scopes, graphs)}` });
     return {
       accessToken: signed.token,
@@ -199,6 +202,41 @@ export class TokenIssuer {
       refreshToken: next.token,
       refreshExpiresAt: next.record.expiresAt,
     };
+  }
+
+  /** A spent refresh token came back: its family ends. Always throws. */
+  async #reused(record: RefreshRecord, actor: string): Promise<never> {
+    const { state } = this.#deps;
+    const device = record.device;
+    const revoked = await state.refresh.revokeFamily(record.family, 'refresh token reused');
+    await state.audit.record({ event: 'refresh_reuse', tenant: record.tenant, ...(device === undefined ? {} : { device }), actor, detail: `family=${record.family} revoked_access_tokens=${revoked}` });
+    throw grantRefused(`This refresh token was already used once. As a precaution every token of this device${device === undefined ? '' : ` ("${device}")`} was revoked; ask the operator for a new token.`);
+  }
+
+  /**
+   * Every refusal of an exchange that does not spend the token (revoked family,
+   * device or tenant; tenant that may not hold tokens; a scope it does not grant),
+   * or the scopes the new access token gets.
+   */
+  async #refreshedScopes(record: RefreshRecord, requestedScope: string | undefined): Promise<Scope[]> {
+    const { state } = this.#deps;
+    const who = { tenant: record.tenant, ...(record.device === undefined ? {} : { device: record.device }) };
+    const [family, revocation] = await Promise.all([state.refresh.family(record.family), state.ledger.revocationState(who)]);
+    if (family?.revokedAt !== undefined) throw grantRefused('The refresh token was revoked. Ask the operator for a new token.');
+    const revoked = revocationReason({ ...who, issuedAt: record.issuedAt }, revocation);
+    if (revoked !== undefined) throw grantRefused(`The refresh token was ${revoked}. Ask the operator for a new token.`);
+    try {
+      await this.#assertTenantMayHold(record.tenant);
+    } catch (error) {
+      throw grantRefused(error instanceof GatewayError ? error.message : 'The tenant may not hold tokens.');
+    }
+
+    const scopes = record.scopes.filter(isScope);
+    if (requestedScope === undefined || requestedScope.trim() === '') return scopes;
+    const asked = requestedScope.split(/\s+/).filter((w) => w !== '');
+    const extra = asked.filter((s) => !scopes.includes(s as Scope));
+    if (extra.length > 0) throw grantRefused(`The refresh token does not grant ${extra.map((s) => JSON.stringify(s.slice(0, 40))).join(', ')}; it grants: ${scopes.join(' ')}.`, 'invalid_scope');
+    return scopes.filter((s) => asked.includes(s));
   }
 }
 
