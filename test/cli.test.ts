@@ -51,7 +51,7 @@ describe('falkordb-mcp-gateway', () => {
   });
 
   it('names the address and exits non-zero when FALKORDB_URL does not answer', async () => {
-    const result = await runCli(['serve'], { FALKORDB_URL: 'redis://127.0.0.1:1', FALKORDB_CONNECT_TIMEOUT_MS: '1500', LOG_LEVEL: 'silent' });
+    const result = await runCli(['serve'], { FALKORDB_URL: 'redis://127.0.0.1:1', FALKORDB_CONNECT_TIMEOUT_MS: '1500', LOG_LEVEL: 'silent', PORT: '0', METRICS_PORT: 'off' });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /redis:\/\/127\.0\.0\.1:1/);
     assert.ok(!result.stderr.includes('    at '), 'no stack trace');

@@ -78,6 +78,8 @@ before(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'gw-readme-data-'));
   workDir = await mkdtemp(path.join(os.tmpdir(), 'gw-readme-work-'));
   port = await freeLoopbackPort();
+  // Another gateway on this machine may hold the default METRICS_PORT (9464): the one started here gets a free port too.
+  const metricsPort = await freeLoopbackPort();
   base = `http://127.0.0.1:${port}`;
   cliEnv = { FALKORDB_DATA_DIR: dataDir, PORT: String(port), HOME: workDir, LOG_LEVEL: 'silent' };
 
@@ -88,7 +90,7 @@ before(async () => {
   const toRun = commands.filter((c) => !/^(npm (ci|install)|git clone\b|cd\b)/.test(c));
   assert.deepEqual(toRun, ['npm start'], `README's set-up block has commands this test does not know how to run: ${toRun.join(' | ')}`);
   // Its own process group, so stopping it reaches npm, tsx and the gateway alike.
-  server = spawn('sh', ['-c', toRun.join(' && ')], { cwd: REPO_ROOT, detached: true, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? workDir, FALKORDB_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' } });
+  server = spawn('sh', ['-c', toRun.join(' && ')], { cwd: REPO_ROOT, detached: true, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? workDir, FALKORDB_DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn' } });
   demoToken = await new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer) => {
       banner += d.toString();
