@@ -1,7 +1,7 @@
 // connectDatabase against real servers: FalkorDB, a plain Valkey without the module, and nothing at all.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import net from 'node:net';
@@ -227,5 +227,92 @@ describe('a Database handle across a server restart', { timeout: 120_000 }, () =
     } finally {
       await late.close();
     }
+  });
+});
+
+/**
+ * A TCP proxy in front of a server that, once told to hold, accepts new connections
+ * but passes nothing through until released: a connection that stays "being opened".
+ */
+async function holdingProxy(targetPort: number): Promise<{ port: number; hold(): void; held(count: number): Promise<void>; release(): void; close(): Promise<void> }> {
+  let holding = false;
+  let waiting: Array<() => void> = [];
+  const heldChanged = new EventEmitter();
+  const sockets = new Set<net.Socket>();
+  const pipe = (client: net.Socket) => {
+    const upstream = net.createConnection({ host: '127.0.0.1', port: targetPort });
+    sockets.add(upstream);
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      a.pipe(b);
+      a.on('error', () => b.destroy());
+      a.on('close', () => b.destroy());
+    }
+  };
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => undefined);
+    if (!holding) return pipe(client);
+    client.pause();
+    waiting.push(() => pipe(client));
+    heldChanged.emit('held');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    hold: () => {
+      holding = true;
+    },
+    held: async (count) => {
+      while (waiting.length < count) await once(heldChanged, 'held');
+    },
+    release: () => {
+      holding = false;
+      const released = waiting;
+      waiting = [];
+      for (const start of released) start();
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('closing a Database while its query pool opens a connection', { timeout: 120_000 }, () => {
+  let falkor: TestFalkorDB;
+
+  before(async () => {
+    falkor = await startTestFalkorDB();
+  });
+
+  after(async () => {
+    await falkor?.cleanup();
+  });
+
+  it('lets no rejection escape (the pool connect that close() cut short)', async () => {
+    const escaped: unknown[] = [];
+    const record = (reason: unknown) => escaped.push(reason);
+    process.on('unhandledRejection', record);
+    const proxy = await holdingProxy(falkor.port!);
+    try {
+      const db = await connectDatabase({ url: `redis://:${falkor.password}@127.0.0.1:${proxy.port}`, connectTimeoutMs: 5_000, logger });
+      await db.sendCommand(['GRAPH.QUERY', 'pool_g', 'CREATE ()']);
+      proxy.hold();
+      // Two queries at once: the second finds the pool's one connection busy, so the pool
+      // opens another, which the proxy holds; both queries are answered on the first.
+      const query = () => db.sendCommand(['GRAPH.RO_QUERY', 'pool_g', 'MATCH (n) RETURN count(n)']);
+      await Promise.all([query(), query()]);
+      await proxy.held(1);
+      const closed = db.close();
+      proxy.release();
+      await closed;
+      // A rejection nobody handles is reported after the microtasks of the tick it happened in.
+      await sleep(200);
+    } finally {
+      process.off('unhandledRejection', record);
+      await proxy.close();
+    }
+    assert.deepEqual(escaped.map(String), []);
   });
 });

@@ -299,8 +299,13 @@ export const INTEGERS_AS_STRINGS = { typeMapping: { [RESP_TYPES.NUMBER]: String 
 export const QUERY_COMMANDS = new Set(['GRAPH.QUERY', 'GRAPH.RO_QUERY', 'GRAPH.PROFILE']);
 const QUERY_POOL = { minimum: 1, maximum: 128, acquireTimeout: 5_000, cleanupDelay: 30_000 };
 type QueryPool = ReturnType<RedisConnection['createPool']>;
+/** How long close() waits for connections the query pool is still opening (see #poolOpened). */
+const POOL_OPENING_WAIT_MS = 2_000;
 
 class FalkorDBDatabase implements Database {
+  /** Commands sent to the query pool and not yet settled, running or queued for a connection. */
+  #poolCommands = 0;
+
   constructor(
     private readonly db: FalkorDB,
     private readonly conn: RedisConnection,
@@ -316,11 +321,17 @@ class FalkorDBDatabase implements Database {
 
   async sendCommand(args: readonly string[], options: CommandOptions = {}): Promise<RespValue> {
     try {
-      const target = QUERY_COMMANDS.has(args[0] ?? '') ? this.pool : this.conn;
-      const reply = options.integersAsStrings === true
-        ? await target.sendCommand([...args], INTEGERS_AS_STRINGS)
-        : await target.sendCommand([...args]);
-      return reply as unknown as RespValue;
+      const onPool = QUERY_COMMANDS.has(args[0] ?? '');
+      const target = onPool ? this.pool : this.conn;
+      if (onPool) this.#poolCommands += 1;
+      try {
+        const reply = options.integersAsStrings === true
+          ? await target.sendCommand([...args], INTEGERS_AS_STRINGS)
+          : await target.sendCommand([...args]);
+        return reply as unknown as RespValue;
+      } finally {
+        if (onPool) this.#poolCommands -= 1;
+      }
     } catch (error) {
       // Error replies carry the server's text; anything else means the connection is not usable.
       if (isErrorReply(error)) throw error;
@@ -345,11 +356,27 @@ class FalkorDBDatabase implements Database {
 
   async close(): Promise<void> {
     if (this.phase.name === 'closed') return;
+    await this.#poolOpened();
+    // A second close() may have run meanwhile; destroying the pool twice throws.
+    if ((this.phase as Phase).name === 'closed') return;
     this.pool.destroy();
     // destroy() leaves the pool's idle-connection cleanup timer running, which would keep
     // the process alive for up to cleanupDelay after everything else closed.
     clearTimeout(this.pool.cleanupTimeout);
     await closeQuietly(this.db, this.phase);
+  }
+
+  /**
+   * Waits (at most POOL_OPENING_WAIT_MS) until the query pool is opening no connection.
+   * A command that finds no idle connection makes the pool open one, and @redis/client
+   * (5.12) neither awaits nor catches that connect: destroying the pool while it is under
+   * way rejects it with nobody listening, an unhandledRejection "connection closed".
+   * The pool's connections in use are the running commands plus the ones being opened.
+   */
+  async #poolOpened(): Promise<void> {
+    const deadline = performance.now() + POOL_OPENING_WAIT_MS;
+    const opening = () => this.pool.clientsInUse - Math.max(this.#poolCommands - this.pool.tasksQueueLength, 0);
+    while (opening() > 0 && performance.now() < deadline) await sleep(10);
   }
 
   private unavailable(error: unknown): GatewayError {
