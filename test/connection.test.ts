@@ -145,9 +145,27 @@ describe('connectDatabase to FalkorDB', { timeout: 120_000 }, () => {
     await assert.rejects(db.sendCommand(['GRAPH.QUERY', 'g', 'RETURN nope(']), (error: Error) => !(error instanceof GatewayError) && /errMsg: Invalid input/.test(error.message));
   });
 
-  it('answers ping with the milliseconds taken', async () => {
+  it('answers ping with the milliseconds taken: a finite number above 0 and below the timeout', async () => {
     const ms = await db.ping(2_000);
-    assert.ok(ms >= 0 && ms < 2_000);
+    assert.ok(Number.isFinite(ms) && ms > 0 && ms < 2_000, `ping took ${ms} ms`);
+  });
+
+  it('measures the round trip: a ping the server holds back takes at least as long as it was held', async () => {
+    const PAUSE_MS = 1_500;
+    const admin = await connectDatabase({ url: falkor.url, connectTimeoutMs: 5_000, logger });
+    try {
+      const sent = performance.now();
+      // The server pauses every client from some moment after `sent` on, for PAUSE_MS.
+      await admin.sendCommand(['CLIENT', 'PAUSE', String(PAUSE_MS), 'ALL']);
+      const pingStarted = performance.now();
+      const ms = await db.ping(10_000);
+      const heldAtLeast = PAUSE_MS - (pingStarted - sent);
+      assert.ok(heldAtLeast > 0, `the ping was sent ${pingStarted - sent} ms after the pause, after it could have ended`);
+      assert.ok(Number.isFinite(ms) && ms >= heldAtLeast && ms < 10_000, `ping took ${ms} ms while held for at least ${heldAtLeast} ms`);
+    } finally {
+      await admin.sendCommand(['CLIENT', 'UNPAUSE']);
+      await admin.close();
+    }
   });
 
   it('accepts the password as an option when the URL has none', async () => {
@@ -211,7 +229,8 @@ describe('a Database handle across a server restart', { timeout: 120_000 }, () =
 
     await falkor.restart();
     await until(() => db.isReady, 15_000, 'isReady to turn true after the restart');
-    assert.ok((await db.ping(2_000)) >= 0);
+    const ms = await db.ping(2_000);
+    assert.ok(Number.isFinite(ms) && ms > 0 && ms < 2_000, `ping took ${ms} ms`);
     const reply = (await db.sendCommand(['GRAPH.QUERY', 'kept', 'MATCH (t:Thing) RETURN t.name', '--compact'])) as unknown[][][];
     assert.deepEqual(reply[1]?.[0]?.[0], [2, 'before restart']);
   });

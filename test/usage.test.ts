@@ -9,6 +9,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningGateway } from '../src/main.js';
 import { utcDay } from '../src/observability/usage-counters.js';
 import type { UsageRow } from '../src/observability/usage-read.js';
+import { stateKeys } from '../src/state/keys.js';
 import { runCli, runCliJson } from './support/cli.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
@@ -49,6 +50,20 @@ async function eventually(check: () => Promise<boolean>, tries = 300, everyMs = 
   return false;
 }
 
+/** The durationMs of each falkordb_query call of the tenant, as the instances filed it in the audit trail. */
+async function auditedQueryMs(tenant: string): Promise<number[]> {
+  await Promise.all([first.state.audit.flush(), second.state.audit.flush()]);
+  const entries = (await first.state.store.command(['XRANGE', stateKeys.tenantAudit(tenant), '-', '+'])) as Array<[string, string[]]>;
+  const events = entries.map(([, flat]) => Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]]] : []))) as Record<string, string>);
+  return events.filter((e) => e.tool === 'falkordb_query').map((e) => Number(e.durationMs));
+}
+
+/** Each duration is kept to the microsecond, and so is their sum. */
+function assertSumOf(queryMs: number, durations: readonly number[]): void {
+  const sum = durations.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(queryMs - sum) <= 0.001 * (durations.length + 1), `queryMs ${queryMs} is the sum of the calls' ${durations.join(' + ')} = ${sum}`);
+}
+
 const readyStatus = (gw: RunningGateway) => fetch(`${gw.url}/readyz`).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
 
 before(async () => {
@@ -67,7 +82,8 @@ after(async () => {
 
 describe('daily usage counters', () => {
   const tenant = 'usage-counted';
-  let queryMsSeen = 0;
+  /** The database's own execution time of a query that runs a 200,000-step loop. */
+  let loopExecutionMs = 0;
 
   before(async () => {
     const a = await clientOf(first, tenant);
@@ -78,7 +94,10 @@ describe('daily usage counters', () => {
     await mustCall(b, 'falkordb_query', { graphName: 'g', query: 'MATCH (n:N) RETURN n.v AS v ORDER BY v' });
     await mustCall(b, 'falkordb_list_graphs');
     assert.equal((await callTool(b, 'falkordb_query', { graphName: 'g', query: 'CREATE (:N)', readOnly: true })).ok, false);
-    queryMsSeen = Number(created.executionTimeMs ?? 0) + Number(read.executionTimeMs ?? 0);
+    const loop = await mustCall(b, 'falkordb_query', { graphName: 'g', query: 'UNWIND range(1, 200000) AS x RETURN sum(x) AS s' });
+    assert.deepEqual(loop.rows, [{ s: 20000100000 }]);
+    loopExecutionMs = Number(loop.executionTimeMs);
+    assert.ok(loopExecutionMs > 0 && Number(created.executionTimeMs) > 0 && Number(read.executionTimeMs) > 0, 'FalkorDB reports its execution times');
     await flushBoth();
   });
 
@@ -86,9 +105,17 @@ describe('daily usage counters', () => {
     const rows = await runCliJson<UsageRow[]>(['tenant', 'usage', '--tenant', tenant, '--days', '2', '--json'], cliEnv);
     assert.ok(rows.length >= 1 && rows.every((r) => r.tenant === tenant), JSON.stringify(rows));
     const sum = total(rows);
-    assert.deepEqual({ ...sum, queryMs: 0 }, { requests: 2 * CONNECT_REQUESTS + 6, queries: 5, writes: 1, errors: 2, rows: 4, queryMs: 0 });
-    // The gateway's time per call includes the database's own execution time.
-    assert.ok(sum.queryMs >= queryMsSeen && sum.queryMs > 0, `queryMs ${sum.queryMs}`);
+    assert.deepEqual({ ...sum, queryMs: 0 }, { requests: 2 * CONNECT_REQUESTS + 7, queries: 6, writes: 1, errors: 2, rows: 5, queryMs: 0 });
+  });
+
+  it("counts as queryMs the sum of the falkordb_query calls' own times, failed ones included, and nothing else", async () => {
+    const rows = await runCliJson<UsageRow[]>(['tenant', 'usage', '--tenant', tenant, '--days', '2', '--json'], cliEnv);
+    const durations = await auditedQueryMs(tenant);
+    assert.equal(durations.length, 6, 'one audit event per falkordb_query call');
+    assert.ok(durations.every((ms) => Number.isFinite(ms) && ms > 0), `every call took a measured, positive time: ${durations.join(', ')}`);
+    assertSumOf(total(rows).queryMs, durations);
+    // A call's time is the gateway's, which includes the database's own execution time.
+    assert.ok(Math.max(...durations) >= loopExecutionMs, `the loop's call took at least its ${loopExecutionMs} ms in the database`);
   });
 
   it('prints each row as {tenant, day, requests, queries, writes, errors, rows, queryMs}, newest day first', async () => {
@@ -107,8 +134,9 @@ describe('daily usage counters', () => {
     const cells = lines.slice(1).map((line) => line.split(/\s+/));
     assert.ok(cells.every((c) => c[0] === tenant && /^\d{4}-\d\d-\d\d$/.test(c[1] ?? '')), done.stdout);
     const column = (i: number) => cells.reduce((sum, c) => sum + Number(c[i]), 0);
-    assert.deepEqual([2, 3, 4, 5, 6].map(column), [2 * CONNECT_REQUESTS + 6, 5, 1, 2, 4]);
-    assert.ok(column(7) > 0);
+    assert.deepEqual([2, 3, 4, 5, 6].map(column), [2 * CONNECT_REQUESTS + 7, 6, 1, 2, 5]);
+    const json = await runCliJson<UsageRow[]>(['tenant', 'usage', '--tenant', tenant, '--json'], cliEnv);
+    assert.deepEqual(cells.map((c) => c[7]), json.map((r) => r.queryMs.toFixed(1)), 'QUERY MS is queryMs to a tenth of a millisecond');
   });
 
   it('lists every tenant with usage, and registered tenants without any, when no tenant is named', async () => {
@@ -146,7 +174,9 @@ describe('falkordb_server_info', () => {
     const actual = { requests: usage.requests, queries: usage.queries, writes: usage.writes, errors: usage.errors, rows: usage.rows };
     if (utcDay(Date.now()) === dayBefore) assert.deepEqual(actual, expected);
     else for (const [field, value] of Object.entries(actual)) assert.ok(value! <= expected[field as keyof typeof expected], 'a new day began mid-test');
-    assert.ok(usage.queryMs! >= 0);
+    // The one query's own time, not yet flushed: what the audit trail filed for it.
+    assertSumOf(usage.queryMs!, await auditedQueryMs('usage-pro'));
+    assert.ok(usage.queryMs! > 0);
     const limits = info.limits as Record<string, unknown>;
     assert.deepEqual(Object.keys(limits), ['queryTimeoutMs', 'maxRows', 'maxQueryLength', 'loadCsvAllowed', 'ratePerMinute', 'maxConcurrentQueries']);
     assert.equal(limits.ratePerMinute, 1234);
