@@ -1,68 +1,68 @@
-// The Prometheus alerts and the Grafana dashboard in deploy/: promtool checks
-// and unit-tests the rules, and every expression names only metrics, labels
-// and label values a running gateway serves on its /metrics.
+// The Prometheus alerts, the Grafana dashboard in deploy/ and the metrics table
+// of docs/observability.md: promtool checks and unit-tests the rules, and every
+// metric, label and label value they name must be one a running gateway really
+// exports, once each documented refusal has been provoked.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeJwt, SignJWT } from 'jose';
 import { parse, stringify } from 'yaml';
+import { freeLoopbackPort } from '../src/falkordb/launcher.js';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
-import { probeMcp } from './support/http.js';
+import { openRawSse, probeMcp, STATE_CACHE_EXPIRY_MS } from './support/http.js';
 import { REPO_ROOT, callTool, connectClient, mustCall } from './support/mcp.js';
-import { signTestToken } from './support/tokens.js';
+import { signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './support/tokens.js';
 
 const ALERTS_FILE = 'deploy/prometheus/alerts.yml';
 const ALERT_TESTS_FILE = 'deploy/prometheus/alerts.test.yml';
 const DASHBOARD_FILE = 'deploy/grafana/dashboard.json';
+const OBSERVABILITY_DOC = 'docs/observability.md';
 
 const PROMTOOL_MISSING =
   'promtool is not installed, and these tests need it. On Debian or Ubuntu: ' +
   '`sudo apt-get install -y --no-install-recommends prometheus` (it ships /usr/bin/promtool; .ci/run does this). ' +
   'Elsewhere: take promtool from a release at https://prometheus.io/download/ and put it on PATH.';
 
-// --- What the gateway exports ------------------------------------------------
+// --- What docs/observability.md says the gateway exports -----------------------
 
-type LabelValues = readonly string[] | 'any';
 type MetricType = 'counter' | 'gauge' | 'histogram';
-/** Label name → the values it takes ('any' when open-ended, like tenant). */
-type Labels = Record<string, LabelValues>;
+/** Label name → the values the doc lists for it, or 'any' when it lists none (tool, tenant). */
+type DocumentedLabels = Record<string, readonly string[] | 'any'>;
 
-/** The `reason` values of the two refusal counters, as the Observability issue defines them. */
-const AUTH_FAILURE_REASONS = [
-  'missing', 'malformed', 'bad_signature', 'algorithm', 'expired', 'not_yet_valid', 'wrong_issuer', 'wrong_audience', 'bad_claims',
-  'no_tenant', 'revoked', 'unknown_key', 'query_token_disabled', 'tenant_disabled', 'tenant_not_registered', 'ip_forbidden',
-];
-const DENIAL_REASONS = ['scope', 'graph', 'ip', 'origin', 'host', 'session'];
+const DOC = readFileSync(path.join(REPO_ROOT, OBSERVABILITY_DOC), 'utf8');
 
 /**
- * The gateway's own metric families with their labels: the contract the alerts
- * and the dashboard are written against. The live /metrics is checked against
- * it, so the two cannot drift apart.
+ * The rows of the doc's metrics table, `| \`name\` | type … | \`label\` (\`value\`, …), … | what |`:
+ * the contract operators write alerts and dashboards against.
  */
-const GATEWAY_METRICS: Record<string, { type: MetricType; labels: Labels }> = {
-  falkordb_gateway_tool_calls_total: { type: 'counter', labels: { tool: 'any', outcome: ['success', 'error'], tenant: 'any' } },
-  falkordb_gateway_query_duration_seconds: { type: 'histogram', labels: { tenant: 'any', kind: ['read', 'write'] } },
-  falkordb_gateway_auth_failures_total: { type: 'counter', labels: { reason: AUTH_FAILURE_REASONS } },
-  falkordb_gateway_denied_total: { type: 'counter', labels: { reason: DENIAL_REASONS } },
-  falkordb_gateway_rate_limited_total: { type: 'counter', labels: { tenant: 'any' } },
-  falkordb_gateway_concurrency_rejected_total: { type: 'counter', labels: { tenant: 'any' } },
-  falkordb_gateway_sse_sessions: { type: 'gauge', labels: {} },
-  falkordb_gateway_database_up: { type: 'gauge', labels: {} },
-  falkordb_gateway_database_latency_seconds: { type: 'gauge', labels: {} },
-  falkordb_gateway_jwks_fetch_failures_total: { type: 'counter', labels: {} },
-  falkordb_gateway_expiring_token_uses_total: { type: 'counter', labels: { tenant: 'any' } },
-  falkordb_gateway_audit_sink_failures_total: { type: 'counter', labels: { sink: ['log', 'file', 'stream'] } },
-  falkordb_gateway_cache_hits_total: { type: 'counter', labels: { cache: ['schema', 'graph_list', 'query'], tenant: 'any' } },
-  falkordb_gateway_cache_misses_total: { type: 'counter', labels: { cache: ['schema', 'graph_list', 'query'], tenant: 'any' } },
-};
+function documentedMetrics(doc: string): Record<string, { type: MetricType; labels: DocumentedLabels }> {
+  const metrics: Record<string, { type: MetricType; labels: DocumentedLabels }> = {};
+  for (const row of doc.matchAll(/^\|\s*`(falkordb_gateway_\w+)`\s*\|\s*(\w+)[^|]*\|([^|]*)\|/gm)) {
+    const labels: DocumentedLabels = {};
+    for (const label of row[3]!.matchAll(/`(\w+)`(?:\s*\(([^)]*)\))?/g)) {
+      labels[label[1]!] = label[2] === undefined ? 'any' : [...label[2].matchAll(/`([^`]+)`/g)].map((v) => v[1]!);
+    }
+    metrics[row[1]!] = { type: row[2] as MetricType, labels };
+  }
+  return metrics;
+}
+
+const DOCUMENTED = documentedMetrics(DOC);
 
 /** Labels Prometheus adds to every scraped series. */
 const TARGET_LABELS = ['instance', 'job'];
+
+// --- What a running gateway exports ---------------------------------------------
 
 interface Scrape {
   /** Metric family → type, from the `# TYPE` lines. */
@@ -92,46 +92,213 @@ function seriesOf(family: string, type: string): string[] {
   return [family];
 }
 
+/** Label name → every value a series carried in the scrape; 'any' for open-ended labels (tool, tenant) whose values are the callers'. */
+type SeenLabels = Record<string, string[] | 'any'>;
+
 /**
- * Every series name a scrape of the gateway holds, with the labels of its own
- * series (undefined for prom-client's process and Node.js defaults, not checked).
+ * Every series name a scrape holds, with the label values its samples really
+ * carried (undefined for prom-client's process and Node.js defaults, not checked).
  */
-function exportedSeries(scrape: Scrape): Map<string, Labels | undefined> {
-  const series = new Map<string, Labels | undefined>();
+function exportedSeries(scrape: Scrape): Map<string, SeenLabels | undefined> {
+  const series = new Map<string, SeenLabels | undefined>();
+  const documented = new Map<string, DocumentedLabels>();
   for (const [family, type] of scrape.families) {
-    const own = GATEWAY_METRICS[family];
+    const own = family.startsWith('falkordb_gateway_');
     for (const name of seriesOf(family, type)) {
-      series.set(name, own === undefined ? undefined : name.endsWith('_bucket') ? { ...own.labels, le: 'any' } : own.labels);
+      series.set(name, own ? {} : undefined);
+      documented.set(name, DOCUMENTED[family]?.labels ?? {});
+    }
+  }
+  for (const { name, labels } of scrape.samples) {
+    const seen = series.get(name);
+    if (seen === undefined) continue;
+    for (const [label, value] of Object.entries(labels)) {
+      if (documented.get(name)?.[label] === 'any') seen[label] = 'any';
+      const values = (seen[label] ??= []);
+      if (Array.isArray(values) && !values.includes(value)) values.push(value);
     }
   }
   return series;
 }
 
+/** A token the gateway can read but would never issue: its header and claims as given, no signature. */
+function unsignedToken(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
+}
+
+/** A token of a long-lived kind (30 days) with an hour left. */
+async function expiringToken(tenant: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope: 'read' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(TEST_ISSUER)
+    .setAudience(TEST_AUDIENCE)
+    .setSubject(tenant)
+    .setIssuedAt(now - 30 * 24 * 3600 + 3600)
+    .setExpirationTime(now + 3600)
+    .sign(new TextEncoder().encode(TEST_SECRET));
+}
+
+/** An RS256 token for the identity provider's key set, which nobody serves. */
+async function identityProviderToken(tenant: string): Promise<string> {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return new SignJWT({ scope: 'read' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'idp-key' })
+    .setIssuer(TEST_ISSUER)
+    .setAudience(TEST_AUDIENCE)
+    .setSubject(tenant)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(privateKey);
+}
+
+/** POST /mcp with a Host header of our choosing (fetch may not set Host). */
+function postWithHost(baseUrl: string, host: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${baseUrl}/mcp`, { method: 'POST', headers: { Host: host, Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
+const TENANT = 'obs-acme';
+
+/**
+ * Makes the gateway count every documented outcome at least once: tool calls that
+ * succeed and fail, reads and writes, each cache's hits and misses, every reason of
+ * the authentication failure and denial counters, a rate limit, a concurrency
+ * refusal and a token about to expire. Returns what each provocation got.
+ */
+async function provokeEveryOutcome(gw: RunningGateway): Promise<Record<string, number | string>> {
+  const got: Record<string, number | string> = {};
+  const { tenants } = gw.state;
+  for (const id of [TENANT, 'obs-other']) await tenants.add({ id });
+  await tenants.add({ id: 'obs-walled', allowIps: ['192.0.2.0/24'] });
+  await tenants.add({ id: 'obs-tiny', plan: 'tiny' });
+  await tenants.add({ id: 'obs-disabled' });
+  await tenants.setEnabled('obs-disabled', false);
+
+  const client = await connectClient('http', gw.url, await signTestToken(TENANT));
+  try {
+    await mustCall(client, 'falkordb_query', { graphName: 'g', query: 'CREATE (:N {v: 1})' });
+    for (let i = 0; i < 2; i++) {
+      await mustCall(client, 'falkordb_query', { graphName: 'g', query: 'MATCH (n:N) RETURN n.v AS v', readOnly: true });
+      await mustCall(client, 'falkordb_list_graphs');
+      await mustCall(client, 'falkordb_graph_schema', { graphName: 'g' });
+    }
+    got.queryFailed = (await callTool(client, 'falkordb_query', { graphName: 'g', query: 'THIS IS NOT CYPHER' })).error?.code ?? 'ok';
+    // MAX_CONCURRENT_QUERIES_PER_TENANT=1: of queries sent at once, those beyond one running and one queued are refused.
+    for (let round = 0; round < 5 && got.concurrency !== 'TOO_MANY_QUERIES'; round++) {
+      const burst = Array.from({ length: 6 }, (_, i) => callTool(client, 'falkordb_query', { graphName: 'g', query: `UNWIND range(1, 1000000) AS x RETURN count(x) + ${round * 10 + i} AS n` }));
+      const codes = (await Promise.all(burst)).map((o) => o.error?.code);
+      got.concurrency = codes.find((c) => c === 'TOO_MANY_QUERIES') ?? codes.join(',');
+    }
+  } finally {
+    await client.close();
+  }
+
+  const reader = await connectClient('http', gw.url, await signTestToken(TENANT, { scope: 'read' }));
+  got.scope = (await callTool(reader, 'falkordb_query', { graphName: 'g', query: 'CREATE (:N)' })).error?.code ?? 'ok';
+  await reader.close();
+  const narrowed = await connectClient('http', gw.url, await signTestToken(TENANT, { claims: { graphs: ['elsewhere'] } }));
+  got.graph = (await callTool(narrowed, 'falkordb_query', { graphName: 'g', query: 'MATCH (n) RETURN n' })).error?.code ?? 'ok';
+  await narrowed.close();
+
+  const probe = async (label: string, token: string) => {
+    got[label] = (await probeMcp(gw.url, token)).status;
+  };
+  await probe('expiring', await expiringToken(TENANT));
+  got.missing = (await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status;
+  await probe('malformed', 'not-a-token');
+  await probe('badSignature', await signTestToken(TENANT, { secret: 'another-secret-for-hs256-at-least-32-bytes' }));
+  await probe('algorithm', unsignedToken({ sub: TENANT, iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 3600 }));
+  await probe('expired', await signTestToken(TENANT, { expiresInSec: -3600 }));
+  await probe('notYetValid', await signTestToken(TENANT, { notBeforeSec: 3600 }));
+  await probe('wrongIssuer', await signTestToken(TENANT, { issuer: 'someone-else' }));
+  await probe('wrongAudience', await signTestToken(TENANT, { audience: 'someone-else' }));
+  await probe('badClaims', await signTestToken(TENANT, { claims: { graphs: 42 } }));
+  await probe('noTenant', await signTestToken(TENANT, { omitSub: true }));
+  await probe('unknownKey', await identityProviderToken(TENANT));
+  got.queryToken = (await fetch(`${gw.url}/mcp?token=${await signTestToken(TENANT)}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status;
+  await probe('tenantDisabled', await signTestToken('obs-disabled'));
+  await probe('tenantNotRegistered', await signTestToken('obs-stranger'));
+  await probe('ip', await signTestToken('obs-walled'));
+  got.origin = (await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { Origin: 'https://evil.example', Authorization: `Bearer ${await signTestToken(TENANT)}` }, body: '{}' })).status;
+  got.host = await postWithHost(gw.url, 'evil.example', await signTestToken(TENANT));
+
+  const sse = await openRawSse(gw.url, await signTestToken(TENANT));
+  try {
+    const post = await fetch(new URL(sse.endpoint, gw.url), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${await signTestToken('obs-other')}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    got.session = post.status;
+  } finally {
+    sse.close();
+  }
+
+  const tiny = await signTestToken('obs-tiny');
+  for (let i = 0; i < 10 && got.rateLimited !== 429; i++) got.rateLimited = (await probeMcp(gw.url, tiny)).status;
+
+  const revoked = await signTestToken(TENANT);
+  const { jti, exp } = decodeJwt(revoked);
+  await gw.state.ledger.revokeJti(jti!, exp);
+  await sleep(STATE_CACHE_EXPIRY_MS);
+  await probe('revoked', revoked);
+  return got;
+}
+
+const PROVOKED = {
+  queryFailed: 'QUERY_FAILED', concurrency: 'TOO_MANY_QUERIES', scope: 'SCOPE_MISSING', graph: 'GRAPH_FORBIDDEN', expiring: 200,
+  missing: 401, malformed: 401, badSignature: 401, algorithm: 401, expired: 401, notYetValid: 401, wrongIssuer: 401, wrongAudience: 401,
+  badClaims: 401, noTenant: 401, unknownKey: 401, queryToken: 401, tenantDisabled: 403, tenantNotRegistered: 403, ip: 403, origin: 403, host: 403,
+  session: 403, rateLimited: 429, revoked: 401,
+};
+
 let db: TestFalkorDB | undefined;
 let gateway: RunningGateway | undefined;
-let scraped: Promise<Scrape> | undefined;
+let auditDir: string | undefined;
+let scraped: Promise<{ scrape: Scrape; provoked: Record<string, number | string> }> | undefined;
 
-/** Starts one gateway for the whole file (on first use), makes a few calls so that the labelled families have series, and reads its /metrics. */
-function liveScrape(): Promise<Scrape> {
+/** Starts one gateway for the whole file (on first use), provokes every documented outcome, and reads its /metrics. */
+function liveRun(): Promise<{ scrape: Scrape; provoked: Record<string, number | string> }> {
   scraped ??= (async () => {
     db = await startTestFalkorDB();
-    gateway = await startTestGateway(db.url, { METRICS_PORT: '0' });
-    const client = await connectClient('http', gateway.url, await signTestToken('metrics'));
-    await mustCall(client, 'falkordb_query', { graphName: 'g', query: 'CREATE (:N {v: 1})' });
-    await callTool(client, 'falkordb_query', { graphName: 'g', query: 'THIS IS NOT CYPHER' });
-    await client.close();
-    await probeMcp(gateway.url, 'not-a-token');
+    auditDir = await mkdtemp(path.join(os.tmpdir(), 'alerts-audit-'));
+    // Nothing listens on the JWKS port: every RS256 token makes a failed key set fetch.
+    const jwksPort = await freeLoopbackPort();
+    gateway = await startTestGateway(db.url, {
+      METRICS_PORT: '0',
+      METRICS_TENANT_LABELS: 'all',
+      AUTH_JWKS_URL: `http://127.0.0.1:${jwksPort}/jwks.json`,
+      AUTH_ALLOW_QUERY_TOKEN: 'false',
+      TENANTS_REQUIRE_REGISTRATION: 'true',
+      AUDIT_LOG_FILE: path.join(auditDir, 'audit.log'),
+      QUERY_CACHE_TTL_MS: '60000',
+      RATE_LIMIT_PLANS: 'tiny=1',
+      RATE_LIMIT_BURST: '0',
+      MAX_CONCURRENT_QUERIES_PER_TENANT: '1',
+    });
+    const provoked = await provokeEveryOutcome(gateway);
     assert.ok(gateway.metricsUrl, 'the gateway serves /metrics with METRICS_PORT=0');
     const response = await fetch(gateway.metricsUrl);
     assert.equal(response.status, 200);
-    return parseExposition(await response.text());
+    return { scrape: parseExposition(await response.text()), provoked };
   })();
   return scraped;
 }
 
+const liveScrape = async (): Promise<Scrape> => (await liveRun()).scrape;
+
 after(async () => {
   await gateway?.stop();
   await db?.cleanup();
+  if (auditDir !== undefined) await rm(auditDir, { recursive: true, force: true });
 });
 
 // --- Reading PromQL, just enough to find what it names ------------------------
@@ -180,7 +347,7 @@ function groupingLabels(expr: string): string[] {
 }
 
 /** Everything wrong with what an expression names; empty when it is all exported. */
-function unknownNames(expr: string, exported: Map<string, Labels | undefined>): string[] {
+function unknownNames(expr: string, exported: Map<string, SeenLabels | undefined>): string[] {
   const problems: string[] = [];
   const names = seriesNames(expr);
   if (names.length === 0) problems.push('selects no metric at all');
@@ -275,31 +442,47 @@ function promtool(args: string[], cwd = REPO_ROOT): Promise<Finished> {
 
 // --- The tests -------------------------------------------------------------------
 
-describe("the gateway's /metrics", () => {
-  it('serves exactly the metric families the alerts and the dashboard are checked against', async () => {
+describe("the gateway's /metrics against docs/observability.md", () => {
+  it('got each documented refusal and outcome it was made to count', async () => {
+    assert.deepEqual((await liveRun()).provoked, PROVOKED);
+  });
+
+  it('serves exactly the metric families the doc\'s table lists, of the types it gives', async () => {
     const scrape = await liveScrape();
+    assert.ok(Object.keys(DOCUMENTED).length >= 10, `the doc's metrics table was read: ${Object.keys(DOCUMENTED).join(', ')}`);
     const served = Object.fromEntries([...scrape.families].filter(([family]) => family.startsWith('falkordb_gateway_')));
-    assert.deepEqual(served, Object.fromEntries(Object.entries(GATEWAY_METRICS).map(([family, { type }]) => [family, type])));
-    for (const family of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']) {
-      assert.ok(scrape.families.has(family), `${family} (prom-client's defaults)`);
+    assert.deepEqual(served, Object.fromEntries(Object.entries(DOCUMENTED).map(([family, { type }]) => [family, type])));
+    for (const prefix of ['process_', 'nodejs_']) assert.ok([...scrape.families.keys()].some((f) => f.startsWith(prefix)), `${prefix}* (prom-client's defaults), as the doc says`);
+  });
+
+  it('labels every series with the documented labels, and exports each documented label value and no other', async () => {
+    const { samples } = await liveScrape();
+    for (const [family, { type, labels }] of Object.entries(DOCUMENTED)) {
+      for (const name of seriesOf(family, type)) {
+        const own = samples.filter((s) => s.name === name);
+        assert.ok(own.length > 0, `a ${name} series`);
+        const expected = Object.keys(labels).concat(name.endsWith('_bucket') ? ['le'] : []).sort();
+        for (const sample of own) assert.deepEqual(Object.keys(sample.labels).sort(), expected, `labels of ${name}`);
+        for (const [label, values] of Object.entries(labels)) {
+          const seen = [...new Set(own.map((s) => s.labels[label]!))].sort();
+          if (values === 'any') assert.ok(seen.length > 0, `${name}{${label}}`);
+          else assert.deepEqual(seen, [...values].sort(), `${name}{${label}}: the values exported, against the values docs/observability.md lists`);
+        }
+      }
     }
   });
 
-  it('labels its series the way the alerts and the dashboard expect', async () => {
+  it('names in its text and examples only series and label values a gateway exports', async () => {
     const scrape = await liveScrape();
     const exported = exportedSeries(scrape);
-    const own = scrape.samples.filter((s) => s.name.startsWith('falkordb_gateway_'));
-    for (const name of ['falkordb_gateway_tool_calls_total', 'falkordb_gateway_query_duration_seconds_bucket', 'falkordb_gateway_auth_failures_total']) {
-      assert.ok(own.some((s) => s.name === name), `a ${name} series after the calls made`);
-    }
-    for (const { name, labels } of own) {
-      const expected = exported.get(name);
-      assert.ok(expected, `${name} is a series of a known family`);
-      assert.deepEqual(Object.keys(labels).sort(), Object.keys(expected).sort(), `labels of ${name}`);
-      for (const [label, value] of Object.entries(labels)) {
-        const values = expected[label];
-        if (Array.isArray(values)) assert.ok(values.includes(value), `${name}{${label}="${value}"} is one of ${values.join(', ')}`);
-      }
+    const named = [...new Set([...DOC.matchAll(/\bfalkordb_gateway_\w+/g)].map((m) => m[0]))];
+    assert.deepEqual(named.filter((n) => !exported.has(n) && !scrape.families.has(n)), [], 'metrics the doc names that the gateway does not export');
+    const matchers = labelMatchers(DOC).filter((m) => m.series.startsWith('falkordb_gateway_'));
+    assert.ok(matchers.length > 0, 'the doc has example selectors');
+    for (const { series, label, op, value } of matchers) {
+      const values = exported.get(series)?.[label];
+      assert.ok(values !== undefined || TARGET_LABELS.includes(label), `${series} has no label ${label}`);
+      if (Array.isArray(values) && (op === '=' || op === '!=')) assert.ok(values.includes(value), `${series}{${label}${op}"${value}"}: no series has ${label}="${value}"`);
     }
   });
 });
@@ -388,11 +571,11 @@ describe('Grafana dashboard (deploy/grafana/dashboard.json)', () => {
   it('charts every gateway metric, and filters tenant-labelled ones by the tenant variable', async () => {
     const exprs = dashboardExprs(await dashboard());
     const charted = new Set(exprs.flatMap(({ expr }) => seriesNames(expr)).map((n) => n.replace(/_(bucket|sum|count)$/, '')));
-    assert.deepEqual(Object.keys(GATEWAY_METRICS).filter((m) => !charted.has(m)), [], 'gateway metrics on no panel');
+    assert.deepEqual(Object.keys(DOCUMENTED).filter((m) => !charted.has(m)), [], 'gateway metrics on no panel');
     for (const { title, expr } of exprs) {
       for (const name of seriesNames(expr)) {
         const base = name.replace(/_(bucket|sum|count)$/, '');
-        if (GATEWAY_METRICS[base]?.labels.tenant === undefined) continue;
+        if (DOCUMENTED[base]?.labels.tenant === undefined) continue;
         assert.ok(labelMatchers(expr).some((m) => m.series === name && m.label === 'tenant' && m.op === '=~' && m.value === '$tenant'), `${title}: ${name} is filtered by tenant=~"$tenant"`);
       }
     }
