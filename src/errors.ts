@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   SERVER_BINARY_MISSING: 500,
   DATA_DIR_UNUSABLE: 500,
   PORT_IN_USE: 500,
+  // the CLI's environment differs from the running gateway's (never reaches a tenant)
+  GATEWAY_MISMATCH: 500,
   // authentication: 401 with WWW-Authenticate
   TOKEN_MISSING: 401,
   TOKEN_MALFORMED: 401,

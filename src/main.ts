@@ -22,6 +22,7 @@ import type { Logger } from './observability/logger.js';
 import { createGraphAccess, type GraphAccess } from './tools/graph-access.js';
 import { createGatewayMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
+import { announceGateway, presenceFacts } from './state/gateways.js';
 import { openGatewayState, type GatewayState } from './state/index.js';
 import { GATEWAY_VERSION } from './version.js';
 
@@ -149,6 +150,10 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     const metricsListener = await observed.listen();
     if (metricsListener !== undefined) stack.push(() => metricsListener.close());
     const url = baseUrl();
+    // Withdrawn first at shutdown; read by the CLI, which refuses to mint tokens no running instance accepts.
+    const facts = await presenceFacts(config, { signingKey, verifying: ownKeys }, { url, database: database.description, version: GATEWAY_VERSION });
+    const announcement = await announceGateway(state.store, facts, (e: unknown) => logger.warn({ err: String(e) }, 'could not renew this instance\'s announcement in the shared state'));
+    stack.push(() => announcement.withdraw());
     logger.info({ url: `${url}/mcp`, falkordb: database.db.moduleVersion, devMode: config.auth.devMode }, 'gateway listening');
     const plainHttp = plainHttpWarning(config);
     if (plainHttp !== undefined) logger.warn(plainHttp);

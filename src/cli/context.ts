@@ -4,7 +4,7 @@
 
 import { createAccessPolicy, type AccessPolicy } from '../auth/access-policy.js';
 import { TokenIssuer } from '../auth/issue.js';
-import { loadOwnKeys } from '../auth/own-keys.js';
+import { devSigningKeyPath, loadOwnKeys } from '../auth/own-keys.js';
 import { createTenantKeyResolver } from '../auth/tenant-keys.js';
 import { createTokenVerifier, type TokenVerifier } from '../auth/verify.js';
 import { loadConfig, type Config } from '../config.js';
@@ -13,6 +13,7 @@ import { GraphClient } from '../falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from '../falkordb/open.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { openGatewayState, type GatewayState } from '../state/index.js';
+import { assertGatewaysAccept, environmentFacts } from './gateway-match.js';
 
 export interface CliContext {
   config: Config;
@@ -49,8 +50,21 @@ export async function withCliContext<T>(env: NodeJS.ProcessEnv, body: (ctx: CliC
   }
 }
 
+/**
+ * The issuer for commands that mint tokens. Refuses when the tokens would be refused:
+ * dev mode here without a dev key a dev-mode gateway made, or a running gateway that
+ * does not accept this environment's key, issuer, audience or tenant claim.
+ */
 export async function cliIssuer(ctx: CliContext): Promise<TokenIssuer> {
-  const { signingKey } = await loadOwnKeys(ctx.config);
+  const { config } = ctx;
+  const { signingKey } = await loadOwnKeys(config, { createDevKey: false });
+  if (signingKey === undefined && config.auth.devMode) {
+    throw new GatewayError(
+      'GATEWAY_MISMATCH',
+      `Nothing was issued: AUTH_SIGNING_KEY_FILE is not set, and no gateway has run in dev mode on FALKORDB_DATA_DIR ${config.falkordb.dataDir} (there is no ${devSigningKeyPath(config)}), so no gateway would accept a token signed here. Set AUTH_SIGNING_KEY_FILE (and the other AUTH_* variables) as the gateway has them; for dev mode, start the gateway first (npm start). \`falkordb-mcp-gateway doctor\` compares this environment with the running gateway's.`,
+      { variable: 'AUTH_SIGNING_KEY_FILE' },
+    );
+  }
   if (signingKey === undefined) {
     throw new GatewayError(
       'CONFIG_INVALID',
@@ -58,7 +72,8 @@ export async function cliIssuer(ctx: CliContext): Promise<TokenIssuer> {
       { variable: 'AUTH_SIGNING_KEY_FILE' },
     );
   }
-  return new TokenIssuer({ signingKey, state: ctx.state, auth: ctx.config.auth, requireRegistration: ctx.config.tenants.requireRegistration });
+  await assertGatewaysAccept(ctx, await environmentFacts(ctx));
+  return new TokenIssuer({ signingKey, state: ctx.state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
 }
 
 /** The verifier and policy the server would apply, for `token inspect`; nothing cached, nothing recorded. */
@@ -66,7 +81,7 @@ export async function cliVerifier(ctx: CliContext): Promise<{ verifier: TokenVer
   const { config, state } = ctx;
   const verifier = await createTokenVerifier({
     auth: config.auth,
-    ownKeys: (await loadOwnKeys(config)).verifying,
+    ownKeys: (await loadOwnKeys(config, { createDevKey: false })).verifying,
     tenantKeys: createTenantKeyResolver(state.tenants, { defaultIssuer: config.auth.issuer, cacheMs: 0 }),
     cacheSize: 0,
   });

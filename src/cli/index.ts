@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { GATEWAY_VERSION } from '../version.js';
 import { registerAuditCommand } from './audit.js';
 import { registerClientConfigCommand } from './client-config.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerKeysCommand } from './keys.js';
 import { EXIT, runCommand } from './run.js';
 import { serve } from './serve.js';
@@ -40,5 +41,7 @@ registerTenantCommands(program);
 registerAuditCommand(program);
 
 registerKeysCommand(program);
+
+registerDoctorCommand(program);
 
 await program.parseAsync(process.argv);

@@ -55,6 +55,11 @@ export const stateKeys = {
   rateCounterPrefix: () => `${P}rate`,
   rateBurstPrefix: () => `${P}rate-burst`,
   rateCounterId: (tenant: string) => encodedTenantId(tenant),
+  /**
+   * Sorted set of running gateway instances (JSON: the keys they verify, issuer, audience),
+   * scored by the epoch ms their announcement expires at; read by the CLI to refuse tokens they would not accept.
+   */
+  gateways: () => `${P}gateways`,
   /** Audit stream of events that belong to no tenant (e.g. a token that failed verification). */
   audit: () => `${P}audit`,
   /** Audit stream of one tenant's events, shared by every instance and read by `audit tail`. */

@@ -1,0 +1,113 @@
+// Running gateway instances announce, in the shared state, what tokens they
+// accept (their own keys' kids, issuer, audience, tenant claim), renewed while
+// they run. The CLI reads it from the same database to refuse minting tokens
+// no running instance would accept, and `doctor` to say what differs.
+
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { readPublicKeyFile } from '../auth/keys.js';
+import type { OwnKeys } from '../auth/own-keys.js';
+import { publicKeyThumbprint } from '../auth/tenant-keys.js';
+import type { Config } from '../config.js';
+import { stateKeys } from './keys.js';
+import type { StateStore } from './store.js';
+
+/** What one running instance accepts; nothing secret (kids are public-key thumbprints). */
+export interface GatewayPresence {
+  instance: string;
+  host: string;
+  pid: number;
+  version: string;
+  /** Its base URL, e.g. http://127.0.0.1:3003 */
+  url: string;
+  /** Epoch ms. */
+  startedAt: number;
+  devMode: boolean;
+  /** The kid it signs its own tokens with (AUTH_SIGNING_KEY_FILE or the dev key); absent when it signs none. */
+  signingKid?: string;
+  /** Every kid whose tokens it verifies: its own keys (current and previous) and AUTH_PUBLIC_KEY_FILE's. */
+  acceptedKids: string[];
+  /** It also verifies through AUTH_JWKS_URL, whose keys only the identity provider knows. */
+  jwks: boolean;
+  issuer: string;
+  audience: string;
+  tenantClaim: string;
+  requireRegistration: boolean;
+  /** Where its data lives, as it describes its database. */
+  database: string;
+}
+
+export type NewGatewayPresence = Omit<GatewayPresence, 'instance' | 'host' | 'pid' | 'startedAt'>;
+
+/** What an instance with this configuration and these keys accepts. */
+export async function presenceFacts(config: Config, keys: OwnKeys, where: Pick<GatewayPresence, 'url' | 'database' | 'version'>): Promise<NewGatewayPresence> {
+  const { auth } = config;
+  const accepted = keys.verifying.map((k) => k.kid);
+  if (auth.publicKeyFile !== undefined) accepted.push(await publicKeyThumbprint((await readPublicKeyFile(auth.publicKeyFile, 'AUTH_PUBLIC_KEY_FILE')).key));
+  return {
+    ...where,
+    devMode: auth.devMode,
+    ...(keys.signingKey === undefined ? {} : { signingKid: keys.signingKey.kid }),
+    acceptedKids: [...new Set(accepted)],
+    jwks: auth.jwksUrl !== undefined,
+    issuer: auth.issuer,
+    audience: auth.audience,
+    tenantClaim: auth.tenantClaim,
+    requireRegistration: config.tenants.requireRegistration,
+  };
+}
+
+/** Renewed every RENEW_MS; an instance that stops renewing (killed) drops out after TTL_MS. */
+export const PRESENCE_RENEW_MS = 10_000;
+export const PRESENCE_TTL_MS = 30_000;
+/** A removal at shutdown must never hold shutdown up, e.g. with the database gone. */
+const WITHDRAW_TIMEOUT_MS = 1_000;
+
+export interface Announcement {
+  readonly presence: GatewayPresence;
+  /** Stops renewing and removes the announcement (bounded in time; errors ignored). */
+  withdraw(): Promise<void>;
+}
+
+/**
+ * Announces this instance and keeps the announcement alive. The first write is
+ * awaited, so a command run right after start-up already sees the instance.
+ */
+export async function announceGateway(store: StateStore, facts: NewGatewayPresence, onError: (error: unknown) => void, now: () => number = Date.now): Promise<Announcement> {
+  const presence: GatewayPresence = { instance: randomUUID(), host: os.hostname(), pid: process.pid, startedAt: now(), ...facts };
+  // The member is the same string on every renewal, so ZADD only moves its expiry.
+  const member = JSON.stringify(presence);
+  const renew = () => {
+    const at = now();
+    return store.zaddExpiring(stateKeys.gateways(), member, at + PRESENCE_TTL_MS, at);
+  };
+  await renew();
+  const timer = setInterval(() => void renew().catch(onError), PRESENCE_RENEW_MS);
+  timer.unref();
+  let withdrawn: Promise<void> | undefined;
+  return {
+    presence,
+    withdraw: () =>
+      (withdrawn ??= (async () => {
+        clearInterval(timer);
+        let timeout: NodeJS.Timeout | undefined;
+        const bounded = new Promise<void>((resolve) => (timeout = setTimeout(resolve, WITHDRAW_TIMEOUT_MS)));
+        await Promise.race([store.command(['ZREM', stateKeys.gateways(), member]).then(() => undefined, onError), bounded]);
+        clearTimeout(timeout);
+      })()),
+  };
+}
+
+/** The instances whose announcement has not expired, oldest start first. */
+export async function liveGateways(store: StateStore, now: () => number = Date.now): Promise<GatewayPresence[]> {
+  const members = await store.zrangeFrom(stateKeys.gateways(), now());
+  const found: GatewayPresence[] = [];
+  for (const member of members) {
+    try {
+      found.push(JSON.parse(member) as GatewayPresence);
+    } catch {
+      // Not ours to judge; a malformed member is skipped, and expires.
+    }
+  }
+  return found.sort((a, b) => a.startedAt - b.startedAt);
+}
