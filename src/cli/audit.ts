@@ -10,6 +10,7 @@ import { AUDIT_PAGE_SIZE, auditStreamKey, readAuditPage } from '../observability
 import type { StateStore } from '../state/store.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { withCliContext } from './context.js';
+import { onStdoutClosed, writeOut } from './output.js';
 import { runCommand } from './run.js';
 
 /** How often --follow asks for new events. Polling, unlike XREAD BLOCK, needs no second connection and stops at once on Ctrl-C. */
@@ -57,11 +58,12 @@ async function noEventsSentence(store: StateStore, tenant: string, sinceSec: num
 async function tail(options: TailOptions): Promise<void> {
   const tenant = validateTenantId(options.tenant);
   const sinceSec = sinceOption(options.since);
-  const print = (event: AuditEvent) => process.stdout.write(`${options.json ? JSON.stringify(event) : formatAuditLine(event)}\n`);
-  // Ctrl-C is how --follow is meant to end: stop reading, close the connection, exit 0.
+  const print = (event: AuditEvent) => writeOut(`${options.json ? JSON.stringify(event) : formatAuditLine(event)}\n`);
+  // Ctrl-C is how --follow is meant to end: stop reading, close the connection, exit 0. So is a reader that closed stdout (`| head`).
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();
   if (options.follow) process.on('SIGINT', onInterrupt);
+  const unwatch = onStdoutClosed(() => stop.abort());
   try {
     await withCliContext(process.env, async (ctx) => {
       const store = ctx.state.store;
@@ -69,7 +71,7 @@ async function tail(options: TailOptions): Promise<void> {
       let last: string | undefined;
       const readMore = async (): Promise<boolean> => {
         const page = await readAuditPage(store, tenant, last === undefined ? { sinceMs } : { after: last });
-        for (const entry of page) print(entry.event);
+        for (const entry of page) await print(entry.event);
         if (page.length > 0) last = page[page.length - 1]!.id;
         return page.length === AUDIT_PAGE_SIZE;
       };
@@ -91,6 +93,7 @@ async function tail(options: TailOptions): Promise<void> {
       }
     });
   } finally {
+    unwatch();
     process.off('SIGINT', onInterrupt);
   }
 }

@@ -2,6 +2,7 @@
 // (never a stack trace), and a documented exit code.
 
 import { isGatewayError } from '../errors.js';
+import { isClosedPipe, watchStdout } from './output.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -9,6 +10,8 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 const USAGE_CODES: ReadonlySet<string> = new Set(['CONFIG_INVALID', 'REQUEST_INVALID', 'TENANT_ID_INVALID', 'GRAPH_NAME_INVALID']);
 
 export function reportFailure(error: unknown): number {
+  // `… | head` closed stdout: the reader has what it wanted; nothing failed.
+  if (isClosedPipe(error)) return EXIT.ok;
   if (isGatewayError(error)) {
     process.stderr.write(`falkordb-mcp-gateway: ${error.message}\n`);
     return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failure;
@@ -20,6 +23,7 @@ export function reportFailure(error: unknown): number {
 
 /** Runs a command body; on failure reports it and exits with its code. */
 export async function runCommand(body: () => Promise<void>): Promise<void> {
+  watchStdout();
   try {
     await body();
   } catch (error) {
