@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { access, copyFile, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { GraphClient } from '../src/falkordb/graphs.js';
 import type { RunningGateway } from '../src/main.js';
+import { stateKeys } from '../src/state/keys.js';
+import { tenantGraphKey } from '../src/tenancy/keys.js';
 import { runCli, runCliJson } from './support/cli.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
@@ -120,3 +123,128 @@ describe('doctor', () => {
     assert.match(done.stdout.replace(/\s+/g, ' '), /Exit 0 when all match; 1 when something differs or no running gateway is found/);
   });
 });
+
+describe('names that are not there', () => {
+  before(async () => {
+    await createGraph('graphs-only', 'kept', 'CREATE (:N)');
+  });
+
+  it('tenant export of an unknown tenant exits 1, says how to list the real ones, and creates no file', async () => {
+    const out = path.join(await tempDir('cli-safety-export-'), 'nosuch.jsonl');
+    const done = await runCli(['tenant', 'export', 'nosuch', '--out', out], cliEnv);
+    assert.equal(done.code, 1, done.stderr);
+    assertOneLine(done.stderr, /No tenant "nosuch" is known here.*tenant list/);
+    await assert.rejects(access(out));
+    await assert.rejects(access(`${out}.partial`));
+  });
+
+  it('tenant export of an unregistered tenant that has graphs still works', async () => {
+    const out = path.join(await tempDir('cli-safety-export-'), 'graphs-only.jsonl');
+    const done = await runCli(['tenant', 'export', 'graphs-only', '--out', out, '--quiet'], cliEnv);
+    assert.equal(done.code, 0, done.stderr);
+    await access(out);
+  });
+
+  it('token list of an unknown tenant exits 1; of an unregistered tenant with graphs, exits 0', async () => {
+    const unknown = await runCli(['token', 'list', '--tenant', 'nosuch'], cliEnv);
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assertOneLine(unknown.stderr, /No tenant "nosuch" is known here/);
+    const known = await runCli(['token', 'list', '--tenant', 'graphs-only'], cliEnv);
+    assert.equal(known.code, 0, known.stderr);
+  });
+
+  it('token revoke --jti of a jti the gateway never issued exits 1 and stores no revocation', async () => {
+    const done = await runCli(['token', 'revoke', '--jti', 'typo-jti'], cliEnv);
+    assert.equal(done.code, 1, done.stderr);
+    assertOneLine(done.stderr, /No unexpired token with jti "typo-jti".*token list --tenant ID.*--force/);
+    assert.equal(await gateway.state.store.exists(stateKeys.revokedJti('typo-jti')), false);
+  });
+
+  it('token revoke --jti --force revokes a jti of another issuer on purpose', async () => {
+    const done = await runCli(['token', 'revoke', '--jti', 'idp-jti', '--force'], cliEnv);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(await gateway.state.store.exists(stateKeys.revokedJti('idp-jti')), true);
+  });
+
+  it('token revoke --jti of a token the gateway issued revokes it', async () => {
+    const issued = await runCliJson<{ jti: string }>(['token', 'issue', '--tenant', 'safety-acme', '--device', 'desk', '--json'], cliEnv);
+    const done = await runCli(['token', 'revoke', '--jti', issued.jti], cliEnv);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(await gateway.state.store.exists(stateKeys.revokedJti(issued.jti)), true);
+  });
+
+  it('token revoke --tenant of an unknown tenant exits 1 unless --force', async () => {
+    const done = await runCli(['token', 'revoke', '--tenant', 'nosuch-either'], cliEnv);
+    assert.equal(done.code, 1, done.stderr);
+    assertOneLine(done.stderr, /No tenant "nosuch-either" is known here.*add --force/);
+    assert.equal(await gateway.state.store.exists(stateKeys.tenantCutoff('nosuch-either')), false);
+    const forced = await runCli(['token', 'revoke', '--tenant', 'nosuch-either', '--force'], cliEnv);
+    assert.equal(forced.code, 0, forced.stderr);
+  });
+});
+
+describe('next steps', () => {
+  it('tenant add prints the client-config command line to run next', async () => {
+    const done = await runCli(['tenant', 'add', 'next-step'], cliEnv);
+    assert.equal(done.code, 0, done.stderr);
+    assert.ok(done.stdout.includes('falkordb-mcp-gateway client-config --client claude-code --tenant next-step --device NAME'), done.stdout);
+  });
+
+  it('token issue without --device says on stderr that the token cannot be revoked by device, and stdout is the token alone', async () => {
+    const done = await runCli(['token', 'issue', '--tenant', 'next-step'], cliEnv);
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    assert.match(done.stderr, /names no device, so `token revoke --device` cannot cut it off/);
+    const withDevice = await runCli(['token', 'issue', '--tenant', 'next-step', '--device', 'laptop'], cliEnv);
+    assert.equal(withDevice.stderr, '');
+  });
+});
+
+/** Runs the CLI with stdout piped into a reader that closes it after `bytes` bytes (0: before anything is written). */
+function runClosingStdout(args: string[], env: Record<string, string>, bytes: number): Promise<{ code: number | null; stderr: string; read: number }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+    let stderr = '';
+    let read = 0;
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    if (bytes === 0) child.stdout.destroy();
+    else {
+      child.stdout.on('data', (d: Buffer) => {
+        read += d.length;
+        if (read >= bytes) child.stdout.destroy();
+      });
+    }
+    child.on('close', (code) => resolve({ code, stderr, read }));
+    child.stdin.end();
+  });
+}
+
+function assertQuiet(done: { code: number | null; stderr: string }): void {
+  assert.equal(done.code, 0, done.stderr);
+  assert.doesNotMatch(done.stderr, /EPIPE|failed|falkordb-mcp-gateway:/);
+}
+
+describe('a reader that closes stdout early', () => {
+  before(async () => {
+    // About 3 MB of export, far more than a pipe holds.
+    await createGraph('pipe-tenant', 'big', `UNWIND range(1, 20000) AS i CREATE (:Row {i: i, text: '${'x'.repeat(120)}'})`);
+  });
+
+  it('ends tenant export --out - quietly with exit 0, as `| head` does', async () => {
+    const done = await runClosingStdout(['tenant', 'export', 'pipe-tenant', '--out', '-', '--quiet'], cliEnv, 1);
+    assert.ok(done.read > 0, 'the reader got the start of the export');
+    assertQuiet(done);
+  });
+
+  it('ends token list quietly with exit 0', async () => {
+    assertQuiet(await runClosingStdout(['token', 'list', '--tenant', 'pipe-tenant'], cliEnv, 0));
+  });
+
+  it('ends audit tail --follow quietly with exit 0', async () => {
+    assertQuiet(await runClosingStdout(['audit', 'tail', '--tenant', 'pipe-tenant', '--since', '1d', '--follow'], cliEnv, 0));
+  });
+});
+
+async function createGraph(tenant: string, graph: string, query: string): Promise<void> {
+  await new GraphClient(gateway.database.db).query({ key: tenantGraphKey(tenant, graph), query, readOnly: false, timeoutMs: 60_000, maxRows: 10 });
+}

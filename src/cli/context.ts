@@ -12,7 +12,10 @@ import { GatewayError } from '../errors.js';
 import { GraphClient } from '../falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from '../falkordb/open.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { auditStreamKey } from '../observability/audit-stream.js';
+import { stateKeys } from '../state/keys.js';
 import { openGatewayState, type GatewayState } from '../state/index.js';
+import { tenantKeyPrefix } from '../tenancy/keys.js';
 import { assertGatewaysAccept, environmentFacts } from './gateway-match.js';
 
 export interface CliContext {
@@ -87,4 +90,27 @@ export async function cliVerifier(ctx: CliContext): Promise<{ verifier: TokenVer
   });
   const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration, cacheMs: 0, recordUse: false });
   return { verifier, policy };
+}
+
+/**
+ * Is this a tenant of this database, or a typo? Known: registered, or (where
+ * registration is not required) it has graphs, tokens or refresh chains this
+ * gateway issued, or audit events, e.g. a tenant of an identity provider.
+ */
+export async function tenantIsKnown(ctx: CliContext, tenant: string): Promise<boolean> {
+  const { store, tenants } = ctx.state;
+  if ((await tenants.get(tenant)) !== undefined) return true;
+  for (const key of [stateKeys.tenantTokens(tenant), stateKeys.tenantFamilies(tenant), auditStreamKey(tenant)]) {
+    if (await store.exists(key)) return true;
+  }
+  return (await ctx.graphs.listKeys(tenantKeyPrefix(tenant))).length > 0;
+}
+
+/** TENANT_NOT_FOUND (exit 1) for a tenant this database knows nothing of; `force` names the flag that overrides it. */
+export async function mustKnowTenant(ctx: CliContext, tenant: string, force?: string): Promise<void> {
+  if (await tenantIsKnown(ctx, tenant)) return;
+  throw new GatewayError(
+    'TENANT_NOT_FOUND',
+    `No tenant "${tenant}" is known here: it is not registered and has no graphs, tokens or audit events in this database, so nothing was done. See the registered tenants with \`falkordb-mcp-gateway tenant list\` (and every tenant with usage with \`tenant usage\`)${force === undefined ? '' : `; if "${tenant}" is right, add ${force}`}.`,
+  );
 }

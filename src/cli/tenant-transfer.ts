@@ -3,7 +3,6 @@
 // summary (or, with `--out -`, the file itself).
 
 import type { Command } from 'commander';
-import { once } from 'node:events';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { parseGraphPatterns } from '../auth/graph-rules.js';
 import { GatewayError } from '../errors.js';
@@ -11,8 +10,8 @@ import { validateTenantId } from '../tenancy/tenant-id.js';
 import { exportTenant, type GraphSummary } from '../transfer/export.js';
 import type { TransferRecord } from '../transfer/format.js';
 import { importTenant, type ConflictMode } from '../transfer/import.js';
-import { withCliContext } from './context.js';
-import { formatTable, printJson, printLines } from './output.js';
+import { mustKnowTenant, withCliContext } from './context.js';
+import { formatTable, printJson, printLines, stdoutIsClosed, writeOut } from './output.js';
 import { runCommand } from './run.js';
 
 interface ExportOptions {
@@ -79,7 +78,7 @@ async function fileSink(file: string): Promise<Sink> {
 function stdoutSink(): Sink {
   return {
     async write(record) {
-      if (!process.stdout.write(`${JSON.stringify(record)}\n`)) await once(process.stdout, 'drain');
+      await writeOut(`${JSON.stringify(record)}\n`);
     },
     async commit() {},
     async abort() {},
@@ -100,6 +99,8 @@ async function exportCommand(id: string, options: ExportOptions): Promise<void> 
   const toStdout = options.out === '-';
   if (toStdout && options.json) throw new GatewayError('REQUEST_INVALID', '--json prints a summary on stdout, which --out - uses for the file; leave one of them out.');
   await withCliContext(process.env, async (ctx) => {
+    // Before any file exists: a typed name that is no tenant must not leave an empty backup behind.
+    await mustKnowTenant(ctx, tenant);
     const sink = toStdout ? stdoutSink() : await fileSink(options.out);
     let result: Awaited<ReturnType<typeof exportTenant>>;
     try {
@@ -107,6 +108,8 @@ async function exportCommand(id: string, options: ExportOptions): Promise<void> 
       await sink.commit();
     } catch (error) {
       await sink.abort();
+      // The reader of stdout has what it wanted (`--out - | head`): not a failure of the export.
+      if (toStdout && stdoutIsClosed()) return;
       throw error;
     }
     const summary = { tenant, file: toStdout ? '-' : options.out, graphs: result.graphs };

@@ -80,7 +80,12 @@ function printAdded(ctx: CliContext, record: TenantRecord): void {
   if (record.publicKeyKid !== undefined || record.jwksUrl !== undefined) {
     lines.push(`  its tokens need:  aud "${ctx.config.auth.audience}", iss "${record.issuer ?? ctx.config.auth.issuer}", the tenant id in "${ctx.config.auth.tenantClaim}", and an exp.`);
   }
-  lines.push('', `Next: falkordb-mcp-gateway token issue --tenant ${record.id} --device NAME`);
+  lines.push(
+    '',
+    'Next, connect a device (prints its client config with a new token; --client claude-desktop, cursor, vscode or generic for other clients):',
+    `  falkordb-mcp-gateway client-config --client claude-code --tenant ${record.id} --device NAME`,
+    `or issue a bare token: falkordb-mcp-gateway token issue --tenant ${record.id} --device NAME`,
+  );
   printLines(...lines);
 }
 

@@ -12,7 +12,7 @@ import { parseDuration } from '../duration.js';
 import { GatewayError } from '../errors.js';
 import { looksLikeRefreshToken } from '../state/refresh.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
-import { cliIssuer, cliVerifier, withCliContext, type CliContext } from './context.js';
+import { cliIssuer, cliVerifier, mustKnowTenant, withCliContext, type CliContext } from './context.js';
 import { formatTable, isoSeconds, printJson, printLines, tokenArgument } from './output.js';
 import { EXIT, runCommand } from './run.js';
 
@@ -67,12 +67,17 @@ async function issue(options: IssueOptions): Promise<void> {
     const issued = await issuer.issue({ ...request, withRefresh: options.json === true, actor: 'cli' });
     if (options.json) printJson(tokenJson(issued));
     else printLines(issued.accessToken);
+    // On stderr, so that stdout stays the token alone.
+    if (request.device === undefined) {
+      process.stderr.write(`Note: this token names no device, so \`token revoke --device\` cannot cut it off; revoke it by its jti (token revoke --jti ${issued.jti}) or with every token of the tenant. Give --device NAME to issue one per device.\n`);
+    }
   });
 }
 
 async function list(options: { tenant: string; json?: boolean }): Promise<void> {
   const tenant = validateTenantId(options.tenant);
   await withCliContext(process.env, async (ctx) => {
+    await mustKnowTenant(ctx, tenant);
     const tokens = await ctx.state.ledger.listTenant(tenant);
     const families = await ctx.state.refresh.listTenant(tenant);
     if (options.json) {
@@ -136,7 +141,15 @@ interface RevokeOptions {
   jti?: string;
   tenant?: string;
   device?: string;
+  force?: boolean;
   json?: boolean;
+}
+
+function unknownJti(jti: string): GatewayError {
+  return new GatewayError(
+    'TOKEN_NOT_FOUND',
+    `No unexpired token with jti "${jti}" was issued by this gateway, so nothing was revoked. See the real ones with \`falkordb-mcp-gateway token list --tenant ID\`; to revoke the jti of a token another issuer signed (an identity provider), add --force (that revocation is kept for good).`,
+  );
 }
 
 async function revokeTokenValue(ctx: CliContext, token: string): Promise<{ revoked: string; detail: Record<string, unknown> }> {
@@ -173,6 +186,7 @@ async function revoke(value: string | undefined, options: RevokeOptions): Promis
       outcome = await revokeTokenValue(ctx, token);
     } else if (options.jti !== undefined) {
       const issued = await ctx.state.ledger.get(options.jti);
+      if (issued === undefined && options.force !== true) throw unknownJti(options.jti);
       await ctx.state.ledger.revokeJti(options.jti, issued?.expiresAt);
       outcome = {
         revoked: issued === undefined ? `token ${options.jti} (not issued by this gateway; the revocation is kept until removed)` : `token ${options.jti} of tenant "${issued.tenant}"`,
@@ -181,10 +195,12 @@ async function revoke(value: string | undefined, options: RevokeOptions): Promis
     } else if (options.device !== undefined) {
       const tenant = validateTenantId(options.tenant);
       const device = validateDeviceName(options.device);
+      if (options.force !== true) await mustKnowTenant(ctx, tenant, '--force');
       const cutoff = await ctx.state.ledger.revokeDevice(tenant, device);
       outcome = { revoked: `every token of device "${device}" of tenant "${tenant}" issued up to ${isoSeconds(cutoff)}`, detail: { tenant, device, issuedUpTo: cutoff } };
     } else {
       const tenant = validateTenantId(options.tenant);
+      if (options.force !== true) await mustKnowTenant(ctx, tenant, '--force');
       const cutoff = await ctx.state.ledger.revokeTenant(tenant);
       outcome = { revoked: `every token of tenant "${tenant}" issued up to ${isoSeconds(cutoff)}`, detail: { tenant, issuedUpTo: cutoff } };
     }
@@ -219,14 +235,14 @@ export function registerTokenCommands(program: Command): void {
     .requiredOption('--tenant <id>', 'the tenant the token is for')
     .option('--scope <scopes>', 'space-separated scopes: read, write, admin', 'read write')
     .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 24h, 7d (default: ACCESS_TOKEN_TTL)')
-    .option('--device <name>', 'device the token is for (e.g. alice-laptop), so it can be revoked alone')
+    .option('--device <name>', 'device the token is for (e.g. alice-laptop), so it can be revoked alone; without it, stderr says the token cannot be revoked by device')
     .option('--graphs <patterns>', "limit the token to graphs matching these patterns (`*` matches any run of characters, e.g. 'reports_*'); repeatable or comma-separated (default: every graph the tenant allows)", collect)
     .option('--json', 'print {access_token, refresh_token, token_type, expires_in, jti, ...}')
     .action((options: IssueOptions) => runCommand(() => issue(options)));
 
   token
     .command('list')
-    .description("List a tenant's unexpired tokens and refresh chains (device, jti, scopes, issued, expires, last used), never the tokens themselves.")
+    .description("List a tenant's unexpired tokens and refresh chains (device, jti, scopes, issued, expires, last used), never the tokens themselves. A tenant unknown to this database (not registered, no graphs, tokens or audit events) is an error, exit 1.")
     .requiredOption('--tenant <id>', 'the tenant')
     .option('--json', 'print JSON')
     .action((options: { tenant: string; json?: boolean }) => runCommand(() => list(options)));
@@ -245,6 +261,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--jti <id>', 'the jti of the token to revoke')
     .option('--device <name>', 'revoke every token of this device (with --tenant)')
     .option('--tenant <id>', 'revoke every token of this tenant (or, with --device, of that device)')
+    .option('--force', 'revoke even a jti this gateway did not issue (a token of an identity provider; kept for good), or a tenant it knows nothing of; without it, an unknown jti or tenant is an error (exit 1)')
     .option('--json', 'print JSON')
     .action((value: string | undefined, options: RevokeOptions) => runCommand(() => revoke(value, options)));
 
