@@ -9,7 +9,8 @@ import type { Database, RespValue } from '../falkordb/database.js';
 import type { GraphClient } from '../falkordb/graphs.js';
 import { tenantGraphKey, tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
 import { GATEWAY_VERSION } from '../version.js';
-import { EXACT_LIST_DEPTH, asArray, decodeValue, floatColumn, listColumn, nestedExpression, nestedInfo, NestedFloatError, untyped, type ExactInfo } from './decode.js';
+import { asArray, untyped } from '../falkordb/exact-floats.js';
+import { EXACT_LIST_DEPTH, decodeValue, floatColumn, listColumn, nestedExpression, nestedInfo, NestedFloatError, type ExactInfo } from './decode.js';
 import { stringLiteral } from './encode.js';
 import {
   TRANSFER_FORMAT,

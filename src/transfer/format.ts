@@ -5,6 +5,7 @@
 // type is an object with one `$` key, so a float 1.0 never comes back as 1.
 
 import { z } from 'zod';
+import type { NonFiniteFloat } from '../falkordb/compact-values.js';
 
 export const TRANSFER_FORMAT = 'falkordb-mcp-gateway/tenant-export';
 export const TRANSFER_VERSION = 1;
@@ -24,8 +25,7 @@ export type FileValue =
   | { $time: string }
   | { $duration: string };
 
-/** Doubles JSON cannot hold as numbers (-0 reads back as 0 from JSON.stringify). */
-export type NonFiniteFloat = 'NaN' | 'Infinity' | '-Infinity' | '-0';
+export type { NonFiniteFloat };
 
 export const DATETIME_PATTERN = /^([+-]?\d{4,6})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
 export const DATE_PATTERN = /^([+-]?\d{4,6})-(\d{2})-(\d{2})$/;

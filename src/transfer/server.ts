@@ -5,7 +5,7 @@
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Database, RespValue } from '../falkordb/database.js';
 import { ValueType } from '../falkordb/value-types.js';
-import { asArray } from './decode.js';
+import { asArray } from '../falkordb/exact-floats.js';
 
 const T = ValueType;
 
