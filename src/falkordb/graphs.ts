@@ -6,7 +6,8 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import { keyPrefixGlob } from '../tenancy/keys.js';
 import { scanKeys, type Database, type RespValue } from './database.js';
 import { cypherParamsPrefix } from './params.js';
-import { replyHasEntities, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type JsonValue, type ShapedReply } from './shape.js';
+import { withExactFloats } from './exact-query.js';
+import { replyHasEntities, replyHasInexactDoubles, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type JsonValue, type ShapedReply } from './shape.js';
 
 export interface GraphQuery {
   key: string;
@@ -56,6 +57,28 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+function header(reply: RespValue): string[] {
+  return Array.isArray(reply) && reply.length >= 3 && Array.isArray(reply[0]) ? reply[0].map((h) => JSON.stringify(h)) : [];
+}
+
+function sameColumns(first: RespValue, exact: RespValue, added: number): boolean {
+  const [a, b] = [header(first), header(exact)];
+  return a.length > 0 && b.length === a.length + added && a.every((h, i) => h === b[i]);
+}
+
+/**
+ * The exact reply, with the statistics of the first run (which did the work, if
+ * any) and both runs' execution time added up.
+ */
+function withTimes(exact: RespValue, first: RespValue): RespValue {
+  const stats = (reply: RespValue) => (Array.isArray(reply) && Array.isArray(reply[2]) ? reply[2] : []);
+  const time = (lines: RespValue[]) => lines.map((l) => /execution time:\s*([\d.]+)/i.exec(String(l))?.[1]).find((t) => t !== undefined);
+  const [a, b] = [time(stats(first)), time(stats(exact))];
+  const lines = stats(first).filter((l) => !/execution time/i.test(String(l)));
+  if (a !== undefined || b !== undefined) lines.push(`Query internal execution time: ${Number(a ?? 0) + Number(b ?? 0)} milliseconds`);
+  return Array.isArray(exact) ? [exact[0] ?? [], exact[1] ?? [], lines] : exact;
+}
+
 export class GraphClient {
   readonly #db: Database;
   // Label/type/property-key ids only grow while a graph lives; a short TTL bounds
@@ -73,22 +96,51 @@ export class GraphClient {
 
   async query(q: GraphQuery): Promise<ShapedReply> {
     const command = q.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY';
-    const text = cypherParamsPrefix(q.params) + q.query;
-    let reply: RespValue;
+    const params = cypherParamsPrefix(q.params);
+    let reply = await this.#send(command, q.key, params + q.query, q.timeoutMs);
+    const found = replyHasInexactDoubles(reply) ? await this.#exactReply(q, params) : undefined;
+    // Only a reply with the same columns as the caller's query, plus the added ones, stands in for it.
+    const exact = found !== undefined && sameColumns(reply, found.reply, found.addedColumns) ? found : undefined;
+    const added = exact?.addedColumns ?? 0;
+    if (exact !== undefined) reply = withTimes(exact.reply, reply);
+    const empty = { labels: [], relationshipTypes: [], propertyKeys: [] };
+    if (!replyHasEntities(reply)) return shapeReply(reply, empty, q.maxRows, added);
     try {
-      reply = await withDeadline(
-        this.#db.sendCommand([command, q.key, text, 'TIMEOUT', String(q.timeoutMs), '--compact'], { integersAsStrings: true }),
-        q.timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
+      return shapeReply(reply, await this.#schemaNames(q.key, false), q.maxRows, added);
+    } catch (error) {
+      if (!(error instanceof UnknownSchemaIdError)) throw error;
+      return shapeReply(reply, await this.#schemaNames(q.key, true), q.maxRows, added);
+    }
+  }
+
+  async #send(command: string, key: string, text: string, timeoutMs: number, primary = false): Promise<RespValue> {
+    try {
+      return await withDeadline(
+        this.#db.sendCommand([command, key, text, 'TIMEOUT', String(timeoutMs), '--compact'], { integersAsStrings: true, primary }),
+        timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
       );
     } catch (error) {
       throw translate(error);
     }
-    if (!replyHasEntities(reply)) return shapeReply(reply, { labels: [], relationshipTypes: [], propertyKeys: [] }, q.maxRows);
+  }
+
+  /**
+   * FalkorDB prints doubles with 15 digits, so a reply that holds any is asked
+   * for again, with the exact-float column (exact-query.ts), through
+   * GRAPH.RO_QUERY: a query that writes is refused there before it runs, so
+   * nothing is ever written twice, and keeps its 15-digit floats. A query first
+   * sent with GRAPH.QUERY is asked again on the primary, as it was first, so
+   * a read replica that lags never answers it with older data. Undefined
+   * when there is no exact reply: the query's shape is not one the rewrite
+   * reads, it writes, or the second run failed.
+   */
+  async #exactReply(q: GraphQuery, params: string): Promise<{ reply: RespValue; addedColumns: number } | undefined> {
+    const rewritten = withExactFloats(q.query);
+    if (rewritten === undefined) return undefined;
     try {
-      return shapeReply(reply, await this.#schemaNames(q.key, false), q.maxRows);
-    } catch (error) {
-      if (!(error instanceof UnknownSchemaIdError)) throw error;
-      return shapeReply(reply, await this.#schemaNames(q.key, true), q.maxRows);
+      return { reply: await this.#send('GRAPH.RO_QUERY', q.key, params + rewritten.query, q.timeoutMs, !q.readOnly), addedColumns: rewritten.addedColumns };
+    } catch {
+      return undefined;
     }
   }
 
