@@ -5,6 +5,7 @@
 // is refused too (pass such text as a parameter instead).
 
 import { GatewayError } from '../errors.js';
+import { assertQueryNotTooComplex } from './query-complexity.js';
 
 function words(text: string): string[] {
   return text.split(/[^A-Za-z0-9_]+/).filter((w) => w !== '');
@@ -53,11 +54,13 @@ export function containsLoadCsv(query: string): boolean {
   return loadCsvIn(query) || loadCsvIn(stripCommentsStringAware(query)) || loadCsvIn(stripCommentsNaive(query));
 }
 
-export function assertQueryAllowed(query: string, options: { allowLoadCsv: boolean }): void {
+/** Every check a tenant's query passes before it is sent: LOAD CSV, then cost (query-complexity.ts). */
+export function assertQueryAllowed(query: string, options: { allowLoadCsv: boolean }, parameters?: Record<string, unknown>): void {
   if (!options.allowLoadCsv && containsLoadCsv(query)) {
     throw new GatewayError(
       'QUERY_FORBIDDEN',
       'LOAD CSV is turned off on this gateway: it would read files or URLs from the database server. Send the data as query parameters instead (e.g. UNWIND $rows AS row CREATE ...).',
     );
   }
+  assertQueryNotTooComplex(query, parameters);
 }

@@ -47,7 +47,7 @@ export const queryTool = defineTool({
         throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);
       }
       assertParametersFit(args.parameters, ctx.limits.maxParametersBytes);
-      assertQueryAllowed(args.query, ctx.limits);
+      assertQueryAllowed(args.query, ctx.limits, args.parameters);
       const canWrite = writeRefusal === undefined;
       const readOnly = args.readOnly === true || !canWrite;
       call.write = !readOnly;
