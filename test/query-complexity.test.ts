@@ -1,0 +1,151 @@
+// One tenant's query must not cost the shared database more than its size suggests:
+// queries whose parse blows up, and range() spans the database cannot bound, are
+// refused by the gateway before they are sent, so the other tenants stay served.
+// Each probe below costs seconds of a database thread when it is not refused.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { RunningGateway } from '../src/main.js';
+import { MAX_EXPRESSION_DEPTH, MAX_RANGE_ELEMENTS } from '../src/falkordb/query-complexity.js';
+import { REALISTIC_QUERIES } from './fixtures/realistic-queries.js';
+import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
+import { startTestGateway } from './support/gateway.js';
+import { callTool, connectClient, mustCall } from './support/mcp.js';
+import { signTestToken } from './support/tokens.js';
+
+/** The gateway's query time limit: a bystander's call not served within it fails with QUERY_TIMEOUT. */
+const QUERY_TIMEOUT_MS = 4000;
+
+let db: TestFalkorDB;
+let gateway: RunningGateway;
+let attacker: Client;
+let attackerWriter: Client;
+let bystander: Client;
+const clients: Client[] = [];
+
+async function clientOf(tenant: string, scope: string): Promise<Client> {
+  const c = await connectClient('http', gateway.url, await signTestToken(tenant, { scope }));
+  clients.push(c);
+  return c;
+}
+
+before(async () => {
+  db = await startTestFalkorDB();
+  gateway = await startTestGateway(db.url, { QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS) });
+  attackerWriter = await clientOf('mallory', 'read write');
+  attacker = await clientOf('mallory', 'read');
+  bystander = await clientOf('bystander', 'read write');
+  await mustCall(attackerWriter, 'falkordb_query', { graphName: 'g', query: 'CREATE (:Seed)' });
+  await mustCall(bystander, 'falkordb_query', { graphName: 'g', query: 'CREATE (:Seed)' });
+});
+
+after(async () => {
+  await Promise.allSettled(clients.map((c) => c.close()));
+  await gateway?.stop();
+  await db?.cleanup();
+});
+
+const rep = (s: string, n: number): string => s.repeat(n);
+
+/** Shapes that FalkorDB 4.16.3 parses in exponential time, at a depth that costs ~1-5 s unrefused. */
+const BLOW_UPS: Array<[string, string]> = [
+  ['nested parentheses', `RETURN ${rep('(', 19)}1${rep(')', 19)}`],
+  ['nested lists', `RETURN ${rep('[', 18)}1${rep(']', 18)}`],
+  ['nested maps', `RETURN ${rep('{a:', 18)}1${rep('}', 18)}`],
+  ['a minus chain', `RETURN ${rep('-', 17)}1`],
+  ['a plus chain', `RETURN ${rep('+', 17)}1`],
+  ['a NOT chain', `RETURN ${rep('NOT ', 18)}true`],
+  ['negated parentheses', `RETURN ${rep('-(', 10)}1${rep(')', 10)}`],
+  ['NOT with parentheses', `RETURN ${rep('NOT (', 9)}true${rep(')', 9)}`],
+  ['nested list comprehensions', `RETURN ${rep('[x IN ', 16)}[1]${rep(' | x]', 16)}`],
+  ['nested CASE', `RETURN ${rep('CASE WHEN true THEN ', 18)}1${rep(' END', 18)}`],
+  ['nested function calls', `RETURN ${rep('abs(', 18)}1${rep(')', 18)}`],
+  ['many moderately nested expressions', `RETURN [${Array(100).fill(`${rep("(", 10)}1${rep(")", 10)}`).join(',')}]`],
+];
+
+async function assertTooComplex(client: Client, query: string, parameters?: Record<string, unknown>): Promise<string> {
+  const out = await callTool(client, 'falkordb_query', { graphName: 'g', query, ...(parameters ? { parameters } : {}) });
+  assert.equal(out.ok, false, `expected a refusal, got: ${out.text.slice(0, 200)}`);
+  assert.equal(out.error?.code, 'QUERY_TOO_COMPLEX', out.text);
+  return out.error!.message;
+}
+
+describe('queries the database would parse for seconds', () => {
+  for (const [name, query] of BLOW_UPS) {
+    it(`refuses ${name} from a read-scoped token with QUERY_TOO_COMPLEX`, async () => {
+      const message = await assertTooComplex(attacker, query);
+      assert.match(message, /this gateway allows at most \d+/);
+    });
+  }
+
+  it('names the depth found and the limit', async () => {
+    const depth = MAX_EXPRESSION_DEPTH + 1;
+    const message = await assertTooComplex(attacker, `RETURN ${rep('(', depth)}1${rep(')', depth)}`);
+    assert.match(message, new RegExp(`nests expressions ${depth} levels deep .*this gateway allows at most ${MAX_EXPRESSION_DEPTH}\\b`));
+  });
+
+  it('keeps serving a bystander tenant while the attacker sends several at once', async () => {
+    // Distinct texts, so the database's query cache cannot answer one probe from another's parse.
+    const probes = [1, 2, 3, 4].map((i) => `RETURN ${rep('-(', 10)}${i}${rep(')', 10)}`);
+    let pending = probes.length;
+    const attacks = probes.map((query) =>
+      callTool(attacker, 'falkordb_query', { graphName: 'g', query }).finally(() => {
+        pending--;
+      }),
+    );
+    // The bystander keeps calling until every probe has settled: unrefused, the probes hold
+    // every database thread for longer than its time limit, and one of its calls times out.
+    const served: boolean[] = [];
+    while (served.length < 3 || pending > 0) {
+      const out = await callTool(bystander, 'falkordb_query', { graphName: 'g', query: 'RETURN 1 AS one' });
+      served.push(out.ok && (out.structured?.rows as unknown[] | undefined)?.length === 1);
+      if (!served.at(-1)) break;
+    }
+    const outcomes = await Promise.all(attacks);
+    assert.ok(served.every(Boolean), `a bystander call failed while the probes ran (${served.length} calls)`);
+    assert.deepEqual(outcomes.map((o) => o.error?.code), probes.map(() => 'QUERY_TOO_COMPLEX'));
+  });
+
+  it('never sends a refused query to the database', async () => {
+    const writer = attackerWriter;
+    await assertTooComplex(writer, `CREATE (:Marker) WITH 1 AS x RETURN ${rep('(', MAX_EXPRESSION_DEPTH + 1)}x${rep(')', MAX_EXPRESSION_DEPTH + 1)}`);
+    await assertTooComplex(writer, `CREATE (:Marker) WITH 1 AS x RETURN size(range(1, ${MAX_RANGE_ELEMENTS + 1})) AS n`);
+    const count = await mustCall(writer, 'falkordb_query', { graphName: 'g', query: 'MATCH (m:Marker) RETURN count(m) AS n' });
+    assert.deepEqual(count.rows, [{ n: 0 }]);
+  });
+});
+
+describe('range() spans the database cannot bound', () => {
+  it('refuses a literal span beyond the limit, naming the limit', async () => {
+    const message = await assertTooComplex(attacker, `RETURN size(range(1, ${MAX_RANGE_ELEMENTS + 1})) AS n`);
+    assert.match(message, new RegExp(`build ${MAX_RANGE_ELEMENTS + 1} elements; this gateway allows at most ${MAX_RANGE_ELEMENTS} per query`));
+  });
+
+  it('refuses a span whose bounds come from parameters', async () => {
+    await assertTooComplex(attacker, 'UNWIND range($from, $to) AS i RETURN count(i) AS n', { from: 1, to: 2 * MAX_RANGE_ELEMENTS });
+  });
+
+  it('refuses a span computed from literals', async () => {
+    await assertTooComplex(attacker, 'RETURN size(range(1, 5000 * 4000)) AS n');
+  });
+
+  it('runs a span at the limit', async () => {
+    const out = await mustCall(attacker, 'falkordb_query', { graphName: 'g', query: `RETURN size(range(1, ${MAX_RANGE_ELEMENTS})) AS n` });
+    assert.deepEqual(out.rows, [{ n: MAX_RANGE_ELEMENTS }]);
+  });
+});
+
+describe('realistic queries', () => {
+  it('refuses none of the corpus (documentation examples, LDBC-style reads, GraphRAG retrieval)', async () => {
+    const client = await clientOf('corpus', 'read write admin');
+    await mustCall(client, 'falkordb_query', { graphName: 'corpus', query: 'CREATE (:Person {name: "Ann"})' });
+    const refused: string[] = [];
+    for (const { name, query, parameters } of REALISTIC_QUERIES) {
+      const out = await callTool(client, 'falkordb_query', { graphName: 'corpus', query, ...(parameters ? { parameters } : {}) });
+      // Other failures (a procedure or index this graph lacks) are the database's answer, not the guard's.
+      if (out.error?.code === 'QUERY_TOO_COMPLEX') refused.push(name);
+    }
+    assert.deepEqual(refused, []);
+  });
+});
