@@ -5,7 +5,6 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -13,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeJwt, SignJWT } from 'jose';
+import { decodeJwt } from 'jose';
 import { parse, stringify } from 'yaml';
 import { freeLoopbackPort } from '../src/falkordb/launcher.js';
 import type { RunningGateway } from '../src/main.js';
@@ -21,7 +20,7 @@ import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { openRawSse, probeMcp, STATE_CACHE_EXPIRY_MS } from './support/http.js';
 import { REPO_ROOT, callTool, connectClient, mustCall } from './support/mcp.js';
-import { signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './support/tokens.js';
+import { expiringToken, identityProviderToken, signTestToken, TEST_AUDIENCE, TEST_ISSUER } from './support/tokens.js';
 
 const ALERTS_FILE = 'deploy/prometheus/alerts.yml';
 const ALERT_TESTS_FILE = 'deploy/prometheus/alerts.test.yml';
@@ -127,31 +126,6 @@ function unsignedToken(claims: Record<string, unknown>): string {
   return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
 }
 
-/** A token of a long-lived kind (30 days) with an hour left. */
-async function expiringToken(tenant: string): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ scope: 'read' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuer(TEST_ISSUER)
-    .setAudience(TEST_AUDIENCE)
-    .setSubject(tenant)
-    .setIssuedAt(now - 30 * 24 * 3600 + 3600)
-    .setExpirationTime(now + 3600)
-    .sign(new TextEncoder().encode(TEST_SECRET));
-}
-
-/** An RS256 token for the identity provider's key set, which nobody serves. */
-async function identityProviderToken(tenant: string): Promise<string> {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return new SignJWT({ scope: 'read' })
-    .setProtectedHeader({ alg: 'RS256', kid: 'idp-key' })
-    .setIssuer(TEST_ISSUER)
-    .setAudience(TEST_AUDIENCE)
-    .setSubject(tenant)
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(privateKey);
-}
 
 /** POST /mcp with a Host header of our choosing (fetch may not set Host). */
 function postWithHost(baseUrl: string, host: string, token: string): Promise<number> {

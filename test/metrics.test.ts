@@ -4,18 +4,17 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { decodeJwt, SignJWT } from 'jose';
+import { decodeJwt } from 'jose';
 import { freeLoopbackPort } from '../src/falkordb/launcher.js';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { probeMcp, STATE_CACHE_EXPIRY_MS } from './support/http.js';
 import { callTool, connectClient, mustCall, type ToolOutcome } from './support/mcp.js';
-import { signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './support/tokens.js';
+import { expiringToken, identityProviderToken, signTestToken } from './support/tokens.js';
 
 interface Sample {
   name: string;
@@ -171,31 +170,6 @@ describe('counts after a known sequence of calls by two tenants', () => {
   const outcomes: Record<string, ToolOutcome> = {};
   const refusals: Record<string, number> = {};
 
-  /** A token of a long-lived kind (30 days) with an hour left. */
-  async function expiringToken(tenant: string): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ scope: 'read' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuer(TEST_ISSUER)
-      .setAudience(TEST_AUDIENCE)
-      .setSubject(tenant)
-      .setIssuedAt(now - 30 * 24 * 3600 + 3600)
-      .setExpirationTime(now + 3600)
-      .sign(new TextEncoder().encode(TEST_SECRET));
-  }
-
-  /** An RS256 token for the identity provider's key set, which nobody serves. */
-  async function identityProviderToken(tenant: string): Promise<string> {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    return new SignJWT({ scope: 'read' })
-      .setProtectedHeader({ alg: 'RS256', kid: 'idp-key' })
-      .setIssuer(TEST_ISSUER)
-      .setAudience(TEST_AUDIENCE)
-      .setSubject(tenant)
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(privateKey);
-  }
 
   const statusOf = async (label: string, response: Promise<Response> | Promise<{ status: number }>) => {
     refusals[label] = (await response).status;
