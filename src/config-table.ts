@@ -100,12 +100,12 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
   {
     title: 'Network and HTTPS',
     intro: 'Guards that run before any token is looked at, and HTTPS served by the gateway itself. Behind a TLS-terminating proxy, set `PUBLIC_URL` to its `https://` address and `TRUST_PROXY` to it.',
-    names: ['ALLOWED_IPS', 'TRUST_PROXY', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'ALLOWED_ORIGINS'],
+    names: ['ALLOWED_IPS', 'TRUST_PROXY', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'ALLOWED_ORIGINS', 'AUTH_FAILURES_PER_MINUTE'],
   },
   {
     title: 'Audit, metrics and usage',
     intro: 'What the gateway records about each call, and where. Audit events never hold a token or a parameter value.',
-    names: ['AUDIT_QUERY_TEXT', 'AUDIT_LOG_FILE', 'AUDIT_STREAM_MAXLEN', 'METRICS_HOST', 'METRICS_PORT', 'METRICS_TENANT_LABELS', 'USAGE_RETENTION_DAYS'],
+    names: ['AUDIT_QUERY_TEXT', 'AUDIT_LOG_FILE', 'AUDIT_STREAM_MAXLEN', 'AUDIT_REFUSALS_PER_MINUTE', 'METRICS_HOST', 'METRICS_PORT', 'METRICS_TENANT_LABELS', 'USAGE_RETENTION_DAYS'],
   },
 ];
 

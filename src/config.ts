@@ -74,6 +74,8 @@ export const CONFIG_VARIABLES = [
   { name: 'TLS_CERT_FILE', default: undefined, description: 'PEM certificate (chain) to serve HTTPS directly (TLS 1.2+); reloaded on SIGHUP. Needs TLS_KEY_FILE.', example: '/etc/falkordb-mcp-gateway/tls.crt' },
   { name: 'TLS_KEY_FILE', default: undefined, description: 'PEM private key of TLS_CERT_FILE.', example: '/etc/falkordb-mcp-gateway/tls.key' },
   { name: 'ALLOWED_ORIGINS', default: undefined, description: 'Browser origins allowed to call the gateway (comma-separated, e.g. an MCP web client); a request with any other `Origin` gets 403. Unset: only the gateway\'s own origin.', example: 'http://localhost:6274' },
+  { name: 'AUTH_FAILURES_PER_MINUTE', default: '100', description: 'Failed authentications one client address (as `TRUST_PROXY` reads it) may cause per minute on one instance, counted in its memory; past it the address gets 429 with `Retry-After` before its tokens are checked, except tokens this instance accepted in the last minute. `0` turns the limit off.', example: '30' },
+  { name: 'AUDIT_REFUSALS_PER_MINUTE', default: '20', description: 'Refused requests of one client address (and tenant, if verified) written to the audit trail one by one per minute on one instance; past it the rest of the minute becomes one `refusals_summarised` event with the count per error code.', example: '50' },
   { name: 'AUDIT_QUERY_TEXT', default: 'false', description: 'Put the query text itself in audit events (it always has its SHA-256); parameter values never are.', example: 'true' },
   { name: 'AUDIT_LOG_FILE', default: undefined, description: 'Also append audit events to this file (JSON lines), reopened on SIGHUP for logrotate.', example: '/var/log/falkordb-mcp-gateway/audit.log' },
   { name: 'AUDIT_STREAM_MAXLEN', default: '10000', description: 'Audit events kept per tenant in the database server, for `audit tail`.', example: '100000' },
@@ -326,6 +328,8 @@ const SCHEMA = {
   AUDIT_QUERY_TEXT: bool,
   AUDIT_LOG_FILE: nonEmpty.optional(),
   AUDIT_STREAM_MAXLEN: integer(1, 100_000_000),
+  AUTH_FAILURES_PER_MINUTE: integer(0, 10_000_000),
+  AUDIT_REFUSALS_PER_MINUTE: integer(1, 10_000_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 3_600_000),
   METRICS_HOST: nonEmpty.refine((v) => isIP(v) !== 0 || /^[A-Za-z0-9.-]+$/.test(v), 'must be an IP address or a host name'),
   METRICS_PORT: z.string().trim().toLowerCase().transform((text, ctx): number | 'off' => {
@@ -434,6 +438,12 @@ export interface Config {
     queryText: boolean;
     logFile: string | undefined;
     streamMaxLen: number;
+    /** Refusals per address and minute written one by one; the rest are summarised. Unset: every one is written. */
+    refusalsPerMinute?: number;
+  };
+  refusals: {
+    /** Failed authentications per client address and minute on one instance; 0: no limit. */
+    authFailuresPerMinute: number;
   };
   shutdownTimeoutMs: number;
   metrics: {
@@ -636,7 +646,9 @@ export function loadConfig(env: Env = process.env): Config {
       queryText: v.AUDIT_QUERY_TEXT,
       logFile: v.AUDIT_LOG_FILE === undefined ? undefined : path.resolve(v.AUDIT_LOG_FILE),
       streamMaxLen: v.AUDIT_STREAM_MAXLEN,
+      refusalsPerMinute: v.AUDIT_REFUSALS_PER_MINUTE,
     },
+    refusals: { authFailuresPerMinute: v.AUTH_FAILURES_PER_MINUTE },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     metrics: { host: v.METRICS_HOST, port: v.METRICS_PORT, tenantLabels: v.METRICS_TENANT_LABELS },
     usage: { retentionDays: v.USAGE_RETENTION_DAYS },

@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   HOST_FORBIDDEN: 403,
   // admission
   RATE_LIMITED: 429,
+  AUTH_FAILURES_LIMITED: 429,
   TOO_MANY_QUERIES: 503,
   // requests and tool arguments
   SESSION_UNKNOWN: 404,

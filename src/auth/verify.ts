@@ -35,6 +35,12 @@ export interface TokenVerifierOptions {
 
 export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
+  /**
+   * The principal of a token this verifier accepted recently and still holds, without
+   * checking any signature; undefined for any other token. Lets an address over its
+   * failed-authentication limit keep using the tokens already known good.
+   */
+  known?(token: string): Principal | undefined;
   /** Whether tokens the gateway signs itself are accepted. */
   readonly hasOwnKeys: boolean;
 }
@@ -195,19 +201,30 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
     throw new GatewayError('TOKEN_SIGNATURE_INVALID', 'The token\'s signature matches neither the key registered for the tenant it names nor any key this gateway trusts.');
   }
 
+  const cacheKeyOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+  /** The cached principal of the token while it may still be served from the cache. */
+  const cached = (cacheKey: string, at: number): Principal | undefined => {
+    const hit = cache?.get(cacheKey);
+    if (hit === undefined) return undefined;
+    if (at < hit.until) return hit.principal;
+    cache?.delete(cacheKey);
+    return undefined;
+  };
+
   return {
     hasOwnKeys: sources.hasOwnKeys,
+    known(token) {
+      if (cache === undefined || typeof token !== 'string' || token === '' || token.length > MAX_TOKEN_LENGTH) return undefined;
+      return cached(cacheKeyOf(token), now());
+    },
     async verify(token) {
       if (typeof token !== 'string' || token === '') {
         throw new GatewayError('TOKEN_MISSING', 'No token was given; send "Authorization: Bearer <token>".');
       }
       const at = now();
-      const cacheKey = cache === undefined ? '' : createHash('sha256').update(token).digest('base64url');
-      const hit = cache?.get(cacheKey);
-      if (hit !== undefined) {
-        if (at < hit.until) return hit.principal;
-        cache?.delete(cacheKey);
-      }
+      const cacheKey = cache === undefined ? '' : cacheKeyOf(token);
+      const hit = cache === undefined ? undefined : cached(cacheKey, at);
+      if (hit !== undefined) return hit;
 
       const verified = await verifySignedToken(token, at);
       const { payload } = verified;

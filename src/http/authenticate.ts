@@ -2,10 +2,12 @@
 // turns it into a verified Principal. The token is never logged or echoed.
 
 import type { IncomingMessage } from 'node:http';
+import type { AuthFailureLimit } from '../admission/refusal-limit.js';
 import type { AccessPolicy } from '../auth/access-policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { TokenVerifier } from '../auth/verify.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import { refusalCount } from '../observability/refusal-reasons.js';
 
 export interface PresentedToken {
   token: string;
@@ -31,17 +33,45 @@ export interface Authenticator {
   /** Revocation, tenant status and address checks after the signature. */
   policy: AccessPolicy;
   allowQueryToken: boolean;
+  /** Failed authentications per client address (AUTH_FAILURES_PER_MINUTE); none: unlimited. */
+  failures?: AuthFailureLimit;
 }
 
-/** Verifies the request's token, then the policy (revocation, tenant status, the tenant's allowed addresses for `clientIp`). */
+/** A refusal that counts against the address: the token or its tenant's status was refused (not the address limit itself). */
+function isAuthFailure(error: unknown): boolean {
+  return isGatewayError(error) && error.code !== 'AUTH_FAILURES_LIMITED' && refusalCount(error.code)?.counter === 'auth_failure';
+}
+
+/**
+ * Verifies the request's token, then the policy (revocation, tenant status, the tenant's
+ * allowed addresses for `clientIp`). An address over its failed-authentication limit
+ * gets AUTH_FAILURES_LIMITED before any signature check or lookup, unless its token is
+ * one the verifier already accepted (then the policy still runs).
+ */
 export async function authenticate(
   req: IncomingMessage,
   url: URL,
-  { verifier, policy, allowQueryToken }: Authenticator,
+  authenticator: Authenticator,
   clientIp: string | undefined,
   /** Told who the verified caller is before the policy runs, so a policy refusal can name the tenant. */
   onVerified: (principal: Principal) => void = () => undefined,
 ): Promise<Principal> {
+  try {
+    return await authenticateToken(req, url, authenticator, clientIp, onVerified);
+  } catch (error) {
+    if (authenticator.failures !== undefined && isAuthFailure(error)) await authenticator.failures.failed(clientIp);
+    throw error;
+  }
+}
+
+async function authenticateToken(
+  req: IncomingMessage,
+  url: URL,
+  { verifier, policy, allowQueryToken, failures }: Authenticator,
+  clientIp: string | undefined,
+  onVerified: (principal: Principal) => void,
+): Promise<Principal> {
+  const overLimit = await failures?.refusal(clientIp);
   const presented = presentedToken(req, url);
   if (presented === undefined) {
     throw new GatewayError('TOKEN_MISSING', 'No access token: send "Authorization: Bearer <token>", or add ?token=<token> to the URL for clients that cannot set headers.');
@@ -49,7 +79,8 @@ export async function authenticate(
   if (presented.via === 'query' && !allowQueryToken) {
     throw new GatewayError('QUERY_TOKEN_DISABLED', 'Tokens on the URL are turned off on this gateway; send "Authorization: Bearer <token>" instead.');
   }
-  const principal = await verifier.verify(presented.token);
+  const principal = overLimit === undefined ? await verifier.verify(presented.token) : verifier.known?.(presented.token);
+  if (principal === undefined) throw overLimit;
   onVerified(principal);
   await policy.check(principal, clientIp);
   return principal;

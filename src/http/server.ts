@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ServerOptions as TlsServerOptions } from 'node:https';
 import { rateLimitHeadersOf, type Admission } from '../admission/index.js';
+import { createAuthFailureLimit } from '../admission/refusal-limit.js';
 import type { AccessPolicy } from '../auth/access-policy.js';
 import type { TokenIssuer } from '../auth/issue.js';
 import type { Principal } from '../auth/principal.js';
@@ -108,7 +109,12 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     beginCall: () => inFlight.begin(),
   });
 
-  const authenticator = { verifier: deps.verifier, policy: deps.policy, allowQueryToken: deps.config.auth.allowQueryToken };
+  const authenticator = {
+    verifier: deps.verifier,
+    policy: deps.policy,
+    allowQueryToken: deps.config.auth.allowQueryToken,
+    failures: createAuthFailureLimit(deps.config.refusals.authFailuresPerMinute),
+  };
 
   /** Authenticates, then counts the request against the tenant's rate. */
   async function admit(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestFacts): Promise<Principal> {

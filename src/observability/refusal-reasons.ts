@@ -18,6 +18,7 @@ const AUTH_REASONS: ReadonlyMap<string, string> = new Map(Object.entries({
   TOKEN_REVOKED: 'revoked',
   TOKEN_KEY_UNKNOWN: 'unknown_key',
   QUERY_TOKEN_DISABLED: 'query_token_disabled',
+  AUTH_FAILURES_LIMITED: 'address_limited',
   TENANT_DISABLED: 'tenant_disabled',
   TENANT_NOT_REGISTERED: 'tenant_not_registered',
 } satisfies Partial<Record<ErrorCode, string>>));
