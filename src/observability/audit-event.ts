@@ -16,6 +16,7 @@ export const AUDIT_EVENT_NAMES = [
   'token_revoked',
   'refresh_reuse',
   'tenant_changed',
+  'refusals_summarised',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENT_NAMES)[number];
@@ -42,6 +43,8 @@ export interface AuditEvent {
   durationMs?: number;
   rowCount?: number;
   errorCode?: string;
+  /** How many refusals a `refusals_summarised` event stands for. */
+  count?: number;
   /** Who acted, for operator events: `cli`, `oauth`, `serve`. */
   actor?: string;
   /** Free text for operator events, e.g. `scopes=read write` or `disabled`. */
@@ -54,10 +57,10 @@ export type AuditFacts = Omit<AuditEvent, 'time'>;
 /** Fields in the order events are written, so every sink shows them alike. */
 export const AUDIT_FIELDS = [
   'time', 'event', 'tenant', 'device', 'jti', 'subject', 'clientIp', 'path', 'tool', 'graph',
-  'querySha256', 'query', 'durationMs', 'rowCount', 'errorCode', 'actor', 'detail',
+  'querySha256', 'query', 'durationMs', 'rowCount', 'errorCode', 'count', 'actor', 'detail',
 ] as const satisfies ReadonlyArray<keyof AuditEvent>;
 
-export const NUMERIC_AUDIT_FIELDS: ReadonlySet<string> = new Set(['durationMs', 'rowCount']);
+export const NUMERIC_AUDIT_FIELDS: ReadonlySet<string> = new Set(['durationMs', 'rowCount', 'count']);
 
 const DENIAL_CODES: ReadonlySet<ErrorCode> = new Set([
   'SCOPE_MISSING', 'GRAPH_FORBIDDEN', 'IP_FORBIDDEN', 'ORIGIN_FORBIDDEN', 'HOST_FORBIDDEN', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED', 'SESSION_FORBIDDEN',
@@ -65,7 +68,7 @@ const DENIAL_CODES: ReadonlySet<ErrorCode> = new Set([
 
 /** The event a refusal with this code is, or undefined when it is not an audit matter (bad requests, 404s). */
 export function refusalEventName(code: ErrorCode): 'auth_failure' | 'denied' | 'rate_limited' | undefined {
-  if (code.startsWith('TOKEN_') || code === 'QUERY_TOKEN_DISABLED') return 'auth_failure';
+  if (code.startsWith('TOKEN_') || code === 'QUERY_TOKEN_DISABLED' || code === 'AUTH_FAILURES_LIMITED') return 'auth_failure';
   if (code === 'RATE_LIMITED' || code === 'TOO_MANY_QUERIES') return 'rate_limited';
   if (DENIAL_CODES.has(code)) return 'denied';
   return undefined;

@@ -10,6 +10,7 @@ import type { ToolCallRecord } from '../tools/context.js';
 import { orderedEvent, refusalFacts, toolCallFacts, type AuditEvent, type AuditFacts, type RefusalFacts } from './audit-event.js';
 import { AuditFileSink, logSink, streamSink, type AuditSink } from './audit-sinks.js';
 import type { Logger } from './logger.js';
+import { RefusalSummary } from './refusal-summary.js';
 
 export type { AuditEvent, AuditEventName, AuditFacts } from './audit-event.js';
 
@@ -31,6 +32,7 @@ export class AuditTrail {
   readonly #file: AuditFileSink | undefined;
   readonly #pending = new Set<Promise<void>>();
   readonly #failures = new Map<string, SinkFailures>();
+  readonly #refusals: RefusalSummary | undefined;
 
   constructor(store: StateStore, logger: Logger, options: Config['audit'], now: () => number = Date.now) {
     this.#logger = logger;
@@ -38,6 +40,7 @@ export class AuditTrail {
     this.#now = now;
     this.#file = options.logFile === undefined ? undefined : new AuditFileSink(options.logFile);
     this.#sinks = [logSink(logger), ...(this.#file ? [this.#file] : []), streamSink(store, options.streamMaxLen)];
+    this.#refusals = options.refusalsPerMinute === undefined ? undefined : new RefusalSummary(options.refusalsPerMinute, (summary) => this.#inBackground(() => summary));
   }
 
   /** One event per finished tool call: query_success, query_error (or denied / rate_limited). */
@@ -45,9 +48,21 @@ export class AuditTrail {
     this.#inBackground(() => toolCallFacts(principal, clientIp, call, this.#options.queryText));
   }
 
-  /** One event per refused request that is an authentication, authorisation or rate decision; other refusals are not audited. */
+  /**
+   * One event per refused request that is an authentication, authorisation or rate decision; other
+   * refusals are not audited. Past AUDIT_REFUSALS_PER_MINUTE for one address, the rest of its minute
+   * becomes one `refusals_summarised` event, so a flood cannot push older events out of a stream.
+   */
   requestRefused(error: GatewayError, facts: RefusalFacts): void {
-    this.#inBackground(() => refusalFacts(error, facts));
+    this.#inBackground(() => {
+      const built = refusalFacts(error, facts);
+      return built === undefined || this.#refusals?.admit(built) === false ? undefined : built;
+    });
+  }
+
+  /** Writes the summaries of refusals held back so far, now rather than at the end of their minute. */
+  summariseRefusals(): void {
+    this.#refusals?.summarise();
   }
 
   /** Writes an event to every sink now; resolves when all are done, and never rejects (failures are counted and reported). */
@@ -78,6 +93,7 @@ export class AuditTrail {
 
   /** Waits for events still being written, then closes the file. */
   async close(): Promise<void> {
+    this.#refusals?.close();
     await this.flush();
     await Promise.all(this.#sinks.map((sink) => sink.close?.()));
   }
