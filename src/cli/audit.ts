@@ -32,7 +32,7 @@ export function formatAuditLine(e: AuditEvent): string {
     (e.device ?? '-').padEnd(12),
     (e.tool ?? e.path ?? '-').padEnd(21),
     (e.graph ?? '-').padEnd(12),
-    (e.errorCode ?? 'ok').padEnd(21),
+    (e.errorCode ?? (e.event === 'refusals_summarised' ? 'several' : 'ok')).padEnd(21),
     ms.padStart(9),
     e.clientIp ?? '-',
   ];

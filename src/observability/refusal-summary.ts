@@ -64,13 +64,15 @@ export class RefusalSummary {
     for (const tally of tallies.values()) {
       if (tally.held.size === 0) continue;
       const count = [...tally.held.values()].reduce((a, b) => a + b, 0);
-      const codes = [...tally.held].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `${code}=${n}`).join(' ');
+      const codes = [...tally.held].sort(([a], [b]) => a.localeCompare(b));
+      const [only] = codes.length === 1 ? codes : [];
       this.#emit({
         event: 'refusals_summarised',
         ...(tally.tenant === undefined ? {} : { tenant: tally.tenant }),
         ...(tally.clientIp === undefined ? {} : { clientIp: tally.clientIp }),
+        ...(only === undefined ? {} : { errorCode: only[0] }),
         count,
-        detail: `${codes}; refusals past the first ${this.#perWindow} of the window, not written one by one`,
+        detail: `${count} refusals past the first ${this.#perWindow} of the minute: ${codes.map(([code, n]) => `${code}=${n}`).join(' ')}`,
       });
     }
   }
