@@ -128,9 +128,11 @@ function unsignedToken(claims: Record<string, unknown>): string {
 
 
 /** POST /mcp with a Host header of our choosing (fetch may not set Host). */
-function postWithHost(baseUrl: string, host: string, token: string): Promise<number> {
+/** POSTs to /mcp over a connection of its own, with another Host header or from another loopback address. */
+function postRaw(baseUrl: string, token: string, options: { host?: string; localAddress?: string }): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${baseUrl}/mcp`, { method: 'POST', headers: { Host: host, Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, agent: false }, (res) => {
+    const headers = { ...(options.host === undefined ? {} : { Host: options.host }), Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+    const req = http.request(`${baseUrl}/mcp`, { method: 'POST', headers, agent: false, ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
@@ -202,7 +204,9 @@ async function provokeEveryOutcome(gw: RunningGateway): Promise<Record<string, n
   await probe('tenantNotRegistered', await signTestToken('obs-stranger'));
   await probe('ip', await signTestToken('obs-walled'));
   got.origin = (await fetch(`${gw.url}/mcp`, { method: 'POST', headers: { Origin: 'https://evil.example', Authorization: `Bearer ${await signTestToken(TENANT)}` }, body: '{}' })).status;
-  got.host = await postWithHost(gw.url, 'evil.example', await signTestToken(TENANT));
+  got.host = await postRaw(gw.url, await signTestToken(TENANT), { host: 'evil.example' });
+  // Another loopback address, so that its failed logins pass AUTH_FAILURES_PER_MINUTE and no other probe's do.
+  for (let i = 0; i < 60 && got.addressLimited !== 429; i++) got.addressLimited = await postRaw(gw.url, 'not-a-token', { localAddress: '127.0.0.7' });
 
   const sse = await openRawSse(gw.url, await signTestToken(TENANT));
   try {
@@ -231,7 +235,7 @@ const PROVOKED = {
   queryFailed: 'QUERY_FAILED', concurrency: 'TOO_MANY_QUERIES', scope: 'SCOPE_MISSING', graph: 'GRAPH_FORBIDDEN', expiring: 200,
   missing: 401, malformed: 401, badSignature: 401, algorithm: 401, expired: 401, notYetValid: 401, wrongIssuer: 401, wrongAudience: 401,
   badClaims: 401, noTenant: 401, unknownKey: 401, queryToken: 401, tenantDisabled: 403, tenantNotRegistered: 403, ip: 403, origin: 403, host: 403,
-  session: 403, rateLimited: 429, revoked: 401,
+  session: 403, rateLimited: 429, revoked: 401, addressLimited: 429,
 };
 
 let db: TestFalkorDB | undefined;
@@ -257,6 +261,7 @@ function liveRun(): Promise<{ scrape: Scrape; provoked: Record<string, number | 
       RATE_LIMIT_PLANS: 'tiny=1',
       RATE_LIMIT_BURST: '0',
       MAX_CONCURRENT_QUERIES_PER_TENANT: '1',
+      AUTH_FAILURES_PER_MINUTE: '40',
     });
     const provoked = await provokeEveryOutcome(gateway);
     assert.ok(gateway.metricsUrl, 'the gateway serves /metrics with METRICS_PORT=0');
