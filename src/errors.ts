@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   SESSION_UNKNOWN: 404,
   BODY_TOO_LARGE: 413,
   REQUEST_INVALID: 400,
+  INVALID_ARGUMENT: 400,
   GRAPH_NAME_INVALID: 400,
   TENANT_ID_INVALID: 400,
   PARAMETERS_INVALID: 400,
@@ -76,8 +77,12 @@ export class GatewayError extends Error {
   /** Extra, non-secret facts for logs and HTTP error bodies (e.g. the scope that was missing). */
   readonly details: Readonly<Record<string, string>>;
 
-  constructor(code: ErrorCode, message: string, details: Record<string, string> = {}) {
-    super(message);
+  /**
+   * `options.cause` keeps what went wrong underneath (a database reply, a bug's
+   * TypeError) for the log; it never reaches the caller.
+   */
+  constructor(code: ErrorCode, message: string, details: Record<string, string> = {}, options: { cause?: unknown } = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
     this.name = 'GatewayError';
     this.code = code;
     this.details = Object.freeze({ ...details });
@@ -92,8 +97,8 @@ export function isGatewayError(value: unknown): value is GatewayError {
   return value instanceof GatewayError;
 }
 
-/** Wraps anything thrown into a GatewayError without leaking internals to the caller. */
+/** Wraps anything thrown into a GatewayError without leaking internals to the caller; the original stays its cause. */
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
-  return new GatewayError('INTERNAL', 'The gateway hit an unexpected error; the request was not completed. Try again, and tell the operator if it persists.');
+  return new GatewayError('INTERNAL', 'The gateway hit an unexpected error; the request was not completed. Try again, and tell the operator if it persists.', {}, { cause: error });
 }

@@ -2,11 +2,12 @@
 // list, delete and schema. Knows nothing of tenants; callers pass built keys.
 
 import { LRUCache } from 'lru-cache';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import { keyPrefixGlob } from '../tenancy/keys.js';
 import { scanKeys, type Database, type RespValue } from './database.js';
 import { cypherParamsPrefix } from './params.js';
 import { withExactFloats } from './exact-query.js';
+import { translateQueryError as translate } from './query-errors.js';
 import { replyHasEntities, replyHasInexactDoubles, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type JsonValue, type ShapedReply } from './shape.js';
 
 export interface GraphQuery {
@@ -23,27 +24,8 @@ export interface GraphSchema extends GraphSchemaNames {
   constraints: Record<string, JsonValue>[];
 }
 
-/** Why FalkorDB refused a query, for callers that explain it in their own words. */
-export type QueryFailureReason = 'read_only' | 'timeout' | 'missing_graph' | 'server';
-
 // Client-side grace beyond FalkorDB's own TIMEOUT, for a server that does not answer at all.
 const CLIENT_TIMEOUT_GRACE_MS = 2000;
-
-function classify(message: string): QueryFailureReason {
-  if (/to be executed only on read-only queries/i.test(message)) return 'read_only';
-  if (/query timed out/i.test(message)) return 'timeout';
-  if (/empty key/i.test(message)) return 'missing_graph';
-  return 'server';
-}
-
-/** Server error replies become QUERY_* GatewayErrors; connection failures pass through as they are. */
-function translate(error: unknown): GatewayError {
-  if (isGatewayError(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  const reason = classify(message);
-  const code = reason === 'timeout' ? 'QUERY_TIMEOUT' : reason === 'missing_graph' ? 'GRAPH_NOT_FOUND' : 'QUERY_FAILED';
-  return new GatewayError(code, message.replace(/^(ERR|errMsg:)\s*/i, ''), { reason, origin: 'database' });
-}
 
 async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -97,7 +79,7 @@ export class GraphClient {
   async query(q: GraphQuery): Promise<ShapedReply> {
     const command = q.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY';
     const params = cypherParamsPrefix(q.params);
-    let reply = await this.#send(command, q.key, params + q.query, q.timeoutMs);
+    let reply = await this.#send(command, q.key, params, q.query, q.timeoutMs);
     const found = replyHasInexactDoubles(reply) ? await this.#exactReply(q, params) : undefined;
     // Only a reply with the same columns as the caller's query, plus the added ones, stands in for it.
     const exact = found !== undefined && sameColumns(reply, found.reply, found.addedColumns) ? found : undefined;
@@ -113,14 +95,14 @@ export class GraphClient {
     }
   }
 
-  async #send(command: string, key: string, text: string, timeoutMs: number, primary = false): Promise<RespValue> {
+  async #send(command: string, key: string, params: string, query: string, timeoutMs: number, primary = false): Promise<RespValue> {
     try {
       return await withDeadline(
-        this.#db.sendCommand([command, key, text, 'TIMEOUT', String(timeoutMs), '--compact'], { integersAsStrings: true, primary }),
+        this.#db.sendCommand([command, key, params + query, 'TIMEOUT', String(timeoutMs), '--compact'], { integersAsStrings: true, primary }),
         timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
       );
     } catch (error) {
-      throw translate(error);
+      throw translate(error, query);
     }
   }
 
@@ -138,7 +120,7 @@ export class GraphClient {
     const rewritten = withExactFloats(q.query);
     if (rewritten === undefined) return undefined;
     try {
-      return { reply: await this.#send('GRAPH.RO_QUERY', q.key, params + rewritten.query, q.timeoutMs, !q.readOnly), addedColumns: rewritten.addedColumns };
+      return { reply: await this.#send('GRAPH.RO_QUERY', q.key, params, rewritten.query, q.timeoutMs, !q.readOnly), addedColumns: rewritten.addedColumns };
     } catch {
       return undefined;
     }
