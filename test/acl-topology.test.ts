@@ -285,7 +285,7 @@ describe('acl mode on a 3-primary cluster with a replica', { timeout: 240_000 },
   it("has every shard refuse another tenant's key with NOPERM, on the tenant's own connections too", async () => {
     const victim = await graphPerNode('cl-victim');
     for (const graph of victim.values()) await admin.sendCommand(['GRAPH.QUERY', tenantGraphKey('cl-victim', graph), 'CREATE (:Secret {code: 42})']);
-    await mustCall(await clientOf(gateway, 'cl-intruder'), 'falkordb_query', { graphName: 'own', query: 'RETURN 1' });
+    await mustCall(await clientOf(gateway, 'cl-intruder'), 'falkordb_query', { graphName: 'own', query: 'CREATE (:Own)' });
     const connections = pool(6);
     for (const [node, graph] of victim) {
       const key = tenantGraphKey('cl-victim', graph);

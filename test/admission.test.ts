@@ -10,6 +10,7 @@ import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { probeMcp, type Probe } from './support/http.js';
+import { seedGraph } from './support/graphs.js';
 import { callTool, connectClient, mustCall, type ToolOutcome } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
 
@@ -231,6 +232,7 @@ describe('size limits', () => {
     // {"blob":"…"} is 11 bytes around the value.
     const parameters = { blob: 'x'.repeat(MAX_PARAMETERS_BYTES - 11) };
     assert.equal(Buffer.byteLength(JSON.stringify(parameters)), MAX_PARAMETERS_BYTES);
+    await seedGraph(guarded, 'fit-params', 'params');
     const out = await mustCall(client, 'falkordb_query', { graphName: 'params', query: 'RETURN size($blob) AS n', parameters });
     assert.deepEqual(out.rows, [{ n: MAX_PARAMETERS_BYTES - 11 }]);
   });

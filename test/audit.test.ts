@@ -20,6 +20,7 @@ import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { captureLog, startTestGateway } from './support/gateway.js';
 import { probeMcp } from './support/http.js';
 import { tempDir } from './support/keys.js';
+import { seedGraph } from './support/graphs.js';
 import { CLI_ENTRY, REPO_ROOT, callTool, connectClient, mustCall } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -91,6 +92,7 @@ describe('audit events of tool calls', () => {
 
   it('records a query as query_success with the SHA-256 of its text, its duration and row count', async () => {
     const { client, jti } = await clientOf(a, 'audit-ok');
+    await seedGraph(a, 'audit-ok', 'g');
     await mustCall(client, 'falkordb_query', { graphName: 'g', query, parameters: { marker: 'not-in-the-trail' } });
     const [event, ...rest] = await streamEvents(stateKeys.tenantAudit('audit-ok'));
     assert.equal(rest.length, 0, 'one event for one call');
@@ -110,6 +112,7 @@ describe('audit events of tool calls', () => {
   it('keeps the token and parameter values out of the stream and the file', async () => {
     const marker = `param-${randomUUID()}`;
     const { client, token } = await clientOf(a, 'audit-secret');
+    await seedGraph(a, 'audit-secret', 'g');
     await mustCall(client, 'falkordb_query', { graphName: 'g', query, parameters: { marker } });
     const events = await streamEvents(stateKeys.tenantAudit('audit-secret'));
     assert.equal(events.length, 1);
@@ -123,6 +126,7 @@ describe('audit events of tool calls', () => {
 
   it('adds the query text itself when AUDIT_QUERY_TEXT is true', async () => {
     const { client } = await clientOf(b, 'audit-text');
+    await seedGraph(b, 'audit-text', 'g');
     await mustCall(client, 'falkordb_query', { graphName: 'g', query, parameters: { marker: 'x' } });
     const [event] = await streamEvents(stateKeys.tenantAudit('audit-text'));
     assert.equal(event?.['query'], query);
@@ -131,6 +135,7 @@ describe('audit events of tool calls', () => {
 
   it('records a failing query as query_error with its code', async () => {
     const { client } = await clientOf(a, 'audit-fail');
+    await seedGraph(a, 'audit-fail', 'g');
     const failed = await callTool(client, 'falkordb_query', { graphName: 'g', query: 'RETURN foo(' });
     assert.equal(failed.ok, false);
     const [event] = await streamEvents(stateKeys.tenantAudit('audit-fail'));
@@ -196,6 +201,8 @@ describe('audit tail', () => {
   it("prints the tenant's events from both instances, oldest first, with --json", async () => {
     const first = await clientOf(a, 'audit-both');
     const second = await clientOf(b, 'audit-both');
+    await seedGraph(a, 'audit-both', 'one');
+    await seedGraph(a, 'audit-both', 'two');
     await mustCall(first.client, 'falkordb_query', { graphName: 'one', query: 'RETURN 1' });
     await mustCall(second.client, 'falkordb_query', { graphName: 'two', query: 'RETURN 2' });
     await mustCall((await clientOf(a, 'audit-other')).client, 'falkordb_list_graphs');
@@ -211,6 +218,7 @@ describe('audit tail', () => {
 
   it('prints one line per event for people: time, event, tool, graph, outcome, ms and address', async () => {
     const { client } = await clientOf(a, 'audit-human');
+    await seedGraph(a, 'audit-human', 'people');
     await mustCall(client, 'falkordb_query', { graphName: 'people', query: 'RETURN 1' });
     await a.state.audit.flush();
     const done = await runCli(['audit', 'tail', '--tenant', 'audit-human'], cliEnv);
@@ -249,6 +257,7 @@ describe('audit tail', () => {
     await printed('stderr', (text) => text.includes('Following'));
     assert.match(output.stderr, /Following new audit events of tenant "audit-follow"/);
     const { client } = await clientOf(a, 'audit-follow');
+    await seedGraph(a, 'audit-follow', 'late');
     await mustCall(client, 'falkordb_query', { graphName: 'late', query: 'RETURN 1' });
     await printed('stdout', (text) => text.includes('\n'));
     child.kill('SIGINT');
@@ -262,7 +271,10 @@ describe('audit tail', () => {
 describe('the audit file', () => {
   it('is JSON lines, readable by its group only, and starts anew at the same path after a rename and reload', async () => {
     const { client } = await clientOf(a, 'audit-rotate');
-    const call = (graphName: string) => mustCall(client, 'falkordb_query', { graphName, query: 'RETURN 1' });
+    const call = async (graphName: string) => {
+      await seedGraph(a, 'audit-rotate', graphName);
+      return mustCall(client, 'falkordb_query', { graphName, query: 'RETURN 1' });
+    };
     const graphsIn = async (file: string) => (await fileEvents(file)).filter((e) => e['tenant'] === 'audit-rotate').map((e) => e['graph']);
 
     await call('before-rotation');

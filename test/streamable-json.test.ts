@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
+import { seedGraph } from './support/graphs.js';
 import { connectClient, mustCall } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
 
@@ -175,6 +176,7 @@ describe('one shared MCP server for every caller', () => {
   });
 
   it('cannot cancel another caller\'s request with a guessed id', async () => {
+    await seedGraph(gateway, 'json-path', 'slow');
     const slow = post({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'falkordb_query', arguments: { graphName: 'slow', query: 'UNWIND range(1, 200000) AS x RETURN count(x) AS n' } } });
     // Whatever ids the server uses inside, a cancellation from another POST reaches none of them.
     const cancels = await Promise.all(

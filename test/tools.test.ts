@@ -64,7 +64,7 @@ describe('falkordb_query', () => {
 
   it('returns temporal values, points, maps and big integers without loss', async () => {
     const out = await mustCall(client, 'falkordb_query', {
-      graphName: 'values',
+      graphName: 'people',
       query: "RETURN date('2024-01-02') AS d, localdatetime('2024-01-02T03:04:05') AS dt, duration('P1DT2H') AS dur, point({latitude: 1.5, longitude: 2}) AS pt, {a: [1, 'x', null, true]} AS m, 9007199254740993 AS big, 1.25 AS f",
     });
     assert.deepEqual(out.rows, [{ d: '2024-01-02', dt: '2024-01-02T03:04:05', dur: 'P1DT2H', pt: { latitude: 1.5, longitude: 2 }, m: { a: [1, 'x', null, true] }, big: '9007199254740993', f: 1.25 }]);
@@ -136,6 +136,7 @@ describe('falkordb_query', () => {
 
   it('caps rows, query length and time by the server limits', async () => {
     const c = await clientOf(limited, 'limits');
+    await mustCall(c, 'falkordb_query', { graphName: 'g', query: 'CREATE (:Seed)' });
     const rows = await mustCall(c, 'falkordb_query', { graphName: 'g', query: 'UNWIND range(1, 10) AS x RETURN x' });
     assert.equal(rows.rowCount, 3);
     assert.equal(rows.truncated, true);

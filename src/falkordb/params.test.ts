@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cypherParamsPrefix } from './params.js';
+import { assertParametersDepth, cypherParamsPrefix, MAX_PARAMETER_DEPTH } from './params.js';
 
 describe('cypherParamsPrefix', () => {
   it('is empty without parameters', () => {
@@ -26,5 +26,23 @@ describe('cypherParamsPrefix', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 40; i++) deep = [deep];
     assert.throws(() => cypherParamsPrefix({ d: deep }), { code: 'PARAMETERS_INVALID' });
+  });
+});
+
+describe('assertParametersDepth', () => {
+  const nested = (levels: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { k: value };
+    return value;
+  };
+  it(`accepts ${MAX_PARAMETER_DEPTH} levels of lists and maps, and refuses one more`, () => {
+    assert.doesNotThrow(() => assertParametersDepth({ p: nested(MAX_PARAMETER_DEPTH) }));
+    assert.doesNotThrow(() => cypherParamsPrefix({ p: nested(MAX_PARAMETER_DEPTH) }));
+    assert.throws(() => assertParametersDepth({ p: nested(MAX_PARAMETER_DEPTH + 1) }), { code: 'PARAMETERS_INVALID', message: new RegExp(`deeper than ${MAX_PARAMETER_DEPTH} levels`) });
+    assert.throws(() => cypherParamsPrefix({ p: nested(MAX_PARAMETER_DEPTH + 1) }), { code: 'PARAMETERS_INVALID' });
+  });
+  it('refuses a value nested 500,000 levels deep without running out of stack', () => {
+    const deep = JSON.parse(`${'['.repeat(500_000)}${']'.repeat(500_000)}`) as unknown;
+    assert.throws(() => assertParametersDepth({ deep }), { code: 'PARAMETERS_INVALID' });
   });
 });

@@ -5,7 +5,10 @@
 import { GatewayError } from '../errors.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-const MAX_DEPTH = 32;
+/** How deep lists and maps may nest in one parameter's value: a list of lists is 2 levels. */
+export const MAX_PARAMETER_DEPTH = 32;
+
+const TOO_DEEP = `Parameters are nested deeper than ${MAX_PARAMETER_DEPTH} levels (lists and maps inside one another); flatten them, e.g. pass rows as a list of maps.`;
 
 function invalid(message: string): GatewayError {
   return new GatewayError('PARAMETERS_INVALID', message);
@@ -19,9 +22,27 @@ function checkName(name: string, what: string): void {
   }
 }
 
+/**
+ * Throws PARAMETERS_INVALID when `parameters` nest deeper than MAX_PARAMETER_DEPTH.
+ * Iterative and stopping at the first level too deep, so a value nested
+ * hundreds of thousands of levels deep costs no stack: call it before
+ * anything recursive (JSON.stringify, serialisation, hashing) sees the value.
+ */
+export function assertParametersDepth(parameters: Record<string, unknown> | undefined): void {
+  const pending: Array<[value: unknown, depth: number]> = Object.values(parameters ?? {}).map((value) => [value, 1]);
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_PARAMETER_DEPTH) throw invalid(TOO_DEEP);
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
+    }
+  }
+}
+
 function literal(value: unknown, depth: number): string {
-  if (depth > MAX_DEPTH) throw invalid(`Parameters are nested deeper than ${MAX_DEPTH} levels.`);
   if (value === null) return 'null';
+  if (typeof value === 'object' && depth > MAX_PARAMETER_DEPTH) throw invalid(TOO_DEEP);
   switch (typeof value) {
     case 'string':
       // FalkorDB decodes exactly these two escapes inside a double-quoted string.

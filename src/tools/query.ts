@@ -6,6 +6,10 @@ import type { Principal } from '../auth/principal.js';
 import { hasScope } from '../auth/scopes.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { assertQueryAllowed } from '../falkordb/cypher-guard.js';
+import type { GraphQuery } from '../falkordb/graphs.js';
+import { assertParametersDepth } from '../falkordb/params.js';
+import { queryMayWrite } from '../falkordb/query-mode.js';
+import type { ShapedReply } from '../falkordb/shape.js';
 import { defineTool } from './definition.js';
 import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
 import { runTool, type ToolCall } from './result.js';
@@ -17,7 +21,7 @@ export const queryTool = defineTool({
     'Runs an openCypher query on one of your FalkorDB graphs and returns the rows as JSON objects keyed by column.',
     'Pass values through `parameters` and refer to them as $name in the query, instead of writing them into the query text.',
     'A query needs the "read" scope on the graph; one that creates, changes or deletes data also needs "write" on it. Set readOnly: true to make sure a query cannot write.',
-    'Writing to a graph that does not exist yet creates it.',
+    'Writing to a graph that does not exist yet creates it; a query that does not write never does.',
     'Example: {"graphName": "movies", "query": "MATCH (m:Movie) WHERE m.year > $year RETURN m.title AS title LIMIT 10", "parameters": {"year": 2000}}',
   ].join(' '),
   inputSchema: {
@@ -38,7 +42,15 @@ export const queryTool = defineTool({
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   handler: (args, ctx) => {
-    const call: ToolCall = { tool: 'falkordb_query', graph: args.graphName, query: args.query, callerInput: `${args.query} ${JSON.stringify(args.parameters ?? {})}` };
+    // Checked before anything recursive (JSON.stringify, serialisation) walks the value.
+    let depthRefusal: GatewayError | undefined;
+    try {
+      assertParametersDepth(args.parameters);
+    } catch (error) {
+      depthRefusal = error as GatewayError;
+    }
+    const callerInput = depthRefusal === undefined ? `${args.query} ${JSON.stringify(args.parameters ?? {})}` : args.query;
+    const call: ToolCall = { tool: 'falkordb_query', graph: args.graphName, query: args.query, callerInput };
     return runTool(ctx, call, async () => {
       // Every query reads, so it needs read on the graph; it may write only with write on the graph too.
       const { key, rules } = await authorizeGraph(ctx, args.graphName, 'read', 'Querying a graph');
@@ -46,25 +58,37 @@ export const queryTool = defineTool({
       if (args.query.length > ctx.limits.maxQueryLength) {
         throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);
       }
+      if (depthRefusal !== undefined) throw depthRefusal;
       assertParametersFit(args.parameters, ctx.limits.maxParametersBytes);
       assertQueryAllowed(args.query, ctx.limits, args.parameters);
-      const canWrite = writeRefusal === undefined;
-      const readOnly = args.readOnly === true || !canWrite;
-      call.write = !readOnly;
-      try {
-        const result = await ctx.graphs.query({
+      const mayWrite = queryMayWrite(args.query);
+      const canWrite = writeRefusal === undefined && args.readOnly !== true;
+      const run = (readOnly: boolean): Promise<ShapedReply> => {
+        call.write = !readOnly;
+        const q: GraphQuery = {
           key,
           query: args.query,
-          params: args.parameters,
           readOnly,
           timeoutMs: Math.min(args.timeoutMs ?? ctx.limits.timeoutMs, ctx.limits.timeoutMs),
           maxRows: ctx.limits.maxRows,
-        });
+        };
+        return ctx.graphs.query(args.parameters === undefined ? q : { ...q, params: args.parameters });
+      };
+      try {
+        // A query that cannot write runs read-only whoever asks: GRAPH.QUERY would create a missing graph.
+        let result: ShapedReply;
+        try {
+          result = await run(!(canWrite && mayWrite));
+        } catch (error) {
+          // FalkorDB knows better than the words of the query: a write it refused read-only runs again, as a write.
+          if (!canWrite || mayWrite || !isGatewayError(error) || error.details.reason !== 'read_only') throw error;
+          result = await run(false);
+        }
         // A query counts as a write when it changed the graph, whatever mode it ran in.
         call.write = Object.entries(result.stats).some(([name, value]) => WRITE_STATS.test(name) && typeof value === 'number' && value > 0);
         return { graph: args.graphName, ...result };
       } catch (error) {
-        throw explainFailure(error, args.graphName, writeRefusal);
+        throw explainFailure(error, { graph: args.graphName, mayWrite, readOnlyAsked: args.readOnly === true, writeRefusal });
       }
     });
   },
@@ -90,13 +114,33 @@ function whyNoWrite(principal: Principal, graphRefusal: GatewayError | undefined
   return graphRefusal;
 }
 
-function explainFailure(error: unknown, graph: string, writeRefusal: GatewayError | undefined): unknown {
+interface FailureFacts {
+  graph: string;
+  /** Whether the query's words say it may write (queryMayWrite). */
+  mayWrite: boolean;
+  readOnlyAsked: boolean;
+  /** Why the caller may not write to the graph, if it may not. */
+  writeRefusal: GatewayError | undefined;
+}
+
+/**
+ * Why a write may not run: the caller's missing right first (SCOPE_MISSING,
+ * GRAPH_FORBIDDEN), else the readOnly: true it asked for; undefined when it may write.
+ */
+function writeNotAllowed({ writeRefusal, readOnlyAsked }: FailureFacts): GatewayError | undefined {
+  if (writeRefusal !== undefined) return writeRefusal;
+  return readOnlyAsked ? new GatewayError('QUERY_FORBIDDEN', 'This query writes to the graph, but readOnly: true was requested. Drop readOnly to let it write.') : undefined;
+}
+
+function explainFailure(error: unknown, facts: FailureFacts): unknown {
   if (!isGatewayError(error)) return error;
-  if (error.details.reason === 'read_only') {
-    return writeRefusal ?? new GatewayError('QUERY_FORBIDDEN', 'This query writes to the graph, but readOnly: true was requested. Drop readOnly to let it write.');
-  }
+  if (error.details.reason === 'read_only') return writeNotAllowed(facts) ?? error;
   if (error.code === 'GRAPH_NOT_FOUND') {
-    return new GatewayError('GRAPH_NOT_FOUND', `Graph "${graph}" does not exist. falkordb_list_graphs lists your graphs; a write query creates a new one.`);
+    // A write the caller may not make is refused for that, whether or not the graph exists yet.
+    const refusal = facts.mayWrite ? writeNotAllowed(facts) : undefined;
+    if (refusal !== undefined) return refusal;
+    const create = facts.writeRefusal === undefined ? '; a write query creates a new one' : '';
+    return new GatewayError('GRAPH_NOT_FOUND', `Graph "${facts.graph}" does not exist. falkordb_list_graphs lists your graphs${create}.`);
   }
   if (error.code === 'QUERY_TIMEOUT') {
     return new GatewayError('QUERY_TIMEOUT', 'The query ran past its time limit and was stopped. Narrow it (a LIMIT, an index, fewer hops) or raise timeoutMs within the server limit.');
