@@ -84,6 +84,7 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
     tenantGraphRules: () => policy.graphRules(principal),
     // Usage as on HTTP; no rate limit or concurrency cap applies to a local stdio server.
     tenantStats: usage.stats === undefined ? undefined : { ...usage.stats, limits: () => Promise.resolve({ ratePerMinute: 0, maxConcurrentQueries: 0 }) },
+    logger,
   };
   const server = createMcpServer(ctx);
   const transport = new StdioServerTransport();

@@ -60,6 +60,7 @@ export interface HttpDeps {
 
 /** What is known of a request as it goes along, for the access log and audit events. */
 interface RequestFacts {
+  requestId: string;
   clientIp: string | undefined;
   principal?: Principal;
 }
@@ -85,8 +86,10 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   const maxBodyBytes = deps.config.limits.maxBodyBytes;
 
   /** A caller's tool context; inside an SSE session each tool call is admitted on its own. */
-  const contextFor = (principal: Principal, clientIp: string | undefined, session: boolean): ToolContext => ({
+  const contextFor = (principal: Principal, clientIp: string | undefined, session: boolean, requestId?: string): ToolContext => ({
     principal,
+    logger: deps.logger,
+    ...(requestId === undefined ? {} : { requestId }),
     graphs: deps.admission.graphsFor(principal.tenant, deps.graphAccess(principal)),
     limits: deps.config.query,
     versions: deps.versions,
@@ -173,7 +176,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       }
       const principal = await admit(req, res, url, log);
       const body = await readJsonBody(req, maxBodyBytes);
-      return streamable.handle(req, res, body, contextFor(principal, log.clientIp, false));
+      return streamable.handle(req, res, body, contextFor(principal, log.clientIp, false, log.requestId));
     }
 
     if ((path === '/sse' || path === '/sse/') && method === 'GET') {
@@ -210,7 +213,9 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     const requestId = randomUUID();
     setSecurityHeaders(res);
     res.setHeader('X-Request-Id', requestId);
-    const log: RequestFacts = { clientIp: deps.network.clientIp(req) };
+    // On the request too, where the SSE transport hands its headers to the tool call it carries (for the log).
+    req.headers['x-request-id'] = requestId;
+    const log: RequestFacts = { requestId, clientIp: deps.network.clientIp(req) };
     if (shuttingDown) {
       // Keep-alive connections can still carry new requests after close(): turn them away cleanly.
       return sendJson(res, 503, { error: 'shutting_down', message: 'This gateway instance is shutting down; retry, and another instance (or this one, restarted) will answer.' }, { Connection: 'close', 'Retry-After': '1' });

@@ -5,6 +5,7 @@ import type { GraphRules } from '../auth/graph-rules.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { GraphClient } from '../falkordb/graphs.js';
+import type { Logger } from '../observability/logger.js';
 import type { UsageCounters } from '../observability/usage-counters.js';
 
 /** The graph operations tools use; GraphClient, or a wrapper that adds admission limits. */
@@ -39,6 +40,13 @@ export interface ToolContext {
   graphs: GraphOperations;
   limits: Config['query'];
   versions: { gateway: string; falkordb: string };
+  /** Where a call that fails unexpectedly is logged (once, with requestId). */
+  logger: Logger;
+  /**
+   * The id of the HTTP request that carried the call (its X-Request-Id), for the
+   * log; set per call where the context outlives one request (SSE, stdio).
+   */
+  requestId?: string | undefined;
   /** Client address, when the call came over the network. */
   clientIp?: string;
   /** Called before each tool body; throws (e.g. RATE_LIMITED) to refuse the call. */

@@ -1,9 +1,10 @@
 // The one place tool outcomes become MCP results: structuredContent plus a text
-// block with the same JSON, or an error result whose text is scrubbed for the
-// tenant. Every call passes admission first and leaves one record behind.
+// block with the same JSON, or an error result ({"error": {code, message}} as
+// both) whose message is scrubbed for the tenant. Every call passes admission
+// first and leaves one record behind; an unexpected failure also one log line.
 
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { toGatewayError } from '../errors.js';
+import { toGatewayError, type GatewayError } from '../errors.js';
 import { scrubForTenant } from '../tenancy/scrub.js';
 import type { ToolContext } from './context.js';
 
@@ -14,7 +15,8 @@ export function toolSuccess(structured: Record<string, unknown>): CallToolResult
 export function toolFailure(error: unknown, ctx: ToolContext, callerInput = ''): CallToolResult {
   const e = toGatewayError(error);
   const message = scrubForTenant(e.message, ctx.principal.tenant, { callerInput, untrusted: e.details.origin === 'database' });
-  return { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: { code: e.code, message } }) }] };
+  const structured = { error: { code: e.code, message } };
+  return { isError: true, content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
 }
 
 export interface ToolCall {
@@ -25,6 +27,18 @@ export interface ToolCall {
   write?: boolean;
   /** Everything the caller typed, so scrubbing never hides their own words. */
   callerInput?: string;
+}
+
+/**
+ * Logs a failure that is not one of the gateway's own (a bug, an unforeseen
+ * library error) once, with the request id, message and stack: the caller
+ * sees only INTERNAL. Never the call's arguments.
+ */
+function logUnexpected(ctx: ToolContext, tool: string, failure: GatewayError): void {
+  const cause = failure.cause ?? failure;
+  // pino writes an Error under `err` as its type, message and stack.
+  const err = cause instanceof Error ? cause : { type: typeof cause, message: String(cause) };
+  ctx.logger.error({ requestId: ctx.requestId, tenant: ctx.principal.tenant, tool, err }, 'tool call failed unexpectedly');
 }
 
 /** Runs a handler, turning any failure into a scrubbed tool error. */
@@ -47,8 +61,10 @@ export async function runTool(ctx: ToolContext, call: ToolCall, body: () => Prom
     record('success', typeof structured['rowCount'] === 'number' ? { rowCount: structured['rowCount'] } : {});
     return toolSuccess(structured);
   } catch (error) {
-    record('error', { errorCode: toGatewayError(error).code });
-    return toolFailure(error, ctx, call.callerInput ?? '');
+    const failure = toGatewayError(error);
+    if (failure.code === 'INTERNAL') logUnexpected(ctx, call.tool, failure);
+    record('error', { errorCode: failure.code });
+    return toolFailure(failure, ctx, call.callerInput ?? '');
   } finally {
     end?.();
   }
