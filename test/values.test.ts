@@ -11,6 +11,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
+import { seedGraph } from './support/graphs.js';
 import { callTool, connectClient, mustCall, REPO_ROOT } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
 
@@ -22,6 +23,8 @@ before(async () => {
   db = await startTestFalkorDB();
   gateway = await startTestGateway(db.url);
   client = await connectClient('http', gateway.url, await signTestToken('values', { scope: 'read write admin' }));
+  // A read never creates a graph, so the graphs that only reads use are made here.
+  await seedGraph(gateway, 'values', 'values');
 });
 
 after(async () => {
