@@ -30,7 +30,7 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
     title: 'Database',
     intro:
       'Where the graphs and the gateway state live. `FALKORDB_CLUSTER_URLS` names a Redis/Valkey Cluster instead (see [deployment.md](deployment.md#cluster)). With neither set the gateway starts an embedded FalkorDB of its own, keeping its data in `FALKORDB_DATA_DIR`; the server binary it needs is described in [troubleshooting.md](troubleshooting.md#the-embedded-falkordb-does-not-start).',
-    names: ['FALKORDB_URL', 'FALKORDB_CLUSTER_URLS', 'FALKORDB_DATA_DIR', 'FALKORDB_SERVER_BIN', 'FALKORDB_CONNECT_TIMEOUT_MS'],
+    names: ['FALKORDB_URL', 'FALKORDB_CLUSTER_URLS', 'FALKORDB_DATA_DIR', 'FALKORDB_SERVER_BIN', 'FALKORDB_CONNECT_TIMEOUT_MS', 'DATABASE_LIMITS'],
   },
   {
     title: 'Read replicas and Sentinel',
@@ -83,7 +83,7 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
     title: 'Queries',
     intro:
       'What one tool call may ask of the database. A query over the length or parameter limits, or with `LOAD CSV` while it is off, is refused with a tool error before the database sees it; a query is stopped at its time limit; rows beyond the cap are left out and the result says `truncated: true`.',
-    names: ['QUERY_TIMEOUT_MS', 'MAX_ROWS', 'MAX_QUERY_LENGTH', 'ALLOW_LOAD_CSV', 'MAX_PARAMETERS_BYTES'],
+    names: ['QUERY_TIMEOUT_MS', 'QUERY_MEMORY_MAX_BYTES', 'MAX_ROWS', 'MAX_QUERY_LENGTH', 'ALLOW_LOAD_CSV', 'MAX_PARAMETERS_BYTES'],
   },
   {
     title: 'Caching',

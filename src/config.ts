@@ -55,6 +55,8 @@ export const CONFIG_VARIABLES = [
   { name: 'ACL_USER_SECRET', default: undefined, description: 'With TENANT_ISOLATION=acl: the key (at least 32 bytes) every instance derives the tenants\' database passwords from (HMAC-SHA256); the same on every instance, never stored.', example: 'a-random-string-of-at-least-32-bytes', secret: true },
   { name: 'ACL_POOL_MAX', default: '500', description: 'With TENANT_ISOLATION=acl: most connections this instance keeps open as tenants\' database users; the least recently used tenant\'s are closed (after its calls finish) and reopened on its next call.', example: '2000' },
   { name: 'QUERY_TIMEOUT_MS', default: '10000', description: 'Longest a query may run; a tool call\'s `timeoutMs` is capped by it.', example: '30000' },
+  { name: 'QUERY_MEMORY_MAX_BYTES', default: '1073741824', description: 'Most memory one query may take in FalkorDB (its `QUERY_MEM_CAPACITY`); a query that needs more fails with QUERY_MEMORY_EXCEEDED.', example: '268435456' },
+  { name: 'DATABASE_LIMITS', default: 'apply', description: 'What start-up does about the limits FalkorDB itself enforces (query time, query memory, no query recording; see docs/deployment.md) on a FalkorDB it did not start: `apply` sets what is missing with GRAPH.CONFIG SET and stops with the commands to run when it may not, `check` only stops, `off` warns at every start.', example: 'check' },
   { name: 'MAX_ROWS', default: '10000', description: 'Most rows a query returns; beyond it the result says `truncated: true`.', example: '1000' },
   { name: 'MAX_QUERY_LENGTH', default: '100000', description: 'Longest query text, in characters.', example: '20000' },
   { name: 'ALLOW_LOAD_CSV', default: 'false', description: 'Allow Cypher `LOAD CSV` (reads files or URLs from the database server; off for tenants by default).', example: 'true' },
@@ -306,6 +308,8 @@ const SCHEMA = {
   ACL_USER_SECRET: z.string().refine((v) => Buffer.byteLength(v, 'utf8') >= 32, 'must be at least 32 bytes long').optional(),
   ACL_POOL_MAX: integer(1, 1_000_000),
   QUERY_TIMEOUT_MS: integer(1, 3_600_000),
+  QUERY_MEMORY_MAX_BYTES: integer(1_048_576, 1024 * 1024 * 1024 * 1024),
+  DATABASE_LIMITS: z.string().trim().toLowerCase().pipe(z.enum(['apply', 'check', 'off'], { error: 'must be apply, check or off' })),
   MAX_ROWS: integer(1, 10_000_000),
   MAX_QUERY_LENGTH: integer(1, 10_000_000),
   ALLOW_LOAD_CSV: bool,
@@ -363,6 +367,8 @@ export interface Config {
     readAfterWriteMs: number;
     /** Set when the primary is found through sentinels instead of `url`. */
     sentinel: SentinelConfig | undefined;
+    /** What start-up does about GRAPH.CONFIG limits on a server it did not start. */
+    limitsMode: 'apply' | 'check' | 'off';
   };
   http: {
     host: string;
@@ -401,6 +407,8 @@ export interface Config {
   };
   query: {
     timeoutMs: number;
+    /** FalkorDB's QUERY_MEM_CAPACITY. */
+    memoryMaxBytes: number;
     maxRows: number;
     maxQueryLength: number;
     allowLoadCsv: boolean;
@@ -598,6 +606,7 @@ export function loadConfig(env: Env = process.env): Config {
               waitTimeoutMs: v.FALKORDB_SENTINEL_WAIT_TIMEOUT_MS,
               failoverWaitMs: v.FALKORDB_SENTINEL_FAILOVER_WAIT_MS,
             },
+      limitsMode: v.DATABASE_LIMITS,
     },
     http: { host: v.HOST, port: v.PORT, publicUrl: v.PUBLIC_URL?.replace(/\/+$/, '') },
     logLevel: v.LOG_LEVEL,
@@ -620,6 +629,7 @@ export function loadConfig(env: Env = process.env): Config {
     isolation: { mode: v.TENANT_ISOLATION, aclUserSecret: v.ACL_USER_SECRET, aclPoolMax: v.ACL_POOL_MAX },
     query: {
       timeoutMs: v.QUERY_TIMEOUT_MS,
+      memoryMaxBytes: v.QUERY_MEMORY_MAX_BYTES,
       maxRows: v.MAX_ROWS,
       maxQueryLength: v.MAX_QUERY_LENGTH,
       allowLoadCsv: v.ALLOW_LOAD_CSV,

@@ -32,7 +32,8 @@ export async function openCliContext(env: NodeJS.ProcessEnv): Promise<CliContext
   const config = loadConfig(env);
   // Commands print their results on stdout; only problems go to stderr.
   const logger = createLogger(env.LOG_LEVEL ?? 'warn', 2);
-  const database = await openDatabase(config, logger, { reuseRunning: true });
+  // A one-off command leaves the server's limits to `serve`, so it works where they are unset.
+  const database = await openDatabase(config, logger, { reuseRunning: true, limits: false });
   return {
     config,
     logger,

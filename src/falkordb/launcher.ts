@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { connectDatabase } from './connection.js';
+import { moduleArguments, type DatabaseLimit } from './db-limits.js';
 import { findServerBinary, locateFalkorDBModule } from './server-binary.js';
 
 export interface EmbeddedFalkorDB {
@@ -44,6 +45,8 @@ export interface StartEmbeddedOptions {
   password?: string;
   /** How long to wait for the server to answer PING; default 60 s. */
   startTimeoutMs?: number;
+  /** FalkorDB settings to start with (see db-limits.ts); default: the module's own. */
+  limits?: readonly DatabaseLimit[];
 }
 
 const STATE_FILE = 'embedded.json';
@@ -254,7 +257,7 @@ async function stopOrphan(state: EmbeddedState, dataDir: string, logger: Logger)
   throw new GatewayError('DATA_DIR_UNUSABLE', `FALKORDB_DATA_DIR ${dataDir} is still used by a FalkorDB server (pid ${state.serverPid}) that a previous gateway left running, and it did not stop; stop that process, or choose another FALKORDB_DATA_DIR.`, { variable: 'FALKORDB_DATA_DIR' });
 }
 
-function serverConfig(o: { dataDir: string; socketPath?: string; port?: number; password: string; modulePath: string }): string {
+function serverConfig(o: { dataDir: string; socketPath?: string; port?: number; password: string; modulePath: string; limits: readonly DatabaseLimit[] }): string {
   const lines = [
     'daemonize no',
     'protected-mode yes',
@@ -267,7 +270,7 @@ function serverConfig(o: { dataDir: string; socketPath?: string; port?: number; 
     `appenddirname ${APPEND_ONLY_DIR}`,
     'appendfsync everysec',
     'save 3600 1 300 100 60 10000',
-    `loadmodule ${quoteConfig(o.modulePath)} IMPORT_FOLDER ${quoteConfig(path.join(o.dataDir, IMPORT_DIR) + path.sep)}`,
+    `loadmodule ${quoteConfig(o.modulePath)} IMPORT_FOLDER ${quoteConfig(path.join(o.dataDir, IMPORT_DIR) + path.sep)}${moduleArguments(o.limits).map((a) => ` ${a}`).join('')}`,
   ];
   if (o.socketPath !== undefined) lines.push('port 0', `unixsocket ${quoteConfig(o.socketPath)}`, 'unixsocketperm 700');
   else lines.push('bind 127.0.0.1', `port ${o.port}`);
@@ -337,7 +340,7 @@ export async function startEmbeddedFalkorDB(options: StartEmbeddedOptions): Prom
     const port = options.tcpPort === undefined ? undefined : await claimPort(options.tcpPort);
     const socketPath = port === undefined ? embeddedSocketPath(dataDir) : undefined;
     const url = socketPath ?? `redis://127.0.0.1:${port}`;
-    await writeFile(configPath, serverConfig({ dataDir, socketPath, port, password, modulePath }), { mode: 0o600 });
+    await writeFile(configPath, serverConfig({ dataDir, socketPath, port, password, modulePath, limits: options.limits ?? [] }), { mode: 0o600 });
 
     // The server writes its log to stdout; pointing stdout at the file also keeps the
     // errors it prints before its logging is set up.

@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import { connectCluster } from './cluster.js';
 import { connectDatabase } from './connection.js';
 import type { Database } from './database.js';
+import { databaseLimits, ensureDatabaseLimits, type DatabaseLimit } from './db-limits.js';
 import { readEmbeddedState, startEmbeddedFalkorDB } from './launcher.js';
 import { openReplicatedDatabase, withCredentialsOf } from './replicas.js';
 import { connectSentinel } from './sentinel.js';
@@ -19,11 +20,27 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
-export async function openDatabase(
-  config: Config,
-  logger: Logger,
-  options: { allowInstall?: boolean; reuseRunning?: boolean } = {},
-): Promise<OpenedDatabase> {
+export interface OpenOptions {
+  allowInstall?: boolean;
+  reuseRunning?: boolean;
+  /** Apply or check FalkorDB's own limits on a server the gateway did not start (DATABASE_LIMITS); default true. */
+  limits?: boolean;
+}
+
+export async function openDatabase(config: Config, logger: Logger, options: OpenOptions = {}): Promise<OpenedDatabase> {
+  const limits = databaseLimits(config.query);
+  const opened = await open(config, logger, options, limits);
+  if (opened.embedded || options.limits === false) return opened;
+  try {
+    await ensureDatabaseLimits(opened.db, limits, config.falkordb.limitsMode, logger);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  return opened;
+}
+
+async function open(config: Config, logger: Logger, options: OpenOptions, limits: readonly DatabaseLimit[]): Promise<OpenedDatabase & { embedded?: boolean }> {
   const { url, clusterUrls, dataDir, serverBin, connectTimeoutMs } = config.falkordb;
   if (clusterUrls !== undefined) {
     const db = await connectCluster({ urls: clusterUrls, connectTimeoutMs, logger });
@@ -46,10 +63,10 @@ export async function openDatabase(
     const state = await readEmbeddedState(dataDir);
     if (state !== undefined) {
       const db = await connectDatabase({ url: state.url, password: state.password, connectTimeoutMs, logger });
-      return { db, description: `embedded (owned by gateway pid ${state.ownerPid}), data in ${dataDir}`, close: () => db.close() };
+      return { db, embedded: true, description: `embedded (owned by gateway pid ${state.ownerPid}), data in ${dataDir}`, close: () => db.close() };
     }
   }
-  const embedded = await startEmbeddedFalkorDB({ dataDir, serverBin, logger, allowInstall: options.allowInstall ?? true });
+  const embedded = await startEmbeddedFalkorDB({ dataDir, serverBin, logger, allowInstall: options.allowInstall ?? true, limits });
   let db: Database;
   try {
     db = await connectDatabase({ url: embedded.url, password: embedded.password, connectTimeoutMs, logger });
@@ -59,6 +76,7 @@ export async function openDatabase(
   }
   return {
     db,
+    embedded: true,
     description: `embedded FalkorDB ${embedded.moduleVersion}, data in ${dataDir}`,
     close: async () => {
       await db.close();

@@ -5,12 +5,13 @@
 import { GatewayError, isGatewayError } from '../errors.js';
 
 /** Why FalkorDB refused a query, for callers that explain it in their own words. */
-export type QueryFailureReason = 'read_only' | 'timeout' | 'missing_graph' | 'server';
+export type QueryFailureReason = 'read_only' | 'timeout' | 'missing_graph' | 'memory' | 'server';
 
 function classify(message: string): QueryFailureReason {
   if (/to be executed only on read-only queries/i.test(message)) return 'read_only';
   if (/query timed out/i.test(message)) return 'timeout';
   if (/empty key/i.test(message)) return 'missing_graph';
+  if (/mem consumption exceeded capacity/i.test(message)) return 'memory';
   return 'server';
 }
 
@@ -51,7 +52,7 @@ export function describeQueryError(message: string, query: string | undefined): 
 
 /**
  * A database error reply as a GatewayError (QUERY_TIMEOUT, GRAPH_NOT_FOUND,
- * QUERY_FAILED) that keeps the reply as its cause; GatewayErrors (connection
+ * QUERY_MEMORY_EXCEEDED, QUERY_FAILED) that keeps the reply as its cause; GatewayErrors (connection
  * failures among them) pass through as they are. `query` is the caller's query
  * text, to place a syntax error in it.
  */
@@ -59,6 +60,14 @@ export function translateQueryError(error: unknown, query?: string): GatewayErro
   if (isGatewayError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   const reason = classify(message);
+  if (reason === 'memory') {
+    return new GatewayError(
+      'QUERY_MEMORY_EXCEEDED',
+      'The query needed more memory than the database allows one query and was stopped. Narrow it: a LIMIT, fewer rows collected into lists, smaller ranges; or ask the operator to raise the per-query memory limit.',
+      { reason, origin: 'database' },
+      { cause: error },
+    );
+  }
   const code = reason === 'timeout' ? 'QUERY_TIMEOUT' : reason === 'missing_graph' ? 'GRAPH_NOT_FOUND' : 'QUERY_FAILED';
   return new GatewayError(code, describeQueryError(message, query), { reason, origin: 'database' }, { cause: error });
 }

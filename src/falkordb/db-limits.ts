@@ -1,0 +1,110 @@
+// The limits FalkorDB itself must enforce for one tenant not to hurt the others
+// (GRAPH.CONFIG): derived from the configuration, given to the embedded server
+// as module arguments, and applied to or checked on an external server at start.
+
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Database } from './database.js';
+
+/** DATABASE_LIMITS: set what is missing, only check it, or neither (warned at every start). */
+export type DatabaseLimitsMode = 'apply' | 'check' | 'off';
+
+export interface DatabaseLimit {
+  /** The GRAPH.CONFIG name. */
+  name: string;
+  value: number;
+  /**
+   * Whether the server's current value already gives what the gateway needs.
+   * Several gateways with different settings may share one server, so a value
+   * that is stricter (memory) or roomier (time) than ours is kept, never fought over.
+   */
+  satisfied(current: number): boolean;
+}
+
+export interface LimitSources {
+  /** QUERY_TIMEOUT_MS: the longest `timeoutMs` a caller may ask for. */
+  timeoutMs: number;
+  /** QUERY_MEMORY_MAX_BYTES. */
+  memoryMaxBytes: number;
+}
+
+export function databaseLimits(s: LimitSources): DatabaseLimit[] {
+  return [
+    // Without TIMEOUT_MAX, FalkorDB ignores a write's TIMEOUT: it must be set, and
+    // at least as long as the longest timeout the gateway sends.
+    { name: 'TIMEOUT_MAX', value: s.timeoutMs, satisfied: (c) => c >= s.timeoutMs },
+    // For queries sent without TIMEOUT (exports and imports); must not exceed TIMEOUT_MAX.
+    { name: 'TIMEOUT_DEFAULT', value: s.timeoutMs, satisfied: (c) => c >= s.timeoutMs },
+    // 0 is unlimited.
+    { name: 'QUERY_MEM_CAPACITY', value: s.memoryMaxBytes, satisfied: (c) => c > 0 && c <= s.memoryMaxBytes },
+    // Any other value keeps the last queries, with their parameter values, in a
+    // `telemetry{graph}` stream (memory, AOF, backups). CMD_INFO does not stop it.
+    { name: 'MAX_INFO_QUERIES', value: 0, satisfied: (c) => c === 0 },
+  ];
+}
+
+/** Arguments for `loadmodule falkordb.so …`. */
+export function moduleArguments(limits: readonly DatabaseLimit[]): string[] {
+  return limits.flatMap((l) => [l.name, String(l.value)]);
+}
+
+function commandsToRun(limits: readonly DatabaseLimit[]): string {
+  return limits.map((l) => `  GRAPH.CONFIG SET ${l.name} ${l.value}`).join('\n');
+}
+
+async function readLimit(node: Pick<Database, 'sendCommand'>, name: string): Promise<number | undefined> {
+  try {
+    const reply = await node.sendCommand(['GRAPH.CONFIG', 'GET', name]);
+    const value = Array.isArray(reply) ? (Array.isArray(reply[0]) ? reply[0][1] : reply[1]) : undefined;
+    const n = Number(value);
+    return value === undefined || value === null || !Number.isFinite(n) ? undefined : n;
+  } catch {
+    return undefined; // not allowed to read it (ACL) or not there: counts as not set
+  }
+}
+
+async function missingOn(node: Pick<Database, 'sendCommand'>, limits: readonly DatabaseLimit[]): Promise<DatabaseLimit[]> {
+  const missing: DatabaseLimit[] = [];
+  for (const limit of limits) {
+    const current = await readLimit(node, limit.name);
+    if (current === undefined || !limit.satisfied(current)) missing.push(limit);
+  }
+  return missing;
+}
+
+/**
+ * Makes sure an external server enforces `limits` on every primary, or refuses to
+ * start with the commands an operator must run. GRAPH.CONFIG is per server and not
+ * replicated, so replicas and a future primary need the same settings (docs/deployment.md).
+ */
+export async function ensureDatabaseLimits(db: Database, limits: readonly DatabaseLimit[], mode: DatabaseLimitsMode, logger: Logger): Promise<void> {
+  if (mode === 'off') {
+    logger.warn(`DATABASE_LIMITS=off: the gateway does not check FalkorDB's own limits, so one tenant's query can run, grow or be recorded without bound; on every FalkorDB server run:\n${commandsToRun(limits)}`);
+    return;
+  }
+  const nodes = db.primaries === undefined ? [db] : await db.primaries();
+  for (const node of nodes) {
+    let missing = await missingOn(node, limits);
+    const refused: string[] = [];
+    // A second round re-reads: another gateway may have set a value in between.
+    for (let round = 0; mode === 'apply' && missing.length > 0 && round < 3; round += 1) {
+      for (const limit of missing) {
+        try {
+          await node.sendCommand(['GRAPH.CONFIG', 'SET', limit.name, String(limit.value)]);
+          logger.info({ setting: limit.name, value: limit.value }, 'set a FalkorDB limit the gateway needs');
+        } catch (error) {
+          refused.push(`${limit.name}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
+        }
+      }
+      missing = await missingOn(node, limits);
+      if (refused.length > 0) break;
+    }
+    if (missing.length === 0) continue;
+    const why = mode === 'check' ? 'DATABASE_LIMITS=check does not set them' : `the gateway could not set them (${refused.join('; ') || 'the value did not hold'})`;
+    throw new GatewayError(
+      'DATABASE_LIMITS_MISSING',
+      `FalkorDB at ${db.address} lacks limits the gateway needs to keep one tenant from stalling or filling the server for the others, and ${why}. Run on every FalkorDB server (or put them in its loadmodule line):\n${commandsToRun(missing)}\nor let the gateway's database user run GRAPH.CONFIG SET, or start with DATABASE_LIMITS=off to accept the risk.`,
+      { settings: missing.map((l) => l.name).join(',') },
+    );
+  }
+}

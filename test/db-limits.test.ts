@@ -1,0 +1,215 @@
+// The limits FalkorDB itself enforces for the gateway: set on the embedded server,
+// applied or checked on an external one, and what they do for the other tenants.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { loadConfig } from '../src/config.js';
+import { connectDatabase } from '../src/falkordb/connection.js';
+import type { Database } from '../src/falkordb/database.js';
+import { readEmbeddedState } from '../src/falkordb/launcher.js';
+import { startGateway, type RunningGateway } from '../src/main.js';
+import { createLogger } from '../src/observability/logger.js';
+import { rejection } from './support/assertions.js';
+import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
+import { captureLog, startTestGateway } from './support/gateway.js';
+import { callTool, connectClient, mustCall } from './support/mcp.js';
+import { signTestToken, TEST_SECRET } from './support/tokens.js';
+
+const MEMORY_MAX = 64 * 1024 * 1024;
+const LIMITS = ['TIMEOUT_MAX', 'TIMEOUT_DEFAULT', 'QUERY_MEM_CAPACITY', 'MAX_INFO_QUERIES'];
+const clients: Client[] = [];
+
+async function clientOf(gw: RunningGateway, tenant: string): Promise<Client> {
+  const c = await connectClient('http', gw.url, await signTestToken(tenant, { scope: 'read write admin' }));
+  clients.push(c);
+  return c;
+}
+
+async function configValue(db: Database, name: string): Promise<number> {
+  const reply = await db.sendCommand(['GRAPH.CONFIG', 'GET', name]);
+  assert.ok(Array.isArray(reply));
+  return Number(Array.isArray(reply[0]) ? reply[0][1] : reply[1]);
+}
+
+async function configValues(db: Database): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const name of LIMITS) out[name] = await configValue(db, name);
+  return out;
+}
+
+/** Every key of the server, with the text of what it holds where that is a string or a stream. */
+async function serverText(db: Database): Promise<string> {
+  const parts: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = (await db.sendCommand(['SCAN', cursor, 'COUNT', '1000'])) as [string, string[]];
+    cursor = String(next);
+    for (const key of keys) {
+      parts.push(key);
+      const type = String(await db.sendCommand(['TYPE', key]));
+      if (type === 'stream') parts.push(JSON.stringify(await db.sendCommand(['XRANGE', key, '-', '+'])));
+      if (type === 'string') parts.push(String(await db.sendCommand(['GET', key])));
+      if (type === 'hash') parts.push(JSON.stringify(await db.sendCommand(['HGETALL', key])));
+      if (type === 'list') parts.push(JSON.stringify(await db.sendCommand(['LRANGE', key, '0', '-1'])));
+    }
+  } while (cursor !== '0');
+  return parts.join('\n');
+}
+
+after(async () => {
+  await Promise.allSettled(clients.map((c) => c.close()));
+});
+
+describe('the embedded FalkorDB', () => {
+  let dataDir: string;
+  let gateway: RunningGateway;
+  let raw: Database;
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'db-limits-'));
+    const config = loadConfig({
+      FALKORDB_DATA_DIR: dataDir,
+      AUTH_JWT_SECRET: TEST_SECRET,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      METRICS_PORT: 'off',
+      QUERY_TIMEOUT_MS: '5000',
+      QUERY_MEMORY_MAX_BYTES: String(MEMORY_MAX),
+      RATE_LIMIT_PER_MINUTE: '0',
+    });
+    gateway = await startGateway({ config, logger: createLogger('silent'), allowInstall: false });
+    const state = readEmbeddedState(dataDir);
+    assert.ok(state !== undefined);
+    raw = await connectDatabase({ url: state.url, password: state.password, connectTimeoutMs: 5_000, logger: testLogger() });
+  });
+
+  after(async () => {
+    await raw?.close();
+    await gateway?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts with the time, memory and recording limits taken from the configuration', async () => {
+    assert.deepEqual(await configValues(raw), { TIMEOUT_MAX: 5000, TIMEOUT_DEFAULT: 5000, QUERY_MEM_CAPACITY: MEMORY_MAX, MAX_INFO_QUERIES: 0 });
+  });
+
+  it('stops long writes at their timeoutMs, so another tenant is served right after', async () => {
+    const hostile = await clientOf(gateway, 'hostile');
+    const bystander = await clientOf(gateway, 'bystander');
+    await mustCall(bystander, 'falkordb_query', { graphName: 'b', query: 'CREATE (:Seed)' });
+    // One long write per worker thread: unbounded, they would keep every thread for minutes.
+    const threads = await configValue(raw, 'THREAD_COUNT');
+    const writes = await Promise.all(
+      Array.from({ length: threads }, (_, i) =>
+        callTool(hostile, 'falkordb_query', { graphName: `w${i}`, query: 'UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b WITH a WHERE a * b < 0 CREATE (:N)', timeoutMs: 500 }),
+      ),
+    );
+    for (const w of writes) assert.equal(w.error?.code, 'QUERY_TIMEOUT', w.text);
+    const served = await callTool(bystander, 'falkordb_query', { graphName: 'b', query: 'MATCH (s:Seed) RETURN count(s) AS seeds', timeoutMs: 5000 });
+    assert.equal(served.ok, true, served.text);
+    assert.deepEqual(served.structured?.rows, [{ seeds: 1 }]);
+  });
+
+  it('refuses a query that needs more memory than QUERY_MEMORY_MAX_BYTES, with QUERY_MEMORY_EXCEEDED', async () => {
+    const c = await clientOf(gateway, 'greedy');
+    const big = await callTool(c, 'falkordb_query', { graphName: 'm', query: 'UNWIND range(1, 3000) AS a UNWIND range(1, 3000) AS b WITH collect(a) AS c RETURN size(c) AS n' });
+    assert.equal(big.error?.code, 'QUERY_MEMORY_EXCEEDED', big.text);
+    assert.match(big.error.message, /more memory than the database allows one query/);
+    const small = await mustCall(c, 'falkordb_query', { graphName: 'm', query: 'UNWIND range(1, 100) AS a RETURN count(a) AS n' });
+    assert.deepEqual(small.rows, [{ n: 100 }]);
+  });
+
+  it('keeps no parameter value anywhere in the database', async () => {
+    const secret = 'S3cr3t-api-key-7f2c';
+    const c = await clientOf(gateway, 'keeper');
+    await mustCall(c, 'falkordb_query', { graphName: 'vault', query: 'CREATE (:Door {opened: true})' });
+    await mustCall(c, 'falkordb_query', { graphName: 'vault', query: 'MATCH (d:Door) WHERE $pw <> "" RETURN count(d) AS n', parameters: { pw: secret } });
+    await mustCall(c, 'falkordb_query', { graphName: 'vault', query: 'MATCH (d:Door) SET d.checked = $pw <> ""', parameters: { pw: secret } });
+    // FalkorDB writes its query log (telemetry{graph}) a moment after the reply: look for a while.
+    for (let i = 0; i < 30; i += 1) {
+      const text = await serverText(raw);
+      assert.ok(!text.includes(secret), 'a parameter value was found in the database');
+      assert.ok(!/telemetry\{/.test(text), 'FalkorDB keeps a query log');
+      await sleep(100);
+    }
+  });
+});
+
+describe('an external FalkorDB', () => {
+  let bare: TestFalkorDB;
+  let db: TestFalkorDB;
+  let raw: Database | undefined;
+
+  before(async () => {
+    bare = await startTestFalkorDB();
+    db = await startTestFalkorDB();
+  });
+
+  after(async () => {
+    await raw?.close();
+    await bare?.cleanup();
+    await db?.cleanup();
+  });
+
+  async function bareValues(): Promise<Record<string, number>> {
+    const conn = await connectDatabase({ url: bare.url, connectTimeoutMs: 5_000, logger: testLogger() });
+    try {
+      return await configValues(conn);
+    } finally {
+      await conn.close();
+    }
+  }
+
+  it('DATABASE_LIMITS=check refuses to start, with the commands to run', async () => {
+    const error = await rejection(startTestGateway(bare.url, { DATABASE_LIMITS: 'check' }));
+    assert.equal(error.code, 'DATABASE_LIMITS_MISSING');
+    assert.match(error.message, /GRAPH\.CONFIG SET TIMEOUT_MAX 10000/);
+    assert.match(error.message, /GRAPH\.CONFIG SET MAX_INFO_QUERIES 0/);
+    assert.match(error.message, /DATABASE_LIMITS=off/);
+    assert.deepEqual(await bareValues(), { TIMEOUT_MAX: 0, TIMEOUT_DEFAULT: 0, QUERY_MEM_CAPACITY: 0, MAX_INFO_QUERIES: 1000 });
+  });
+
+  it('refuses to start, with the commands to run, when its user may not run GRAPH.CONFIG SET', async () => {
+    const admin = await connectDatabase({ url: bare.url, connectTimeoutMs: 5_000, logger: testLogger() });
+    try {
+      await admin.sendCommand(['ACL', 'SETUSER', 'noconfig', 'on', '>noconfig-pass', '~*', '&*', '+@all', '-graph.config']);
+    } finally {
+      await admin.close();
+    }
+    const url = `redis://noconfig:noconfig-pass@127.0.0.1:${bare.port}`;
+    const error = await rejection(startTestGateway(url));
+    assert.equal(error.code, 'DATABASE_LIMITS_MISSING');
+    assert.match(error.message, /could not set them/);
+    assert.match(error.message, /GRAPH\.CONFIG SET QUERY_MEM_CAPACITY 1073741824/);
+  });
+
+  it('DATABASE_LIMITS=off starts without them and warns', async () => {
+    const log = captureLog();
+    const gw = await startTestGateway(bare.url, { DATABASE_LIMITS: 'off', LOG_LEVEL: 'warn' }, log.stream);
+    await gw.stop();
+    assert.match(log.text(), /DATABASE_LIMITS=off/);
+    assert.match(log.text(), /GRAPH\.CONFIG SET TIMEOUT_MAX 10000/);
+    assert.equal((await bareValues()).TIMEOUT_MAX, 0);
+  });
+
+  it('sets the missing limits at start, and keeps roomier or stricter ones another gateway set', async () => {
+    const first = await startTestGateway(db.url, { QUERY_TIMEOUT_MS: '20000' });
+    const second = await startTestGateway(db.url, { QUERY_TIMEOUT_MS: '50', QUERY_MEMORY_MAX_BYTES: String(2 * 1024 * 1024 * 1024) });
+    try {
+      raw = await connectDatabase({ url: db.url, connectTimeoutMs: 5_000, logger: testLogger() });
+      assert.deepEqual(await configValues(raw), { TIMEOUT_MAX: 20000, TIMEOUT_DEFAULT: 20000, QUERY_MEM_CAPACITY: 1073741824, MAX_INFO_QUERIES: 0 });
+      const c = await clientOf(first, 'external');
+      const reply = await mustCall(c, 'falkordb_query', { graphName: 'g', query: 'RETURN 1 AS one', timeoutMs: 20000 });
+      assert.deepEqual(reply.rows, [{ one: 1 }]);
+    } finally {
+      await second.stop();
+      await first.stop();
+    }
+  });
+});
