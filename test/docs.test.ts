@@ -292,6 +292,11 @@ const OTHER_PROGRAMS_VARIABLES: Readonly<Record<string, string>> = {
   APPDATA: "where Claude Desktop's config file lives on Windows",
   PATH: 'where the embedded launcher looks for a server binary',
   THREAD_COUNT: "FalkorDB's own setting for how many queries it runs at once",
+  TIMEOUT_MAX: "FalkorDB's longest query TIMEOUT (the gateway sets it)",
+  TIMEOUT_DEFAULT: "FalkorDB's TIMEOUT for queries sent without one (the gateway sets it)",
+  QUERY_MEM_CAPACITY: "FalkorDB's memory limit per query (the gateway sets it)",
+  MAX_INFO_QUERIES: "FalkorDB's count of recent queries it records (the gateway sets it to 0)",
+  FALKORDB_ARGS: "the falkordb/falkordb image's module arguments",
 };
 
 describe('environment variables written in README.md and docs/*.md', () => {
