@@ -11,9 +11,14 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { loadConfig } from '../src/config.js';
 import { connectDatabase } from '../src/falkordb/connection.js';
 import type { Database } from '../src/falkordb/database.js';
+import { INTERNAL_READ_ROWS } from '../src/falkordb/db-limits.js';
+import { GraphClient } from '../src/falkordb/graphs.js';
 import { readEmbeddedState } from '../src/falkordb/launcher.js';
 import { startGateway, type RunningGateway } from '../src/main.js';
 import { createLogger } from '../src/observability/logger.js';
+import { tenantGraphKey } from '../src/tenancy/keys.js';
+import { exportTenant } from '../src/transfer/export.js';
+import type { TransferRecord } from '../src/transfer/format.js';
 import { rejection } from './support/assertions.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
 import { captureLog, startTestGateway } from './support/gateway.js';
@@ -21,7 +26,7 @@ import { callTool, connectClient, mustCall } from './support/mcp.js';
 import { signTestToken, TEST_SECRET } from './support/tokens.js';
 
 const MEMORY_MAX = 64 * 1024 * 1024;
-const LIMITS = ['TIMEOUT_MAX', 'TIMEOUT_DEFAULT', 'QUERY_MEM_CAPACITY', 'MAX_INFO_QUERIES'];
+const LIMITS = ['TIMEOUT_MAX', 'TIMEOUT_DEFAULT', 'QUERY_MEM_CAPACITY', 'RESULTSET_SIZE', 'MAX_INFO_QUERIES'];
 const clients: Client[] = [];
 
 async function clientOf(gw: RunningGateway, tenant: string): Promise<Client> {
@@ -82,6 +87,7 @@ describe('the embedded FalkorDB', () => {
       QUERY_TIMEOUT_MS: '5000',
       QUERY_MEMORY_MAX_BYTES: String(MEMORY_MAX),
       RATE_LIMIT_PER_MINUTE: '0',
+      MAX_ROWS: '20',
     });
     gateway = await startGateway({ config, logger: createLogger('silent'), allowInstall: false });
     const state = readEmbeddedState(dataDir);
@@ -95,8 +101,32 @@ describe('the embedded FalkorDB', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('starts with the time, memory and recording limits taken from the configuration', async () => {
-    assert.deepEqual(await configValues(raw), { TIMEOUT_MAX: 5000, TIMEOUT_DEFAULT: 5000, QUERY_MEM_CAPACITY: MEMORY_MAX, MAX_INFO_QUERIES: 0 });
+  it('starts with the time, memory, reply and recording limits taken from the configuration', async () => {
+    // RESULTSET_SIZE: one row past MAX_ROWS, but never below what an export reads at once.
+    assert.deepEqual(await configValues(raw), { TIMEOUT_MAX: 5000, TIMEOUT_DEFAULT: 5000, QUERY_MEM_CAPACITY: MEMORY_MAX, RESULTSET_SIZE: INTERNAL_READ_ROWS + 1, MAX_INFO_QUERIES: 0 });
+  });
+
+  it('sends the gateway a bounded reply for a query of millions of rows, still marked truncated', async () => {
+    const c = await clientOf(gateway, 'wide');
+    const query = 'UNWIND range(1, 2000) AS a UNWIND range(1, 1500) AS b RETURN a * b AS x';
+    const reply = await mustCall(c, 'falkordb_query', { graphName: 'wide', query });
+    assert.equal(reply.truncated, true);
+    assert.equal(reply.rowCount, 20);
+    // What the database sends for it, read as the gateway reads it.
+    const direct = await raw.sendCommand(['GRAPH.RO_QUERY', tenantGraphKey('wide', 'wide'), query, '--compact']);
+    assert.ok(Array.isArray(direct) && Array.isArray(direct[1]));
+    assert.equal(direct[1].length, INTERNAL_READ_ROWS + 1);
+  });
+
+  it('exports every relationship of a node with more of them than one reply may hold', async () => {
+    const tenant = 'exporter';
+    const hubs = INTERNAL_READ_ROWS + 1000;
+    await raw.sendCommand(['GRAPH.QUERY', tenantGraphKey(tenant, 'hub'), `CREATE (h:Hub) WITH h UNWIND range(1, ${hubs}) AS i CREATE (h)-[:E {i: i}]->(:Leaf)`]);
+    const records: TransferRecord[] = [];
+    await exportTenant({ db: raw, graphs: new GraphClient(raw), tenant, write: async (r) => void records.push(r) });
+    const relationships = records.filter((r) => r.kind === 'relationship');
+    assert.equal(relationships.length, hubs);
+    assert.equal(new Set(relationships.map((r) => (r.kind === 'relationship' ? r.properties.i : undefined))).size, hubs);
   });
 
   it('stops long writes at their timeoutMs, so another tenant is served right after', async () => {
@@ -172,7 +202,7 @@ describe('an external FalkorDB', () => {
     assert.match(error.message, /GRAPH\.CONFIG SET TIMEOUT_MAX 10000/);
     assert.match(error.message, /GRAPH\.CONFIG SET MAX_INFO_QUERIES 0/);
     assert.match(error.message, /DATABASE_LIMITS=off/);
-    assert.deepEqual(await bareValues(), { TIMEOUT_MAX: 0, TIMEOUT_DEFAULT: 0, QUERY_MEM_CAPACITY: 0, MAX_INFO_QUERIES: 1000 });
+    assert.deepEqual(await bareValues(), { TIMEOUT_MAX: 0, TIMEOUT_DEFAULT: 0, QUERY_MEM_CAPACITY: 0, RESULTSET_SIZE: -1, MAX_INFO_QUERIES: 1000 });
   });
 
   it('refuses to start, with the commands to run, when its user may not run GRAPH.CONFIG SET', async () => {
@@ -203,7 +233,7 @@ describe('an external FalkorDB', () => {
     const second = await startTestGateway(db.url, { QUERY_TIMEOUT_MS: '50', QUERY_MEMORY_MAX_BYTES: String(2 * 1024 * 1024 * 1024) });
     try {
       raw = await connectDatabase({ url: db.url, connectTimeoutMs: 5_000, logger: testLogger() });
-      assert.deepEqual(await configValues(raw), { TIMEOUT_MAX: 20000, TIMEOUT_DEFAULT: 20000, QUERY_MEM_CAPACITY: 1073741824, MAX_INFO_QUERIES: 0 });
+      assert.deepEqual(await configValues(raw), { TIMEOUT_MAX: 20000, TIMEOUT_DEFAULT: 20000, QUERY_MEM_CAPACITY: 1073741824, RESULTSET_SIZE: 10001, MAX_INFO_QUERIES: 0 });
       const c = await clientOf(first, 'external');
       const reply = await mustCall(c, 'falkordb_query', { graphName: 'g', query: 'RETURN 1 AS one', timeoutMs: 20000 });
       assert.deepEqual(reply.rows, [{ one: 1 }]);

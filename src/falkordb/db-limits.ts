@@ -21,14 +21,23 @@ export interface DatabaseLimit {
   satisfied(current: number): boolean;
 }
 
+/**
+ * Most rows the gateway's own reads (tenant export) ask for at once. RESULTSET_SIZE
+ * never goes below it: FalkorDB drops the rows beyond RESULTSET_SIZE without a word.
+ */
+export const INTERNAL_READ_ROWS = 5000;
+
 export interface LimitSources {
   /** QUERY_TIMEOUT_MS: the longest `timeoutMs` a caller may ask for. */
   timeoutMs: number;
+  /** MAX_ROWS: the gateway's row cap. */
+  maxRows: number;
   /** QUERY_MEMORY_MAX_BYTES. */
   memoryMaxBytes: number;
 }
 
 export function databaseLimits(s: LimitSources): DatabaseLimit[] {
+  const resultRows = Math.max(s.maxRows + 1, INTERNAL_READ_ROWS + 1);
   return [
     // Without TIMEOUT_MAX, FalkorDB ignores a write's TIMEOUT: it must be set, and
     // at least as long as the longest timeout the gateway sends.
@@ -37,6 +46,9 @@ export function databaseLimits(s: LimitSources): DatabaseLimit[] {
     { name: 'TIMEOUT_DEFAULT', value: s.timeoutMs, satisfied: (c) => c >= s.timeoutMs },
     // 0 is unlimited.
     { name: 'QUERY_MEM_CAPACITY', value: s.memoryMaxBytes, satisfied: (c) => c > 0 && c <= s.memoryMaxBytes },
+    // One row past the cap, so the gateway still sees that a result was truncated;
+    // -1 is unlimited, and the whole reply would be read into the gateway's memory.
+    { name: 'RESULTSET_SIZE', value: resultRows, satisfied: (c) => c >= resultRows },
     // Any other value keeps the last queries, with their parameter values, in a
     // `telemetry{graph}` stream (memory, AOF, backups). CMD_INFO does not stop it.
     { name: 'MAX_INFO_QUERIES', value: 0, satisfied: (c) => c === 0 },

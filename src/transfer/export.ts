@@ -6,6 +6,7 @@
 import { matchesAnyPattern } from '../auth/graph-rules.js';
 import { GatewayError } from '../errors.js';
 import type { Database, RespValue } from '../falkordb/database.js';
+import { INTERNAL_READ_ROWS } from '../falkordb/db-limits.js';
 import type { GraphClient } from '../falkordb/graphs.js';
 import { tenantGraphKey, tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
 import { GATEWAY_VERSION } from '../version.js';
@@ -43,9 +44,12 @@ export interface ExportOptions {
   batchSize?: number;
 }
 
-const DEFAULT_BATCH = 5000;
+// A read never asks for more rows than FalkorDB's RESULTSET_SIZE lets through
+// (it drops the rest silently; see db-limits.ts), so nothing is left out.
+const DEFAULT_BATCH = INTERNAL_READ_ROWS;
 const NODE_QUERY = `MATCH (n) WHERE id(n) >= $from AND id(n) < $to RETURN n, ${floatColumn('n')}, ${listColumn('n')} ORDER BY id(n)`;
-const RELATIONSHIP_QUERY = `MATCH (a)-[e]->() WHERE id(a) >= $from AND id(a) < $to RETURN e, ${floatColumn('e')}, ${listColumn('e')}`;
+/** One node id range's relationships, a page at a time (a node may have any number). */
+const RELATIONSHIP_QUERY = `MATCH (a)-[e]->() WHERE id(a) >= $from AND id(a) < $to AND id(e) > $after RETURN e, ${floatColumn('e')}, ${listColumn('e')}, id(e) ORDER BY id(e) LIMIT $page`;
 const NESTED = (entity: string) => `[k IN keys(${entity}) WHERE k = $key | ${nestedExpression(`${entity}[k]`)}][0]`;
 const NODE_NESTED_QUERY = `MATCH (n) WHERE id(n) = $id RETURN ${NESTED('n')}`;
 const RELATIONSHIP_NESTED_QUERY = `MATCH (a)-[e]->() WHERE id(a) = $from AND id(e) = $id RETURN ${NESTED('e')}`;
@@ -143,7 +147,7 @@ async function readConstraints(db: Database, key: string): Promise<ConstraintRec
 
 async function exportGraph(options: ExportOptions, graph: string, key: string): Promise<GraphSummary> {
   const { db, write } = options;
-  const batch = options.batchSize ?? DEFAULT_BATCH;
+  const batch = Math.min(options.batchSize ?? DEFAULT_BATCH, INTERNAL_READ_ROWS);
   const names = await schemaNames(db, key, `Reading the schema of graph "${graph}"`);
   const last = await maxNodeId(db, key);
   const summary: GraphSummary = { name: graph, nodes: 0, relationships: 0, indexes: 0, constraints: 0 };
@@ -163,11 +167,16 @@ async function exportGraph(options: ExportOptions, graph: string, key: string): 
     options.progress?.(`graph "${graph}": ${summary.nodes} nodes`);
   }
   for (let from = 0; from <= last; from += batch) {
-    for (const [cell, floats, lists] of await read('relationships', RELATIONSHIP_QUERY, `from=${from} to=${from + batch}`)) {
-      const [id, typeId, start, end, props] = asArray(asArray(cell)[1]);
-      const properties_ = await properties(props, exactInfo(floats, lists), names, nested('relationships', RELATIONSHIP_NESTED_QUERY, `from=${String(start)} id=${String(id)}`));
-      await write({ kind: 'relationship', type: name(names.types, typeId, 'relationship type'), from: Number(start), to: Number(end), properties: properties_ });
-      summary.relationships += 1;
+    for (let after = '-1', full = true; full; ) {
+      const rows = await read('relationships', RELATIONSHIP_QUERY, `from=${from} to=${from + batch} after=${after} page=${batch}`);
+      for (const [cell, floats, lists] of rows) {
+        const [id, typeId, start, end, props] = asArray(asArray(cell)[1]);
+        const properties_ = await properties(props, exactInfo(floats, lists), names, nested('relationships', RELATIONSHIP_NESTED_QUERY, `from=${String(start)} id=${String(id)}`));
+        await write({ kind: 'relationship', type: name(names.types, typeId, 'relationship type'), from: Number(start), to: Number(end), properties: properties_ });
+        summary.relationships += 1;
+      }
+      full = rows.length === batch;
+      if (full) after = String(asArray(rows[rows.length - 1]?.[3])[1]);
     }
   }
   options.progress?.(`graph "${graph}": ${summary.relationships} relationships`);
