@@ -295,6 +295,7 @@ const OTHER_PROGRAMS_VARIABLES: Readonly<Record<string, string>> = {
   TIMEOUT_MAX: "FalkorDB's longest query TIMEOUT (the gateway sets it)",
   TIMEOUT_DEFAULT: "FalkorDB's TIMEOUT for queries sent without one (the gateway sets it)",
   QUERY_MEM_CAPACITY: "FalkorDB's memory limit per query (the gateway sets it)",
+  RESULTSET_SIZE: "FalkorDB's most rows per reply (the gateway sets it)",
   MAX_INFO_QUERIES: "FalkorDB's count of recent queries it records (the gateway sets it to 0)",
   FALKORDB_ARGS: "the falkordb/falkordb image's module arguments",
 };
