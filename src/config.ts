@@ -59,6 +59,7 @@ export const CONFIG_VARIABLES = [
   { name: 'DATABASE_LIMITS', default: 'apply', description: 'What start-up does about the limits FalkorDB itself enforces (query time, query memory, reply rows, no query recording; see docs/deployment.md) on a FalkorDB it did not start: `apply` sets what is missing with GRAPH.CONFIG SET and stops with the commands to run when it may not, `check` only stops, `off` warns at every start.', example: 'check' },
   { name: 'MAX_ROWS', default: '10000', description: 'Most rows a query returns; beyond it the result says `truncated: true`. FalkorDB sends the gateway at most one row more (its `RESULTSET_SIZE`, never below 5001, so exports read whole pages).', example: '1000' },
   { name: 'MAX_QUERY_LENGTH', default: '100000', description: 'Longest query text, in characters.', example: '20000' },
+  { name: 'EXACT_FLOATS', default: 'true', description: 'Return doubles exact to the last bit: FalkorDB prints 15 digits, so a read whose reply holds floats runs once more with a column that splits them (README, "Tools"). `false` returns the 15 printed digits and never runs a query twice.', example: 'false' },
   { name: 'ALLOW_LOAD_CSV', default: 'false', description: 'Allow Cypher `LOAD CSV` (reads files or URLs from the database server; off for tenants by default).', example: 'true' },
   { name: 'MAX_PARAMETERS_BYTES', default: '65536', description: 'Largest `parameters` object of a query, in bytes of JSON; refused before the database sees it.', example: '16384' },
   { name: 'SCHEMA_CACHE_TTL_MS', default: '60000', description: 'Longest a graph schema (`falkordb_graph_schema`) or a tenant\'s graph list (`falkordb_list_graphs`) is served from this instance\'s cache. A write through any instance invalidates it at once; this bounds how long a change made outside the gateway goes unseen. `0` turns both caches off.', example: '10000' },
@@ -313,6 +314,7 @@ const SCHEMA = {
   MAX_ROWS: integer(1, 10_000_000),
   MAX_QUERY_LENGTH: integer(1, 10_000_000),
   ALLOW_LOAD_CSV: bool,
+  EXACT_FLOATS: bool,
   MAX_PARAMETERS_BYTES: integer(2, 100 * 1024 * 1024),
   SCHEMA_CACHE_TTL_MS: integer(0, 86_400_000),
   QUERY_CACHE_TTL_MS: integer(0, 86_400_000),
@@ -412,6 +414,8 @@ export interface Config {
     maxRows: number;
     maxQueryLength: number;
     allowLoadCsv: boolean;
+    /** Rebuild doubles exactly with a second read-only run (EXACT_FLOATS). */
+    exactFloats: boolean;
     maxParametersBytes: number;
   };
   cache: {
@@ -633,6 +637,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxRows: v.MAX_ROWS,
       maxQueryLength: v.MAX_QUERY_LENGTH,
       allowLoadCsv: v.ALLOW_LOAD_CSV,
+      exactFloats: v.EXACT_FLOATS,
       maxParametersBytes: v.MAX_PARAMETERS_BYTES,
     },
     cache: { schemaTtlMs: v.SCHEMA_CACHE_TTL_MS, queryTtlMs: v.QUERY_CACHE_TTL_MS, queryMaxBytes: v.QUERY_CACHE_MAX_BYTES },

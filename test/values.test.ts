@@ -46,6 +46,22 @@ function assertSameBits(actual: unknown, expected: number, what: string): void {
 }
 
 describe('floats in tool results', () => {
+  it('keep FalkorDB\'s 15 printed digits, from one run of the query, with EXACT_FLOATS=false', async () => {
+    const plain = await startTestGateway(db.url, { EXACT_FLOATS: 'false' });
+    const c = await connectClient('http', plain.url, await signTestToken('values-plain'));
+    try {
+      const [row] = (await mustCall(c, 'falkordb_query', { graphName: 'g', query: 'CREATE (n:Run) RETURN toFloat(1) / 7 AS seventh' })).rows as Row[];
+      assertSameBits(row?.seventh, 0.142857142857143, 'toFloat(1) / 7 as printed');
+      // A read-only query too: with the second run turned off nothing rebuilds the digits FalkorDB printed.
+      const [again] = (await mustCall(c, 'falkordb_query', { graphName: 'g', query: 'MATCH (n:Run) RETURN count(n) AS runs, toFloat(1) / 7 AS seventh', readOnly: true })).rows as Row[];
+      assert.equal(again?.runs, 1);
+      assertSameBits(again?.seventh, 0.142857142857143, 'toFloat(1) / 7 as printed, read-only');
+    } finally {
+      await c.close();
+      await plain.stop();
+    }
+  });
+
   it('are exact to the last bit, also in the text block, with and without readOnly', async () => {
     for (const readOnly of [undefined, true]) {
       const outcome = await callTool(client, 'falkordb_query', {

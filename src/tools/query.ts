@@ -71,6 +71,7 @@ export const queryTool = defineTool({
           readOnly,
           timeoutMs: Math.min(args.timeoutMs ?? ctx.limits.timeoutMs, ctx.limits.timeoutMs),
           maxRows: ctx.limits.maxRows,
+          exactFloats: ctx.limits.exactFloats,
         };
         return ctx.graphs.query(args.parameters === undefined ? q : { ...q, params: args.parameters });
       };
