@@ -76,14 +76,14 @@ describe('prometheus metrics', () => {
     const codes: ErrorCode[] = [
       'TOKEN_MISSING', 'TOKEN_MALFORMED', 'TOKEN_SIGNATURE_INVALID', 'TOKEN_ALGORITHM_REFUSED', 'TOKEN_EXPIRED', 'TOKEN_NOT_YET_VALID',
       'TOKEN_ISSUER_INVALID', 'TOKEN_AUDIENCE_INVALID', 'TOKEN_CLAIM_INVALID', 'TOKEN_TENANT_MISSING', 'TOKEN_REVOKED', 'TOKEN_KEY_UNKNOWN',
-      'QUERY_TOKEN_DISABLED', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED',
+      'QUERY_TOKEN_DISABLED', 'AUTH_FAILURES_LIMITED', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED',
     ];
     codes.forEach((code, i) => {
       for (let n = 0; n <= i; n++) refused(metrics, code);
     });
     const reasons = [
       'missing', 'malformed', 'bad_signature', 'algorithm', 'expired', 'not_yet_valid', 'wrong_issuer', 'wrong_audience',
-      'bad_claims', 'no_tenant', 'revoked', 'unknown_key', 'query_token_disabled', 'tenant_disabled', 'tenant_not_registered',
+      'bad_claims', 'no_tenant', 'revoked', 'unknown_key', 'query_token_disabled', 'address_limited', 'tenant_disabled', 'tenant_not_registered',
     ];
     assert.deepEqual([...AUTH_FAILURE_REASONS], reasons);
     for (const [i, reason] of reasons.entries()) assert.equal(await sample(metrics, 'auth_failures_total', { reason }), i + 1, reason);
