@@ -8,6 +8,8 @@ export interface CommandOptions {
   integersAsStrings?: boolean;
   /** Send a read a replica could serve to the primary anyway (FALKORDB_REPLICA_URLS); elsewhere there is only the primary. */
   primary?: boolean;
+  /** A write the gateway can afford to lose in a failover (an instance's presence): never held to FALKORDB_SENTINEL_MIN_REPLICAS. */
+  ephemeral?: boolean;
 }
 
 export interface Database {

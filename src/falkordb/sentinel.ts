@@ -246,7 +246,7 @@ class SentinelDatabase implements Database {
     let sent = false;
     try {
       const name = (args[0] ?? '').toUpperCase();
-      const wait = this.#options.minReplicas > 0 && !BOOKKEEPING.has(name) && (await this.#isWrite(name, client));
+      const wait = this.#options.minReplicas > 0 && options.ephemeral !== true && !BOOKKEEPING.has(name) && (await this.#isWrite(name, client));
       sent = true;
       if (!wait) return (await client.sendCommand([...args], typed)) as unknown as RespValue;
       const waitArgs = ['WAIT', String(this.#options.minReplicas), String(this.#options.waitTimeoutMs)];

@@ -60,6 +60,8 @@ export async function presenceFacts(config: Config, keys: OwnKeys, where: Pick<G
 /** Renewed every RENEW_MS; an instance that stops renewing (killed) drops out after TTL_MS. */
 export const PRESENCE_RENEW_MS = 10_000;
 export const PRESENCE_TTL_MS = 30_000;
+/** An announcement lost in a failover is renewed within RENEW_MS: no replica need confirm it. */
+const EPHEMERAL = { ephemeral: true } as const;
 /** A removal at shutdown must never hold shutdown up, e.g. with the database gone. */
 const WITHDRAW_TIMEOUT_MS = 1_000;
 
@@ -79,7 +81,7 @@ export async function announceGateway(store: StateStore, facts: NewGatewayPresen
   const member = JSON.stringify(presence);
   const renew = () => {
     const at = now();
-    return store.zaddExpiring(stateKeys.gateways(), member, at + PRESENCE_TTL_MS, at);
+    return store.zaddExpiring(stateKeys.gateways(), member, at + PRESENCE_TTL_MS, at, EPHEMERAL);
   };
   await renew();
   const timer = setInterval(() => void renew().catch(onError), PRESENCE_RENEW_MS);
@@ -92,7 +94,7 @@ export async function announceGateway(store: StateStore, facts: NewGatewayPresen
         clearInterval(timer);
         let timeout: NodeJS.Timeout | undefined;
         const bounded = new Promise<void>((resolve) => (timeout = setTimeout(resolve, WITHDRAW_TIMEOUT_MS)));
-        await Promise.race([store.command(['ZREM', stateKeys.gateways(), member]).then(() => undefined, onError), bounded]);
+        await Promise.race([store.command(['ZREM', stateKeys.gateways(), member], EPHEMERAL).then(() => undefined, onError), bounded]);
         clearTimeout(timeout);
       })()),
   };

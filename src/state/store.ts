@@ -4,7 +4,7 @@
 // record changed in place is written only if nobody changed it meanwhile).
 
 import { GatewayError, isGatewayError } from '../errors.js';
-import type { Database, RespValue } from '../falkordb/database.js';
+import type { CommandOptions, Database, RespValue } from '../falkordb/database.js';
 
 function unavailable(): GatewayError {
   return new GatewayError('DATABASE_UNREACHABLE', 'The gateway state in the database server could not be read or written; check that the database is reachable and try again.');
@@ -26,9 +26,9 @@ export class StateStore {
     return this.#db;
   }
 
-  async command(args: readonly string[]): Promise<RespValue> {
+  async command(args: readonly string[], options?: CommandOptions): Promise<RespValue> {
     try {
-      return await this.#db.sendCommand(args);
+      return await this.#db.sendCommand(args, options);
     } catch (error) {
       if (isGatewayError(error)) throw error;
       throw unavailable();
@@ -96,9 +96,9 @@ export class StateStore {
   }
 
   /** Adds a member scored by an epoch time, dropping members whose score has passed. */
-  async zaddExpiring(key: string, member: string, score: number, now: number): Promise<void> {
-    await this.command(['ZADD', key, String(score), member]);
-    await this.command(['ZREMRANGEBYSCORE', key, '-inf', `(${now}`]);
+  async zaddExpiring(key: string, member: string, score: number, now: number, options?: CommandOptions): Promise<void> {
+    await this.command(['ZADD', key, String(score), member], options);
+    await this.command(['ZREMRANGEBYSCORE', key, '-inf', `(${now}`], options);
   }
 
   /** Members whose score is at least `min`, lowest score first. */
