@@ -17,8 +17,15 @@ export interface Admission {
    * (details.retryAfterSec) when over it. Returns the RateLimit-* headers to send.
    */
   admitRequest(principal: Principal): Promise<Record<string, string>>;
-  /** The same count for one tool call inside an open SSE session. */
+  /** The same count for one tool call (inside an SSE session, or past the first of a batched POST). */
   admitToolCall(principal: Principal): Promise<void>;
+  /**
+   * Counts each tool call of one POST or session: the first `prepaid` calls
+   * were already counted with the HTTP request that carried them (a POST's
+   * own count covers its first tool call), every further one counts on its own.
+   * The function throws RATE_LIMITED when over; it resolves true when it counted.
+   */
+  toolCallCounter(principal: Principal, prepaid: number): () => Promise<boolean>;
   /** The tenant's view of the graph operations, under the concurrency caps. */
   graphsFor(tenant: string, graphs: GraphOperations): GraphOperations;
 }
@@ -40,10 +47,22 @@ export function createAdmission({ config, state, logger, now }: AdmissionOptions
     ...(now === undefined ? {} : { now }),
   });
   const gate = new ConcurrencyGate(config.limits);
+  const admitToolCall = async (principal: Principal) => {
+    await rate.consume(principal.tenant);
+  };
   return {
     admitRequest: (principal) => rate.consume(principal.tenant),
-    admitToolCall: async (principal) => {
-      await rate.consume(principal.tenant);
+    admitToolCall,
+    toolCallCounter: (principal, prepaid) => {
+      let free = prepaid;
+      return async () => {
+        if (free > 0) {
+          free -= 1;
+          return false;
+        }
+        await admitToolCall(principal);
+        return true;
+      };
     },
     graphsFor: (tenant, graphs) => gate.wrap(tenant, graphs),
   };

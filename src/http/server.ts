@@ -85,32 +85,35 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
 
   const maxBodyBytes = deps.config.limits.maxBodyBytes;
 
-  /** A caller's tool context; inside an SSE session each tool call is admitted on its own. */
-  const contextFor = (principal: Principal, clientIp: string | undefined, session: boolean, requestId?: string): ToolContext => ({
-    principal,
-    logger: deps.logger,
-    ...(requestId === undefined ? {} : { requestId }),
-    graphs: deps.admission.graphsFor(principal.tenant, deps.graphAccess(principal)),
-    limits: deps.config.query,
-    versions: deps.versions,
-    tenantStats: deps.usage.stats,
-    tenantGraphRules: () => deps.policy.graphRules(principal),
-    ...(clientIp === undefined ? {} : { clientIp }),
-    ...(session
-      ? {
-          admitCall: async () => {
-            await deps.admission.admitToolCall(principal);
-            deps.usage.request(principal.tenant);
-          },
-        }
-      : {}),
-    recordCall: (record) => {
-      deps.audit.toolCall(principal, clientIp, record);
-      deps.metrics.toolCall(principal, record);
-      deps.usage.toolCall(principal.tenant, record);
-    },
-    beginCall: () => inFlight.begin(),
-  });
+  /**
+   * A caller's tool context. Every tool call is counted against the tenant's
+   * rate: the first of a POST to /mcp by the POST's own count (`prepaid` 1), the
+   * others of a batch, and each one inside an SSE session (`prepaid` 0), on their own.
+   */
+  const contextFor = (principal: Principal, clientIp: string | undefined, prepaid: number, requestId?: string): ToolContext => {
+    const countCall = deps.admission.toolCallCounter(principal, prepaid);
+    return {
+      principal,
+      logger: deps.logger,
+      ...(requestId === undefined ? {} : { requestId }),
+      graphs: deps.admission.graphsFor(principal.tenant, deps.graphAccess(principal)),
+      limits: deps.config.query,
+      versions: deps.versions,
+      tenantStats: deps.usage.stats,
+      tenantGraphRules: () => deps.policy.graphRules(principal),
+      ...(clientIp === undefined ? {} : { clientIp }),
+      admitCall: async () => {
+        // A call the POST's own count covered was recorded as a request already.
+        if (await countCall()) deps.usage.request(principal.tenant);
+      },
+      recordCall: (record) => {
+        deps.audit.toolCall(principal, clientIp, record);
+        deps.metrics.toolCall(principal, record);
+        deps.usage.toolCall(principal.tenant, record);
+      },
+      beginCall: () => inFlight.begin(),
+    };
+  };
 
   const authenticator = {
     verifier: deps.verifier,
@@ -176,7 +179,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       }
       const principal = await admit(req, res, url, log);
       const body = await readJsonBody(req, maxBodyBytes);
-      return streamable.handle(req, res, body, contextFor(principal, log.clientIp, false, log.requestId));
+      return streamable.handle(req, res, body, contextFor(principal, log.clientIp, 1, log.requestId));
     }
 
     if ((path === '/sse' || path === '/sse/') && method === 'GET') {
@@ -184,7 +187,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       // A client that could only put its token on the URL gets it back on the endpoint, as every post needs one.
       const presented = presentedToken(req, url);
       const messagesPath = presented?.via === 'query' ? `/messages?token=${encodeURIComponent(presented.token)}` : '/messages';
-      await sessions.open(res, contextFor(principal, log.clientIp, true), messagesPath);
+      await sessions.open(res, contextFor(principal, log.clientIp, 0), messagesPath);
       return;
     }
 

@@ -1,0 +1,138 @@
+// Noisy neighbours at admission, through real gateways on one real FalkorDB:
+// every tool call counts against the tenant's rate wherever it arrives (one
+// POST of a JSON-RPC batch, an SSE session), SSE sessions are capped per device
+// and per tenant and closed when idle, and a second gateway on the same
+// machine starts with only PORT changed.
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunningGateway } from '../src/main.js';
+import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
+import { startTestGateway } from './support/gateway.js';
+import { callTool, connectClient } from './support/mcp.js';
+import { toolCall } from './support/sse.js';
+import { signTestToken } from './support/tokens.js';
+
+const RATE = 5;
+const BATCH = 40;
+
+let db: TestFalkorDB;
+let limited: RunningGateway;
+let auditDir: string;
+let auditFile: string;
+
+before(async () => {
+  db = await startTestFalkorDB();
+  auditDir = await mkdtemp(path.join(tmpdir(), 'noisy-admission-'));
+  auditFile = path.join(auditDir, 'audit.log');
+  limited = await startTestGateway(db.url, { RATE_LIMIT_PER_MINUTE: String(RATE), RATE_LIMIT_BURST: '0', AUDIT_LOG_FILE: auditFile });
+});
+
+after(async () => {
+  await limited?.stop();
+  await db?.cleanup();
+  await rm(auditDir, { recursive: true, force: true });
+});
+
+async function auditEvents(): Promise<Array<Record<string, unknown>>> {
+  await limited.state.audit.flush();
+  const text = await readFile(auditFile, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** One raw POST to /mcp, the way a client that batches would send it. */
+async function postMcp(gateway: RunningGateway, token: string, body: unknown, protocolVersion = '2025-03-26'): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${gateway.url}/mcp`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      'MCP-Protocol-Version': protocolVersion,
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+interface BatchReply {
+  id: number;
+  result?: { isError?: boolean; content?: Array<{ text: string }> };
+  error?: unknown;
+}
+
+function toolErrorCode(reply: BatchReply): string | undefined {
+  if (reply.result?.isError !== true) return undefined;
+  const parsed = JSON.parse(reply.result.content?.[0]?.text ?? '{}') as { error?: { code?: string } };
+  return parsed.error?.code;
+}
+
+describe('rate limit per tool call', () => {
+  it('counts every tool call of a batched POST: the calls within the rate run, the others get RATE_LIMITED', async () => {
+    const token = await signTestToken('batcher');
+    const batch = Array.from({ length: BATCH }, (_, i) => toolCall(i + 1, 'falkordb_list_graphs'));
+    const reply = await postMcp(limited, token, batch);
+    assert.equal(reply.status, 200);
+    assert.ok(Array.isArray(reply.body), 'a batch gets a batch of replies');
+    const replies = reply.body as BatchReply[];
+    assert.equal(replies.length, BATCH);
+    const ran = replies.filter((r) => r.result !== undefined && r.result.isError !== true);
+    const refused = replies.filter((r) => toolErrorCode(r) === 'RATE_LIMITED');
+    assert.equal(ran.length, RATE, `only ${RATE} of the ${BATCH} calls run under RATE_LIMIT_PER_MINUTE=${RATE}`);
+    assert.equal(refused.length, BATCH - RATE, 'every other call is refused as RATE_LIMITED');
+    const message = JSON.parse(refused[0]!.result!.content![0]!.text) as { error: { message: string } };
+    assert.match(message.error.message, new RegExp(`rate limit of ${RATE} requests per minute.*Retry in \\d+ s`));
+
+    const limitedEvents = (await auditEvents()).filter((e) => e['tenant'] === 'batcher' && e['errorCode'] === 'RATE_LIMITED');
+    assert.equal(limitedEvents.length, BATCH - RATE, 'every refused call is audited');
+
+    // The next POST finds the budget spent, and another tenant's is untouched.
+    const next = await postMcp(limited, token, toolCall(1000, 'falkordb_list_graphs'));
+    assert.equal(next.status, 429);
+    const bystander = await postMcp(limited, await signTestToken('batch-bystander'), toolCall(1, 'falkordb_list_graphs'));
+    assert.equal(bystander.status, 200);
+    assert.notEqual((bystander.body as BatchReply).result?.isError, true);
+  });
+
+  it('accepts JSON-RPC batches at every protocol version it negotiates, so none is a way around the count', async () => {
+    for (const version of ['2025-03-26', '2025-06-18', '2025-11-25']) {
+      const token = await signTestToken(`batch-${version}`);
+      const reply = await postMcp(limited, token, [toolCall(1, 'falkordb_list_graphs'), toolCall(2, 'falkordb_list_graphs')], version);
+      assert.equal(reply.status, 200, `a batch at ${version} is answered`);
+      assert.equal((reply.body as BatchReply[]).length, 2);
+    }
+  });
+
+  it('counts a POST without tool calls once, whatever it carries', async () => {
+    const token = await signTestToken('lister');
+    const batch = Array.from({ length: RATE + 3 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'tools/list', params: {} }));
+    const reply = await postMcp(limited, token, batch);
+    assert.equal(reply.status, 200);
+    assert.ok((reply.body as BatchReply[]).every((r) => r.error === undefined));
+    // One of the RATE was spent by that POST: RATE - 1 calls remain.
+    const calls = await postMcp(limited, token, Array.from({ length: RATE }, (_, i) => toolCall(i + 1, 'falkordb_list_graphs')));
+    const refused = (calls.body as BatchReply[]).filter((r) => toolErrorCode(r) === 'RATE_LIMITED');
+    assert.equal(refused.length, 1);
+  });
+
+  it('counts each tool call of an SSE session, opened with a real MCP client', async () => {
+    const client = await connectClient('sse-header', limited.url, await signTestToken('sse-caller'));
+    try {
+      // Opening the session spent one of the RATE.
+      const outcomes = [];
+      for (let i = 0; i < RATE; i++) outcomes.push(await callTool(client, 'falkordb_list_graphs'));
+      assert.deepEqual(
+        outcomes.map((o) => o.error?.code),
+        [...Array.from({ length: RATE - 1 }, () => undefined), 'RATE_LIMITED'],
+      );
+    } finally {
+      await client.close();
+    }
+  });
+});
