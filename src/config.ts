@@ -66,11 +66,14 @@ export const CONFIG_VARIABLES = [
   { name: 'QUERY_CACHE_TTL_MS', default: '0', description: 'Longest the result of a read-only query is served from this instance\'s cache, kept per tenant, graph, query text and parameters. A write through any instance invalidates the graph\'s results at once. `0` turns the result cache off.', example: '5000' },
   { name: 'QUERY_CACHE_MAX_BYTES', default: '67108864', description: 'Memory the query result cache may use on one instance, counted as the JSON size of the cached results; the least recently used go first, and one result may take at most a quarter of it.', example: '268435456' },
   { name: 'MAX_BODY_BYTES', default: '1048576', description: 'Largest request body, in bytes; bigger bodies get 413.', example: '262144' },
-  { name: 'RATE_LIMIT_PER_MINUTE', default: '600', description: 'Requests a tenant may make per minute, counted in the database server so all instances share one budget; `0` turns the limit off.', example: '120' },
+  { name: 'RATE_LIMIT_PER_MINUTE', default: '600', description: 'Requests a tenant may make per minute, counted in the database server so all instances share one budget: every tool call counts once (each call of a batched POST, each call inside an SSE session), and a request with no tool call (`initialize`, `tools/list`, opening an SSE session) counts once; `0` turns the limit off.', example: '120' },
   { name: 'RATE_LIMIT_BURST', default: '60', description: 'Extra requests a tenant may make in a minute beyond its rate, to absorb short spikes.', example: '20' },
   { name: 'RATE_LIMIT_PLANS', default: undefined, description: 'Per-plan rates for tenants with a `--plan` in the registry: `plan=per-minute,…`.', example: 'free=60,pro=3000' },
   { name: 'MAX_CONCURRENT_QUERIES_PER_TENANT', default: '8', description: 'Queries one tenant may run at once on one instance; as many more may wait briefly in a queue, the rest are refused. Keep it below FalkorDB\'s THREAD_COUNT so one tenant cannot occupy every database thread.', example: '4' },
   { name: 'MAX_CONCURRENT_QUERIES', default: '64', description: 'Queries all tenants together may run at once on one instance.', example: '128' },
+  { name: 'SSE_MAX_SESSIONS_PER_DEVICE', default: '20', description: 'Legacy SSE sessions one client may keep open on one instance at once (one device of a tenant: the token\'s subject and device, or the token itself when it names no device); the next is refused with SESSION_LIMIT until one closes.', example: '5' },
+  { name: 'SSE_MAX_SESSIONS_PER_TENANT', default: '100', description: 'Legacy SSE sessions all clients of one tenant may keep open on one instance at once.', example: '500' },
+  { name: 'SSE_IDLE_TIMEOUT_MS', default: '1800000', description: 'An SSE session that receives no POST for this long is closed (the server\'s own keep-alive comments do not count); the client reconnects when it needs the session again. `0`: sessions are closed only at the token\'s `exp`.', example: '600000' },
   { name: 'QUERY_QUEUE_TIMEOUT_MS', default: '2000', description: 'Longest a query waits for a free slot before it is refused as "too many concurrent queries".', example: '5000' },
   { name: 'ALLOWED_IPS', default: undefined, description: 'Client addresses allowed to connect at all (comma-separated IPs or CIDR ranges, IPv4 or IPv6); others get 403 before any token work. Unset: any.', example: '10.0.0.0/8,2001:db8::/32' },
   { name: 'TRUST_PROXY', default: 'false', description: 'When to believe `X-Forwarded-For`: `false`, a number of proxy hops, or the proxies\' addresses as CIDR ranges.', example: '10.0.0.0/8' },
@@ -326,6 +329,9 @@ const SCHEMA = {
   MAX_CONCURRENT_QUERIES_PER_TENANT: integer(1, 10_000),
   MAX_CONCURRENT_QUERIES: integer(1, 100_000),
   QUERY_QUEUE_TIMEOUT_MS: integer(0, 600_000),
+  SSE_MAX_SESSIONS_PER_DEVICE: integer(1, 100_000),
+  SSE_MAX_SESSIONS_PER_TENANT: integer(1, 1_000_000),
+  SSE_IDLE_TIMEOUT_MS: integer(0, 2 ** 31 - 1),
   ALLOWED_IPS: cidrList.optional(),
   TRUST_PROXY: trustProxy,
   TLS_CERT_FILE: nonEmpty.optional(),
@@ -435,6 +441,14 @@ export interface Config {
     maxConcurrentPerTenant: number;
     maxConcurrent: number;
     queueTimeoutMs: number;
+  };
+  sse: {
+    /** Open sessions per client (tenant, subject, device or token) on this instance. */
+    maxSessionsPerDevice: number;
+    /** Open sessions per tenant on this instance. */
+    maxSessionsPerTenant: number;
+    /** A session with no POST for this long is closed; 0: never for idleness. */
+    idleTimeoutMs: number;
   };
   network: {
     /** Empty: any address. */
@@ -650,6 +664,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxConcurrent: v.MAX_CONCURRENT_QUERIES,
       queueTimeoutMs: v.QUERY_QUEUE_TIMEOUT_MS,
     },
+    sse: { maxSessionsPerDevice: v.SSE_MAX_SESSIONS_PER_DEVICE, maxSessionsPerTenant: v.SSE_MAX_SESSIONS_PER_TENANT, idleTimeoutMs: v.SSE_IDLE_TIMEOUT_MS },
     network: {
       allowedIps: v.ALLOWED_IPS ?? [],
       trustProxy: v.TRUST_PROXY,

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: 429,
   AUTH_FAILURES_LIMITED: 429,
   TOO_MANY_QUERIES: 503,
+  SESSION_LIMIT: 429,
   // requests and tool arguments
   SESSION_UNKNOWN: 404,
   BODY_TOO_LARGE: 413,

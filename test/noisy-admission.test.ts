@@ -13,14 +13,22 @@ import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { callTool, connectClient } from './support/mcp.js';
-import { toolCall } from './support/sse.js';
+import { initializeSession, openSseSession, toolCall, type RawSseSession } from './support/sse.js';
 import { signTestToken } from './support/tokens.js';
+import { waitFor } from './support/topology.js';
 
 const RATE = 5;
 const BATCH = 40;
 
+const PER_DEVICE = 3;
+const PER_TENANT = 5;
+const IDLE_MS = 1500;
+
 let db: TestFalkorDB;
 let limited: RunningGateway;
+let capped: RunningGateway;
+let idle: RunningGateway;
+const sessions: RawSseSession[] = [];
 let auditDir: string;
 let auditFile: string;
 
@@ -29,10 +37,13 @@ before(async () => {
   auditDir = await mkdtemp(path.join(tmpdir(), 'noisy-admission-'));
   auditFile = path.join(auditDir, 'audit.log');
   limited = await startTestGateway(db.url, { RATE_LIMIT_PER_MINUTE: String(RATE), RATE_LIMIT_BURST: '0', AUDIT_LOG_FILE: auditFile });
+  capped = await startTestGateway(db.url, { SSE_MAX_SESSIONS_PER_DEVICE: String(PER_DEVICE), SSE_MAX_SESSIONS_PER_TENANT: String(PER_TENANT) });
+  idle = await startTestGateway(db.url, { SSE_IDLE_TIMEOUT_MS: String(IDLE_MS) });
 });
 
 after(async () => {
-  await limited?.stop();
+  for (const session of sessions) session.close();
+  await Promise.allSettled([limited?.stop(), capped?.stop(), idle?.stop()]);
   await db?.cleanup();
   await rm(auditDir, { recursive: true, force: true });
 });
@@ -134,5 +145,74 @@ describe('rate limit per tool call', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+/** Opens an SSE session that the test closes at the end. */
+async function open(gateway: RunningGateway, token: string): Promise<RawSseSession> {
+  const session = await openSseSession(gateway.url, token);
+  sessions.push(session);
+  return session;
+}
+
+/** What GET /sse answers when it refuses; fails the test if it opens a session instead. */
+async function refusedOpen(gateway: RunningGateway, token: string): Promise<{ status: number; body: { code?: string; message?: string } }> {
+  const controller = new AbortController();
+  const res = await fetch(`${gateway.url}/sse`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
+  if (res.status === 200) {
+    controller.abort();
+    assert.fail('GET /sse opened a session past the cap');
+  }
+  return { status: res.status, body: (await res.json()) as { code?: string; message?: string } };
+}
+
+describe('SSE session caps', () => {
+  const deviceToken = (tenant: string, device: string) => signTestToken(tenant, { claims: { device } });
+
+  it('refuses a client past SSE_MAX_SESSIONS_PER_DEVICE with SESSION_LIMIT; its tenant\'s other devices and other tenants still open sessions; closing one frees a slot', async () => {
+    const laptop = await deviceToken('crowded', 'laptop');
+    const opened = [];
+    for (let i = 0; i < PER_DEVICE; i++) opened.push(await open(capped, laptop));
+    // Another token of the same device counts against the same cap.
+    const refused = await refusedOpen(capped, await deviceToken('crowded', 'laptop'));
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.code, 'SESSION_LIMIT');
+    assert.match(refused.body.message ?? '', new RegExp(`${PER_DEVICE} SSE sessions open on this gateway instance.*SSE_MAX_SESSIONS_PER_DEVICE`));
+
+    await open(capped, await deviceToken('crowded', 'phone'));
+    await open(capped, await deviceToken('roomy', 'laptop'));
+
+    opened[0]!.close();
+    await opened[0]!.ended;
+    await waitFor('a slot freed by the closed session', async () => {
+      const controller = new AbortController();
+      const res = await fetch(`${capped.url}/sse`, { headers: { Authorization: `Bearer ${laptop}` }, signal: controller.signal });
+      controller.abort();
+      return res.status === 200 ? true : undefined;
+    });
+  });
+
+  it('refuses a tenant past SSE_MAX_SESSIONS_PER_TENANT, whatever device asks, while another tenant still opens one', async () => {
+    for (let i = 0; i < PER_TENANT; i++) await open(capped, await deviceToken('busy', `device-${i}`));
+    const refused = await refusedOpen(capped, await deviceToken('busy', 'one-more'));
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.code, 'SESSION_LIMIT');
+    assert.match(refused.body.message ?? '', new RegExp(`Tenant "busy" already has ${PER_TENANT} SSE sessions.*SSE_MAX_SESSIONS_PER_TENANT`));
+    await open(capped, await deviceToken('bystander', 'laptop'));
+  });
+});
+
+describe('idle SSE sessions', () => {
+  it('closes a session that receives no POST for SSE_IDLE_TIMEOUT_MS', async () => {
+    const token = await signTestToken('idler');
+    const session = await open(idle, token);
+    await initializeSession(session, token);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'still open'>((resolve) => (timer = setTimeout(() => resolve('still open'), 60_000)));
+    const outcome = await Promise.race([session.ended.then(() => 'closed' as const), deadline]);
+    clearTimeout(timer);
+    assert.equal(outcome, 'closed', 'the gateway ended the idle stream');
+    const post = await session.post(toolCall(9, 'falkordb_list_graphs'), token);
+    assert.equal(post.status, 404, 'the closed session is gone');
   });
 });

@@ -77,7 +77,7 @@ export interface GatewayHttpServer {
 const READY_PING_TIMEOUT_MS = 1000;
 
 export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
-  const sessions = new SseSessions();
+  const sessions = new SseSessions(deps.config.sse);
   const inFlight = new InFlight();
   const streamable = createStreamableEndpoint(deps.versions.gateway);
   let shuttingDown = false;

@@ -3,13 +3,15 @@
 // tenant, subject and device (the session id alone is no credential), and the
 // session runs with the opener's scopes and graphs. The stream ends at the
 // opener's `exp` by this host's clock, and a token past its `exp` here neither
-// opens nor drives a session, whatever the clock tolerance.
+// opens nor drives a session, whatever the clock tolerance. Sessions are capped
+// per client and per tenant on this instance, and closed when idle.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { graphClaimCovers } from '../auth/graph-rules.js';
 import type { Principal } from '../auth/principal.js';
+import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import { createMcpServer } from '../tools/index.js';
 import type { ToolContext } from '../tools/context.js';
@@ -19,6 +21,28 @@ interface SseSession {
   server: McpServer;
   principal: Principal;
   expiryTimer: NodeJS.Timeout | undefined;
+  /** Restarts the idle clock: a POST arrived, or a tool call began or ended. */
+  touch(): void;
+}
+
+export type SseSessionLimits = Config['sse'];
+
+/** Counts per key, for the session caps; a key leaves the map when its count is back to 0. */
+class Counts {
+  readonly #counts = new Map<string, number>();
+  get(key: string): number {
+    return this.#counts.get(key) ?? 0;
+  }
+  add(key: string, delta: number): void {
+    const next = this.get(key) + delta;
+    if (next <= 0) this.#counts.delete(key);
+    else this.#counts.set(key, next);
+  }
+}
+
+/** One client of a tenant, as the per-device cap counts it: subject and device, or the token itself when it names no device. */
+function clientKey(principal: Principal): string {
+  return JSON.stringify([principal.tenant, principal.subject, principal.device ?? `jti:${principal.jti ?? ''}`]);
 }
 
 const KEEP_ALIVE_MS = 15_000;
@@ -27,9 +51,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class SseSessions {
   readonly #sessions = new Map<string, SseSession>();
+  readonly #limits: SseSessionLimits;
   readonly #now: () => number;
+  // Sessions opening or open, counted as soon as they are admitted so that concurrent opens cannot pass the caps.
+  readonly #perTenant = new Counts();
+  readonly #perClient = new Counts();
 
-  constructor(now: () => number = Date.now) {
+  constructor(limits: SseSessionLimits, now: () => number = Date.now) {
+    this.#limits = limits;
     this.#now = now;
   }
 
@@ -43,17 +72,46 @@ export class SseSessions {
    */
   async open(res: ServerResponse, ctx: ToolContext, messagesPath: string): Promise<string> {
     this.#refuseExpired(ctx.principal, 'open');
+    const principal = ctx.principal;
+    const client = clientKey(principal);
+    this.#refuseOverCap(principal, client);
+    this.#perTenant.add(principal.tenant, 1);
+    this.#perClient.add(client, 1);
     // Reverse proxies (nginx) buffer responses by default, which would hold every event back.
     res.setHeader('X-Accel-Buffering', 'no');
     const transport = new SSEServerTransport(messagesPath, res);
-    const server = createMcpServer(ctx);
-    const principal = ctx.principal;
+    // A tool call in progress keeps its session from being idle, however long it runs.
+    let callsRunning = 0;
+    const idleMs = this.#limits.idleTimeoutMs;
+    const idleTimer =
+      idleMs === 0
+        ? undefined
+        : setTimeout(() => {
+            if (callsRunning > 0) idleTimer?.refresh();
+            else void transport.close();
+          }, idleMs);
+    idleTimer?.unref();
+    const touch = () => void idleTimer?.refresh();
+    const server = createMcpServer({
+      ...ctx,
+      beginCall: () => {
+        callsRunning += 1;
+        touch();
+        const end = ctx.beginCall?.();
+        return () => {
+          callsRunning -= 1;
+          touch();
+          end?.();
+        };
+      },
+    });
     const untilExpiry = principal.expiresAt * 1000 - this.#now();
     const session: SseSession = {
       transport,
       server,
       principal,
       expiryTimer: setTimeout(() => void transport.close(), Math.max(0, Math.min(untilExpiry, MAX_TIMER_MS))),
+      touch,
     };
     session.expiryTimer?.unref();
     const keepAlive = setInterval(() => {
@@ -67,6 +125,9 @@ export class SseSessions {
       cleaned = true;
       clearInterval(keepAlive);
       clearTimeout(session.expiryTimer);
+      clearTimeout(idleTimer);
+      this.#perTenant.add(principal.tenant, -1);
+      this.#perClient.add(client, -1);
       this.#sessions.delete(transport.sessionId);
       void server.close();
     };
@@ -107,7 +168,24 @@ export class SseSessions {
     if (!graphClaimCovers(caller.graphs, opener.graphs)) {
       throw new GatewayError('SESSION_FORBIDDEN', 'This token is limited to fewer graphs (its "graphs" claim) than the one that opened the SSE session. Open a new session on /sse with this token.');
     }
+    session.touch();
     await session.transport.handlePostMessage(req, res, body);
+  }
+
+  /** SESSION_LIMIT when this client, or its tenant, already has as many sessions here as the caps allow. */
+  #refuseOverCap(principal: Principal, client: string): void {
+    const { maxSessionsPerDevice, maxSessionsPerTenant } = this.#limits;
+    const what =
+      this.#perClient.get(client) >= maxSessionsPerDevice
+        ? `This client (one device of tenant "${principal.tenant}") already has ${maxSessionsPerDevice} SSE sessions open on this gateway instance, the most SSE_MAX_SESSIONS_PER_DEVICE allows.`
+        : this.#perTenant.get(principal.tenant) >= maxSessionsPerTenant
+          ? `Tenant "${principal.tenant}" already has ${maxSessionsPerTenant} SSE sessions open on this gateway instance, the most SSE_MAX_SESSIONS_PER_TENANT allows.`
+          : undefined;
+    if (what === undefined) return;
+    throw new GatewayError(
+      'SESSION_LIMIT',
+      `${what} Close sessions this client no longer uses (idle ones close by themselves after SSE_IDLE_TIMEOUT_MS), reuse an open one, or connect to /mcp (Streamable HTTP keeps no session); the operator can raise the limit.`,
+    );
   }
 
   /**

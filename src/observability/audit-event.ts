@@ -69,7 +69,7 @@ const DENIAL_CODES: ReadonlySet<ErrorCode> = new Set([
 /** The event a refusal with this code is, or undefined when it is not an audit matter (bad requests, 404s). */
 export function refusalEventName(code: ErrorCode): 'auth_failure' | 'denied' | 'rate_limited' | undefined {
   if (code.startsWith('TOKEN_') || code === 'QUERY_TOKEN_DISABLED' || code === 'AUTH_FAILURES_LIMITED') return 'auth_failure';
-  if (code === 'RATE_LIMITED' || code === 'TOO_MANY_QUERIES') return 'rate_limited';
+  if (code === 'RATE_LIMITED' || code === 'TOO_MANY_QUERIES' || code === 'SESSION_LIMIT') return 'rate_limited';
   if (DENIAL_CODES.has(code)) return 'denied';
   return undefined;
 }
