@@ -86,7 +86,7 @@ export const CONFIG_VARIABLES = [
   { name: 'AUDIT_LOG_FILE', default: undefined, description: 'Also append audit events to this file (JSON lines), reopened on SIGHUP for logrotate.', example: '/var/log/falkordb-mcp-gateway/audit.log' },
   { name: 'AUDIT_STREAM_MAXLEN', default: '10000', description: 'Audit events kept per tenant in the database server, for `audit tail`.', example: '100000' },
   { name: 'METRICS_HOST', default: '127.0.0.1', description: 'Address of the Prometheus metrics listener (never the tenant-facing port).', example: '0.0.0.0' },
-  { name: 'METRICS_PORT', default: '9464', description: 'Port of the metrics listener (`/metrics`); `off` turns it off.', example: '9100' },
+  { name: 'METRICS_PORT', default: '9464', description: 'Port of the metrics listener (`/metrics`); `off` turns it off. Left unset and found taken (a second gateway on this machine), a free port is used instead and the log line `metrics listening` names it; set explicitly and taken, start-up stops with PORT_IN_USE.', example: '9100' },
   { name: 'METRICS_TENANT_LABELS', default: 'top:100', description: 'Which tenants get their own metric label: `all`, `none`, or `top:N` (the first N tenants seen; the rest are counted as `other`).', example: 'top:500' },
   { name: 'USAGE_RETENTION_DAYS', default: '90', description: 'Days the per-tenant daily usage counters are kept in the database server.', example: '400' },
   { name: 'SHUTDOWN_TIMEOUT_MS', default: '10000', description: 'On SIGTERM, how long in-flight calls may take to finish before connections are closed.', example: '30000' },
@@ -476,6 +476,11 @@ export interface Config {
     host: string;
     /** 'off': no metrics listener; 0: a free port. */
     port: number | 'off';
+    /**
+     * METRICS_PORT was set. When it was not and its default is taken (another
+     * gateway on this machine), the listener takes a free port instead of failing.
+     */
+    portExplicit: boolean;
     /** Tenants with their own label: all, none, or the first N seen. */
     tenantLabels: 'all' | 'none' | number;
   };
@@ -680,7 +685,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     refusals: { authFailuresPerMinute: v.AUTH_FAILURES_PER_MINUTE },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
-    metrics: { host: v.METRICS_HOST, port: v.METRICS_PORT, tenantLabels: v.METRICS_TENANT_LABELS },
+    metrics: { host: v.METRICS_HOST, port: v.METRICS_PORT, portExplicit: given(env['METRICS_PORT']) !== undefined, tenantLabels: v.METRICS_TENANT_LABELS },
     usage: { retentionDays: v.USAGE_RETENTION_DAYS },
   };
   return deepFreeze(config);

@@ -5,16 +5,20 @@
 // machine starts with only PORT changed.
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunningGateway } from '../src/main.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { startGateway, type RunningGateway } from '../src/main.js';
+import { createLogger } from '../src/observability/logger.js';
+import { rejection } from './support/assertions.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
-import { startTestGateway } from './support/gateway.js';
+import { captureLog, startTestGateway } from './support/gateway.js';
 import { callTool, connectClient } from './support/mcp.js';
 import { initializeSession, openSseSession, toolCall, type RawSseSession } from './support/sse.js';
-import { signTestToken } from './support/tokens.js';
+import { signTestToken, TEST_SECRET } from './support/tokens.js';
 import { waitFor } from './support/topology.js';
 
 const RATE = 5;
@@ -214,5 +218,56 @@ describe('idle SSE sessions', () => {
     assert.equal(outcome, 'closed', 'the gateway ended the idle stream');
     const post = await session.post(toolCall(9, 'falkordb_list_graphs'), token);
     assert.equal(post.status, 404, 'the closed session is gone');
+  });
+});
+
+describe('two gateways on one machine', () => {
+  let occupied: Server;
+  let takenPort: number;
+
+  before(async () => {
+    // Stands in for the first gateway's metrics listener, on a port of the test's own (never the real 9464).
+    occupied = createServer();
+    await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', resolve));
+    takenPort = (occupied.address() as { port: number }).port;
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => occupied.close(() => resolve()));
+  });
+
+  /** A gateway configured with only PORT changed, whose default metrics port is `takenPort`; METRICS_PORT given when `explicit`. */
+  function configWithMetricsOn(explicit: boolean): Config {
+    const config = loadConfig({ FALKORDB_URL: db.url, AUTH_JWT_SECRET: TEST_SECRET, PORT: '0', LOG_LEVEL: 'info', METRICS_PORT: String(takenPort) });
+    return { ...config, metrics: { ...config.metrics, portExplicit: explicit } };
+  }
+
+  it('starts when the default METRICS_PORT is taken, on a free metrics port its log names, which answers /metrics', async () => {
+    const log = captureLog();
+    const config = configWithMetricsOn(false);
+    const gateway = await startGateway({ config, logger: createLogger(config.logLevel, log.stream), allowInstall: false });
+    try {
+      assert.ok(gateway.metricsUrl !== undefined);
+      assert.notEqual(new URL(gateway.metricsUrl).port, String(takenPort));
+      const line = log
+        .text()
+        .split('\n')
+        .find((l) => l.includes('metrics listening'));
+      assert.ok(line !== undefined, 'a log line says where the metrics are');
+      assert.equal((JSON.parse(line) as { url: string }).url, gateway.metricsUrl);
+      assert.match(line, new RegExp(`default METRICS_PORT ${takenPort} is taken`));
+      const scrape = await fetch(gateway.metricsUrl);
+      assert.equal(scrape.status, 200);
+      assert.match(await scrape.text(), /# TYPE /);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('still refuses to start with PORT_IN_USE when METRICS_PORT is set explicitly to a taken port', async () => {
+    const config = configWithMetricsOn(true);
+    const error = await rejection(startGateway({ config, logger: createLogger('silent', 1), allowInstall: false }));
+    assert.equal(error.code, 'PORT_IN_USE');
+    assert.match(error.message, new RegExp(`METRICS_PORT ${takenPort} on 127.0.0.1 is already in use`));
   });
 });

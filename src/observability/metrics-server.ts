@@ -2,6 +2,7 @@
 // else, apart from the tenant-facing port so scrapes never pass its auth or limits.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isGatewayError } from '../errors.js';
 import { listenOn } from '../http/listen.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './prometheus-metrics.js';
@@ -12,6 +13,8 @@ export interface MetricsListenerOptions {
   host: string;
   /** 0: a free port. */
   port: number;
+  /** When `port` is taken, listen on a free one instead (METRICS_PORT left at its default) rather than fail. */
+  orFreePort?: boolean;
   metrics: Pick<PrometheusMetrics, 'scrape' | 'contentType'>;
   logger: Logger;
 }
@@ -51,15 +54,32 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
       res.destroy();
     });
   });
-  const port = await listenOn(server, options.host, options.port, {
+  const names = {
     hostVariable: 'METRICS_HOST',
     portVariable: 'METRICS_PORT',
     examplePort: 9465,
     whenTaken: ' (another gateway on this machine?), or METRICS_PORT=off',
-  });
+  };
+  let port: number;
+  let moved = false;
+  try {
+    port = await listenOn(server, options.host, options.port, names);
+  } catch (error) {
+    // Two gateways on one machine, each with the default: the second must still start, and say where it went.
+    if (options.orFreePort !== true || options.port === 0 || !isGatewayError(error) || error.code !== 'PORT_IN_USE') throw error;
+    port = await listenOn(server, options.host, 0, names);
+    moved = true;
+  }
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}${METRICS_PATH}`;
-  options.logger.info({ url }, 'metrics listening');
+  if (moved) {
+    options.logger.warn(
+      { url, defaultPort: options.port },
+      `metrics listening on a free port: the default METRICS_PORT ${options.port} is taken (another gateway on this machine?); point Prometheus at ${url}, or set METRICS_PORT to a fixed free port`,
+    );
+  } else {
+    options.logger.info({ url }, 'metrics listening');
+  }
   return {
     url,
     port,

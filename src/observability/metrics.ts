@@ -51,6 +51,6 @@ export function createGatewayMetrics(config: Config['metrics'], sources: Metrics
   const metrics = createPrometheusMetrics({ ...sources, tenantLabels: config.tenantLabels });
   return {
     metrics,
-    listen: () => startMetricsListener({ host: config.host, port, metrics, logger: sources.logger }),
+    listen: () => startMetricsListener({ host: config.host, port, orFreePort: !config.portExplicit, metrics, logger: sources.logger }),
   };
 }
