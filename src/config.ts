@@ -71,6 +71,7 @@ export const CONFIG_VARIABLES = [
   { name: 'RATE_LIMIT_PLANS', default: undefined, description: 'Per-plan rates for tenants with a `--plan` in the registry: `plan=per-minute,…`.', example: 'free=60,pro=3000' },
   { name: 'MAX_CONCURRENT_QUERIES_PER_TENANT', default: '8', description: 'Queries one tenant may run at once on one instance; as many more may wait briefly in a queue, the rest are refused. Keep it below FalkorDB\'s THREAD_COUNT so one tenant cannot occupy every database thread.', example: '4' },
   { name: 'MAX_CONCURRENT_QUERIES', default: '64', description: 'Queries all tenants together may run at once on one instance.', example: '128' },
+  { name: 'TOKEN_REQUESTS_PER_MINUTE', default: '300', description: 'Requests to `/oauth/token` one client address may make per minute on one instance (a refresh names no tenant until it is verified, so it is counted by address, not against a tenant\'s rate); over it, 429 `RATE_LIMITED` with `Retry-After`. `0` turns the limit off.', example: '20' },
   { name: 'SSE_MAX_SESSIONS_PER_DEVICE', default: '20', description: 'Legacy SSE sessions one client may keep open on one instance at once (one device of a tenant: the token\'s subject and device, or the token itself when it names no device); the next is refused with SESSION_LIMIT until one closes.', example: '5' },
   { name: 'SSE_MAX_SESSIONS_PER_TENANT', default: '100', description: 'Legacy SSE sessions all clients of one tenant may keep open on one instance at once.', example: '500' },
   { name: 'SSE_IDLE_TIMEOUT_MS', default: '1800000', description: 'An SSE session that receives no POST for this long is closed (the server\'s own keep-alive comments do not count); the client reconnects when it needs the session again. `0`: sessions are closed only at the token\'s `exp`.', example: '600000' },
@@ -329,6 +330,7 @@ const SCHEMA = {
   MAX_CONCURRENT_QUERIES_PER_TENANT: integer(1, 10_000),
   MAX_CONCURRENT_QUERIES: integer(1, 100_000),
   QUERY_QUEUE_TIMEOUT_MS: integer(0, 600_000),
+  TOKEN_REQUESTS_PER_MINUTE: integer(0, 1_000_000),
   SSE_MAX_SESSIONS_PER_DEVICE: integer(1, 100_000),
   SSE_MAX_SESSIONS_PER_TENANT: integer(1, 1_000_000),
   SSE_IDLE_TIMEOUT_MS: integer(0, 2 ** 31 - 1),
@@ -441,6 +443,8 @@ export interface Config {
     maxConcurrentPerTenant: number;
     maxConcurrent: number;
     queueTimeoutMs: number;
+    /** /oauth/token requests per client address per minute, per instance; 0: no limit. */
+    tokenRequestsPerMinute: number;
   };
   sse: {
     /** Open sessions per client (tenant, subject, device or token) on this instance. */
@@ -668,6 +672,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxConcurrentPerTenant: v.MAX_CONCURRENT_QUERIES_PER_TENANT,
       maxConcurrent: v.MAX_CONCURRENT_QUERIES,
       queueTimeoutMs: v.QUERY_QUEUE_TIMEOUT_MS,
+      tokenRequestsPerMinute: v.TOKEN_REQUESTS_PER_MINUTE,
     },
     sse: { maxSessionsPerDevice: v.SSE_MAX_SESSIONS_PER_DEVICE, maxSessionsPerTenant: v.SSE_MAX_SESSIONS_PER_TENANT, idleTimeoutMs: v.SSE_IDLE_TIMEOUT_MS },
     network: {

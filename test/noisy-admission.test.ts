@@ -16,6 +16,8 @@ import { createLogger } from '../src/observability/logger.js';
 import { rejection } from './support/assertions.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { captureLog, startTestGateway } from './support/gateway.js';
+import { postTokenForm } from './support/http.js';
+import { tempDir, writeSigningKey } from './support/keys.js';
 import { callTool, connectClient } from './support/mcp.js';
 import { initializeSession, openSseSession, toolCall, type RawSseSession } from './support/sse.js';
 import { signTestToken, TEST_SECRET } from './support/tokens.js';
@@ -32,6 +34,8 @@ let db: TestFalkorDB;
 let limited: RunningGateway;
 let capped: RunningGateway;
 let idle: RunningGateway;
+let signer: RunningGateway;
+const TOKEN_REQUESTS = 3;
 const sessions: RawSseSession[] = [];
 let auditDir: string;
 let auditFile: string;
@@ -43,11 +47,12 @@ before(async () => {
   limited = await startTestGateway(db.url, { RATE_LIMIT_PER_MINUTE: String(RATE), RATE_LIMIT_BURST: '0', AUDIT_LOG_FILE: auditFile });
   capped = await startTestGateway(db.url, { SSE_MAX_SESSIONS_PER_DEVICE: String(PER_DEVICE), SSE_MAX_SESSIONS_PER_TENANT: String(PER_TENANT) });
   idle = await startTestGateway(db.url, { SSE_IDLE_TIMEOUT_MS: String(IDLE_MS) });
+  signer = await startTestGateway(db.url, { AUTH_SIGNING_KEY_FILE: await writeSigningKey(await tempDir()), TOKEN_REQUESTS_PER_MINUTE: String(TOKEN_REQUESTS) });
 });
 
 after(async () => {
   for (const session of sessions) session.close();
-  await Promise.allSettled([limited?.stop(), capped?.stop(), idle?.stop()]);
+  await Promise.allSettled([limited?.stop(), capped?.stop(), idle?.stop(), signer?.stop()]);
   await db?.cleanup();
   await rm(auditDir, { recursive: true, force: true });
 });
@@ -169,6 +174,24 @@ async function refusedOpen(gateway: RunningGateway, token: string): Promise<{ st
   }
   return { status: res.status, body: (await res.json()) as { code?: string; message?: string } };
 }
+
+describe('token requests', () => {
+  it('counts /oauth/token per client address by its own rule: past TOKEN_REQUESTS_PER_MINUTE, 429 RATE_LIMITED with Retry-After', async () => {
+    const form = { grant_type: 'refresh_token', refresh_token: 'not-a-refresh-token' };
+    for (let i = 0; i < TOKEN_REQUESTS; i++) {
+      const answer = await postTokenForm(signer.url, form);
+      assert.equal(answer.status, 400, 'a bad refresh token within the rate is refused as a bad grant');
+    }
+    const over = await postTokenForm(signer.url, form);
+    assert.equal(over.status, 429);
+    assert.equal(over.body.code, 'RATE_LIMITED');
+    assert.match(String(over.body.message), new RegExp(`at most ${TOKEN_REQUESTS} per minute.*TOKEN_REQUESTS_PER_MINUTE.*Retry in \\d+ s`));
+    assert.ok(Number(over.headers.get('retry-after')) >= 1);
+    // Tool calls are not drawn from that count.
+    const call = await postMcp(signer, await signTestToken('refresher'), toolCall(1, 'falkordb_list_graphs'));
+    assert.equal(call.status, 200);
+  });
+});
 
 describe('SSE session caps', () => {
   const deviceToken = (tenant: string, device: string) => signTestToken(tenant, { claims: { device } });

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayState } from '../state/index.js';
 import type { GraphOperations } from '../tools/context.js';
+import { AddressRateLimiter } from './address-rate.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { TenantRateLimiter } from './rate-limit.js';
 
@@ -26,6 +27,8 @@ export interface Admission {
    * The function throws RATE_LIMITED when over; it resolves true when it counted.
    */
   toolCallCounter(principal: Principal, prepaid: number): () => Promise<boolean>;
+  /** Counts one /oauth/token request from a client address (per instance); throws RATE_LIMITED when over. */
+  admitTokenRequest(clientIp: string | undefined): Promise<void>;
   /** The tenant's view of the graph operations, under the concurrency caps. */
   graphsFor(tenant: string, graphs: GraphOperations): GraphOperations;
 }
@@ -47,6 +50,7 @@ export function createAdmission({ config, state, logger, now }: AdmissionOptions
     ...(now === undefined ? {} : { now }),
   });
   const gate = new ConcurrencyGate(config.limits);
+  const tokenRequests = new AddressRateLimiter(config.limits.tokenRequestsPerMinute);
   const admitToolCall = async (principal: Principal) => {
     await rate.consume(principal.tenant);
   };
@@ -64,6 +68,7 @@ export function createAdmission({ config, state, logger, now }: AdmissionOptions
         return true;
       };
     },
+    admitTokenRequest: (clientIp) => tokenRequests.consume(clientIp),
     graphsFor: (tenant, graphs) => gate.wrap(tenant, graphs),
   };
 }

@@ -162,6 +162,8 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     }
     if (path === '/oauth/token') {
       if (deps.issuer === undefined) return sendJson(res, 404, { error: 'not_found', message: 'This gateway does not issue tokens itself (no AUTH_SIGNING_KEY_FILE); get tokens from your identity provider.' });
+      // Counted by address before any token work: a flood of refreshes costs one in-memory count each.
+      await deps.admission.admitTokenRequest(log.clientIp);
       return handleTokenRequest(req, res, deps.issuer);
     }
 

@@ -15,6 +15,8 @@ export async function startTestGateway(falkordbUrl: string, env: Record<string, 
     LOG_LEVEL: logTo === undefined ? 'silent' : 'trace',
     // Tests run in parallel: no fixed metrics port (tests that need one pass METRICS_PORT: '0').
     METRICS_PORT: 'off',
+    // Refresh stress tests send hundreds of token requests a minute from one address (tests of that limit set it).
+    TOKEN_REQUESTS_PER_MINUTE: '0',
     ...env,
   });
   return startGateway({ config, logger: createLogger(config.logLevel, logTo ?? 1), allowInstall: false });
