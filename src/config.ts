@@ -518,6 +518,15 @@ function configError(variable: string, value: string | undefined, problem: strin
   return new GatewayError('CONFIG_INVALID', `${variable}${shown} ${problem}; for example ${variable}=${example}`, { variable });
 }
 
+/** Dev mode signs its own demo tokens, so it must not be reachable from other machines: say both ways out. */
+function devModeHostMessage(host: string): string {
+  return (
+    `HOST (got ${JSON.stringify(host)}) is not a loopback address, and dev mode (self-signed demo tokens, used when no verification key is set) only runs on loopback. ` +
+    'To serve other machines, set a verification key: AUTH_JWT_SECRET (or AUTH_JWT_SECRET_FILE), AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_URL or AUTH_SIGNING_KEY_FILE. ' +
+    'To stay in dev mode, listen on loopback, for example HOST=127.0.0.1.'
+  );
+}
+
 export function isSecretVariable(variable: ConfigVariable): boolean {
   return variable.secret === true;
 }
@@ -591,13 +600,7 @@ export function loadConfig(env: Env = process.env): Config {
     v.AUTH_JWT_SECRET !== undefined || v.AUTH_PUBLIC_KEY_FILE !== undefined || v.AUTH_JWKS_URL !== undefined || v.AUTH_SIGNING_KEY_FILE !== undefined;
   const loopback = isLoopbackHost(v.HOST);
   if (!hasVerifier && !loopback) {
-    throw configError(
-      'HOST',
-      v.HOST,
-      'is not a loopback address, and no AUTH_JWT_SECRET (or AUTH_JWT_SECRET_FILE), AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_URL or AUTH_SIGNING_KEY_FILE is set: dev mode (self-signed demo tokens) only runs on loopback. Set one of those, or',
-      '127.0.0.1',
-      false,
-    );
+    throw new GatewayError('CONFIG_INVALID', devModeHostMessage(v.HOST), { variable: 'HOST' });
   }
 
   if ((v.TLS_CERT_FILE === undefined) !== (v.TLS_KEY_FILE === undefined)) {

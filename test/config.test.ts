@@ -75,6 +75,22 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ AUTH_JWT_SECRET: 'tiny-secret' }), (e: Error) => !e.message.includes('tiny-secret'));
   });
 
+  it('says, for a non-loopback HOST in dev mode, both ways out: a verification key, or a loopback HOST', () => {
+    assert.throws(
+      () => loadConfig({ HOST: '0.0.0.0' }),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'CONFIG_INVALID');
+        assert.equal(
+          e.message,
+          'HOST (got "0.0.0.0") is not a loopback address, and dev mode (self-signed demo tokens, used when no verification key is set) only runs on loopback. ' +
+            'To serve other machines, set a verification key: AUTH_JWT_SECRET (or AUTH_JWT_SECRET_FILE), AUTH_PUBLIC_KEY_FILE, AUTH_JWKS_URL or AUTH_SIGNING_KEY_FILE. ' +
+            'To stay in dev mode, listen on loopback, for example HOST=127.0.0.1.',
+        );
+        return true;
+      },
+    );
+  });
+
   it('allows a non-loopback host once a verification key is set', () => {
     const config = loadConfig({ HOST: '0.0.0.0', AUTH_JWT_SECRET: 'x'.repeat(32) });
     assert.equal(config.auth.devMode, false);
