@@ -14,11 +14,12 @@ import { openTenantIsolation } from './falkordb/acl.js';
 import type { Database } from './falkordb/database.js';
 import { GraphClient } from './falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
-import { listenOn } from './http/listen.js';
+import { checkPortFree, listenOn, type ListenerNames } from './http/listen.js';
 import { createNetworkGuard } from './http/network.js';
 import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
 import type { Logger } from './observability/logger.js';
+import { METRICS_LISTENER } from './observability/metrics-server.js';
 import { createGraphAccess, type GraphAccess } from './tools/graph-access.js';
 import { createGatewayMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
@@ -84,10 +85,30 @@ export async function openGraphAccess(config: Config, database: Database, logger
   };
 }
 
+const MAIN_LISTENER: ListenerNames = { hostVariable: 'HOST', portVariable: 'PORT' };
+
+/** The other listener's port, never to be suggested for this one. */
+function listenerNames(config: Config): { main: ListenerNames; metrics: ListenerNames } {
+  const metricsPort = config.metrics.port;
+  return {
+    main: { ...MAIN_LISTENER, reserved: metricsPort === 'off' ? [] : [metricsPort] },
+    metrics: { ...METRICS_LISTENER, reserved: [config.http.port] },
+  };
+}
+
+/** A taken PORT or explicit METRICS_PORT stops start-up before any database is opened or launched. */
+async function checkListenPorts(config: Config): Promise<void> {
+  const names = listenerNames(config);
+  await checkPortFree(config.http.host, config.http.port, names.main);
+  // A default METRICS_PORT that is taken moves to a free port when the listener starts (two gateways on one machine).
+  if (config.metrics.port !== 'off' && config.metrics.portExplicit) await checkPortFree(config.metrics.host, config.metrics.port, names.metrics);
+}
+
 export async function startGateway({ config, logger, allowInstall = true }: GatewayOptions): Promise<RunningGateway> {
-  // A bad certificate pair stops start-up before a database is opened or launched.
+  // A bad certificate pair, or a taken port, stops start-up before a database is opened or launched.
   const tls = tlsFiles(config.network);
   const tlsOptions = tls === undefined ? undefined : readTlsPair(tls);
+  await checkListenPorts(config);
   const database = await openDatabase(config, logger, { allowInstall });
   const stack: Array<() => Promise<void>> = [() => database.close()];
   const unwind = async () => {
@@ -135,7 +156,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       tls: tlsOptions,
     });
     const { server, sessions } = http;
-    boundPort = await listenOn(server, config.http.host, config.http.port, { hostVariable: 'HOST', portVariable: 'PORT', examplePort: 3004 });
+    boundPort = await listenOn(server, config.http.host, config.http.port, listenerNames(config).main);
     stack.push(async () => {
       // Stop accepting, let in-flight calls finish (up to SHUTDOWN_TIMEOUT_MS), then close streams and connections.
       http.beginShutdown();

@@ -2,6 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -15,6 +16,7 @@ import type { Database } from '../src/falkordb/database.js';
 import { readEmbeddedState, startEmbeddedFalkorDB, type EmbeddedFalkorDB, type StartEmbeddedOptions } from '../src/falkordb/launcher.js';
 import { testLogger } from './support/falkordb.js';
 import { rejection } from './support/assertions.js';
+import { runCli } from './support/cli.js';
 
 const logger = testLogger();
 const running: EmbeddedFalkorDB[] = [];
@@ -84,6 +86,31 @@ async function startGatewayProcess(dataDir: string, options: { stayAlive: boolea
       return exited;
     },
   };
+}
+
+/** Processes whose working folder or command line names `dataDir` (an embedded server runs in its data dir). */
+function processesUsing(dataDir: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cwd === dataDir || cwd.startsWith(dataDir + path.sep) || cmdline.includes(dataDir)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** Whether host:port can be bound right now. */
+async function bindable(port: number): Promise<boolean> {
+  const probe = net.createServer();
+  return new Promise((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }
 
 before(async () => {
@@ -256,6 +283,32 @@ describe('startEmbeddedFalkorDB', { timeout: 120_000 }, () => {
       while (alive(gateway.serverPid) && Date.now() < deadline) await sleep(50);
       assert.equal(alive(gateway.serverPid), false, 'the server outlived its gateway');
       await assert.rejects(stat(path.join(dataDir, 'embedded.json')), { code: 'ENOENT' });
+    });
+  }
+});
+
+describe('serve with a taken port and an embedded database', { timeout: 120_000 }, () => {
+  for (const variable of ['PORT', 'METRICS_PORT'] as const) {
+    it(`fails with PORT_IN_USE for a taken ${variable} before starting the database, and suggests a port that is free`, async () => {
+      const blocker = net.createServer((socket) => socket.destroy()).listen(0, '127.0.0.1');
+      await once(blocker, 'listening');
+      const dataDir = path.join(root, `serve-${variable.toLowerCase()}-taken`);
+      try {
+        const { port } = blocker.address() as net.AddressInfo;
+        // The other listener on a port of its own, so only `variable` is taken.
+        const other: Record<string, string> = variable === 'PORT' ? { METRICS_PORT: 'off' } : { PORT: '0' };
+        const done = await runCli(['serve'], { FALKORDB_DATA_DIR: dataDir, HOST: '127.0.0.1', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...other, [variable]: String(port) });
+        assert.equal(done.code, 1, done.stderr);
+        assert.match(done.stderr, new RegExp(`${variable} ${port} on 127\\.0\\.0\\.1 is already in use by another program( \\(another gateway on this machine\\?\\))?\\. Stop it, or set ${variable} to a free port \\(e\\.g\\. ${variable}=\\d+, free just now\\)`));
+        const suggested = Number(new RegExp(`${variable}=(\\d+), free just now`).exec(done.stderr)?.[1]);
+        assert.notEqual(suggested, port);
+        assert.ok(await bindable(suggested), `the suggested ${variable} ${suggested} is not free`);
+        // The database was never started: its data dir was not even created, and no process runs in it.
+        assert.equal(existsSync(dataDir), false, `the embedded database was started in ${dataDir}`);
+        assert.deepEqual(processesUsing(dataDir), []);
+      } finally {
+        await new Promise((resolve) => blocker.close(resolve));
+      }
     });
   }
 });

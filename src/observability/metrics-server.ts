@@ -3,11 +3,19 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isGatewayError } from '../errors.js';
-import { listenOn } from '../http/listen.js';
+import { listenOn, type ListenerNames } from '../http/listen.js';
 import type { Logger } from './logger.js';
 import type { PrometheusMetrics } from './prometheus-metrics.js';
 
 export const METRICS_PATH = '/metrics';
+
+/** How a failure to bind the metrics listener names its variables. */
+export const METRICS_LISTENER: ListenerNames = {
+  hostVariable: 'METRICS_HOST',
+  portVariable: 'METRICS_PORT',
+  likelyHolder: ' (another gateway on this machine?)',
+  orElse: ', or METRICS_PORT=off',
+};
 
 export interface MetricsListenerOptions {
   host: string;
@@ -54,20 +62,14 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
       res.destroy();
     });
   });
-  const names = {
-    hostVariable: 'METRICS_HOST',
-    portVariable: 'METRICS_PORT',
-    examplePort: 9465,
-    whenTaken: ' (another gateway on this machine?), or METRICS_PORT=off',
-  };
   let port: number;
   let moved = false;
   try {
-    port = await listenOn(server, options.host, options.port, names);
+    port = await listenOn(server, options.host, options.port, METRICS_LISTENER);
   } catch (error) {
     // Two gateways on one machine, each with the default: the second must still start, and say where it went.
     if (options.orFreePort !== true || options.port === 0 || !isGatewayError(error) || error.code !== 'PORT_IN_USE') throw error;
-    port = await listenOn(server, options.host, 0, names);
+    port = await listenOn(server, options.host, 0, METRICS_LISTENER);
     moved = true;
   }
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
