@@ -93,11 +93,16 @@ export type Phase = { name: 'starting' | 'running' | 'closed' };
 /**
  * The driver's reconnect strategy: at start the gateway owns the retry loop (it needs a
  * deadline and auth detection); afterwards the driver reconnects forever, until close().
+ * After close() an attempt still under way ends quietly: close() destroyed its client,
+ * whose loop stops once it sees that after this short wait. An error here would reject
+ * the connect() of a connection the query pool was opening, which nothing awaits (an
+ * unhandled rejection, "connection closed", that ends the process).
  */
 export function reconnectStrategy(phase: Phase): (retries: number) => number | Error {
   return (retries) => {
     if (phase.name === 'running') return retryDelayMs(retries);
-    return new Error(phase.name === 'closed' ? 'connection closed' : 'first connection attempt failed');
+    if (phase.name === 'closed') return FIRST_RETRY_MS;
+    return new Error('first connection attempt failed');
   };
 }
 
@@ -361,8 +366,18 @@ class FalkorDBDatabase implements Database {
     if ((this.phase as Phase).name === 'closed') return;
     this.pool.destroy();
     // destroy() leaves the pool's idle-connection cleanup timer running, which would keep
-    // the process alive for up to cleanupDelay after everything else closed.
+    // the process alive for up to cleanupDelay after everything else closed. A connection the
+    // pool was still opening (the server being down) ends its retry loop quietly after destroy()
+    // and comes back to the pool, which schedules that timer again; when it fires it destroys the
+    // destroyed connection, which throws out of the timer. So no timer is kept after close.
     clearTimeout(this.pool.cleanupTimeout);
+    // The pool object handed out is a view whose prototype is the pool that sets the timer.
+    const owner: object = Object.hasOwn(this.pool, 'cleanupTimeout') ? this.pool : (Object.getPrototypeOf(this.pool) as object);
+    Object.defineProperty(owner, 'cleanupTimeout', {
+      configurable: true,
+      get: () => undefined,
+      set: (timer: NodeJS.Timeout | undefined) => clearTimeout(timer),
+    });
     await closeQuietly(this.db, this.phase);
   }
 
