@@ -23,6 +23,7 @@ import { METRICS_LISTENER } from './observability/metrics-server.js';
 import { createGraphAccess, type GraphAccess } from './tools/graph-access.js';
 import { createGatewayMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
+import { SHUTDOWN_STEP_TIMEOUT_MS, ShutdownSequence } from './shutdown.js';
 import { announceGateway, presenceFacts } from './state/gateways.js';
 import { openGatewayState, type GatewayState } from './state/index.js';
 import { GATEWAY_VERSION } from './version.js';
@@ -54,10 +55,18 @@ export interface RunningGateway {
   metricsUrl: string | undefined;
   /** SIGHUP: reread what can change without a restart (TLS certificate, audit log file). */
   reload(): Promise<void>;
+  /**
+   * Takes the gateway down within about SHUTDOWN_TIMEOUT_MS + SHUTDOWN_MARGIN_MS, whatever it
+   * waits for; a step that did not finish in time is left behind (see pendingShutdown). Never rejects.
+   */
   stop(): Promise<void>;
+  /** The shutdown steps started and not finished, e.g. ["in-flight calls (2)"]: what a forced exit leaves behind. */
+  pendingShutdown(): string[];
 }
 
 export const DEV_TENANT = 'demo';
+/** What shutdown may take beyond SHUTDOWN_TIMEOUT_MS: closing streams, connections, flushes and the database. */
+export const SHUTDOWN_MARGIN_MS = 5_000;
 export const DEV_TOKEN_TTL_SECONDS = 24 * 3600;
 
 export interface OpenedGraphAccess {
@@ -110,14 +119,14 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
   const tlsOptions = tls === undefined ? undefined : readTlsPair(tls);
   await checkListenPorts(config);
   const database = await openDatabase(config, logger, { allowInstall });
-  const stack: Array<() => Promise<void>> = [() => database.close()];
-  const unwind = async () => {
-    for (const step of stack.reverse()) await step().catch((e: unknown) => logger.warn({ err: String(e) }, 'shutdown step failed'));
-  };
+  const shutdown = new ShutdownSequence(logger);
+  // Closing the database (and stopping an embedded server, which saves first) may use what is left of the budget.
+  shutdown.add('database', () => database.close(), Number.POSITIVE_INFINITY);
+  const unwind = () => shutdown.run(config.shutdownTimeoutMs + SHUTDOWN_MARGIN_MS);
   try {
     const { signingKey, verifying: ownKeys } = await loadOwnKeys(config);
     const state = openGatewayState(database.db, logger, config.audit);
-    stack.push(() => state.audit.close());
+    shutdown.add('audit flush', () => state.audit.close());
     // Built before the verifier, which reports JWKS failures to it; `http` is only read at scrape time, once it exists.
     const observed = createGatewayMetrics(config.metrics, { database: database.db, audit: state.audit, sessions: () => http.sessions.size, logger });
     const { metrics } = observed;
@@ -129,11 +138,11 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     });
     const usage = createUsageRecorder({ store: state.store, tenants: state.tenants, config, logger });
     // Unwound after the listener has drained (its step comes later) and before the database closes: the last counts get written.
-    stack.push(() => usage.close());
+    shutdown.add('usage flush', () => usage.close());
     const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
     const graphs = await openGraphAccess(config, database.db, logger, metrics);
-    stack.push(() => graphs.close());
+    shutdown.add('tenant connections', () => graphs.close());
     let boundPort = config.http.port;
     const baseUrl = () => publicBaseUrl(config, boundPort);
     const http = createGatewayHttpServer({
@@ -157,24 +166,37 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     });
     const { server, sessions } = http;
     boundPort = await listenOn(server, config.http.host, config.http.port, listenerNames(config).main);
-    stack.push(async () => {
-      // Stop accepting, let in-flight calls finish (up to SHUTDOWN_TIMEOUT_MS), then close streams and connections.
-      http.beginShutdown();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const drained = await http.inFlight.idle(config.shutdownTimeoutMs);
-      if (!drained) logger.warn({ inFlight: http.inFlight.count, timeoutMs: config.shutdownTimeoutMs }, 'shutdown timeout reached; cutting off calls still in flight');
+    // Stop accepting, let in-flight calls finish (up to SHUTDOWN_TIMEOUT_MS), then close streams and connections.
+    let closed: Promise<void> = Promise.resolve();
+    shutdown.add('connections', async () => {
       await sessions.closeAll();
       server.closeAllConnections();
       await closed;
     });
+    shutdown.add(
+      'in-flight calls',
+      async () => {
+        http.beginShutdown();
+        closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const drained = await http.inFlight.idle(config.shutdownTimeoutMs);
+        if (!drained) logger.warn({ inFlight: http.inFlight.count, timeoutMs: config.shutdownTimeoutMs }, 'shutdown timeout reached; cutting off calls still in flight');
+      },
+      config.shutdownTimeoutMs + SHUTDOWN_STEP_TIMEOUT_MS,
+    );
+    const describe = (steps: string[]) =>
+      steps.map((step) => {
+        if (step === 'in-flight calls') return `${step} (${http.inFlight.count})`;
+        if (step === 'connections') return `${step} (${sessions.size} SSE ${sessions.size === 1 ? 'stream' : 'streams'})`;
+        return step;
+      });
     const metricsListener = await observed.listen();
-    if (metricsListener !== undefined) stack.push(() => metricsListener.close());
+    if (metricsListener !== undefined) shutdown.add('metrics listener', () => metricsListener.close());
     const url = baseUrl();
     // Withdrawn first at shutdown; read by the CLI, which refuses to mint tokens no running instance accepts.
     const facts = await presenceFacts(config, { signingKey, verifying: ownKeys }, { url, database: database.description, version: GATEWAY_VERSION });
     const announcement = await announceGateway(state.store, facts, (e: unknown) => logger.warn({ err: String(e) }, 'could not renew this instance\'s announcement in the shared state'));
-    stack.push(() => announcement.withdraw());
+    shutdown.add('announcement', () => announcement.withdraw());
     logger.info({ url: `${url}/mcp`, falkordb: database.db.moduleVersion, devMode: config.auth.devMode }, 'gateway listening');
     const plainHttp = plainHttpWarning(config);
     if (plainHttp !== undefined) logger.warn(plainHttp);
@@ -192,7 +214,6 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       for (const step of reloaders) await step().catch((e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'reload step failed; keeping the previous state'));
     };
 
-    let stopped: Promise<void> | undefined;
     return {
       url,
       port: boundPort,
@@ -205,7 +226,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       usage,
       metricsUrl: metricsListener?.url,
       reload,
-      stop: () => (stopped ??= unwind()),
+      stop: () => unwind().then(() => undefined),
+      pendingShutdown: () => describe(shutdown.pending()),
     };
   } catch (error) {
     await unwind();
