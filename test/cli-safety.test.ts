@@ -246,5 +246,5 @@ describe('a reader that closes stdout early', () => {
 });
 
 async function createGraph(tenant: string, graph: string, query: string): Promise<void> {
-  await new GraphClient(gateway.database.db).query({ key: tenantGraphKey(tenant, graph), query, readOnly: false, timeoutMs: 60_000, maxRows: 10 });
+  await new GraphClient(gateway.database.db).query({ key: tenantGraphKey(tenant, graph), query, readOnly: false, timeoutMs: 10_000, maxRows: 10 });
 }

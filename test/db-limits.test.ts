@@ -22,6 +22,7 @@ import type { TransferRecord } from '../src/transfer/format.js';
 import { rejection } from './support/assertions.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
 import { captureLog, startTestGateway } from './support/gateway.js';
+import { seedGraph } from './support/graphs.js';
 import { callTool, connectClient, mustCall } from './support/mcp.js';
 import { signTestToken, TEST_SECRET } from './support/tokens.js';
 
@@ -108,6 +109,7 @@ describe('the embedded FalkorDB', () => {
 
   it('sends the gateway a bounded reply for a query of millions of rows, still marked truncated', async () => {
     const c = await clientOf(gateway, 'wide');
+    await seedGraph(gateway, 'wide', 'wide');
     const query = 'UNWIND range(1, 2000) AS a UNWIND range(1, 1500) AS b RETURN a * b AS x';
     const reply = await mustCall(c, 'falkordb_query', { graphName: 'wide', query });
     assert.equal(reply.truncated, true);
@@ -148,6 +150,7 @@ describe('the embedded FalkorDB', () => {
 
   it('refuses a query that needs more memory than QUERY_MEMORY_MAX_BYTES, with QUERY_MEMORY_EXCEEDED', async () => {
     const c = await clientOf(gateway, 'greedy');
+    await seedGraph(gateway, 'greedy', 'm');
     const big = await callTool(c, 'falkordb_query', { graphName: 'm', query: 'UNWIND range(1, 3000) AS a UNWIND range(1, 3000) AS b WITH collect(a) AS c RETURN size(c) AS n' });
     assert.equal(big.error?.code, 'QUERY_MEMORY_EXCEEDED', big.text);
     assert.match(big.error.message, /more memory than the database allows one query/);
@@ -235,6 +238,7 @@ describe('an external FalkorDB', () => {
       raw = await connectDatabase({ url: db.url, connectTimeoutMs: 5_000, logger: testLogger() });
       assert.deepEqual(await configValues(raw), { TIMEOUT_MAX: 20000, TIMEOUT_DEFAULT: 20000, QUERY_MEM_CAPACITY: 1073741824, RESULTSET_SIZE: 10001, MAX_INFO_QUERIES: 0 });
       const c = await clientOf(first, 'external');
+      await seedGraph(first, 'external', 'g');
       const reply = await mustCall(c, 'falkordb_query', { graphName: 'g', query: 'RETURN 1 AS one', timeoutMs: 20000 });
       assert.deepEqual(reply.rows, [{ one: 1 }]);
     } finally {
