@@ -6,8 +6,6 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -16,10 +14,11 @@ import type { RunningGateway } from '../src/main.js';
 import { MAX_PARAMETER_DEPTH } from '../src/falkordb/params.js';
 import { stateKeys } from '../src/state/keys.js';
 import { tenantGraphKey } from '../src/tenancy/keys.js';
+import { documentedMessages } from './support/docs.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { captureLog, startTestGateway } from './support/gateway.js';
 import { seedGraph } from './support/graphs.js';
-import { REPO_ROOT, callTool, connectClient, mustCall, type TransportKind } from './support/mcp.js';
+import { callTool, connectClient, mustCall, type TransportKind } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
 
 let db: TestFalkorDB;
@@ -55,14 +54,6 @@ async function auditEvents(tenant: string): Promise<Array<Record<string, string>
   await gateway.state.audit.flush();
   const reply = (await gateway.state.store.command(['XRANGE', stateKeys.tenantAudit(tenant), '-', '+'])) as Array<[string, string[]]>;
   return reply.map(([, flat]) => Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!])));
-}
-
-/** The examples docs/troubleshooting.md gives in the Message line of `code`'s section. */
-function documentedMessages(code: string): string[] {
-  const text = readFileSync(path.join(REPO_ROOT, 'docs', 'troubleshooting.md'), 'utf8');
-  const section = text.split(new RegExp(`^### \`${code}\` \\(\\d{3}\\)$`, 'm'))[1]?.split(/^###? /m)[0] ?? '';
-  const message = /- \*\*Message:\*\*([\s\S]*?)\n- \*\*/.exec(section)?.[1] ?? '';
-  return [...message.matchAll(/``(.+?)``|`([^`]+)`/gs)].map((m) => (m[1] ?? m[2]!).replace(/\s*\n\s*/g, ' '));
 }
 
 /** A tool call's raw result, which must be a failure in the documented shape; returns its error. */
