@@ -221,6 +221,7 @@ describe('refusals of a running gateway', { timeout: 120_000 }, () => {
     });
     const { tenants } = gateway.state;
     for (const id of ['globex', 'other']) await tenants.add({ id });
+    await tenants.add({ id: 'initech', graphRules: { write: ['sales_*'] } });
   });
 
   /** POSTs a ping to a legacy SSE session with `token`; returns the gateway's error. */
@@ -291,6 +292,10 @@ describe('refusals of a running gateway', { timeout: 120_000 }, () => {
     await gateway.state.ledger.revokeJti(jti!, exp);
     await sleep(STATE_CACHE_EXPIRY_MS);
     await refused('TOKEN_REVOKED', bearer(token));
+    const laptop = await signTestToken('globex', { claims: { device: 'alice-laptop' } });
+    await gateway.state.ledger.revokeDevice('globex', 'alice-laptop');
+    await sleep(STATE_CACHE_EXPIRY_MS);
+    await refused('TOKEN_REVOKED', bearer(laptop));
   });
   it('QUERY_TOKEN_DISABLED', async () => refused('QUERY_TOKEN_DISABLED', { path: `/mcp?token=${await signTestToken('globex')}` }));
   // The docs' tenant "acme" goes from unknown to registered on other addresses to disabled.
@@ -314,6 +319,11 @@ describe('refusals of a running gateway', { timeout: 120_000 }, () => {
     const outcome = await callTool(reader, 'falkordb_query', { graphName: 'g', query: 'CREATE (:N)' });
     assert.ok(outcome.error, outcome.text);
     assertDocumented('SCOPE_MISSING', outcome.error);
+    const writer = await connectClient('http', gateway.url, await signTestToken('globex', { scope: 'read write' }));
+    clients.push(writer);
+    const deletion = await callTool(writer, 'falkordb_delete_graph', { graphName: 'g' });
+    assert.ok(deletion.error, deletion.text);
+    assertDocumented('SCOPE_MISSING', deletion.error);
   });
   it('GRAPH_FORBIDDEN', async () => {
     const narrowed = await connectClient('http', gateway.url, await signTestToken('globex', { claims: { graphs: ['reports_*'] } }));
@@ -321,6 +331,11 @@ describe('refusals of a running gateway', { timeout: 120_000 }, () => {
     const outcome = await callTool(narrowed, 'falkordb_query', { graphName: 'sales', query: 'MATCH (n) RETURN n' });
     assert.ok(outcome.error, outcome.text);
     assertDocumented('GRAPH_FORBIDDEN', outcome.error);
+    const ruled = await connectClient('http', gateway.url, await signTestToken('initech'));
+    clients.push(ruled);
+    const write = await callTool(ruled, 'falkordb_query', { graphName: 'reports', query: 'CREATE (:N)' });
+    assert.ok(write.error, write.text);
+    assertDocumented('GRAPH_FORBIDDEN', write.error);
   });
   it('SESSION_FORBIDDEN', async () => {
     const sse = await openRawSse(gateway.url, await signTestToken('globex'));
