@@ -23,6 +23,7 @@ import { findServerBinary } from '../src/falkordb/server-binary.js';
 import type { RunningGateway } from '../src/main.js';
 import { tenantUserName } from '../src/falkordb/acl-users.js';
 import { runCli } from './support/cli.js';
+import { writeSigningKey } from './support/keys.js';
 import { documentedMessages } from './support/docs.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
@@ -142,6 +143,10 @@ describe('start-up and configuration messages', { timeout: 120_000 }, () => {
       assert.ok(error, JSON.stringify(env));
       assertDocumented('CONFIG_INVALID', error);
     }
+    const done = await runCli(['token', 'issue', '--tenant', 'acme'], { FALKORDB_URL: db.url, AUTH_JWT_SECRET: TEST_SECRET });
+    assert.equal(done.code, 2, `a configuration error exits 2: ${done.stderr}`);
+    // The command prints the message alone: being one of the code's documented examples is what identifies it.
+    assertDocumented('CONFIG_INVALID', { code: 'CONFIG_INVALID', message: done.stderr.trim().replace(/^falkordb-mcp-gateway: /, '') });
   });
 
   it('DATABASE_UNREACHABLE', async () => {
@@ -210,15 +215,19 @@ describe('start-up and configuration messages', { timeout: 120_000 }, () => {
 });
 
 describe('refusals of a running gateway', { timeout: 120_000 }, () => {
+  /** The gateway's own key and trust settings, which `token issue` needs as well. */
+  let authEnv: Record<string, string>;
+
   before(async () => {
     const jwksPort = await freeLoopbackPort();
-    gateway = await startTestGateway(db.url, {
+    authEnv = {
       ...ACL_ENV,
+      AUTH_JWT_SECRET: TEST_SECRET,
+      AUTH_SIGNING_KEY_FILE: await writeSigningKey(root),
       AUTH_JWKS_URL: `http://127.0.0.1:${jwksPort}/jwks.json`,
-      AUTH_ALLOW_QUERY_TOKEN: 'false',
       TENANTS_REQUIRE_REGISTRATION: 'true',
-      AUTH_FAILURES_PER_MINUTE: '40',
-    });
+    };
+    gateway = await startTestGateway(db.url, { ...authEnv, AUTH_ALLOW_QUERY_TOKEN: 'false', AUTH_FAILURES_PER_MINUTE: '40' });
     const { tenants } = gateway.state;
     for (const id of ['globex', 'other']) await tenants.add({ id });
     await tenants.add({ id: 'initech', graphRules: { write: ['sales_*'] } });
@@ -299,7 +308,17 @@ describe('refusals of a running gateway', { timeout: 120_000 }, () => {
   });
   it('QUERY_TOKEN_DISABLED', async () => refused('QUERY_TOKEN_DISABLED', { path: `/mcp?token=${await signTestToken('globex')}` }));
   // The docs' tenant "acme" goes from unknown to registered on other addresses to disabled.
-  it('TENANT_NOT_REGISTERED', async () => refused('TENANT_NOT_REGISTERED', bearer(await signTestToken('acme'))));
+  /** `token issue` for `tenant` with this gateway's environment; returns what it printed, as a refusal of `code`. */
+  async function issueFor(tenant: string, code: Code): Promise<{ code: string; message: string }> {
+    const done = await runCli(['token', 'issue', '--tenant', tenant], { FALKORDB_URL: db.url, ...authEnv });
+    assert.equal(done.code, 1, done.stderr);
+    return { code, message: done.stderr.trim().replace(/^falkordb-mcp-gateway: /, '') };
+  }
+
+  it('TENANT_NOT_REGISTERED', async () => {
+    await refused('TENANT_NOT_REGISTERED', bearer(await signTestToken('acme')));
+    assertDocumented('TENANT_NOT_REGISTERED', await issueFor('acme', 'TENANT_NOT_REGISTERED'));
+  });
   it('IP_FORBIDDEN', async () => {
     await gateway.state.tenants.add({ id: 'acme', allowIps: ['192.0.2.0/24'] });
     await sleep(STATE_CACHE_EXPIRY_MS);
@@ -309,6 +328,7 @@ describe('refusals of a running gateway', { timeout: 120_000 }, () => {
     await gateway.state.tenants.setEnabled('acme', false);
     await sleep(STATE_CACHE_EXPIRY_MS);
     await refused('TENANT_DISABLED', bearer(await signTestToken('acme')));
+    assertDocumented('TENANT_DISABLED', await issueFor('acme', 'TENANT_DISABLED'));
   });
   it('ORIGIN_FORBIDDEN', async () => refused('ORIGIN_FORBIDDEN', { ...bearer(await signTestToken('globex')), origin: 'http://localhost:6274' }));
   it('HOST_FORBIDDEN', async () => refused('HOST_FORBIDDEN', { ...bearer(await signTestToken('globex')), host: 'gw.example.test' }));
