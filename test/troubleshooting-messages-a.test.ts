@@ -6,6 +6,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http, { createServer, type Server } from 'node:http';
@@ -164,6 +165,18 @@ describe('start-up and configuration messages', { timeout: 120_000 }, () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+    // A Valkey server without the module (connectDatabase retries until it answers).
+    const binary = await findServerBinary({ logger: testLogger(), allowInstall: false });
+    const port = await freeLoopbackPort();
+    const plain = spawn(binary.path, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', root], { stdio: 'ignore' });
+    try {
+      assertDocumented('DATABASE_NOT_FALKORDB', await rejection(connectDatabase({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 20_000, logger: testLogger() })));
+    } finally {
+      if (plain.exitCode === null) {
+        plain.kill('SIGTERM');
+        await once(plain, 'exit');
+      }
+    }
   });
 
   it('DATABASE_CLUSTER_INVALID', async () => {
@@ -174,6 +187,13 @@ describe('start-up and configuration messages', { timeout: 120_000 }, () => {
     // Before any gateway has set the limits on this database.
     const error = await rejection(startTestGateway(db.url, { DATABASE_LIMITS: 'check' }));
     assertDocumented('DATABASE_LIMITS_MISSING', error);
+    const admin = await connectDatabase({ url: db.url, connectTimeoutMs: 5_000, logger: testLogger() });
+    try {
+      await admin.sendCommand(['ACL', 'SETUSER', 'gateway', 'on', '>gateway-pw', '~*', '&*', '+@all', '-graph.config']);
+    } finally {
+      await admin.close();
+    }
+    assertDocumented('DATABASE_LIMITS_MISSING', await rejection(startTestGateway(`redis://gateway:gateway-pw@127.0.0.1:${db.port}`)));
   });
 
   it('DATABASE_PERMISSION_MISSING', async () => {
@@ -283,6 +303,7 @@ describe('refusals of a running gateway', { timeout: 120_000 }, () => {
   it('TOKEN_AUDIENCE_INVALID', async () => refused('TOKEN_AUDIENCE_INVALID', bearer(await signTestToken('globex', { audience: 'someone-else' }))));
   it('TOKEN_CLAIM_INVALID', async () => {
     await refused('TOKEN_CLAIM_INVALID', bearer(await signTestToken('globex', { claims: { graphs: 42 } })));
+    await refused('TOKEN_CLAIM_INVALID', bearer(await signTestToken('globex', { claims: { nbf: 'soon' } })));
     const { SignJWT } = await import('jose');
     const endless = await new SignJWT({ scope: 'read' }).setProtectedHeader({ alg: 'HS256' }).setIssuer(TEST_ISSUER).setAudience(TEST_AUDIENCE).setSubject('globex').setIssuedAt().sign(new TextEncoder().encode(TEST_SECRET));
     await refused('TOKEN_CLAIM_INVALID', bearer(endless));

@@ -97,7 +97,8 @@ export async function ensureDatabaseLimits(db: Database, limits: readonly Databa
   const nodes = db.primaries === undefined ? [db] : await db.primaries();
   for (const node of nodes) {
     let missing = await missingOn(node, limits);
-    const refused: string[] = [];
+    // Reason → the settings it refused, so that one reason (often NOPERM for every setting) is said once.
+    const refused = new Map<string, string[]>();
     // A second round re-reads: another gateway may have set a value in between.
     for (let round = 0; mode === 'apply' && missing.length > 0 && round < 3; round += 1) {
       for (const limit of missing) {
@@ -105,14 +106,15 @@ export async function ensureDatabaseLimits(db: Database, limits: readonly Databa
           await node.sendCommand(['GRAPH.CONFIG', 'SET', limit.name, String(limit.value)]);
           logger.info({ setting: limit.name, value: limit.value }, 'set a FalkorDB limit the gateway needs');
         } catch (error) {
-          refused.push(`${limit.name}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
+          const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+          refused.set(reason, [...(refused.get(reason) ?? []), limit.name]);
         }
       }
       missing = await missingOn(node, limits);
-      if (refused.length > 0) break;
+      if (refused.size > 0) break;
     }
     if (missing.length === 0) continue;
-    const why = mode === 'check' ? 'DATABASE_LIMITS=check does not set them' : `the gateway could not set them (${refused.join('; ') || 'the value did not hold'})`;
+    const why = mode === 'check' ? 'DATABASE_LIMITS=check does not set them' : `the gateway could not set them (${[...refused].map(([reason, names]) => `${names.join(', ')}: ${reason}`).join('; ') || 'the value did not hold'})`;
     throw new GatewayError(
       'DATABASE_LIMITS_MISSING',
       `FalkorDB at ${db.address} lacks limits the gateway needs to keep one tenant from stalling or filling the server for the others, and ${why}. Run on every FalkorDB server (or put them in its loadmodule line):\n${commandsToRun(missing)}\nor let the gateway's database user run GRAPH.CONFIG SET, or start with DATABASE_LIMITS=off to accept the risk.`,
