@@ -7,6 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http, { createServer, type Server } from 'node:http';
@@ -30,7 +31,7 @@ import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falk
 import { startTestGateway } from './support/gateway.js';
 import { openRawSse, STATE_CACHE_EXPIRY_MS } from './support/http.js';
 import { callTool, connectClient, mustCall } from './support/mcp.js';
-import { signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './support/tokens.js';
+import { identityProviderToken, signTestToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './support/tokens.js';
 
 const COVERED = [
   'CONFIG_INVALID', 'DATABASE_UNREACHABLE', 'DATABASE_NOT_FALKORDB', 'DATABASE_CLUSTER_INVALID', 'DATABASE_LIMITS_MISSING',
@@ -279,7 +280,27 @@ describe('refusals of a running gateway', { timeout: 120_000 }, () => {
     await refused('TOKEN_MALFORMED', bearer('not-a-token'));
   });
   it('TOKEN_SIGNATURE_INVALID', async () => refused('TOKEN_SIGNATURE_INVALID', bearer(await signTestToken('globex', { secret: 'another-secret-for-hs256-at-least-32-bytes' }))));
-  it('TOKEN_ALGORITHM_REFUSED', () => refused('TOKEN_ALGORITHM_REFUSED', bearer(unsignedToken({ sub: 'acme', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 3600 }))));
+  it('TOKEN_ALGORITHM_REFUSED', async () => {
+    await refused('TOKEN_ALGORITHM_REFUSED', bearer(unsignedToken({ sub: 'acme', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 3600 })));
+  });
+  it('TOKEN_KEY_UNKNOWN and TOKEN_ALGORITHM_REFUSED where only AUTH_JWT_SECRET is set', async () => {
+    // The gateway above also has a key set URL: a gateway of its own.
+    const secretOnly = await startTestGateway(db.url);
+    try {
+      const { SignJWT } = await import('jose');
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const withoutKid = await new SignJWT({ scope: 'read' }).setProtectedHeader({ alg: 'RS256' }).setIssuer(TEST_ISSUER).setAudience(TEST_AUDIENCE).setSubject('globex').setIssuedAt().setExpirationTime('1h').sign(privateKey);
+      const kidless = await post(secretOnly.url, bearer(withoutKid));
+      assertDocumented('TOKEN_KEY_UNKNOWN', kidless);
+      assert.doesNotMatch(kidless.message, /the token's "kid"/, 'a token without a "kid" is not told about its "kid"');
+      const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const unknownAlg = `${part({ alg: 'HS1024', typ: 'JWT' })}.${part({ sub: 'globex', exp: Math.floor(Date.now() / 1000) + 3600 })}.c2lnbmF0dXJl`;
+      assertDocumented('TOKEN_ALGORITHM_REFUSED', await post(secretOnly.url, bearer(unknownAlg)));
+      assertDocumented('TOKEN_KEY_UNKNOWN', await post(secretOnly.url, bearer(await identityProviderToken('globex'))));
+    } finally {
+      await secretOnly.stop();
+    }
+  });
   it('TOKEN_EXPIRED', async () => {
     const expired = await signTestToken('globex', { expiresInSec: -3600 });
     await refused('TOKEN_EXPIRED', bearer(expired));
@@ -310,7 +331,6 @@ describe('refusals of a running gateway', { timeout: 120_000 }, () => {
   });
   it('TOKEN_TENANT_MISSING', async () => refused('TOKEN_TENANT_MISSING', bearer(await signTestToken('globex', { omitSub: true }))));
   it('TOKEN_KEY_UNKNOWN', async () => {
-    const { generateKeyPairSync } = await import('node:crypto');
     const { SignJWT } = await import('jose');
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const token = await new SignJWT({ scope: 'read' }).setProtectedHeader({ alg: 'RS256', kid: 'idp-key' }).setIssuer(TEST_ISSUER).setAudience(TEST_AUDIENCE).setSubject('globex').setIssuedAt().setExpirationTime('1h').sign(privateKey);
@@ -344,6 +364,13 @@ describe('refusals of a running gateway', { timeout: 120_000 }, () => {
     await gateway.state.tenants.add({ id: 'acme', allowIps: ['192.0.2.0/24'] });
     await sleep(STATE_CACHE_EXPIRY_MS);
     await refused('IP_FORBIDDEN', bearer(await signTestToken('acme')));
+    // ALLOWED_IPS refuses this address for every tenant: a gateway of its own.
+    const walled = await startTestGateway(db.url, { ALLOWED_IPS: '192.0.2.0/24' });
+    try {
+      assertDocumented('IP_FORBIDDEN', await post(walled.url, bearer(await signTestToken('globex'))));
+    } finally {
+      await walled.stop();
+    }
   });
   it('TENANT_DISABLED', async () => {
     await gateway.state.tenants.setEnabled('acme', false);

@@ -168,7 +168,9 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
     }
     const byTenant = tenantKeys === undefined ? undefined : await verifyWithTenantKey(token, alg, kid, at);
     if (byTenant !== undefined) return byTenant;
-    throw failure ?? new GatewayError('TOKEN_KEY_UNKNOWN', 'No key this gateway trusts matches the token\'s "kid". Get a new token.');
+    throw failure ?? new GatewayError('TOKEN_KEY_UNKNOWN', kid === undefined
+      ? `No key this gateway trusts checks ${JSON.stringify(alg)} tokens without a "kid". Get a new token.`
+      : 'No key this gateway trusts matches the token\'s "kid". Get a new token.');
   }
 
   /** Tries the key of the tenant the token names; undefined when that tenant has no usable key. */
