@@ -5,7 +5,6 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -14,11 +13,12 @@ import type { RunningGateway } from '../src/main.js';
 import { TenantRegistry } from '../src/state/tenants.js';
 import { tenantGraphKey } from '../src/tenancy/keys.js';
 import { runCli } from './support/cli.js';
+import { documentedMessages } from './support/docs.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { openRawSse, postTokenForm, probeMcp, type Probe } from './support/http.js';
 import { tempDir, writeSigningKey } from './support/keys.js';
-import { REPO_ROOT, callTool, connectClient, mustCall } from './support/mcp.js';
+import { callTool, connectClient, mustCall } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
 import { startTopology, waitFor, type Topology, type TopologyNode } from './support/topology.js';
 
@@ -64,14 +64,6 @@ const ASSIGNED = [
 
 type Code = (typeof COVERED)[number];
 
-/** The examples docs/troubleshooting.md gives in the Message line of `code`'s section. */
-function documentedExamples(code: string): string[] {
-  const text = readFileSync(path.join(REPO_ROOT, 'docs', 'troubleshooting.md'), 'utf8');
-  const section = text.split(new RegExp(`^### \`${code}\` \\(\\d{3}\\)$`, 'm'))[1]?.split(/^###? /m)[0] ?? '';
-  const message = /- \*\*Message:\*\*([\s\S]*?)\n- \*\*/.exec(section)?.[1] ?? '';
-  return [...message.matchAll(/``(.+?)``|`([^`]+)`/gs)].map((m) => (m[1] ?? m[2]!).replace(/\s*\n\s*/g, ' '));
-}
-
 const digitless = (text: string) => text.replace(/\d+(\.\d+)?/g, 'N');
 
 const produced = new Set<string>();
@@ -86,7 +78,7 @@ function assertDocumented(code: Code, error: { code?: unknown; message?: unknown
 }
 
 function assertDocumentedMessage(code: Code, message: string): void {
-  const examples = documentedExamples(code);
+  const examples = documentedMessages(code);
   assert.ok(examples.length > 0, `docs/troubleshooting.md has examples for ${code}`);
   const index = examples.map(digitless).indexOf(digitless(message));
   assert.ok(index >= 0, `${code}: "${message}" is not among the documented ${JSON.stringify(examples)}`);
@@ -487,7 +479,7 @@ it('covers exactly the codes of this file', () => {
   assert.deepEqual([...produced].sort(), [...COVERED].sort(), 'every covered code was produced and checked');
   // Every example of a section was produced; QUERY_FAILED's section also quotes the query `MATCH (n) RETRN n`, which is no message.
   for (const code of COVERED) {
-    const examples = documentedExamples(code);
+    const examples = documentedMessages(code);
     const unmatched = examples.filter((_, i) => !matched.get(code)?.has(i));
     assert.deepEqual(unmatched, code === 'QUERY_FAILED' ? ['MATCH (n) RETRN n'] : [], `${code}: examples no test produced`);
   }
