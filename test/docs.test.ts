@@ -12,6 +12,7 @@ import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable } from '../src/c
 import { CONFIG_GROUPS, OTHER_GROUP_TITLE, configurationDocMarkdown, groupedConfigVariables } from '../src/config-table.js';
 import { ERROR_CODES, type ErrorCode } from '../src/errors.js';
 import { runCli } from './support/cli.js';
+import { documentedCodes, TROUBLESHOOTING_CODES_A, TROUBLESHOOTING_CODES_B } from './support/docs.js';
 import { CLI_ENTRY, REPO_ROOT } from './support/mcp.js';
 
 interface Doc {
@@ -90,6 +91,12 @@ describe('docs/troubleshooting.md', () => {
       assert.ok(row, `no "| \`${code}\` | ${ERROR_CODES[code]} |" row`);
       assert.equal(Number(row[1]), ERROR_CODES[code], `${code} is ${ERROR_CODES[code]} in src/errors.ts`);
     }
+  });
+
+  it('has every documented code produced by exactly one of the troubleshooting message tests', () => {
+    const both = [...TROUBLESHOOTING_CODES_A, ...TROUBLESHOOTING_CODES_B];
+    assert.equal(new Set(both).size, both.length, 'a code is in both lists');
+    assert.deepEqual([...both].sort(), [...documentedCodes()].sort());
   });
 
   it('explains no error code the gateway does not have', () => {

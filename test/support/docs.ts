@@ -11,3 +11,51 @@ export function documentedMessages(code: string): string[] {
   const message = /- \*\*Message:\*\*([\s\S]*?)\n- \*\*/.exec(section)?.[1] ?? '';
   return [...message.matchAll(/``(.+?)``|`([^`]+)`/gs)].map((m) => (m[1] ?? m[2]!).replace(/\s*\n\s*/g, ' '));
 }
+
+/** The codes test/troubleshooting-messages-a.test.ts produces: start-up, authentication, authorisation. */
+export const TROUBLESHOOTING_CODES_A = [
+  'CONFIG_INVALID', 'DATABASE_UNREACHABLE', 'DATABASE_NOT_FALKORDB', 'DATABASE_CLUSTER_INVALID', 'DATABASE_LIMITS_MISSING',
+  'DATABASE_PERMISSION_MISSING', 'SERVER_BINARY_MISSING', 'DATA_DIR_UNUSABLE', 'PORT_IN_USE', 'GATEWAY_MISMATCH',
+  'TOKEN_MISSING', 'TOKEN_MALFORMED', 'TOKEN_SIGNATURE_INVALID', 'TOKEN_ALGORITHM_REFUSED', 'TOKEN_EXPIRED', 'TOKEN_NOT_YET_VALID',
+  'TOKEN_ISSUER_INVALID', 'TOKEN_AUDIENCE_INVALID', 'TOKEN_CLAIM_INVALID', 'TOKEN_TENANT_MISSING', 'TOKEN_REVOKED', 'TOKEN_KEY_UNKNOWN',
+  'QUERY_TOKEN_DISABLED', 'AUTH_FAILURES_LIMITED', 'SCOPE_MISSING', 'GRAPH_FORBIDDEN', 'SESSION_FORBIDDEN', 'ORIGIN_FORBIDDEN',
+  'IP_FORBIDDEN', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED', 'DATABASE_ACCESS_DENIED', 'HOST_FORBIDDEN',
+] as const;
+
+/** The codes test/troubleshooting-messages-b.test.ts produces: admission, requests, queries, tenants, transfers, replication. */
+export const TROUBLESHOOTING_CODES_B = [
+  'RATE_LIMITED',
+  'TOO_MANY_QUERIES',
+  'SESSION_LIMIT',
+  'SESSION_UNKNOWN',
+  'BODY_TOO_LARGE',
+  'REQUEST_INVALID',
+  'GRAPH_NAME_INVALID',
+  'TENANT_ID_INVALID',
+  'INVALID_ARGUMENT',
+  'PARAMETERS_INVALID',
+  'PARAMETERS_TOO_LARGE',
+  'QUERY_TOO_LONG',
+  'QUERY_FORBIDDEN',
+  'QUERY_TOO_COMPLEX',
+  'GRAPH_NOT_FOUND',
+  'TENANT_NOT_FOUND',
+  'TOKEN_NOT_FOUND',
+  'STATE_CONFLICT',
+  'TENANT_EXISTS',
+  'GRAPH_EXISTS',
+  'TRANSFER_FILE_INVALID',
+  'GRANT_INVALID',
+  'QUERY_FAILED',
+  'QUERY_MEMORY_EXCEEDED',
+  'QUERY_TIMEOUT',
+  'WRITE_NOT_REPLICATED',
+  'WRITE_OUTCOME_UNKNOWN',
+  'INTERNAL',
+] as const;
+
+/** Every code docs/troubleshooting.md gives a section of its own (`### \`CODE\` (status)`), in order. */
+export function documentedCodes(): string[] {
+  const text = readFileSync(path.join(REPO_ROOT, 'docs', 'troubleshooting.md'), 'utf8');
+  return [...text.matchAll(/^#{2,4} `([A-Z_]+)` \(\d{3}\)[ \t]*$/gm)].map((m) => m[1]!);
+}
