@@ -30,11 +30,16 @@ export function untyped(cell: RespValue | undefined): unknown {
   return Number(type) === ValueType.Array ? asArray(value).map(untyped) : String(value);
 }
 
-/** Rounds a float read from 15 digits to the nearest value with 26 significant bits. */
+/**
+ * Rounds a float read from 15 digits to the nearest value with 26 significant
+ * bits. The scale is applied in two powers of two: for a half below 2^-998 one
+ * power alone would overflow to Infinity.
+ */
 function to26Bits(value: number): number {
   if (value === 0 || !Number.isFinite(value)) return value;
-  const scale = 2 ** (25 - Math.floor(Math.log2(Math.abs(value))));
-  return Math.round(value * scale) / scale;
+  const shift = 25 - Math.floor(Math.log2(Math.abs(value)));
+  const [a, b] = [2 ** Math.trunc(shift / 2), 2 ** (shift - Math.trunc(shift / 2))];
+  return Math.round(value * a * b) / a / b;
 }
 
 /**
