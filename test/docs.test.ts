@@ -305,6 +305,7 @@ const OTHER_PROGRAMS_VARIABLES: Readonly<Record<string, string>> = {
   RESULTSET_SIZE: "FalkorDB's most rows per reply (the gateway sets it)",
   MAX_INFO_QUERIES: "FalkorDB's count of recent queries it records (the gateway sets it to 0)",
   FALKORDB_ARGS: "the falkordb/falkordb image's module arguments",
+  SOAK_SECONDS: "the soak test's load time (test/soak.test.ts), not the gateway's",
 };
 
 describe('environment variables written in README.md and docs/*.md', () => {
