@@ -20,7 +20,7 @@ import { tenantGraphKey } from '../src/tenancy/keys.js';
 import { exportTenant } from '../src/transfer/export.js';
 import type { TransferRecord } from '../src/transfer/format.js';
 import { rejection } from './support/assertions.js';
-import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
+import { databaseText, startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
 import { captureLog, startTestGateway } from './support/gateway.js';
 import { seedGraph } from './support/graphs.js';
 import { callTool, connectClient, mustCall } from './support/mcp.js';
@@ -46,25 +46,6 @@ async function configValues(db: Database): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const name of LIMITS) out[name] = await configValue(db, name);
   return out;
-}
-
-/** Every key of the server, with the text of what it holds where that is a string or a stream. */
-async function serverText(db: Database): Promise<string> {
-  const parts: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = (await db.sendCommand(['SCAN', cursor, 'COUNT', '1000'])) as [string, string[]];
-    cursor = String(next);
-    for (const key of keys) {
-      parts.push(key);
-      const type = String(await db.sendCommand(['TYPE', key]));
-      if (type === 'stream') parts.push(JSON.stringify(await db.sendCommand(['XRANGE', key, '-', '+'])));
-      if (type === 'string') parts.push(String(await db.sendCommand(['GET', key])));
-      if (type === 'hash') parts.push(JSON.stringify(await db.sendCommand(['HGETALL', key])));
-      if (type === 'list') parts.push(JSON.stringify(await db.sendCommand(['LRANGE', key, '0', '-1'])));
-    }
-  } while (cursor !== '0');
-  return parts.join('\n');
 }
 
 after(async () => {
@@ -166,7 +147,7 @@ describe('the embedded FalkorDB', () => {
     await mustCall(c, 'falkordb_query', { graphName: 'vault', query: 'MATCH (d:Door) SET d.checked = $pw <> ""', parameters: { pw: secret } });
     // FalkorDB writes its query log (telemetry{graph}) a moment after the reply: look for a while.
     for (let i = 0; i < 30; i += 1) {
-      const text = await serverText(raw);
+      const text = await databaseText(raw);
       assert.ok(!text.includes(secret), 'a parameter value was found in the database');
       assert.ok(!/telemetry\{/.test(text), 'FalkorDB keeps a query log');
       await sleep(100);

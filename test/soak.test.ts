@@ -20,10 +20,10 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { connectDatabase } from '../src/falkordb/connection.js';
 import { readEmbeddedState } from '../src/falkordb/launcher.js';
 import { tenantGraphKey } from '../src/tenancy/keys.js';
-import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
+import { databaseText, startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
 import { REPO_ROOT, callTool, connectClient, type ToolOutcome, type TransportKind } from './support/mcp.js';
 import { toolCall } from './support/sse.js';
-import { MemoryWatch, Tally, databaseText, megabytes, percentile, randomSource, soakSeconds, startServeProcess, type ServeProcess } from './support/soak.js';
+import { MemoryWatch, Tally, megabytes, percentile, randomSource, soakSeconds, startServeProcess, type ServeProcess } from './support/soak.js';
 import { TEST_SECRET, signTestToken } from './support/tokens.js';
 
 const LOAD_SECONDS = soakSeconds(process.env, 40);

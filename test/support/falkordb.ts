@@ -64,3 +64,24 @@ export async function startTestFalkorDB(options: { tcp?: boolean } = {}): Promis
     },
   };
 }
+
+/** Every key and the content of every stream, string, hash, list and set the database holds, as one text. */
+export async function databaseText(db: { sendCommand(args: string[]): Promise<unknown> }): Promise<string> {
+  const parts: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = (await db.sendCommand(['SCAN', cursor, 'COUNT', '1000'])) as [string, string[]];
+    cursor = String(next);
+    for (const key of keys) {
+      parts.push(key);
+      const type = String(await db.sendCommand(['TYPE', key]));
+      if (type === 'stream') parts.push(JSON.stringify(await db.sendCommand(['XRANGE', key, '-', '+'])));
+      if (type === 'string') parts.push(String(await db.sendCommand(['GET', key])));
+      if (type === 'hash') parts.push(JSON.stringify(await db.sendCommand(['HGETALL', key])));
+      if (type === 'list') parts.push(JSON.stringify(await db.sendCommand(['LRANGE', key, '0', '-1'])));
+      if (type === 'set') parts.push(JSON.stringify(await db.sendCommand(['SMEMBERS', key])));
+      if (type === 'zset') parts.push(JSON.stringify(await db.sendCommand(['ZRANGE', key, '0', '-1'])));
+    }
+  } while (cursor !== '0');
+  return parts.join('\n');
+}
