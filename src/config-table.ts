@@ -83,7 +83,7 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
     title: 'Queries',
     intro:
       'What one tool call may ask of the database. A query over the length or parameter limits, or with `LOAD CSV` while it is off, is refused with a tool error before the database sees it; a query is stopped at its time limit; rows beyond the cap are left out and the result says `truncated: true`.',
-    names: ['QUERY_TIMEOUT_MS', 'QUERY_MEMORY_MAX_BYTES', 'MAX_ROWS', 'MAX_QUERY_LENGTH', 'EXACT_FLOATS', 'ALLOW_LOAD_CSV', 'MAX_PARAMETERS_BYTES'],
+    names: ['QUERY_TIMEOUT_MS', 'QUERY_MEMORY_MAX_BYTES', 'MAX_ROWS', 'MAX_RESULT_BYTES', 'MAX_REPLY_BYTES', 'MAX_QUERY_LENGTH', 'EXACT_FLOATS', 'ALLOW_LOAD_CSV', 'MAX_PARAMETERS_BYTES'],
   },
   {
     title: 'Caching',

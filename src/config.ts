@@ -58,6 +58,8 @@ export const CONFIG_VARIABLES = [
   { name: 'QUERY_MEMORY_MAX_BYTES', default: '1073741824', description: 'Most memory one query may take in FalkorDB (its `QUERY_MEM_CAPACITY`); a query that needs more fails with QUERY_MEMORY_EXCEEDED.', example: '268435456' },
   { name: 'DATABASE_LIMITS', default: 'apply', description: 'What start-up does about the limits FalkorDB itself enforces (query time, query memory, reply rows, no query recording; see docs/deployment.md) on a FalkorDB it did not start: `apply` sets what is missing with GRAPH.CONFIG SET and stops with the commands to run when it may not, `check` only stops, `off` warns at every start.', example: 'check' },
   { name: 'MAX_ROWS', default: '10000', description: 'Most rows a query returns; beyond it the result says `truncated: true`. FalkorDB sends the gateway at most one row more (its `RESULTSET_SIZE`, never below 5001, so exports read whole pages).', example: '1000' },
+  { name: 'MAX_RESULT_BYTES', default: '1048576', description: 'Most bytes of JSON a query returns: the rows that fit are returned whole and the result says `truncated: true`; a first row bigger than this fails with RESULT_TOO_LARGE. MCP replies carry the result twice (as text and as structured content).', example: '262144' },
+  { name: 'MAX_REPLY_BYTES', default: '8388608', description: 'Most bytes the gateway reads from FalkorDB for one query, counted as they arrive and before they are decoded; a bigger reply fails with RESULT_TOO_LARGE and is skipped, so one tenant\'s big replies cannot fill the gateway\'s memory. Exports and imports are not limited by it.', example: '33554432' },
   { name: 'MAX_QUERY_LENGTH', default: '100000', description: 'Longest query text, in characters.', example: '20000' },
   { name: 'EXACT_FLOATS', default: 'true', description: 'Return doubles exact to the last bit: FalkorDB prints 15 digits, so a read whose reply holds floats runs once more with a column that splits them (README, "Tools"). `false` returns the 15 printed digits and never runs a query twice.', example: 'false' },
   { name: 'ALLOW_LOAD_CSV', default: 'false', description: 'Allow Cypher `LOAD CSV` (reads files or URLs from the database server; off for tenants by default).', example: 'true' },
@@ -316,6 +318,8 @@ const SCHEMA = {
   QUERY_MEMORY_MAX_BYTES: integer(1_048_576, 1024 * 1024 * 1024 * 1024),
   DATABASE_LIMITS: z.string().trim().toLowerCase().pipe(z.enum(['apply', 'check', 'off'], { error: 'must be apply, check or off' })),
   MAX_ROWS: integer(1, 10_000_000),
+  MAX_RESULT_BYTES: integer(1024, 1024 * 1024 * 1024),
+  MAX_REPLY_BYTES: integer(1024, 16 * 1024 * 1024 * 1024),
   MAX_QUERY_LENGTH: integer(1, 10_000_000),
   ALLOW_LOAD_CSV: bool,
   EXACT_FLOATS: bool,
@@ -420,6 +424,10 @@ export interface Config {
     /** FalkorDB's QUERY_MEM_CAPACITY. */
     memoryMaxBytes: number;
     maxRows: number;
+    /** Most bytes of JSON one result returns (whole rows). */
+    maxResultBytes: number;
+    /** Most bytes read from the database for one query's reply. */
+    maxReplyBytes: number;
     maxQueryLength: number;
     allowLoadCsv: boolean;
     /** Rebuild doubles exactly with a second read-only run (EXACT_FLOATS). */
@@ -661,6 +669,8 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: v.QUERY_TIMEOUT_MS,
       memoryMaxBytes: v.QUERY_MEMORY_MAX_BYTES,
       maxRows: v.MAX_ROWS,
+      maxResultBytes: v.MAX_RESULT_BYTES,
+      maxReplyBytes: v.MAX_REPLY_BYTES,
       maxQueryLength: v.MAX_QUERY_LENGTH,
       allowLoadCsv: v.ALLOW_LOAD_CSV,
       exactFloats: v.EXACT_FLOATS,

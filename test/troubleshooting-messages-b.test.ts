@@ -160,6 +160,15 @@ describe('tool errors', () => {
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: 'UNWIND range(1, 5000000000) AS x RETURN count(x)' }));
   });
 
+  it('RESULT_TOO_DEEP', async () => {
+    assertDocumented('RESULT_TOO_DEEP', await toolError(client, { graphName: 'g', query: 'RETURN reduce(acc = [], i IN range(1, 1000) | [acc]) AS deep' }));
+  });
+
+  it('RESULT_TOO_LARGE', async () => {
+    assertDocumented('RESULT_TOO_LARGE', await toolError(client, { graphName: 'g', query: 'UNWIND range(1, 10000) AS x RETURN range(1, 100) AS r' }));
+    assertDocumented('RESULT_TOO_LARGE', await toolError(client, { graphName: 'g', query: "RETURN [x IN range(1, 200000) | 'abcdef'] AS big" }));
+  });
+
   it('GRAPH_NOT_FOUND', async () => {
     assertDocumented('GRAPH_NOT_FOUND', await toolError(client, { graphName: 'sales', query: 'MATCH (n) RETURN n' }));
   });

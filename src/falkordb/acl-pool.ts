@@ -6,7 +6,7 @@
 // a cluster each pooled connection is a cluster client of the tenant's user (one
 // connection per primary).
 
-import { createClient, createCluster, ErrorReply, RESP_TYPES, type RedisClusterOptions } from '@redis/client';
+import { createClient, createCluster, ErrorReply, type RedisClusterOptions } from '@redis/client';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -16,6 +16,7 @@ import { describeConnectFailure, redactAddress } from './connection.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 import type { ReplicaRouter } from './replicas.js';
 import { GraphClient } from './graphs.js';
+import { commandTypeMapping } from './reply-guard.js';
 
 export interface TenantPoolOptions {
   /** The server, without credentials: `redis://host:port`, `rediss://…` or a unix socket path (on a cluster, shown in messages only). */
@@ -50,12 +51,11 @@ export interface TenantConnections {
   close(): Promise<void>;
 }
 
-const INTEGERS_AS_STRINGS = { typeMapping: { [RESP_TYPES.NUMBER]: String } };
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 /** One pooled connection as a tenant's user: to one server, or a cluster client (one connection per primary). */
 interface Connection {
-  send(args: string[], integersAsStrings: boolean): Promise<unknown>;
+  send(args: string[], typed: ReturnType<typeof commandTypeMapping>): Promise<unknown>;
   readonly isOpen: boolean;
   /** Server connections it holds, for the pool's bound. */
   readonly size: number;
@@ -89,7 +89,7 @@ function serverConnector(connectTimeout: number): Connector {
       throw error;
     }
     return {
-      send: (args, integersAsStrings) => (integersAsStrings ? client.sendCommand(args, INTEGERS_AS_STRINGS) : client.sendCommand(args)),
+      send: (args, typed) => (typed === undefined ? client.sendCommand(args) : client.sendCommand(args, typed)),
       get isOpen() {
         return client.isOpen;
       },
@@ -130,7 +130,7 @@ function clusterConnector(seeds: readonly string[], connectTimeout: number): Con
     cluster.off('error', collect).on('error', () => {});
     const size = Math.max(1, cluster.masters.length);
     return {
-      send: (args, integersAsStrings) => cluster.sendCommand(routingKey(args), false, args, integersAsStrings ? INTEGERS_AS_STRINGS : undefined),
+      send: (args, typed) => cluster.sendCommand(routingKey(args), false, args, typed),
       get isOpen() {
         return cluster.isOpen;
       },
@@ -255,7 +255,7 @@ class TenantLink implements Database {
     const slot = await this.#slot(endpoint);
     slot.busy += 1;
     try {
-      return (await slot.connection.send([...args], options.integersAsStrings === true)) as RespValue;
+      return (await slot.connection.send([...args], commandTypeMapping(options))) as RespValue;
     } catch (error) {
       if (error instanceof ErrorReply) {
         if (/^NOPERM/.test(error.message)) {

@@ -7,7 +7,8 @@ import { ErrorReply, type RedisClusterType, type RedisFunctions, type RedisModul
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { EACH_ARG_A_KEY, nextClusterScanCursor, parseClusterScanCursor, routingKey } from './cluster-routing.js';
-import { describeConnectFailure, INTEGERS_AS_STRINGS, QUERY_COMMANDS, type Phase } from './connection.js';
+import { describeConnectFailure, QUERY_COMMANDS, type Phase } from './connection.js';
+import { commandTypeMapping } from './reply-guard.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 
 export type Cluster = RedisClusterType<RedisModules, RedisFunctions, RedisScripts, RespVersions, TypeMapping>;
@@ -103,7 +104,7 @@ export class ClusterDatabase implements Database {
       if (EACH_ARG_A_KEY.has(name) && args.length > 2) return await this.#perKey(name, args.slice(1), options);
       if (name === 'SCAN') return await this.#scanStep(args);
       const key = routingKey(args);
-      const typed = options.integersAsStrings === true ? INTEGERS_AS_STRINGS : undefined;
+      const typed = commandTypeMapping(options);
       const send = (cluster: Cluster) => cluster.sendCommand(key, false, [...args], typed) as Promise<unknown>;
       const reply = QUERY_COMMANDS.has(name) ? await this.#queries.run(send) : await send(this.#cluster);
       return reply as RespValue;

@@ -5,10 +5,11 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { FalkorDB, type FalkorDBOptions } from 'falkordb';
-import { ErrorReply, RESP_TYPES } from '@redis/client';
+import { ErrorReply } from '@redis/client';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
+import { commandTypeMapping } from './reply-guard.js';
 
 export interface ConnectOptions {
   /** `redis://[user:pass@]host:port`, `rediss://…`, or an absolute unix socket path. */
@@ -297,8 +298,6 @@ async function closeQuietly(db: FalkorDB, phase: Phase): Promise<void> {
   }
 }
 
-export const INTEGERS_AS_STRINGS = { typeMapping: { [RESP_TYPES.NUMBER]: String } };
-
 // The server stops reading a connection while a graph query on it runs, so queries
 // get connections of their own: one slow query must not hold up every other command.
 export const QUERY_COMMANDS = new Set(['GRAPH.QUERY', 'GRAPH.RO_QUERY', 'GRAPH.PROFILE']);
@@ -330,9 +329,8 @@ class FalkorDBDatabase implements Database {
       const target = onPool ? this.pool : this.conn;
       if (onPool) this.#poolCommands += 1;
       try {
-        const reply = options.integersAsStrings === true
-          ? await target.sendCommand([...args], INTEGERS_AS_STRINGS)
-          : await target.sendCommand([...args]);
+        const typed = commandTypeMapping(options);
+        const reply = typed === undefined ? await target.sendCommand([...args]) : await target.sendCommand([...args], typed);
         return reply as unknown as RespValue;
       } finally {
         if (onPool) this.#poolCommands -= 1;

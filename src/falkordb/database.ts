@@ -10,6 +10,8 @@ export interface CommandOptions {
   primary?: boolean;
   /** A write the gateway can afford to lose in a failover (an instance's presence): never held to FALKORDB_SENTINEL_MIN_REPLICAS. */
   ephemeral?: boolean;
+  /** Refuse (RESULT_TOO_LARGE) a reply bigger than this many bytes, before it is decoded; unlimited when absent. */
+  maxReplyBytes?: number;
 }
 
 export interface Database {

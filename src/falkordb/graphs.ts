@@ -17,6 +17,8 @@ export interface GraphQuery {
   readOnly: boolean;
   timeoutMs: number;
   maxRows: number;
+  /** Refuse (RESULT_TOO_LARGE) a reply from the database bigger than this many bytes; unlimited when absent. */
+  maxReplyBytes?: number;
   /** Rebuild doubles exactly with a second read-only run; on unless false (EXACT_FLOATS). */
   exactFloats?: boolean;
 }
@@ -85,7 +87,7 @@ export class GraphClient {
     const command = q.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY';
     const params = cypherParamsPrefix(q.params);
     const started = performance.now();
-    let reply = await this.#send(command, q.key, params, q.query, q.timeoutMs);
+    let reply = await this.#send(command, q.key, params, q.query, q.timeoutMs, false, q.maxReplyBytes);
     // The second run gets what is left of the caller's time, so the call as a whole keeps to timeoutMs.
     const left = Math.floor(q.timeoutMs - (performance.now() - started));
     const found = q.exactFloats !== false && left >= MIN_EXACT_RUN_MS && replyHasInexactDoubles(reply) ? await this.#exactReply(q, params, left) : undefined;
@@ -103,10 +105,10 @@ export class GraphClient {
     }
   }
 
-  async #send(command: string, key: string, params: string, query: string, timeoutMs: number, primary = false): Promise<RespValue> {
+  async #send(command: string, key: string, params: string, query: string, timeoutMs: number, primary = false, maxReplyBytes?: number): Promise<RespValue> {
     try {
       return await withDeadline(
-        this.#db.sendCommand([command, key, params + query, 'TIMEOUT', String(timeoutMs), '--compact'], { integersAsStrings: true, primary }),
+        this.#db.sendCommand([command, key, params + query, 'TIMEOUT', String(timeoutMs), '--compact'], { integersAsStrings: true, primary, ...(maxReplyBytes === undefined ? {} : { maxReplyBytes }) }),
         timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
       );
     } catch (error) {
@@ -128,7 +130,7 @@ export class GraphClient {
     const rewritten = withExactFloats(q.query);
     if (rewritten === undefined) return undefined;
     try {
-      return { reply: await this.#send('GRAPH.RO_QUERY', q.key, params, rewritten.query, timeoutMs, !q.readOnly), addedColumns: rewritten.addedColumns };
+      return { reply: await this.#send('GRAPH.RO_QUERY', q.key, params, rewritten.query, timeoutMs, !q.readOnly, q.maxReplyBytes), addedColumns: rewritten.addedColumns };
     } catch {
       return undefined;
     }

@@ -2,6 +2,7 @@
 // syntax error the place in the caller's query rather than FalkorDB's raw
 // `errMsg: … line: 1, column: 14, offset: 13 errCtx: … errCtxOffset: 13`.
 
+import { replyGuardError } from './reply-guard.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 
 /** Why FalkorDB refused a query, for callers that explain it in their own words. */
@@ -58,6 +59,8 @@ export function describeQueryError(message: string, query: string | undefined): 
  */
 export function translateQueryError(error: unknown, query?: string): GatewayError {
   if (isGatewayError(error)) return error;
+  const guarded = replyGuardError(error);
+  if (guarded !== undefined) return guarded;
   const message = error instanceof Error ? error.message : String(error);
   const reason = classify(message);
   if (reason === 'memory') {

@@ -8,7 +8,8 @@ import { ClientClosedError, ClientOfflineError, createClient, createSentinel, Er
 import type { SentinelConfig, SentinelNode } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { connectDatabase, describeConnectFailure, INTEGERS_AS_STRINGS, retryDelayMs } from './connection.js';
+import { connectDatabase, describeConnectFailure, retryDelayMs } from './connection.js';
+import { commandTypeMapping } from './reply-guard.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 
 export interface SentinelConnectOptions extends SentinelConfig {
@@ -242,7 +243,7 @@ class SentinelDatabase implements Database {
 
   /** Runs one command on one primary connection, with WAIT after a write. */
   async #send(client: NodeClient, args: readonly string[], options: CommandOptions): Promise<RespValue> {
-    const typed = options.integersAsStrings === true ? INTEGERS_AS_STRINGS : undefined;
+    const typed = commandTypeMapping(options);
     let sent = false;
     try {
       const name = (args[0] ?? '').toUpperCase();

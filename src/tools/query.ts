@@ -12,7 +12,7 @@ import { queryMayWrite } from '../falkordb/query-mode.js';
 import type { ShapedReply } from '../falkordb/shape.js';
 import { defineTool } from './definition.js';
 import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
-import { runTool, type ToolCall } from './result.js';
+import { fitRows, runTool, type ToolCall } from './result.js';
 
 export const queryTool = defineTool({
   name: 'falkordb_query',
@@ -71,6 +71,7 @@ export const queryTool = defineTool({
           readOnly,
           timeoutMs: Math.min(args.timeoutMs ?? ctx.limits.timeoutMs, ctx.limits.timeoutMs),
           maxRows: ctx.limits.maxRows,
+          maxReplyBytes: ctx.limits.maxReplyBytes,
           exactFloats: ctx.limits.exactFloats,
         };
         return ctx.graphs.query(args.parameters === undefined ? q : { ...q, params: args.parameters });
@@ -87,7 +88,7 @@ export const queryTool = defineTool({
         }
         // A query counts as a write when it changed the graph, whatever mode it ran in.
         call.write = Object.entries(result.stats).some(([name, value]) => WRITE_STATS.test(name) && typeof value === 'number' && value > 0);
-        return { graph: args.graphName, ...result };
+        return fitRows({ graph: args.graphName, ...result }, ctx.limits.maxResultBytes);
       } catch (error) {
         throw explainFailure(error, { graph: args.graphName, mayWrite, readOnlyAsked: args.readOnly === true, writeRefusal });
       }
