@@ -156,10 +156,21 @@ const ATTACKS: readonly Attack[] = [
     startsAt: 0.7,
     run: (h) => batchesUntilRefused(h, 100, 12),
   },
-  // Attacks being fixed elsewhere join here, one entry each, once the gateway defends them:
-  // - 4. deep reply nesting, `RETURN reduce(acc = [], i IN range(1, 1000) | [acc])` (read scope);
-  // - 4. a huge single-row reply, `RETURN range(1, 5000000)` (read scope);
-  // - 3. storage past the tenant's quota (write scope, repeated CREATEs).
+  {
+    name: '4. a reply nested 2,000 levels deep (read scope)',
+    defended: ['RESULT_TOO_DEEP'],
+    run: (h) => query(h.reader, 'RETURN reduce(acc = [], i IN range(1, 1000) | [acc]) AS deep'),
+  },
+  {
+    name: '4. six 5,000,000-element lists in one row each, at once (read scope)',
+    defended: ['RESULT_TOO_LARGE'],
+    run: async (h) => (await Promise.all(Array.from({ length: 6 }, () => query(h.reader, 'RETURN range(1, 5000000) AS r')))).flat(),
+  },
+  {
+    name: '4. 10,000 rows of 1,000-element lists (read scope)',
+    defended: ['RESULT_TOO_LARGE'],
+    run: (h) => query(h.reader, 'UNWIND range(1, 10000) AS x RETURN range(1, 1000) AS r'),
+  },
 ];
 
 function label(outcome: ToolOutcome): string {

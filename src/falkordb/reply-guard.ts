@@ -65,10 +65,17 @@ const enum Step {
   Blob,
 }
 
-const BLOBS = new Set<number>([RESP_TYPES.BLOB_STRING, RESP_TYPES.BLOB_ERROR, RESP_TYPES.VERBATIM_STRING]);
-const AGGREGATES = new Set<number>([RESP_TYPES.ARRAY, RESP_TYPES.SET, RESP_TYPES.PUSH, RESP_TYPES.MAP]);
+/** What follows each type byte: a line (0), a blob's length (1), an aggregate's count (2), a map's pair count (4). */
+const LINE = 0;
+const BLOB = 1;
+const KIND = new Uint8Array(256);
+for (const type of [RESP_TYPES.BLOB_STRING, RESP_TYPES.BLOB_ERROR, RESP_TYPES.VERBATIM_STRING]) KIND[type] = BLOB;
+for (const type of [RESP_TYPES.ARRAY, RESP_TYPES.SET, RESP_TYPES.PUSH]) KIND[type] = 2;
+KIND[RESP_TYPES.MAP] = 4;
 const LF = 10;
 const CR = 13;
+const MINUS = 45;
+const ZERO = 48;
 
 interface Decoder {
   write(chunk: Buffer): void;
@@ -78,8 +85,11 @@ interface Decoder {
 
 class ReplyScanner {
   #step = Step.Type;
-  #type = 0;
-  #digits = '';
+  /** KIND of the current type byte. */
+  #kind = 0;
+  /** The length or count being read, and its sign. */
+  #length = 0;
+  #negative = false;
   #blobLeft = 0;
   /** Elements still to come in each open aggregate, outermost first. */
   #open: number[] = [];
@@ -100,7 +110,7 @@ class ReplyScanner {
 
   reset(): void {
     this.#step = Step.Type;
-    this.#digits = '';
+    this.#length = 0;
     this.#blobLeft = 0;
     this.#open = [];
     this.#atStart = true;
@@ -161,12 +171,13 @@ class ReplyScanner {
     while (pos < chunk.length) {
       switch (this.#step) {
         case Step.Type: {
-          this.#type = chunk[pos++]!;
-          if (BLOBS.has(this.#type) || AGGREGATES.has(this.#type)) {
-            this.#step = Step.Length;
-            this.#digits = '';
-          } else {
+          this.#kind = KIND[chunk[pos++]!]!;
+          if (this.#kind === LINE) {
             this.#step = Step.Line;
+          } else {
+            this.#step = Step.Length;
+            this.#length = 0;
+            this.#negative = false;
           }
           break;
         }
@@ -180,14 +191,14 @@ class ReplyScanner {
         }
         case Step.Length: {
           const byte = chunk[pos++]!;
-          if (byte === CR) break;
           if (byte !== LF) {
-            if (this.#digits.length < 20) this.#digits += String.fromCharCode(byte);
+            if (byte === MINUS) this.#negative = true;
+            else if (byte !== CR) this.#length = this.#length * 10 + (byte - ZERO);
             break;
           }
-          const n = Number(this.#digits);
+          const n = this.#negative ? -this.#length : this.#length;
           this.#step = Step.Type;
-          if (BLOBS.has(this.#type)) {
+          if (this.#kind === BLOB) {
             if (!(n >= 0)) {
               if (this.#completeElement()) return [pos, true];
               break;
@@ -201,7 +212,7 @@ class ReplyScanner {
             }
             break;
           }
-          const elements = this.#type === RESP_TYPES.MAP ? 2 * n : n;
+          const elements = this.#kind === 4 ? 2 * n : n;
           if (!(elements > 0)) {
             if (this.#completeElement()) return [pos, true];
             break;
