@@ -95,6 +95,14 @@ test('a reply nested ten thousand levels is refused without overflowing the stac
   assert.deepEqual(outcomes[1], { reply: 'after' });
 });
 
+test('a count announcing more elements than the byte limit can hold is refused as soon as it arrives', () => {
+  const { decoder, outcomes } = connection([limited]);
+  // The announced length alone would be a 40 MB array in the decoder; the reply's elements have not come yet.
+  feed(decoder, Buffer.from('*5000000\r\n:1\r\n'), []);
+  assert.equal(outcomes.length, 1);
+  assert.equal(replyGuardError(new Error((outcomes[0] as { error: string }).error))?.code, 'RESULT_TOO_LARGE');
+});
+
 test('only the guard\'s own error replies are read as its refusals', () => {
   assert.equal(replyGuardError(new Error('GATEWAY-REPLY-GUARD depth 128')), undefined);
   assert.equal(replyGuardError(new Error('ERR depth 1')), undefined);

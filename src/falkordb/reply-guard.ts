@@ -76,6 +76,8 @@ const LF = 10;
 const CR = 13;
 const MINUS = 45;
 const ZERO = 48;
+/** The shortest RESP element (`_\r\n`, `+\r\n`). */
+const MIN_ELEMENT_BYTES = 3;
 
 interface Decoder {
   write(chunk: Buffer): void;
@@ -218,6 +220,12 @@ class ReplyScanner {
             break;
           }
           this.#open.push(elements);
+          // The decoder allocates an array of the announced length at once: refused before it sees
+          // a count more elements than the bytes left could hold (each takes at least 3 bytes).
+          if (this.#refusal === undefined && this.#bytes + (pos - from) + MIN_ELEMENT_BYTES * elements > this.#maxBytes) {
+            this.#refusal = `bytes ${this.#maxBytes}`;
+            return [pos, false];
+          }
           if (this.#refusal === undefined && this.#open.length > MAX_REPLY_DEPTH) {
             this.#refusal = `depth ${MAX_REPLY_DEPTH}`;
             return [pos, false];
