@@ -366,10 +366,16 @@ async function runDevice(d: Device, until: number): Promise<void> {
   }
 }
 
+/** Late attacks a lane has taken up: each runs first on the lane that finds it due, whatever that lane's turn. */
+const lateStarted = new Set<string>();
+
 async function runHostileLane(h: Hostile, lane: number, startedAt: number, until: number): Promise<void> {
   for (let i = lane * Math.ceil(ATTACKS.length / HOSTILE_LANES); performance.now() < until; i++) {
-    const attack = ATTACKS[i % ATTACKS.length]!;
-    if (performance.now() - startedAt < (attack.startsAt ?? 0) * (until - startedAt)) continue;
+    const due = (a: Attack): boolean => performance.now() - startedAt >= (a.startsAt ?? 0) * (until - startedAt);
+    const late = ATTACKS.find((a) => a.startsAt !== undefined && due(a) && !lateStarted.has(a.name));
+    if (late !== undefined) lateStarted.add(late.name);
+    const attack = late ?? ATTACKS[i % ATTACKS.length]!;
+    if (!due(attack)) continue;
     const began = performance.now();
     const tally = hostileOutcomes.get(attack.name)!;
     for (const outcome of await attack.run(h).catch((e: unknown) => [`thrown: ${String(e).slice(0, 80)}`])) tally.add(outcome);
