@@ -391,3 +391,12 @@ describe('conflicts and broken files', () => {
     assert.deepEqual((await mustCall(client, 'falkordb_list_graphs')).graphs, ['types_a', 'types_b']);
   });
 });
+
+describe('a value nested deeper than the gateway reads', () => {
+  it('fails the export with RESULT_TOO_DEEP, in words, and no internal marker', async () => {
+    await query(db1, tenantGraphKey('deep', 'g'), 'CREATE (:Deep {list: reduce(acc = [], i IN range(1, 400) | [acc])})');
+    const error = await rejection(exportTenant({ db: db1, graphs: new GraphClient(db1), tenant: 'deep', write: async () => {} }));
+    assert.equal(error.code, 'RESULT_TOO_DEEP', error.message);
+    assert.doesNotMatch(error.message, /GATEWAY-REPLY-GUARD/);
+  });
+});

@@ -6,6 +6,7 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import type { Database, RespValue } from '../falkordb/database.js';
 import { ValueType } from '../falkordb/value-types.js';
 import { asArray } from '../falkordb/exact-floats.js';
+import { replyGuardError } from '../falkordb/reply-guard.js';
 
 const T = ValueType;
 
@@ -15,6 +16,8 @@ export interface CompactReply {
 
 export function failure(step: string, error: unknown): GatewayError {
   if (isGatewayError(error)) return error;
+  const guarded = replyGuardError(error);
+  if (guarded !== undefined) return new GatewayError(guarded.code, `${step} failed: ${guarded.message}`, guarded.details);
   const message = (error instanceof Error ? error.message : String(error)).replace(/^(ERR|errMsg:)\s*/i, '');
   return new GatewayError('QUERY_FAILED', `${step} failed: ${message}`, { origin: 'database' });
 }
