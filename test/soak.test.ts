@@ -370,8 +370,8 @@ async function runDevice(d: Device, until: number): Promise<void> {
 const lateStarted = new Set<string>();
 
 async function runHostileLane(h: Hostile, lane: number, startedAt: number, until: number): Promise<void> {
+  const due = (a: Attack): boolean => performance.now() - startedAt >= (a.startsAt ?? 0) * (until - startedAt);
   for (let i = lane * Math.ceil(ATTACKS.length / HOSTILE_LANES); performance.now() < until; i++) {
-    const due = (a: Attack): boolean => performance.now() - startedAt >= (a.startsAt ?? 0) * (until - startedAt);
     const late = ATTACKS.find((a) => a.startsAt !== undefined && due(a) && !lateStarted.has(a.name));
     if (late !== undefined) lateStarted.add(late.name);
     const attack = late ?? ATTACKS[i % ATTACKS.length]!;

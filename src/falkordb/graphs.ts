@@ -4,7 +4,7 @@
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
 import { keyPrefixGlob } from '../tenancy/keys.js';
-import { scanKeys, type Database, type RespValue } from './database.js';
+import { scanKeys, type CommandOptions, type Database, type RespValue } from './database.js';
 import { cypherParamsPrefix } from './params.js';
 import { withExactFloats } from './exact-query.js';
 import { translateQueryError as translate } from './query-errors.js';
@@ -87,7 +87,7 @@ export class GraphClient {
     const command = q.readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY';
     const params = cypherParamsPrefix(q.params);
     const started = performance.now();
-    let reply = await this.#send(command, q.key, params, q.query, q.timeoutMs, false, q.maxReplyBytes);
+    let reply = await this.#send(command, q.key, params, q.query, q.timeoutMs, { maxReplyBytes: q.maxReplyBytes });
     // The second run gets what is left of the caller's time, so the call as a whole keeps to timeoutMs.
     const left = Math.floor(q.timeoutMs - (performance.now() - started));
     const found = q.exactFloats !== false && left >= MIN_EXACT_RUN_MS && replyHasInexactDoubles(reply) ? await this.#exactReply(q, params, left) : undefined;
@@ -105,10 +105,10 @@ export class GraphClient {
     }
   }
 
-  async #send(command: string, key: string, params: string, query: string, timeoutMs: number, primary = false, maxReplyBytes?: number): Promise<RespValue> {
+  async #send(command: string, key: string, params: string, query: string, timeoutMs: number, options: Pick<CommandOptions, 'primary' | 'maxReplyBytes'> = {}): Promise<RespValue> {
     try {
       return await withDeadline(
-        this.#db.sendCommand([command, key, params + query, 'TIMEOUT', String(timeoutMs), '--compact'], { integersAsStrings: true, primary, ...(maxReplyBytes === undefined ? {} : { maxReplyBytes }) }),
+        this.#db.sendCommand([command, key, params + query, 'TIMEOUT', String(timeoutMs), '--compact'], { integersAsStrings: true, ...options }),
         timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
       );
     } catch (error) {
@@ -130,7 +130,7 @@ export class GraphClient {
     const rewritten = withExactFloats(q.query);
     if (rewritten === undefined) return undefined;
     try {
-      return { reply: await this.#send('GRAPH.RO_QUERY', q.key, params, rewritten.query, timeoutMs, !q.readOnly, q.maxReplyBytes), addedColumns: rewritten.addedColumns };
+      return { reply: await this.#send('GRAPH.RO_QUERY', q.key, params, rewritten.query, timeoutMs, { primary: !q.readOnly, maxReplyBytes: q.maxReplyBytes }), addedColumns: rewritten.addedColumns };
     } catch {
       return undefined;
     }

@@ -134,7 +134,7 @@ class ReplyScanner {
       }
       const [next, done] = this.#scan(chunk, pos);
       pos = next;
-      if (this.#refusal === undefined && this.#bytes > this.#maxBytes) this.#refusal = `bytes ${this.#maxBytes}`;
+      this.#refuseIfOver(0);
       if (this.#refusal !== undefined && !this.#skipping) {
         this.#skipping = true;
         this.resetDecoder();
@@ -208,10 +208,7 @@ class ReplyScanner {
             this.#blobLeft = n + 2;
             this.#step = Step.Blob;
             // Refused before its bytes arrive.
-            if (this.#refusal === undefined && this.#bytes + (pos - from) + this.#blobLeft > this.#maxBytes) {
-              this.#refusal = `bytes ${this.#maxBytes}`;
-              return [pos, false];
-            }
+            if (this.#refuseIfOver(pos - from + this.#blobLeft)) return [pos, false];
             break;
           }
           const elements = this.#kind === 4 ? 2 * n : n;
@@ -222,10 +219,7 @@ class ReplyScanner {
           this.#open.push(elements);
           // The decoder allocates an array of the announced length at once: refused before it sees
           // a count more elements than the bytes left could hold (each takes at least 3 bytes).
-          if (this.#refusal === undefined && this.#bytes + (pos - from) + MIN_ELEMENT_BYTES * elements > this.#maxBytes) {
-            this.#refusal = `bytes ${this.#maxBytes}`;
-            return [pos, false];
-          }
+          if (this.#refuseIfOver(pos - from + MIN_ELEMENT_BYTES * elements)) return [pos, false];
           if (this.#refusal === undefined && this.#open.length > MAX_REPLY_DEPTH) {
             this.#refusal = `depth ${MAX_REPLY_DEPTH}`;
             return [pos, false];
@@ -245,6 +239,13 @@ class ReplyScanner {
       if (this.#refusal !== undefined && !this.#skipping) return [pos, false];
     }
     return [pos, false];
+  }
+
+  /** Refuses the reply for its size if `more` bytes beyond those counted take it past its limit; true if this refused it. */
+  #refuseIfOver(more: number): boolean {
+    if (this.#refusal !== undefined || this.#bytes + more <= this.#maxBytes) return false;
+    this.#refusal = `bytes ${this.#maxBytes}`;
+    return true;
   }
 
   /** One element ended: closes the aggregates it completes; true when the whole reply ended. */
