@@ -164,6 +164,18 @@ async function outputMatches(serve: Serve, pattern: RegExp): Promise<void> {
   }
 }
 
+/** Resolves once nothing accepts TCP connections at `url` any more. */
+async function stopsListening(url: string): Promise<void> {
+  const { port } = new URL(url);
+  for (const started = Date.now(); Date.now() - started < EXIT_BOUND_MS; await sleep(20)) {
+    const socket = net.connect(Number(port), '127.0.0.1');
+    const accepted = await Promise.race([once(socket, 'connect').then(() => true), once(socket, 'error').then(() => false)]);
+    socket.destroy();
+    if (!accepted) return;
+  }
+  assert.fail(`${url} still took connections ${EXIT_BOUND_MS / 1000} s after SIGTERM`);
+}
+
 /** A raw connection that sends `request` and records whether anything came back and when it closed. */
 async function rawConnection(url: string, request: string): Promise<{ socket: net.Socket; received: () => string; closed: Promise<void> }> {
   const { port } = new URL(url);
@@ -226,6 +238,8 @@ describe('shutdown that always ends', { timeout: 180_000 }, () => {
     assert.equal((await fetch(`${serve.url}/readyz`)).status, 200);
     serve.child.kill('SIGTERM');
     await outputMatches(serve, /"msg":"stopping"/);
+    // The drain has begun once the listener stops taking connections (earlier steps, like the announcement's removal, may take a while).
+    await stopsListening(serve.url);
     serve.child.kill('SIGTERM');
     assert.equal(await exitCodeWithin(serve, 'the second SIGTERM'), 1, serve.output());
     assert.match(serve.output(), /"pending":\["in-flight calls \(1\)"\].*"msg":"second signal while stopping; exiting now"/);
