@@ -169,7 +169,8 @@ async function stopsListening(url: string): Promise<void> {
   const { port } = new URL(url);
   for (const started = Date.now(); Date.now() - started < EXIT_BOUND_MS; await sleep(20)) {
     const socket = net.connect(Number(port), '127.0.0.1');
-    const accepted = await Promise.race([once(socket, 'connect').then(() => true), once(socket, 'error').then(() => false)]);
+    // once() rejects on 'error': a refused connection.
+    const accepted = await once(socket, 'connect').then(() => true, () => false);
     socket.destroy();
     if (!accepted) return;
   }
