@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningGateway } from '../src/main.js';
-import { MAX_EXPRESSION_DEPTH, MAX_RANGE_ELEMENTS } from '../src/falkordb/query-complexity.js';
+import { MAX_EXPRESSION_DEPTH, MAX_LIST_BOUND_RANGES, MAX_RANGE_ELEMENTS } from '../src/falkordb/query-complexity.js';
 import { REALISTIC_QUERIES } from './fixtures/realistic-queries.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
@@ -36,7 +36,7 @@ before(async () => {
   attackerWriter = await clientOf('mallory', 'read write');
   attacker = await clientOf('mallory', 'read');
   bystander = await clientOf('bystander', 'read write');
-  await mustCall(attackerWriter, 'falkordb_query', { graphName: 'g', query: 'CREATE (:Seed)' });
+  await mustCall(attackerWriter, 'falkordb_query', { graphName: 'g', query: 'CREATE (:Seed {n: $n})', parameters: { n: MAX_RANGE_ELEMENTS + 1 } });
   await mustCall(bystander, 'falkordb_query', { graphName: 'g', query: 'CREATE (:Seed)' });
 });
 
@@ -128,6 +128,65 @@ describe('range() spans the database cannot bound', () => {
 
   it('refuses a span computed from literals', async () => {
     await assertTooComplex(attacker, 'RETURN size(range(1, 5000 * 4000)) AS n');
+  });
+
+  // Each attack builds just over the limit if it reaches the database (~160 MB, under a second),
+  // so this file stays safe to run against a gateway without the check; 5000000000 instead grows
+  // the server past 10 GB.
+  const over = MAX_RANGE_ELEMENTS + 1;
+  const side = Math.ceil(Math.sqrt(over));
+  const HIDDEN_SPANS: Array<[string, string, Record<string, unknown>?]> = [
+    ['a bound from a variable', `WITH ${over} AS n RETURN size(range(1, n)) AS s`],
+    ['a bound from a property', 'MATCH (x:Seed) RETURN size(range(1, x.n)) AS s'],
+    ['a bound from a function result', `RETURN size(range(1, toInteger('${over}'))) AS s`],
+    ['a backtick-quoted range', `RETURN size(\`range\`(1, toInteger('${over}'))) AS s`],
+    ['a mixed-case RANGE with a missing parameter', 'RETURN size(RaNgE(1, $n)) AS s'],
+    ['a bound converted from a string parameter', 'RETURN size(range(1, toInteger($n))) AS s', { n: String(over) }],
+    ['a parameter that is not an integer', 'RETURN size(range(1, $n)) AS s', { n: String(over) }],
+    ['a range inside a list comprehension', `RETURN size([x IN range(1, ${side}) | range(1, ${side})]) AS s`],
+    ['a range inside reduce()', `RETURN reduce(acc = 0, x IN range(1, ${side}) | acc + size(range(1, ${side}))) AS s`],
+    ['a range inside a quantifier', `RETURN any(x IN range(1, ${side}) WHERE size(range(1, ${side})) < 0) AS s`],
+    ['a range after UNWIND of a range', `UNWIND range(1, ${side}) AS x WITH collect(range(1, ${side})) AS c RETURN size(c) AS s`],
+    ['a range after UNWIND of a list of unknown length', `WITH [i IN range(1, 10) | i] AS xs UNWIND xs AS x WITH collect(range(1, ${Math.ceil(over / 10)})) AS c RETURN size(c) AS s`],
+  ];
+  for (const [name, query, parameters] of HIDDEN_SPANS) {
+    it(`refuses ${name} from a read-scoped token, naming the limit`, async () => {
+      const message = await assertTooComplex(attacker, query, parameters);
+      assert.match(message, new RegExp(`at most ${MAX_RANGE_ELEMENTS} per query`));
+    });
+  }
+
+  it('refuses a range inside FOREACH, multiplied by its list', async () => {
+    await assertTooComplex(attackerWriter, `FOREACH (x IN range(1, ${side}) | CREATE (:Marker {n: size(range(1, ${side}))}))`);
+  });
+
+  it(`refuses more than ${MAX_LIST_BOUND_RANGES} range() calls bounded by size()`, async () => {
+    const calls = Array.from({ length: MAX_LIST_BOUND_RANGES + 1 }, (_, i) => `size(range(0, size(xs) - 1)) AS s${i}`).join(', ');
+    const message = await assertTooComplex(attacker, `WITH range(1, 1000) AS xs RETURN ${calls}`);
+    assert.match(message, new RegExp(`at most ${MAX_LIST_BOUND_RANGES} per query`));
+  });
+
+  it("keeps serving another tenant's RETURN 1 while the attacker sends them, six at once", async () => {
+    // Six at a time stays under the per-tenant concurrency cap of 8.
+    for (let from = 0; from < HIDDEN_SPANS.length; from += 6) {
+      const batch = HIDDEN_SPANS.slice(from, from + 6);
+      const attacks = batch.map(([, query, parameters]) => callTool(attacker, 'falkordb_query', { graphName: 'g', query, ...(parameters ? { parameters } : {}) }));
+      const served = await mustCall(bystander, 'falkordb_query', { graphName: 'g', query: 'RETURN 1 AS one' });
+      assert.deepEqual(served.rows, [{ one: 1 }]);
+      const outcomes = await Promise.allSettled(attacks);
+      assert.deepEqual(
+        outcomes.map((o) => (o.status === 'fulfilled' ? o.value.error?.code : String(o.reason))),
+        batch.map(() => 'QUERY_TOO_COMPLEX'),
+      );
+    }
+  });
+
+  it('runs list-bound and iterated ranges within the limits', async () => {
+    const out = await mustCall(attacker, 'falkordb_query', {
+      graphName: 'g',
+      query: 'WITH range(1, 5) AS xs RETURN size([x IN range(1, 1000) | range(1, 1000)]) AS n, [i IN range(0, size(xs) - 1) | xs[i] * 2] AS doubled',
+    });
+    assert.deepEqual(out.rows, [{ n: 1000, doubled: [2, 4, 6, 8, 10] }]);
   });
 
   it('runs a span at the limit', async () => {

@@ -6,6 +6,7 @@
 
 import { GatewayError } from '../errors.js';
 import { tokenizeCypher, type CypherToken } from './cypher-tokens.js';
+import { measureRangeElements, type RangeElements } from './range-elements.js';
 
 /** Deepest expression nesting allowed: 12 levels parse in ~0.1 s; each level more doubles that. */
 export const MAX_EXPRESSION_DEPTH = 12;
@@ -15,16 +16,23 @@ export const MAX_EXPRESSION_DEPTH = 12;
  * literal data (depth 3) weighs about 205,000.
  */
 export const MAX_PARSE_COST = 250_000;
-/** Most elements the range() calls of one query may build, when their bounds are known (~16 bytes each). */
+/** Most elements the range() calls of one query may build (~16 bytes each), each counted once per element iterated around it. */
 export const MAX_RANGE_ELEMENTS = 10_000_000;
+/**
+ * Most range() calls per query bounded by size(…) or length(…), as in range(0, size(xs) - 1):
+ * each copies a list the query already holds, which other limits bound (the request size for
+ * parameters, the tenant's storage for properties, MAX_RANGE_ELEMENTS for ranges). Real queries
+ * use one or two; four keeps such copies within a few times the list.
+ */
+export const MAX_LIST_BOUND_RANGES = 4;
 
 export interface QueryComplexity {
   /** Deepest nesting of (, [, {, CASE and chained unary NOT / - / +. */
   depth: number;
   /** Sum over tokens of 2^depth: what the parser's backtracking costs, in proportion. */
   parseCost: number;
-  /** Elements of the range() calls whose bounds are literals or parameters; others are not counted. */
-  rangeElements: number;
+  /** The range() calls' elements, list-bound calls and the first call that cannot be bounded (range-elements.ts); not measured past the depth limit, where the query is refused anyway. */
+  ranges: RangeElements;
 }
 
 const OPENERS = new Set(['(', '[', '{']);
@@ -85,108 +93,8 @@ export function measureQueryComplexity(query: string, parameters: Record<string,
     // Past the depth limit the query is refused anyway; cap the exponent so the sum stays exact.
     parseCost += 2 ** Math.min(level, 40);
   }
-  return { depth, parseCost, rangeElements: rangeElements(tokens, parameters) };
-}
-
-/** Total elements of the range(start, end[, step]) calls whose arguments can be worked out here. */
-function rangeElements(tokens: CypherToken[], parameters: Record<string, unknown>): number {
-  let total = 0;
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (token.kind !== 'word' || token.text.toLowerCase() !== 'range' || tokens[i + 1]!.text !== '(' || tokens[i - 1]?.text === '.') continue;
-    const args = callArguments(tokens, i + 2);
-    if (args.length < 2 || args.length > 3) continue;
-    const [start, end, step = 1] = args.map((arg) => evaluateConstant(arg, parameters));
-    if (start === undefined || end === undefined || step === undefined || step === 0) continue;
-    const span = Math.floor((end - start) / step) + 1;
-    if (span > 0) total += span;
-  }
-  return total;
-}
-
-/** The arguments of a call whose `(` is just before `from`, split at its own commas. */
-function callArguments(tokens: CypherToken[], from: number): CypherToken[][] {
-  const args: CypherToken[][] = [[]];
-  let level = 0;
-  for (let j = from; j < tokens.length; j++) {
-    const t = tokens[j]!;
-    if (t.kind === 'punct' && OPENERS.has(t.text)) level++;
-    if (t.kind === 'punct' && CLOSERS.has(t.text)) {
-      if (level === 0) return args;
-      level--;
-    }
-    if (level === 0 && t.kind === 'punct' && t.text === ',') args.push([]);
-    else args[args.length - 1]!.push(t);
-  }
-  return args;
-}
-
-/**
- * The value of an argument made only of numbers, parameters, + - * / % ^ and
- * parentheses; undefined for anything else (a variable, a function call, a string).
- */
-function evaluateConstant(tokens: CypherToken[], parameters: Record<string, unknown>): number | undefined {
-  let pos = 0;
-  // Recursion stays shallow: past this the query is refused for its depth anyway.
-  let nesting = 0;
-  const peek = (): string | undefined => (tokens[pos]?.kind === 'punct' ? tokens[pos]!.text : undefined);
-  const atom = (): number | undefined => {
-    const t = tokens[pos++];
-    if (t === undefined) return undefined;
-    if (t.kind === 'number') {
-      const value = Number(t.text);
-      return Number.isNaN(value) ? undefined : value;
-    }
-    if (t.kind === 'param') {
-      const value = parameters[t.text];
-      return typeof value === 'number' ? value : undefined;
-    }
-    if (t.kind === 'punct' && t.text === '(') {
-      const value = sum();
-      return tokens[pos++]?.text === ')' ? value : undefined;
-    }
-    return undefined;
-  };
-  const unary = (): number | undefined => {
-    if (++nesting > 4 * MAX_EXPRESSION_DEPTH) return undefined;
-    if (peek() === '-' || peek() === '+') {
-      const sign = tokens[pos++]!.text === '-' ? -1 : 1;
-      const value = unary();
-      nesting--;
-      return value === undefined ? undefined : sign * value;
-    }
-    const base = atom();
-    if (base === undefined || peek() !== '^') {
-      nesting--;
-      return base;
-    }
-    pos++;
-    const exponent = unary();
-    nesting--;
-    return exponent === undefined ? undefined : base ** exponent;
-  };
-  const product = (): number | undefined => {
-    let value = unary();
-    while (value !== undefined && (peek() === '*' || peek() === '/' || peek() === '%')) {
-      const op = tokens[pos++]!.text;
-      const right = unary();
-      if (right === undefined) return undefined;
-      value = op === '*' ? value * right : op === '/' ? value / right : value % right;
-    }
-    return value;
-  };
-  const sum = (): number | undefined => {
-    let value = product();
-    while (value !== undefined && (peek() === '+' || peek() === '-')) {
-      const op = tokens[pos++]!.text;
-      const right = product();
-      if (right === undefined) return undefined;
-      value = op === '+' ? value + right : value - right;
-    }
-    return value;
-  };
-  const value = sum();
-  return pos === tokens.length && value !== undefined && !Number.isNaN(value) ? value : undefined;
+  const ranges = depth > MAX_EXPRESSION_DEPTH ? { elements: 0, listBoundCalls: 0 } : measureRangeElements(tokens, parameters);
+  return { depth, parseCost, ranges };
 }
 
 /** Throws QUERY_TOO_COMPLEX, naming the limit, for a query the database should never be sent. */
@@ -206,11 +114,26 @@ export function assertQueryNotTooComplex(query: string, parameters?: Record<stri
       { limit: 'parse_cost', cost: String(measured.parseCost), max: String(MAX_PARSE_COST) },
     );
   }
-  if (measured.rangeElements > MAX_RANGE_ELEMENTS) {
+  const { ranges } = measured;
+  if (ranges.unbounded !== undefined) {
     throw new GatewayError(
       'QUERY_TOO_COMPLEX',
-      `The query's range() calls would build ${measured.rangeElements} elements; this gateway allows at most ${MAX_RANGE_ELEMENTS} per query, because the database bounds range() by neither its time limit nor its memory limit. Use a smaller span, or page through it over several queries.`,
-      { limit: 'range', elements: String(measured.rangeElements), max: String(MAX_RANGE_ELEMENTS) },
+      `The query calls ${ranges.unbounded}, so the gateway cannot tell how many elements it would build; it allows at most ${MAX_RANGE_ELEMENTS} per query, because the database bounds range() by neither its time limit nor its memory limit. Give range() bounds that are integer literals or parameters (e.g. range(1, $n)), or arithmetic of those; size(list) or length(path) bounds are allowed in up to ${MAX_LIST_BOUND_RANGES} calls. Iterate (list comprehension, UNWIND ...) around a range() only over a range() with such bounds, a literal list or a list parameter.`,
+      { limit: 'range_bounds', max: String(MAX_RANGE_ELEMENTS) },
+    );
+  }
+  if (ranges.elements > MAX_RANGE_ELEMENTS) {
+    throw new GatewayError(
+      'QUERY_TOO_COMPLEX',
+      `The query's range() calls would build ${ranges.elements} elements; this gateway allows at most ${MAX_RANGE_ELEMENTS} per query (a range() inside a list comprehension, reduce(), any/all/none/single, FOREACH or after UNWIND counts once per element iterated), because the database bounds range() by neither its time limit nor its memory limit. Use a smaller span, or page through it over several queries.`,
+      { limit: 'range', elements: String(ranges.elements), max: String(MAX_RANGE_ELEMENTS) },
+    );
+  }
+  if (ranges.listBoundCalls > MAX_LIST_BOUND_RANGES) {
+    throw new GatewayError(
+      'QUERY_TOO_COMPLEX',
+      `The query has ${ranges.listBoundCalls} range() calls bounded by size() or length() (counting each once per element iterated around it); this gateway allows at most ${MAX_LIST_BOUND_RANGES} per query, because each builds a copy of a list. Give range() bounds that are integer literals or parameters (e.g. range(0, $count - 1)), or UNWIND the list itself.`,
+      { limit: 'range_list_bounds', calls: String(ranges.listBoundCalls), max: String(MAX_LIST_BOUND_RANGES) },
     );
   }
 }
