@@ -120,7 +120,7 @@ describe('the embedded FalkorDB', () => {
     const threads = await configValue(raw, 'THREAD_COUNT');
     const writes = await Promise.all(
       Array.from({ length: threads }, (_, i) =>
-        callTool(hostile, 'falkordb_query', { graphName: `w${i}`, query: 'UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b WITH a WHERE a * b < 0 CREATE (:N)', timeoutMs: 500 }),
+        callTool(hostile, 'falkordb_query', { graphName: `w${i}`, query: 'WITH range(1, 20000) AS r UNWIND r AS a UNWIND r AS b WITH a WHERE a * b < 0 CREATE (:N)', timeoutMs: 500 }),
       ),
     );
     for (const w of writes) assert.equal(w.error?.code, 'QUERY_TIMEOUT', w.text);

@@ -108,7 +108,7 @@ const ATTACKS: readonly Attack[] = [
       label(
         await callTool(h.writer, 'falkordb_query', {
           graphName: 'sink',
-          query: 'UNWIND range(1, 20000) AS a UNWIND range(1, 20000) AS b WITH a WHERE a * b < 0 CREATE (:N)',
+          query: 'WITH range(1, 20000) AS r UNWIND r AS a UNWIND r AS b WITH a WHERE a * b < 0 CREATE (:N)',
           timeoutMs: 3_600_000,
         }).catch(thrown),
       ),
@@ -118,6 +118,16 @@ const ATTACKS: readonly Attack[] = [
     name: '3. RETURN size(range(1, 5000000000)) (read scope)',
     defended: ['QUERY_TOO_COMPLEX'],
     run: (h) => query(h.reader, 'RETURN size(range(1, 5000000000)) AS n'),
+  },
+  {
+    name: '3. a range() bound the gateway cannot work out (read scope)',
+    defended: ['QUERY_TOO_COMPLEX'],
+    run: (h) => query(h.reader, "RETURN size(range(1, toInteger('5000000000'))) AS n"),
+  },
+  {
+    name: '3. a range() inside a list comprehension (read scope)',
+    defended: ['QUERY_TOO_COMPLEX'],
+    run: (h) => query(h.reader, 'RETURN size([x IN range(1, 100000) | range(1, 100000)]) AS n'),
   },
   {
     name: '4. UNWIND range(1, 3000000) AS x RETURN x (read scope)',
@@ -169,7 +179,7 @@ const ATTACKS: readonly Attack[] = [
   {
     name: '4. 10,000 rows of 1,000-element lists (read scope)',
     defended: ['RESULT_TOO_LARGE'],
-    run: (h) => query(h.reader, 'UNWIND range(1, 10000) AS x RETURN range(1, 1000) AS r'),
+    run: (h) => query(h.reader, 'WITH range(1, 1000) AS r UNWIND range(1, 10000) AS x RETURN r'),
   },
 ];
 

@@ -142,7 +142,7 @@ describe('falkordb_query', () => {
     assert.equal(rows.truncated, true);
     const long = await callTool(c, 'falkordb_query', { graphName: 'g', query: `RETURN '${'x'.repeat(300)}'` });
     assert.equal(long.error?.code, 'QUERY_TOO_LONG');
-    const slow = await callTool(c, 'falkordb_query', { graphName: 'g', query: 'UNWIND range(1, 10000) AS a UNWIND range(1, 10000) AS x WITH x WHERE x % 7 = 0 RETURN count(x)', timeoutMs: 60000 });
+    const slow = await callTool(c, 'falkordb_query', { graphName: 'g', query: 'WITH range(1, 10000) AS r UNWIND r AS a UNWIND r AS x WITH x WHERE x % 7 = 0 RETURN count(x)', timeoutMs: 60000 });
     assert.equal(slow.error?.code, 'QUERY_TIMEOUT');
   });
 });
