@@ -105,7 +105,7 @@ async function toolError(client: Client, args: Record<string, unknown>, name = '
 }
 
 /** Runs far past any time limit this file gives it. */
-const HOLDING_QUERY = 'UNWIND range(1, 100000) AS a UNWIND range(1, 100000) AS x WITH x WHERE x < 0 RETURN count(x) AS n';
+const HOLDING_QUERY = 'WITH range(1, 100000) AS r UNWIND r AS a UNWIND r AS x WITH x WHERE x < 0 RETURN count(x) AS n';
 
 describe('before tenant acme is known', () => {
   it('TENANT_NOT_FOUND', async () => {
@@ -158,6 +158,8 @@ describe('tool errors', () => {
     const moderate = `${'('.repeat(10)}1${')'.repeat(10)}`;
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: `RETURN [${Array(300).fill(moderate).join(',')}]` }));
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: 'UNWIND range(1, 5000000000) AS x RETURN count(x)' }));
+    assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: 'WITH 5000000000 AS n RETURN size(range(1, n))' }));
+    assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: `WITH [1] AS xs RETURN ${Array(5).fill('size(range(0, size(xs) - 1))').join(' + ')} AS n` }));
   });
 
   it('RESULT_TOO_DEEP', async () => {

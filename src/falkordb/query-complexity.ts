@@ -118,7 +118,7 @@ export function assertQueryNotTooComplex(query: string, parameters?: Record<stri
   if (ranges.unbounded !== undefined) {
     throw new GatewayError(
       'QUERY_TOO_COMPLEX',
-      `The query calls ${ranges.unbounded}, so the gateway cannot tell how many elements it would build; it allows at most ${MAX_RANGE_ELEMENTS} per query, because the database bounds range() by neither its time limit nor its memory limit. Give range() bounds that are integer literals or parameters (e.g. range(1, $n)), or arithmetic of those; size(list) or length(path) bounds are allowed in up to ${MAX_LIST_BOUND_RANGES} calls. Iterate (list comprehension, UNWIND ...) around a range() only over a range() with such bounds, a literal list or a list parameter.`,
+      `The query calls ${ranges.unbounded}, so the gateway cannot tell how many elements the call would build; this gateway allows at most ${MAX_RANGE_ELEMENTS} per query, because the database bounds range() by neither its time limit nor its memory limit. Give range() bounds that are integer literals or parameters, or arithmetic of those (e.g. range(1, $n * 10)); size(list) and length(path) bounds are allowed in up to ${MAX_LIST_BOUND_RANGES} calls. Iterate around a range() (list comprehension, UNWIND ...) only over a range() with such bounds, a literal list or a list parameter.`,
       { limit: 'range_bounds', max: String(MAX_RANGE_ELEMENTS) },
     );
   }
