@@ -158,7 +158,7 @@ describe('tool errors', () => {
     const moderate = `${'('.repeat(10)}1${')'.repeat(10)}`;
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: `RETURN [${Array(300).fill(moderate).join(',')}]` }));
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: 'UNWIND range(1, 5000000000) AS x RETURN count(x)' }));
-    assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: 'WITH 5000000000 AS n RETURN size(range(1, n))' }));
+    assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: 'WITH 10000001 AS n RETURN size(range(1, n))' }));
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: `WITH [1] AS xs RETURN ${Array(5).fill('size(range(0, size(xs) - 1))').join(' + ')} AS n` }));
   });
 
