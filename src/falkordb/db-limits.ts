@@ -2,6 +2,7 @@
 // (GRAPH.CONFIG): derived from the configuration, given to the embedded server
 // as module arguments, and applied to or checked on an external server at start.
 
+import os from 'node:os';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Database } from './database.js';
@@ -19,6 +20,8 @@ export interface DatabaseLimit {
    * that is stricter (memory) or roomier (time) than ours is kept, never fought over.
    */
   satisfied(current: number): boolean;
+  /** Read when the module loads and never changed after: only the loadmodule line sets it. */
+  loadTimeOnly?: boolean;
 }
 
 /**
@@ -34,6 +37,17 @@ export interface LimitSources {
   maxRows: number;
   /** QUERY_MEMORY_MAX_BYTES. */
   memoryMaxBytes: number;
+  /** MAX_CONCURRENT_QUERIES_PER_TENANT. */
+  maxConcurrentPerTenant: number;
+}
+
+/**
+ * Query threads the embedded server starts with, and the value the gateway asks
+ * an external one for: twice one tenant's concurrency cap, so a tenant holding
+ * all its slots leaves as many threads to the others (never fewer than one per CPU).
+ */
+export function queryThreads(maxConcurrentPerTenant: number, cpus: number = os.availableParallelism()): number {
+  return Math.max(cpus, 2 * maxConcurrentPerTenant);
 }
 
 export function databaseLimits(s: LimitSources): DatabaseLimit[] {
@@ -52,6 +66,10 @@ export function databaseLimits(s: LimitSources): DatabaseLimit[] {
     // Any other value keeps the last queries, with their parameter values, in a
     // `telemetry{graph}` stream (memory, AOF, backups). CMD_INFO does not stop it.
     { name: 'MAX_INFO_QUERIES', value: 0, satisfied: (c) => c === 0 },
+    // FalkorDB runs THREAD_COUNT queries at once and queues the rest in arrival
+    // order: with no more threads than one tenant's cap, that tenant's slow
+    // queries hold every thread and the others' wait behind them.
+    { name: 'THREAD_COUNT', value: queryThreads(s.maxConcurrentPerTenant), satisfied: (c) => c > s.maxConcurrentPerTenant, loadTimeOnly: true },
   ];
 }
 
@@ -61,7 +79,7 @@ export function moduleArguments(limits: readonly DatabaseLimit[]): string[] {
 }
 
 function commandsToRun(limits: readonly DatabaseLimit[]): string {
-  return limits.map((l) => `  GRAPH.CONFIG SET ${l.name} ${l.value}`).join('\n');
+  return limits.map((l) => (l.loadTimeOnly ? `  ${l.name} ${l.value} in the loadmodule line (it cannot be changed while the server runs)` : `  GRAPH.CONFIG SET ${l.name} ${l.value}`)).join('\n');
 }
 
 async function readLimit(node: Pick<Database, 'sendCommand'>, name: string): Promise<number | undefined> {
@@ -102,6 +120,10 @@ export async function ensureDatabaseLimits(db: Database, limits: readonly Databa
     // A second round re-reads: another gateway may have set a value in between.
     for (let round = 0; mode === 'apply' && missing.length > 0 && round < 3; round += 1) {
       for (const limit of missing) {
+        if (limit.loadTimeOnly) {
+          refused.set('read only at start', [...(refused.get('read only at start') ?? []), limit.name]);
+          continue;
+        }
         try {
           await node.sendCommand(['GRAPH.CONFIG', 'SET', limit.name, String(limit.value)]);
           logger.info({ setting: limit.name, value: limit.value }, 'set a FalkorDB limit the gateway needs');
@@ -115,9 +137,14 @@ export async function ensureDatabaseLimits(db: Database, limits: readonly Databa
     }
     if (missing.length === 0) continue;
     const why = mode === 'check' ? 'DATABASE_LIMITS=check does not set them' : `the gateway could not set them (${[...refused].map(([reason, names]) => `${names.join(', ')}: ${reason}`).join('; ') || 'the value did not hold'})`;
+    const others = [
+      ...(missing.some((l) => !l.loadTimeOnly) ? ["let the gateway's database user run GRAPH.CONFIG SET"] : []),
+      ...(missing.some((l) => l.name === 'THREAD_COUNT') ? ['lower MAX_CONCURRENT_QUERIES_PER_TENANT below the server\'s THREAD_COUNT'] : []),
+      'start with DATABASE_LIMITS=off to accept the risk',
+    ];
     throw new GatewayError(
       'DATABASE_LIMITS_MISSING',
-      `FalkorDB at ${db.address} lacks limits the gateway needs to keep one tenant from stalling or filling the server for the others, and ${why}. Run on every FalkorDB server (or put them in its loadmodule line):\n${commandsToRun(missing)}\nor let the gateway's database user run GRAPH.CONFIG SET, or start with DATABASE_LIMITS=off to accept the risk.`,
+      `FalkorDB at ${db.address} lacks limits the gateway needs to keep one tenant from stalling or filling the server for the others, and ${why}. Run on every FalkorDB server (or put them in its loadmodule line):\n${commandsToRun(missing)}\nor ${others.join(', or ')}.`,
       { settings: missing.map((l) => l.name).join(',') },
     );
   }

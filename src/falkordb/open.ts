@@ -28,7 +28,7 @@ export interface OpenOptions {
 }
 
 export async function openDatabase(config: Config, logger: Logger, options: OpenOptions = {}): Promise<OpenedDatabase> {
-  const limits = databaseLimits(config.query);
+  const limits = databaseLimits({ ...config.query, maxConcurrentPerTenant: config.limits.maxConcurrentPerTenant });
   const opened = await open(config, logger, options, limits);
   if (opened.embedded || options.limits === false) return opened;
   try {

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@redis/client';
 import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
 import { findServerBinary, locateFalkorDBModule } from '../../src/falkordb/server-binary.js';
-import { testLogger } from './falkordb.js';
+import { TEST_THREAD_COUNT, testLogger } from './falkordb.js';
 import { waitFor } from './topology.js';
 
 const SLOTS = 16384;
@@ -87,7 +87,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         'appendonly no',
         `requirepass ${password}`,
         `masterauth ${password}`,
-        ...(withoutModule.has(i) ? [] : [`loadmodule ${module}`]),
+        ...(withoutModule.has(i) ? [] : [`loadmodule ${module} THREAD_COUNT ${TEST_THREAD_COUNT}`]),
       ];
       const configPath = path.join(dir, 'node.conf');
       await writeFile(configPath, `${lines.join('\n')}\n`, { mode: 0o600 });

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { queryThreads } from '../../src/falkordb/db-limits.js';
 import { freeLoopbackPort, startEmbeddedFalkorDB, type EmbeddedFalkorDB } from '../../src/falkordb/launcher.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 
@@ -23,17 +25,23 @@ export interface TestFalkorDB {
   cleanup(): Promise<void>;
 }
 
+/**
+ * The query threads every test server starts with: what the gateway needs for its
+ * default per-tenant cap (DATABASE_LIMITS refuses a server with fewer), as the embedded server gets.
+ */
+export const TEST_THREAD_COUNT = queryThreads(loadConfig({}).limits.maxConcurrentPerTenant);
+
 export function testLogger(): Logger {
   return createLogger('silent');
 }
 
-export async function startTestFalkorDB(options: { tcp?: boolean } = {}): Promise<TestFalkorDB> {
+export async function startTestFalkorDB(options: { tcp?: boolean; threads?: number } = {}): Promise<TestFalkorDB> {
   const tcp = options.tcp ?? true;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'falkordb-test-'));
   const port = tcp ? await freeLoopbackPort() : undefined;
   const password = randomBytes(16).toString('hex');
   const launch = (): Promise<EmbeddedFalkorDB> =>
-    startEmbeddedFalkorDB({ dataDir, logger: testLogger(), tcpPort: port, password, allowInstall: false });
+    startEmbeddedFalkorDB({ dataDir, logger: testLogger(), tcpPort: port, password, allowInstall: false, limits: [{ name: 'THREAD_COUNT', value: options.threads ?? TEST_THREAD_COUNT, satisfied: () => true }] });
 
   let server: EmbeddedFalkorDB | undefined;
   try {

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@redis/client';
 import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
 import { findServerBinary, locateFalkorDBModule } from '../../src/falkordb/server-binary.js';
-import { testLogger } from './falkordb.js';
+import { TEST_THREAD_COUNT, testLogger } from './falkordb.js';
 
 const START_TIMEOUT_MS = 30_000;
 
@@ -140,7 +140,7 @@ export async function startTopology(): Promise<Topology> {
         'appendonly no',
         // Replicas sync at once instead of waiting for more replicas to join the transfer.
         'repl-diskless-sync-delay 0',
-        `loadmodule ${modulePath}`,
+        `loadmodule ${modulePath} THREAD_COUNT ${TEST_THREAD_COUNT}`,
       ];
       if (options.replicaOf !== undefined) lines.push(`replicaof 127.0.0.1 ${options.replicaOf.port}`);
       await writeFile(configPath, `${lines.join('\n')}\n`);
