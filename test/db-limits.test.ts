@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +26,7 @@ import { captureLog, startTestGateway } from './support/gateway.js';
 import { seedGraph } from './support/graphs.js';
 import { callTool, connectClient, mustCall } from './support/mcp.js';
 import { signTestToken, TEST_SECRET } from './support/tokens.js';
+import { commandCalls, startTopology, waitFor, type Topology, type TopologyNode } from './support/topology.js';
 
 const MEMORY_MAX = 64 * 1024 * 1024;
 const LIMITS = ['TIMEOUT_MAX', 'TIMEOUT_DEFAULT', 'QUERY_MEM_CAPACITY', 'RESULTSET_SIZE', 'MAX_INFO_QUERIES'];
@@ -226,5 +228,112 @@ describe('an external FalkorDB', () => {
       await second.stop();
       await first.stop();
     }
+  });
+});
+
+/** GRAPH.CONFIG GET of every limit, read on `node` itself. */
+async function nodeValues(node: TopologyNode): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const name of LIMITS) {
+    const reply = (await node.command(['GRAPH.CONFIG', 'GET', name])) as unknown[];
+    out[name] = Number(Array.isArray(reply[0]) ? reply[0][1] : reply[1]);
+  }
+  return out;
+}
+
+// What the gateway needs with the test gateway's settings (QUERY_TIMEOUT_MS 10000, the default memory and row caps).
+const NEEDED = { TIMEOUT_MAX: 10000, TIMEOUT_DEFAULT: 10000, QUERY_MEM_CAPACITY: 1073741824, RESULTSET_SIZE: 10001, MAX_INFO_QUERIES: 0 };
+const UNSET = { TIMEOUT_MAX: 0, TIMEOUT_DEFAULT: 0, QUERY_MEM_CAPACITY: 0, RESULTSET_SIZE: -1, MAX_INFO_QUERIES: 1000 };
+
+describe('read replicas of an external FalkorDB', { timeout: 180_000 }, () => {
+  let topology: Topology;
+  let primary: TopologyNode;
+  const gateways: RunningGateway[] = [];
+
+  before(async () => {
+    topology = await startTopology();
+    primary = await topology.startNode();
+  });
+
+  after(async () => {
+    for (const gateway of gateways) await gateway.stop().catch(() => {});
+    await topology?.cleanup();
+  });
+
+  async function gatewayWith(replica: string, env: Record<string, string> = {}, log?: Writable): Promise<RunningGateway> {
+    const gateway = await startTestGateway(primary.url, { FALKORDB_REPLICA_URLS: replica, FALKORDB_READ_AFTER_WRITE_MS: '0', RATE_LIMIT_PER_MINUTE: '0', ...env }, log);
+    gateways.push(gateway);
+    return gateway;
+  }
+
+  /** A user on `node` alone (ACL rules are not replicated) that may do everything but GRAPH.CONFIG. */
+  async function noConfigUser(node: TopologyNode): Promise<string> {
+    await node.command(['ACL', 'SETUSER', 'noconfig', 'on', '>noconfig-pass', '~*', '&*', '+@all', '-graph.config']);
+    return `redis://noconfig:noconfig-pass@127.0.0.1:${node.port}`;
+  }
+
+  it('sets the limits on a read replica at start, and again after the replica restarts', async () => {
+    const replica = await topology.startNode({ replicaOf: primary });
+    assert.deepEqual(await nodeValues(replica), UNSET);
+    await gatewayWith(replica.url);
+    assert.deepEqual(await nodeValues(replica), NEEDED);
+    // GRAPH.CONFIG SET lasts until the server restarts.
+    await replica.kill();
+    await replica.restart();
+    await waitFor('the limits on the restarted replica', async () => (JSON.stringify(await nodeValues(replica)) === JSON.stringify(NEEDED) ? true : undefined), 60_000);
+  });
+
+  it('refuses to start, naming the replica and the commands to run, when the replica\'s limits cannot be set', async () => {
+    const replica = await topology.startNode({ replicaOf: primary });
+    const url = await noConfigUser(replica);
+    const error = await rejection(gatewayWith(url));
+    assert.equal(error.code, 'DATABASE_LIMITS_MISSING');
+    assert.match(error.message, new RegExp(`FalkorDB at redis://noconfig@127\\.0\\.0\\.1:${replica.port} lacks limits`));
+    assert.match(error.message, /GRAPH\.CONFIG SET TIMEOUT_MAX 10000/);
+    assert.deepEqual(await nodeValues(replica), UNSET);
+    // DATABASE_LIMITS=check stops at a replica without them too.
+    const checked = await rejection(gatewayWith(replica.url, { DATABASE_LIMITS: 'check' }));
+    assert.equal(checked.code, 'DATABASE_LIMITS_MISSING');
+  });
+
+  it('sends no reads to a replica that came back without the limits, warning with its address; they go to the primary until it has them', async () => {
+    const replica = await topology.startNode({ replicaOf: primary });
+    const setAll = async (node: TopologyNode) => {
+      for (const [name, value] of Object.entries(NEEDED)) await node.command(['GRAPH.CONFIG', 'SET', name, String(value)]);
+    };
+    await setAll(primary);
+    await setAll(replica);
+    // DATABASE_LIMITS=check: the gateway may not set them, as when its user lacks GRAPH.CONFIG.
+    const log = captureLog();
+    const gateway = await gatewayWith(replica.url, { DATABASE_LIMITS: 'check', LOG_LEVEL: 'warn' }, log.stream);
+    const client = await clientOf(gateway, 'rl');
+    const read = () => callTool(client, 'falkordb_query', { graphName: 'g', query: 'MATCH (n) RETURN count(n) AS n', readOnly: true });
+    assert.equal((await callTool(client, 'falkordb_query', { graphName: 'g', query: 'CREATE (:Item)' })).ok, true);
+    await waitFor('the graph on the replica', async () => ((await replica.command(['EXISTS', 'rl_g'])) === 1 ? true : undefined));
+    const served = await commandCalls(replica, 'graph.RO_QUERY');
+    await read();
+    assert.ok((await commandCalls(replica, 'graph.RO_QUERY')) > served, 'the replica serves reads before its restart');
+
+    // Restarted, it has lost its GRAPH.CONFIG settings.
+    await replica.kill();
+    await replica.restart();
+    const address = `FalkorDB at redis://127.0.0.1:${replica.port} lacks limits`;
+    await waitFor('a warning naming the replica', () => (log.text().includes(address) ? true : undefined), 60_000);
+    assert.match(log.text(), /GRAPH\.CONFIG SET TIMEOUT_MAX 10000/);
+    await waitFor('the replica in sync again', async () => ((await replica.command(['EXISTS', 'rl_g'])) === 1 ? true : undefined));
+    const before = await commandCalls(replica, 'graph.RO_QUERY');
+    for (let i = 0; i < 6; i++) {
+      const outcome = await read();
+      assert.equal(outcome.ok, true, outcome.text);
+      assert.deepEqual(outcome.structured?.rows, [{ n: 1 }]);
+    }
+    assert.equal(await commandCalls(replica, 'graph.RO_QUERY'), before, 'a replica without the limits served a read');
+
+    // Once an operator sets them, it serves reads again.
+    await setAll(replica);
+    await waitFor('reads on the replica again', async () => {
+      await read();
+      return (await commandCalls(replica, 'graph.RO_QUERY')) > before ? true : undefined;
+    }, 60_000);
   });
 });

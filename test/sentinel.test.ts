@@ -179,6 +179,37 @@ describe('sentinel failover', { timeout: 240_000 }, () => {
   });
 });
 
+describe('FalkorDB limits through a failover', { timeout: 240_000 }, () => {
+  const NEEDED: Record<string, number> = { TIMEOUT_MAX: 10000, TIMEOUT_DEFAULT: 10000, QUERY_MEM_CAPACITY: 1073741824, RESULTSET_SIZE: 10001, MAX_INFO_QUERIES: 0 };
+  // FalkorDB's defaults, in an order it accepts (TIMEOUT_DEFAULT may not exceed TIMEOUT_MAX).
+  const UNSET: Array<[string, number]> = [['TIMEOUT_DEFAULT', 0], ['TIMEOUT_MAX', 0], ['QUERY_MEM_CAPACITY', 0], ['RESULTSET_SIZE', -1], ['MAX_INFO_QUERIES', 1000]];
+
+  async function limitsOf(node: TopologyNode): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const name of Object.keys(NEEDED)) {
+      const reply = (await node.command(['GRAPH.CONFIG', 'GET', name])) as unknown[];
+      out[name] = Number(Array.isArray(reply[0]) ? reply[0][1] : reply[1]);
+    }
+    return out;
+  }
+
+  it('gives the primary the sentinels promote the limits FalkorDB needs, and serves from it', async () => {
+    const gateway = await gatewayWith();
+    const client = await clientOf(gateway, 'lim');
+    const first = await primaryPort();
+    const standby = nodes.find((n) => n.port !== first);
+    assert.ok(standby);
+    // GRAPH.CONFIG SET is neither replicated nor kept over a restart: a standby may well have none of them.
+    for (const [name, value] of UNSET) await standby.command(['GRAPH.CONFIG', 'SET', name, String(value)]);
+    assert.equal((await limitsOf(standby)).TIMEOUT_MAX, 0);
+    // Refused while the standby is still syncing (NOGOODSLAVE): asked again until it runs.
+    await waitFor('a failover the sentinels accept', async () => ((await sentinels[0]!.command(['SENTINEL', 'FAILOVER', MASTER])) === 'OK' ? true : undefined), 60_000);
+    await waitFor('the sentinels to name the standby', async () => ((await primaryPort()) === standby.port ? true : undefined), 60_000);
+    await waitFor('the limits on the new primary', async () => (JSON.stringify(await limitsOf(standby)) === JSON.stringify(NEEDED) ? true : undefined), 60_000);
+    await waitFor('a write served by the new primary', async () => ((await callTool(client, 'falkordb_query', { graphName: 'g', query: 'CREATE (:W {i: 1})' })).ok ? true : undefined), 60_000);
+  });
+});
+
 describe('sentinel start-up errors', { timeout: 60_000 }, () => {
   const logger = testLogger();
   const options = () => ({

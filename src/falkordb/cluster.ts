@@ -17,6 +17,8 @@ export interface ClusterConnectOptions {
   /** How long start-up keeps retrying an unreachable or not yet healthy cluster. */
   connectTimeoutMs: number;
   logger: Logger;
+  /** Called each time a node connection becomes ready after start (a node back, a new primary). */
+  onNodeReady?: () => void;
 }
 
 const CLIENT_NAME = 'falkordb-mcp-gateway';
@@ -176,6 +178,7 @@ export async function connectCluster(options: ClusterConnectOptions): Promise<Da
     if (phase.name !== 'closed') logger.debug({ address, reason: describeConnectFailure(error).reason }, 'FalkorDB cluster layout refresh failed');
   });
   cluster.on('node-ready', () => {
+    if (phase.name !== 'closed') options.onNodeReady?.();
     if (!lost) return;
     lost = false;
     logger.info({ address }, 'FalkorDB cluster node connection restored');

@@ -19,6 +19,8 @@ export interface ConnectOptions {
   /** How long start-up keeps retrying an unreachable server. */
   connectTimeoutMs: number;
   logger: Logger;
+  /** Called each time the connection is back after it was lost (the server may have restarted). */
+  onReconnect?: () => void;
 }
 
 const FIRST_RETRY_MS = 100;
@@ -259,6 +261,7 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
     if (!lost) return;
     lost = false;
     logger.info({ address }, 'FalkorDB connection restored');
+    options.onReconnect?.();
   });
 
   let moduleVersion: string | undefined;

@@ -102,50 +102,71 @@ async function missingOn(node: Pick<Database, 'sendCommand'>, limits: readonly D
   return missing;
 }
 
+/** What one server still lacks after the gateway looked (and, with `apply`, set what it may), and why. */
+export interface NodeLimits {
+  missing: DatabaseLimit[];
+  /** Why the missing ones are not set, for messages; empty when nothing is missing. */
+  why: string;
+}
+
+/** Reads `limits` on one server and, with `apply`, sets what is missing where the server allows it. */
+export async function limitsOn(node: Pick<Database, 'sendCommand'>, limits: readonly DatabaseLimit[], mode: Exclude<DatabaseLimitsMode, 'off'>, logger: Logger, address: string): Promise<NodeLimits> {
+  let missing = await missingOn(node, limits);
+  // Reason → the settings it refused, so that one reason (often NOPERM for every setting) is said once.
+  const refused = new Map<string, string[]>();
+  // A second round re-reads: another gateway may have set a value in between.
+  for (let round = 0; mode === 'apply' && missing.length > 0 && round < 3; round += 1) {
+    for (const limit of missing) {
+      if (limit.loadTimeOnly) {
+        refused.set('read only at start', [...(refused.get('read only at start') ?? []), limit.name]);
+        continue;
+      }
+      try {
+        await node.sendCommand(['GRAPH.CONFIG', 'SET', limit.name, String(limit.value)]);
+        logger.info({ node: address, setting: limit.name, value: limit.value }, 'set a FalkorDB limit the gateway needs');
+      } catch (error) {
+        const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+        refused.set(reason, [...(refused.get(reason) ?? []), limit.name]);
+      }
+    }
+    missing = await missingOn(node, limits);
+    if (refused.size > 0) break;
+  }
+  if (missing.length === 0) return { missing, why: '' };
+  const why = mode === 'check' ? 'DATABASE_LIMITS=check does not set them' : `the gateway could not set them (${[...refused].map(([reason, names]) => `${names.join(', ')}: ${reason}`).join('; ') || 'the value did not hold'})`;
+  return { missing, why };
+}
+
+/** One server the gateway sends queries to, with where it is (no password) for messages. */
+export interface LimitNode {
+  address: string;
+  node: Pick<Database, 'sendCommand'>;
+}
+
+/** The commands an operator runs on `address` for what it lacks, as start-up refuses and later checks log them. */
+export function missingLimitsMessage(address: string, lack: NodeLimits): string {
+  const others = [
+    ...(lack.missing.some((l) => !l.loadTimeOnly) ? ["let the gateway's database user run GRAPH.CONFIG SET"] : []),
+    ...(lack.missing.some((l) => l.name === 'THREAD_COUNT') ? ["lower MAX_CONCURRENT_QUERIES_PER_TENANT below the server's THREAD_COUNT"] : []),
+    'start with DATABASE_LIMITS=off to accept the risk',
+  ];
+  return `FalkorDB at ${address} lacks limits the gateway needs to keep one tenant from stalling or filling the server for the others, and ${lack.why}. Run on every FalkorDB server (or put them in its loadmodule line):\n${commandsToRun(lack.missing)}\nor ${others.join(', or ')}.`;
+}
+
 /**
- * Makes sure an external server enforces `limits` on every primary, or refuses to
- * start with the commands an operator must run. GRAPH.CONFIG is per server and not
- * replicated, so replicas and a future primary need the same settings (docs/deployment.md).
+ * Makes sure an external FalkorDB enforces `limits` on every server the gateway sends
+ * queries to at start (`nodes`: the primary, each reachable read replica, every node of
+ * a cluster), or refuses to start with the commands an operator must run. GRAPH.CONFIG is
+ * per server and not replicated; servers that join or restart later are kept by node-limits.ts.
  */
-export async function ensureDatabaseLimits(db: Database, limits: readonly DatabaseLimit[], mode: DatabaseLimitsMode, logger: Logger): Promise<void> {
+export async function ensureDatabaseLimits(nodes: readonly LimitNode[], limits: readonly DatabaseLimit[], mode: DatabaseLimitsMode, logger: Logger): Promise<void> {
   if (mode === 'off') {
     logger.warn(`DATABASE_LIMITS=off: the gateway does not check FalkorDB's own limits, so one tenant's query can run, grow or be recorded without bound; on every FalkorDB server run:\n${commandsToRun(limits)}`);
     return;
   }
-  const nodes = db.primaries === undefined ? [db] : await db.primaries();
-  for (const node of nodes) {
-    let missing = await missingOn(node, limits);
-    // Reason → the settings it refused, so that one reason (often NOPERM for every setting) is said once.
-    const refused = new Map<string, string[]>();
-    // A second round re-reads: another gateway may have set a value in between.
-    for (let round = 0; mode === 'apply' && missing.length > 0 && round < 3; round += 1) {
-      for (const limit of missing) {
-        if (limit.loadTimeOnly) {
-          refused.set('read only at start', [...(refused.get('read only at start') ?? []), limit.name]);
-          continue;
-        }
-        try {
-          await node.sendCommand(['GRAPH.CONFIG', 'SET', limit.name, String(limit.value)]);
-          logger.info({ setting: limit.name, value: limit.value }, 'set a FalkorDB limit the gateway needs');
-        } catch (error) {
-          const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
-          refused.set(reason, [...(refused.get(reason) ?? []), limit.name]);
-        }
-      }
-      missing = await missingOn(node, limits);
-      if (refused.size > 0) break;
-    }
-    if (missing.length === 0) continue;
-    const why = mode === 'check' ? 'DATABASE_LIMITS=check does not set them' : `the gateway could not set them (${[...refused].map(([reason, names]) => `${names.join(', ')}: ${reason}`).join('; ') || 'the value did not hold'})`;
-    const others = [
-      ...(missing.some((l) => !l.loadTimeOnly) ? ["let the gateway's database user run GRAPH.CONFIG SET"] : []),
-      ...(missing.some((l) => l.name === 'THREAD_COUNT') ? ['lower MAX_CONCURRENT_QUERIES_PER_TENANT below the server\'s THREAD_COUNT'] : []),
-      'start with DATABASE_LIMITS=off to accept the risk',
-    ];
-    throw new GatewayError(
-      'DATABASE_LIMITS_MISSING',
-      `FalkorDB at ${db.address} lacks limits the gateway needs to keep one tenant from stalling or filling the server for the others, and ${why}. Run on every FalkorDB server (or put them in its loadmodule line):\n${commandsToRun(missing)}\nor ${others.join(', or ')}.`,
-      { settings: missing.map((l) => l.name).join(',') },
-    );
+  for (const { address, node } of nodes) {
+    const lack = await limitsOn(node, limits, mode, logger, address);
+    if (lack.missing.length === 0) continue;
+    throw new GatewayError('DATABASE_LIMITS_MISSING', missingLimitsMessage(address, lack), { settings: lack.missing.map((l) => l.name).join(','), address });
   }
 }

@@ -10,6 +10,7 @@ import { connectDatabase } from './connection.js';
 import type { Database } from './database.js';
 import { databaseLimits, ensureDatabaseLimits, type DatabaseLimit } from './db-limits.js';
 import { readEmbeddedState, startEmbeddedFalkorDB } from './launcher.js';
+import { LimitsKeeper, limitNodesOf } from './node-limits.js';
 import { openReplicatedDatabase, withCredentialsOf } from './replicas.js';
 import { connectSentinel } from './sentinel.js';
 
@@ -27,35 +28,63 @@ export interface OpenOptions {
   limits?: boolean;
 }
 
+// A cluster's nodes are checked again this often (a restarted replica that may be promoted
+// later), besides whenever a node connection becomes ready.
+const CLUSTER_LIMITS_SWEEP_MS = 60_000;
+
 export async function openDatabase(config: Config, logger: Logger, options: OpenOptions = {}): Promise<OpenedDatabase> {
   const limits = databaseLimits({ ...config.query, maxConcurrentPerTenant: config.limits.maxConcurrentPerTenant });
-  const opened = await open(config, logger, options, limits);
+  const mode = config.falkordb.limitsMode;
+  // After start-up, servers that join, restart or are promoted get the limits too (node-limits.ts).
+  const keeper = options.limits === false || mode === 'off' ? undefined : new LimitsKeeper(limits, mode, logger);
+  const opened = await open(config, logger, options, limits, keeper);
   if (opened.embedded || options.limits === false) return opened;
   try {
-    await ensureDatabaseLimits(opened.db, limits, config.falkordb.limitsMode, logger);
+    await ensureDatabaseLimits(mode === 'off' ? [] : await limitNodesOf(opened.db), limits, mode, logger);
   } catch (error) {
     await opened.close();
     throw error;
   }
+  keeper?.startedUp();
   return opened;
 }
 
-async function open(config: Config, logger: Logger, options: OpenOptions, limits: readonly DatabaseLimit[]): Promise<OpenedDatabase & { embedded?: boolean }> {
+async function open(config: Config, logger: Logger, options: OpenOptions, limits: readonly DatabaseLimit[], keeper: LimitsKeeper | undefined): Promise<OpenedDatabase & { embedded?: boolean }> {
   const { url, clusterUrls, dataDir, serverBin, connectTimeoutMs } = config.falkordb;
   if (clusterUrls !== undefined) {
-    const db = await connectCluster({ urls: clusterUrls, connectTimeoutMs, logger });
-    return { db, description: `${db.address}, FalkorDB ${db.moduleVersion}`, close: () => db.close() };
+    const cluster: { db?: Database } = {};
+    const sweep = () => {
+      const { db } = cluster;
+      if (keeper !== undefined && db !== undefined) void keeper.sweep(() => limitNodesOf(db));
+    };
+    const db = await connectCluster({ urls: clusterUrls, connectTimeoutMs, logger, onNodeReady: sweep });
+    cluster.db = db;
+    const timer = keeper === undefined ? undefined : setInterval(sweep, CLUSTER_LIMITS_SWEEP_MS).unref();
+    return {
+      db,
+      description: `${db.address}, FalkorDB ${db.moduleVersion}`,
+      close: () => {
+        clearInterval(timer);
+        return db.close();
+      },
+    };
   }
   if (config.falkordb.sentinel !== undefined) {
-    const db = await connectSentinel({ ...config.falkordb.sentinel, connectTimeoutMs, logger });
+    const onNewPrimary = keeper === undefined ? {} : { onNewPrimary: (node: Database, address: string) => keeper.admit(node, address) };
+    const db = await connectSentinel({ ...config.falkordb.sentinel, connectTimeoutMs, logger, ...onNewPrimary });
     return { db, description: `${db.address}, FalkorDB ${db.moduleVersion}`, close: () => db.close() };
   }
   if (url !== undefined) {
-    const primary = await connectDatabase({ url, connectTimeoutMs, logger });
+    const connected: { db?: Database } = {};
+    // A restarted primary has lost what GRAPH.CONFIG SET gave it.
+    const onReconnect = keeper === undefined ? {} : { onReconnect: () => void keeper.sweep(async () => (connected.db === undefined ? [] : [{ address: connected.db.address, node: connected.db }])) };
+    const primary = await connectDatabase({ url, connectTimeoutMs, logger, ...onReconnect });
+    connected.db = primary;
     const { replicaUrls, readAfterWriteMs } = config.falkordb;
     if (replicaUrls.length === 0) return { db: primary, description: `${primary.address}, FalkorDB ${primary.moduleVersion}`, close: () => primary.close() };
     const urls = replicaUrls.map((replica) => withCredentialsOf(replica, url));
-    const db = await openReplicatedDatabase({ primary, urls, readAfterWriteMs, connectTimeoutMs, logger });
+    const admit = keeper === undefined ? {} : { admit: (node: Database, address: string) => keeper.admit(node, address) };
+    const db = await openReplicatedDatabase({ primary, urls, readAfterWriteMs, connectTimeoutMs, logger, ...admit });
     const replicas = `${replicaUrls.length} read ${replicaUrls.length === 1 ? 'replica' : 'replicas'} (${db.readReplicas.length} ready)`;
     return { db, description: `${db.address} with ${replicas}, FalkorDB ${db.moduleVersion}`, close: () => db.close() };
   }

@@ -20,7 +20,17 @@ export interface ReplicaOptions {
   /** How long start-up waits for a replica before going on without it. */
   connectTimeoutMs: number;
   logger: Logger;
+  /** See ReplicaAdmission. */
+  admit?: ReplicaAdmission;
 }
+
+/**
+ * Asked before a replica serves reads, and again after it restarted (a new run_id): why it
+ * may not (it stays out of the rotation, its reads go to the primary and the other replicas,
+ * and it is asked again later), or undefined. FalkorDB's own limits (node-limits.ts) are
+ * per server and gone after a restart.
+ */
+export type ReplicaAdmission = (db: Database, address: string) => Promise<string | undefined>;
 
 // Start-up waits at most this long for replicas; an unreachable one is connected in the background.
 const START_WAIT_MS = 3_000;
@@ -76,6 +86,9 @@ class Replica {
    */
   joins = 0;
   runId: string | undefined;
+  /** The run_id `admit` last passed; `admitted` false until it passes (see #admitted). */
+  admittedRunId: string | undefined;
+  admitted = false;
 
   constructor(
     readonly url: string,
@@ -198,7 +211,7 @@ class ReplicatedDatabase implements Database {
   async #connect(replica: Replica, timeoutMs: number, atStart: boolean): Promise<void> {
     if (this.#closed) return;
     try {
-      replica.db = await connectDatabase({ url: replica.url, connectTimeoutMs: timeoutMs, logger: this.#logger });
+      replica.db = await connectDatabase({ url: replica.url, connectTimeoutMs: timeoutMs, logger: this.#logger, ...(this.#options.admit === undefined ? {} : { onReconnect: () => this.#reconnected(replica) }) });
     } catch (error) {
       // The connection's advice names FALKORDB_URL; for a replica the place to look is its own list.
       const reason = isGatewayError(error) ? error.message.replace(/FALKORDB_URL\b/g, 'FALKORDB_REPLICA_URLS') : describeConnectFailure(error).reason;
@@ -224,7 +237,7 @@ class ReplicatedDatabase implements Database {
   /** Puts the replica in the rotation if it is reachable and in sync with a primary, else schedules the next check. */
   async #check(replica: Replica): Promise<void> {
     if (this.#closed || replica.db === undefined) return;
-    const problem = await this.#probe(replica);
+    const problem = (await this.#probe(replica)) ?? (await this.#admitted(replica));
     if (this.#closed) return;
     if (problem === undefined) {
       if (!replica.inRotation) {
@@ -262,6 +275,33 @@ class ReplicatedDatabase implements Database {
     } finally {
       timeout.abort();
     }
+  }
+
+  /**
+   * The connection is back: the server may have restarted without its limits, so it
+   * serves no reads until the next check (at most HEALTH_INTERVAL_MS away) admits it again.
+   */
+  #reconnected(replica: Replica): void {
+    if (this.#closed) return;
+    replica.admitted = false;
+    if (!replica.inRotation) return;
+    replica.inRotation = false;
+    this.#logger.info({ replica: replica.address }, 'read replica reconnected; out of the rotation until it is checked again');
+  }
+
+  /** Runs the admission (ReplicaOptions.admit) when the replica has not passed it in its current run. */
+  async #admitted(replica: Replica): Promise<string | undefined> {
+    const admit = this.#options.admit;
+    if (admit === undefined || (replica.admitted && replica.runId !== undefined && replica.admittedRunId === replica.runId)) return undefined;
+    // A restarted server serves no reads until it passes again.
+    replica.inRotation = false;
+    replica.admitted = false;
+    const refused = await admit(replica.db!, replica.address);
+    if (refused === undefined) {
+      replica.admitted = true;
+      replica.admittedRunId = replica.runId;
+    }
+    return refused;
   }
 
   #takeOut(replica: Replica, problem: string): void {

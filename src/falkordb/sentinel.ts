@@ -16,6 +16,12 @@ export interface SentinelConnectOptions extends SentinelConfig {
   /** How long start-up keeps asking the sentinels and the primary before it gives up. */
   connectTimeoutMs: number;
   logger: Logger;
+  /**
+   * Run on a primary the sentinels name after start-up (a failover), on a connection of its
+   * own, before calls go to it (bounded by FALKORDB_SENTINEL_FAILOVER_WAIT_MS): FalkorDB's own
+   * limits (node-limits.ts) are per server, so a promoted replica may lack them.
+   */
+  onNewPrimary?: (db: Database, address: string) => Promise<unknown>;
 }
 
 const CLIENT_NAME = 'falkordb-mcp-gateway';
@@ -113,6 +119,8 @@ class SentinelDatabase implements Database {
   readonly #waiting: Array<(lease: Lease) => void> = [];
   #leased = 0;
   #closed = false;
+  /** Set while onNewPrimary runs for the primary just named: calls wait for it. */
+  #primaryReady: Promise<void> | undefined;
 
   constructor(
     sentinel: Sentinel,
@@ -136,6 +144,7 @@ class SentinelDatabase implements Database {
     const deadline = Date.now() + this.#options.failoverWaitMs;
     for (;;) {
       await this.#waitForPrimary(deadline);
+      await this.#waitForLimits(deadline);
       try {
         return await this.#attempt(args, options, deadline);
       } catch (error) {
@@ -177,6 +186,41 @@ class SentinelDatabase implements Database {
       await this.#sentinel.close();
     } catch {
       await this.#sentinel.destroy().catch(() => {});
+    }
+  }
+
+  /** The sentinels named a new primary: onNewPrimary runs on it, and calls wait until it is done. */
+  primaryChanged(node: SentinelNode): void {
+    const hook = this.#options.onNewPrimary;
+    if (hook === undefined || this.#closed) return;
+    const host = node.host.includes(':') ? `[${node.host}]` : node.host;
+    const address = `redis://${host}:${node.port}`;
+    const run = (async () => {
+      let db: Database | undefined;
+      try {
+        db = await connectDatabase({ url: address, password: this.#options.password, connectTimeoutMs: this.#options.failoverWaitMs, logger: this.#options.logger });
+        await hook(db, nodeName(node));
+      } catch (error) {
+        this.#options.logger.warn({ primary: nodeName(node), reason: describeConnectFailure(error).reason }, 'could not reach the new FalkorDB primary to check its limits; calls go to it anyway');
+      } finally {
+        await db?.close().catch(() => {});
+      }
+    })();
+    this.#primaryReady = run;
+    void run.finally(() => {
+      if (this.#primaryReady === run) this.#primaryReady = undefined;
+    });
+  }
+
+  /** Waits while onNewPrimary runs on the primary just named, at most until the deadline. */
+  async #waitForLimits(deadline: number): Promise<void> {
+    const pending = this.#primaryReady;
+    if (pending === undefined) return;
+    const timer = new AbortController();
+    try {
+      await Promise.race([pending, sleep(Math.max(0, deadline - Date.now()), undefined, { signal: timer.signal }).catch(() => undefined)]);
+    } finally {
+      timer.abort();
     }
   }
 
@@ -350,6 +394,8 @@ export async function connectSentinel(options: SentinelConnectOptions): Promise<
   });
 
   let lost = false;
+  // Set once connected: the first primary is the one start-up checks (ensureDatabaseLimits).
+  const current: { db?: SentinelDatabase } = {};
   sentinel.on('error', (error: unknown) => logger.debug({ reason: describeConnectFailure(error).reason }, 'sentinel client error'));
   sentinel.on('client-error', (event: { type: string; node: SentinelNode; error: unknown }) => {
     if (event.type === 'MASTER' && !lost) {
@@ -363,6 +409,7 @@ export async function connectSentinel(options: SentinelConnectOptions): Promise<
     if (event.type !== 'MASTER_CHANGE' || event.node === undefined) return;
     lost = false;
     logger.warn({ primary: nodeName(event.node), master: masterName }, 'FalkorDB primary (re)connected through the sentinels');
+    current.db?.primaryChanged(event.node);
   });
 
   const connected = sentinel.connect();
@@ -378,5 +425,6 @@ export async function connectSentinel(options: SentinelConnectOptions): Promise<
     timer.abort();
   }
   logger.info({ master: masterName, primary: nodeName(primary), moduleVersion }, 'connected to FalkorDB through the sentinels');
-  return new SentinelDatabase(sentinel as unknown as Sentinel, options, moduleVersion);
+  current.db = new SentinelDatabase(sentinel as unknown as Sentinel, options, moduleVersion);
+  return current.db;
 }
