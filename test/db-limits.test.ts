@@ -21,6 +21,7 @@ import { tenantGraphKey } from '../src/tenancy/keys.js';
 import { exportTenant } from '../src/transfer/export.js';
 import type { TransferRecord } from '../src/transfer/format.js';
 import { rejection } from './support/assertions.js';
+import { startTestCluster, type TestCluster, type TestClusterNode } from './support/cluster.js';
 import { databaseText, startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
 import { captureLog, startTestGateway } from './support/gateway.js';
 import { seedGraph } from './support/graphs.js';
@@ -335,5 +336,39 @@ describe('read replicas of an external FalkorDB', { timeout: 180_000 }, () => {
       await read();
       return (await commandCalls(replica, 'graph.RO_QUERY')) > before ? true : undefined;
     }, 60_000);
+  });
+});
+
+describe('a cluster', { timeout: 180_000 }, () => {
+  let cluster: TestCluster;
+  let gateway: RunningGateway | undefined;
+
+  before(async () => {
+    cluster = await startTestCluster({ primaries: 2, replicas: 1 });
+  });
+
+  after(async () => {
+    await gateway?.stop().catch(() => {});
+    await cluster?.cleanup();
+  });
+
+  async function clusterNodeValues(node: TestClusterNode): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const name of LIMITS) {
+      const reply = (await node.command(['GRAPH.CONFIG', 'GET', name])) as unknown[];
+      out[name] = Number(Array.isArray(reply[0]) ? reply[0][1] : reply[1]);
+    }
+    return out;
+  }
+
+  it('sets the limits on every primary and replica at start, and on a primary again after it restarts', async () => {
+    const replica = cluster.replicas[0]!;
+    assert.deepEqual(await clusterNodeValues(replica), UNSET);
+    gateway = await startTestGateway('', { FALKORDB_CLUSTER_URLS: cluster.urls[0]! });
+    for (const node of [...cluster.nodes, replica]) assert.deepEqual(await clusterNodeValues(node), NEEDED, `node ${node.port}`);
+    const restarted = cluster.nodes[1]!;
+    await restarted.stop();
+    await restarted.start();
+    await waitFor('the limits on the restarted primary', async () => (JSON.stringify(await clusterNodeValues(restarted)) === JSON.stringify(NEEDED) ? true : undefined), 45_000);
   });
 });

@@ -17,8 +17,8 @@ export interface ClusterConnectOptions {
   /** How long start-up keeps retrying an unreachable or not yet healthy cluster. */
   connectTimeoutMs: number;
   logger: Logger;
-  /** Called each time a node connection becomes ready after start (a node back, a new primary). */
-  onNodeReady?: () => void;
+  /** Called when a node connection is made or remade after start (a new primary, a node that restarts). */
+  onNodeChange?: () => void;
 }
 
 const CLIENT_NAME = 'falkordb-mcp-gateway';
@@ -177,8 +177,12 @@ export async function connectCluster(options: ClusterConnectOptions): Promise<Da
   cluster.on('error', (error: unknown) => {
     if (phase.name !== 'closed') logger.debug({ address, reason: describeConnectFailure(error).reason }, 'FalkorDB cluster layout refresh failed');
   });
+  // 'node-ready' comes once per node connection; a connection that reconnects says 'node-reconnecting'.
+  cluster.on('node-reconnecting', () => {
+    if (phase.name !== 'closed') options.onNodeChange?.();
+  });
   cluster.on('node-ready', () => {
-    if (phase.name !== 'closed') options.onNodeReady?.();
+    if (phase.name !== 'closed') options.onNodeChange?.();
     if (!lost) return;
     lost = false;
     logger.info({ address }, 'FalkorDB cluster node connection restored');

@@ -26,7 +26,7 @@ export class LimitsKeeper {
   readonly #warned = new Map<string, string>();
   /** Address → run_id of the server run that has the limits (see sweep). */
   readonly #runs = new Map<string, string>();
-  #sweeping: Promise<void> | undefined;
+  #sweeping: Promise<boolean> | undefined;
   #again = false;
   #startedUp = false;
 
@@ -70,29 +70,39 @@ export class LimitsKeeper {
   /**
    * Admits every node whose server restarted (a new run_id) or was never admitted. Calls
    * that arrive while a sweep runs make one more sweep after it, never two at once.
+   * Resolves false when a node did not answer (the caller may sweep again soon).
    */
-  sweep(nodes: () => Promise<readonly LimitNode[]>): Promise<void> {
+  sweep(nodes: () => Promise<readonly LimitNode[]>): Promise<boolean> {
     if (this.#sweeping !== undefined) {
       this.#again = true;
       return this.#sweeping;
     }
     this.#sweeping = (async () => {
+      let answered = true;
       do {
         this.#again = false;
+        answered = true;
         let list: readonly LimitNode[];
         try {
           list = await nodes();
         } catch (error) {
           this.#logger.debug({ reason: error instanceof Error ? error.message : String(error) }, 'could not list the FalkorDB nodes to check their limits');
-          return;
+          return false;
         }
         for (const { address, node } of list) {
           const run = await serverRunId(node);
-          if (run !== undefined && this.#runs.get(address) === run) continue;
-          if ((await this.admit(node, address)) === undefined && run !== undefined) this.#runs.set(address, run);
+          if (run === undefined) {
+            // Not reachable (yet): its connection may still be reconnecting.
+            answered = false;
+            this.#runs.delete(address);
+            continue;
+          }
+          if (this.#runs.get(address) === run) continue;
+          if ((await this.admit(node, address)) === undefined) this.#runs.set(address, run);
           else this.#runs.delete(address);
         }
       } while (this.#again);
+      return answered;
     })().finally(() => (this.#sweeping = undefined));
     return this.#sweeping;
   }

@@ -31,6 +31,8 @@ export interface OpenOptions {
 // A cluster's nodes are checked again this often (a restarted replica that may be promoted
 // later), besides whenever a node connection becomes ready.
 const CLUSTER_LIMITS_SWEEP_MS = 60_000;
+const CLUSTER_SWEEP_RETRY_MS = 1_000;
+const CLUSTER_SWEEP_RETRIES = 30;
 
 export async function openDatabase(config: Config, logger: Logger, options: OpenOptions = {}): Promise<OpenedDatabase> {
   const limits = databaseLimits({ ...config.query, maxConcurrentPerTenant: config.limits.maxConcurrentPerTenant });
@@ -52,12 +54,18 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
 async function open(config: Config, logger: Logger, options: OpenOptions, limits: readonly DatabaseLimit[], keeper: LimitsKeeper | undefined): Promise<OpenedDatabase & { embedded?: boolean }> {
   const { url, clusterUrls, dataDir, serverBin, connectTimeoutMs } = config.falkordb;
   if (clusterUrls !== undefined) {
-    const cluster: { db?: Database } = {};
+    const cluster: { db?: Database; retry?: NodeJS.Timeout; tries: number } = { tries: 0 };
+    // When a node connection is (re)made (a restart, a new primary), and while some node does not answer yet.
     const sweep = () => {
       const { db } = cluster;
-      if (keeper !== undefined && db !== undefined) void keeper.sweep(() => limitNodesOf(db));
+      if (keeper === undefined || db === undefined) return;
+      void keeper.sweep(() => limitNodesOf(db)).then((answered) => {
+        clearTimeout(cluster.retry);
+        cluster.tries = answered ? 0 : cluster.tries + 1;
+        if (!answered && cluster.tries <= CLUSTER_SWEEP_RETRIES) cluster.retry = setTimeout(sweep, CLUSTER_SWEEP_RETRY_MS).unref();
+      });
     };
-    const db = await connectCluster({ urls: clusterUrls, connectTimeoutMs, logger, onNodeReady: sweep });
+    const db = await connectCluster({ urls: clusterUrls, connectTimeoutMs, logger, onNodeChange: sweep });
     cluster.db = db;
     const timer = keeper === undefined ? undefined : setInterval(sweep, CLUSTER_LIMITS_SWEEP_MS).unref();
     return {
@@ -65,6 +73,7 @@ async function open(config: Config, logger: Logger, options: OpenOptions, limits
       description: `${db.address}, FalkorDB ${db.moduleVersion}`,
       close: () => {
         clearInterval(timer);
+        clearTimeout(cluster.retry);
         return db.close();
       },
     };
