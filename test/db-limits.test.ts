@@ -339,6 +339,29 @@ describe('read replicas of an external FalkorDB', { timeout: 180_000 }, () => {
   });
 });
 
+describe('an external FalkorDB that restarts', { timeout: 120_000 }, () => {
+  let topology: Topology;
+  let gateway: RunningGateway | undefined;
+
+  before(async () => {
+    topology = await startTopology();
+  });
+
+  after(async () => {
+    await gateway?.stop().catch(() => {});
+    await topology?.cleanup();
+  });
+
+  it('sets the limits again when the gateway reconnects to a restarted server', async () => {
+    const server = await topology.startNode();
+    gateway = await startTestGateway(server.url);
+    assert.deepEqual(await nodeValues(server), NEEDED);
+    await server.kill();
+    await server.restart();
+    await waitFor('the limits on the restarted server', async () => (JSON.stringify(await nodeValues(server)) === JSON.stringify(NEEDED) ? true : undefined), 45_000);
+  });
+});
+
 describe('a cluster', { timeout: 180_000 }, () => {
   let cluster: TestCluster;
   let gateway: RunningGateway | undefined;
