@@ -28,9 +28,10 @@ export interface OpenOptions {
   limits?: boolean;
 }
 
-// A cluster's nodes are checked again this often (a restarted replica that may be promoted
-// later), besides whenever a node connection becomes ready.
-const CLUSTER_LIMITS_SWEEP_MS = 60_000;
+// A cluster's nodes, or the primary the sentinels name, are checked again this often (a
+// restart the gateway's connections do not see: a cluster replica, a Sentinel primary back
+// before a failover), besides whenever a connection is remade or a new primary named.
+const LIMITS_SWEEP_MS = 15_000;
 const CLUSTER_SWEEP_RETRY_MS = 1_000;
 const CLUSTER_SWEEP_RETRIES = 30;
 
@@ -67,7 +68,7 @@ async function open(config: Config, logger: Logger, options: OpenOptions, limits
     };
     const db = await connectCluster({ urls: clusterUrls, connectTimeoutMs, logger, onNodeChange: sweep });
     cluster.db = db;
-    const timer = keeper === undefined ? undefined : setInterval(sweep, CLUSTER_LIMITS_SWEEP_MS).unref();
+    const timer = keeper === undefined ? undefined : setInterval(sweep, LIMITS_SWEEP_MS).unref();
     return {
       db,
       description: `${db.address}, FalkorDB ${db.moduleVersion}`,
@@ -81,7 +82,15 @@ async function open(config: Config, logger: Logger, options: OpenOptions, limits
   if (config.falkordb.sentinel !== undefined) {
     const onNewPrimary = keeper === undefined ? {} : { onNewPrimary: (node: Database, address: string) => keeper.admit(node, address) };
     const db = await connectSentinel({ ...config.falkordb.sentinel, connectTimeoutMs, logger, ...onNewPrimary });
-    return { db, description: `${db.address}, FalkorDB ${db.moduleVersion}`, close: () => db.close() };
+    const timer = keeper === undefined ? undefined : setInterval(() => void keeper.sweep(async () => (db.isReady ? [{ address: db.address, node: db }] : [])), LIMITS_SWEEP_MS).unref();
+    return {
+      db,
+      description: `${db.address}, FalkorDB ${db.moduleVersion}`,
+      close: () => {
+        clearInterval(timer);
+        return db.close();
+      },
+    };
   }
   if (url !== undefined) {
     const connected: { db?: Database } = {};
