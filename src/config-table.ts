@@ -94,8 +94,8 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
   {
     title: 'Rate limits and capacity',
     intro:
-      'How much one tenant may ask of the gateway. The rate is counted in the database server, so every instance shares one budget per tenant; the concurrency and SSE session caps hold per instance.',
-    names: ['MAX_BODY_BYTES', 'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_BURST', 'RATE_LIMIT_PLANS', 'MAX_CONCURRENT_QUERIES_PER_TENANT', 'MAX_CONCURRENT_QUERIES', 'QUERY_QUEUE_TIMEOUT_MS', 'TOKEN_REQUESTS_PER_MINUTE', 'SSE_MAX_SESSIONS_PER_DEVICE', 'SSE_MAX_SESSIONS_PER_TENANT', 'SSE_IDLE_TIMEOUT_MS'],
+      'How much one tenant may ask of the gateway. The rate is counted in the database server, so every instance shares one budget per tenant; the concurrency and SSE session caps hold per instance. The storage quota counts what a tenant\'s graphs take in the database server, measured by each instance at most once per `TENANT_STORAGE_CHECK_MS`.',
+    names: ['MAX_BODY_BYTES', 'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_BURST', 'RATE_LIMIT_PLANS', 'MAX_CONCURRENT_QUERIES_PER_TENANT', 'MAX_CONCURRENT_QUERIES', 'QUERY_QUEUE_TIMEOUT_MS', 'TENANT_STORAGE_QUOTA_BYTES', 'TENANT_STORAGE_CHECK_MS', 'TOKEN_REQUESTS_PER_MINUTE', 'SSE_MAX_SESSIONS_PER_DEVICE', 'SSE_MAX_SESSIONS_PER_TENANT', 'SSE_IDLE_TIMEOUT_MS'],
   },
   {
     title: 'Network and HTTPS',

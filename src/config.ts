@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
 import { parseCidr } from './cidr.js';
 import { GatewayError } from './errors.js';
+import { parseSize, SIZE_FORMS } from './size.js';
 
 export interface ConfigVariable {
   name: string;
@@ -78,6 +79,8 @@ export const CONFIG_VARIABLES = [
   { name: 'SSE_MAX_SESSIONS_PER_TENANT', default: '100', description: 'Legacy SSE sessions all clients of one tenant may keep open on one instance at once.', example: '500' },
   { name: 'SSE_IDLE_TIMEOUT_MS', default: '1800000', description: 'An SSE session that receives no POST for this long is closed (the server\'s own keep-alive comments do not count); the client reconnects when it needs the session again. `0`: sessions are closed only at the token\'s `exp`.', example: '600000' },
   { name: 'QUERY_QUEUE_TIMEOUT_MS', default: '2000', description: 'Longest a query waits for a free slot before it is refused as "too many concurrent queries".', example: '5000' },
+  { name: 'TENANT_STORAGE_QUOTA_BYTES', default: '0', description: 'Most storage one tenant\'s graphs may take in FalkorDB, by default (`tenant add|set --storage-quota` sets one tenant\'s own): bytes, or a size such as `512MiB` or `2GB`; `0`: no quota. Measured with `GRAPH.MEMORY USAGE`, each graph counted at its size in whole MiB plus 1 MiB. A tenant at or over it gets STORAGE_QUOTA_EXCEEDED for writes that may add data; reads and deletes always run.', example: '2GiB' },
+  { name: 'TENANT_STORAGE_CHECK_MS', default: '10000', description: 'How often each instance measures a tenant\'s storage again while it writes (TENANT_STORAGE_QUOTA_BYTES); in between, the last measurement decides, so a tenant may overshoot its quota by what it writes in this time, and space it frees is seen after it.', example: '60000' },
   { name: 'ALLOWED_IPS', default: undefined, description: 'Client addresses allowed to connect at all (comma-separated IPs or CIDR ranges, IPv4 or IPv6); others get 403 before any token work. Unset: any.', example: '10.0.0.0/8,2001:db8::/32' },
   { name: 'TRUST_PROXY', default: 'false', description: 'When to believe `X-Forwarded-For`: `false`, a number of proxy hops, or the proxies\' addresses as CIDR ranges.', example: '10.0.0.0/8' },
   { name: 'TLS_CERT_FILE', default: undefined, description: 'PEM certificate (chain) to serve HTTPS directly (TLS 1.2+); reloaded on SIGHUP. Needs TLS_KEY_FILE.', example: '/etc/falkordb-mcp-gateway/tls.crt' },
@@ -228,6 +231,18 @@ function duration(maxSec: number) {
     .pipe(z.number().max(maxSec, `must be at most ${formatDuration(maxSec)}`));
 }
 
+/** Whole bytes from `1048576`, `512MiB`, `2GB`, … (src/size.ts). */
+function size() {
+  return z.string().transform((text, ctx) => {
+    try {
+      return parseSize(text);
+    } catch {
+      ctx.issues.push({ code: 'custom', input: text, message: `must be a size in bytes, such as ${SIZE_FORMS}` });
+      return z.NEVER;
+    }
+  });
+}
+
 const DAY_SEC = 24 * 3600;
 
 /** A comma-separated list; empty entries are dropped. */
@@ -334,6 +349,8 @@ const SCHEMA = {
   MAX_CONCURRENT_QUERIES_PER_TENANT: integer(1, 10_000),
   MAX_CONCURRENT_QUERIES: integer(1, 100_000),
   QUERY_QUEUE_TIMEOUT_MS: integer(0, 600_000),
+  TENANT_STORAGE_QUOTA_BYTES: size(),
+  TENANT_STORAGE_CHECK_MS: integer(0, 86_400_000),
   TOKEN_REQUESTS_PER_MINUTE: integer(0, 1_000_000),
   SSE_MAX_SESSIONS_PER_DEVICE: integer(1, 100_000),
   SSE_MAX_SESSIONS_PER_TENANT: integer(1, 1_000_000),
@@ -453,6 +470,10 @@ export interface Config {
     queueTimeoutMs: number;
     /** /oauth/token requests per client address per minute, per instance; 0: no limit. */
     tokenRequestsPerMinute: number;
+    /** Default storage quota of a tenant's graphs in bytes; 0: none. A tenant record's own overrides it. */
+    storageQuotaBytes: number;
+    /** Longest a measurement of a tenant's storage is reused on one instance. */
+    storageCheckMs: number;
   };
   sse: {
     /** Open sessions per client (tenant, subject, device or token) on this instance. */
@@ -686,6 +707,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxConcurrent: v.MAX_CONCURRENT_QUERIES,
       queueTimeoutMs: v.QUERY_QUEUE_TIMEOUT_MS,
       tokenRequestsPerMinute: v.TOKEN_REQUESTS_PER_MINUTE,
+      storageQuotaBytes: v.TENANT_STORAGE_QUOTA_BYTES,
+      storageCheckMs: v.TENANT_STORAGE_CHECK_MS,
     },
     sse: { maxSessionsPerDevice: v.SSE_MAX_SESSIONS_PER_DEVICE, maxSessionsPerTenant: v.SSE_MAX_SESSIONS_PER_TENANT, idleTimeoutMs: v.SSE_IDLE_TIMEOUT_MS },
     network: {
