@@ -2,6 +2,7 @@
 // down again in reverse order. No globals: tests start several in one process.
 
 import { createAdmission } from './admission/index.js';
+import { StorageQuota } from './admission/storage-quota.js';
 import { createAccessPolicy } from './auth/access-policy.js';
 import { TokenIssuer } from './auth/issue.js';
 import { loadOwnKeys } from './auth/own-keys.js';
@@ -26,6 +27,7 @@ import { createUsageRecorder, type UsageRecorder } from './observability/usage.j
 import { SHUTDOWN_STEP_TIMEOUT_MS, ShutdownSequence } from './shutdown.js';
 import { announceGateway, presenceFacts } from './state/gateways.js';
 import { openGatewayState, type GatewayState } from './state/index.js';
+import type { TenantRegistry } from './state/tenants.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface GatewayOptions {
@@ -82,12 +84,19 @@ export interface OpenedGraphAccess {
  * the graph cache, whose version tokens let instances sharing the database
  * see each other's writes.
  */
-export async function openGraphAccess(config: Config, database: Database, logger: Logger, metrics: Pick<GatewayMetrics, 'cacheLookup'>): Promise<OpenedGraphAccess> {
+export async function openGraphAccess(
+  config: Config,
+  database: Database,
+  logger: Logger,
+  metrics: Pick<GatewayMetrics, 'cacheLookup'>,
+  tenants: Pick<TenantRegistry, 'get'>,
+): Promise<OpenedGraphAccess> {
   const replicaLagMs = config.falkordb.replicaUrls.length > 0 ? config.falkordb.readAfterWriteMs : 0;
   const cache = createGraphCache({ database, config: config.cache, metrics, logger, replicaLagMs });
   const isolation = config.isolation.mode === 'acl' ? await openTenantIsolation(config, database, logger) : undefined;
+  const own = new GraphClient(database);
   return {
-    graphAccess: createGraphAccess({ graphs: new GraphClient(database), tenantConnections: isolation?.connections, cache }),
+    graphAccess: createGraphAccess({ graphs: own, tenantConnections: isolation?.connections, cache, storage: new StorageQuota({ graphs: own, tenants, limits: config.limits }) }),
     close: async () => {
       await isolation?.close();
     },
@@ -141,7 +150,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     shutdown.add('usage flush', () => usage.close());
     const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
-    const graphs = await openGraphAccess(config, database.db, logger, metrics);
+    const graphs = await openGraphAccess(config, database.db, logger, metrics, state.tenants);
     shutdown.add('tenant connections', () => graphs.close());
     let boundPort = config.http.port;
     const baseUrl = () => publicBaseUrl(config, boundPort);

@@ -57,7 +57,7 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
   const state = openGatewayState(database.db, logger, config.audit);
   const usage = createUsageRecorder({ store: state.store, tenants: state.tenants, config, logger });
   const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
-  const graphs = await openGraphAccess(config, database.db, logger, NO_METRICS).catch(async (error: unknown) => {
+  const graphs = await openGraphAccess(config, database.db, logger, NO_METRICS, state.tenants).catch(async (error: unknown) => {
     await usage.close();
     await state.audit.close();
     await database.close();

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { parseGraphPatterns } from '../auth/graph-rules.js';
+import { storageQuotaOf } from '../admission/storage-quota.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { exportTenant, type GraphSummary } from '../transfer/export.js';
@@ -133,7 +134,8 @@ async function importCommand(id: string, options: ImportOptions): Promise<void> 
   const target = options.renameTenant === undefined ? tenant : validateTenantId(options.renameTenant);
   const onConflict = conflictMode(options.onConflict);
   await withCliContext(process.env, async (ctx) => {
-    const result = await importTenant({ db: ctx.database.db, file: options.in, tenant, targetTenant: target, onConflict, progress: progress(options.quiet) });
+    const storageQuotaBytes = storageQuotaOf(await ctx.state.tenants.get(target), ctx.config.limits.storageQuotaBytes);
+    const result = await importTenant({ db: ctx.database.db, file: options.in, tenant, targetTenant: target, onConflict, storageQuotaBytes, progress: progress(options.quiet) });
     await ctx.state.audit.record({ event: 'tenant_changed', tenant: target, actor: 'cli', detail: `imported ${result.graphs.length} graph(s) from ${tenant === target ? 'an export' : `an export of tenant ${tenant}`}${result.replaced.length === 0 ? '' : `, replacing ${result.replaced.join(',')}`}` });
     if (options.json) return printJson(result);
     printLines(

@@ -1,4 +1,4 @@
-// `tenant add | list | show | disable | enable | remove | usage`: the tenant registry
+// `tenant add | list | show | set | disable | enable | remove | usage`: the tenant registry
 // every instance reads, with a tenant's own key, allowed addresses, its end, and its usage.
 
 import type { Command } from 'commander';
@@ -7,7 +7,9 @@ import { describeGraphRules, parseGraphPatterns } from '../auth/graph-rules.js';
 import { readPublicKeyFile } from '../auth/keys.js';
 import { SCOPES, isScope, type Scope } from '../auth/scopes.js';
 import { createCacheVersions } from '../cache/versions.js';
+import { measureTenantStorage, storageQuotaOf } from '../admission/storage-quota.js';
 import { GatewayError } from '../errors.js';
+import { graphsStorageBytes } from '../falkordb/storage.js';
 import { tenantUsersFor } from '../falkordb/acl.js';
 import { recentDays } from '../observability/usage-counters.js';
 import { readUsageRows, tenantsWithUsage } from '../observability/usage-read.js';
@@ -17,6 +19,7 @@ import { validateTenantId } from '../tenancy/tenant-id.js';
 import { withCliContext, type CliContext } from './context.js';
 import { formatTable, isoSeconds, printJson, printLines } from './output.js';
 import { runCommand } from './run.js';
+import { formatSize, parseSize, SIZE_FORMS } from '../size.js';
 import { registerTenantTransferCommands } from './tenant-transfer.js';
 
 interface AddOptions {
@@ -25,6 +28,7 @@ interface AddOptions {
   issuer?: string;
   plan?: string;
   allowIp: string[];
+  storageQuota?: string;
   json?: boolean;
 }
 
@@ -51,6 +55,26 @@ function keyLabel(record: TenantRecord): string {
   return 'gateway';
 }
 
+const STORAGE_QUOTA_HELP = `the tenant's own storage quota: a size (${SIZE_FORMS}), none (no quota for this tenant), or default (TENANT_STORAGE_QUOTA_BYTES)`;
+
+/** `--storage-quota`: bytes (0 for none), or undefined for `default` (TENANT_STORAGE_QUOTA_BYTES applies). */
+function storageQuotaArg(value: string): number | undefined {
+  const word = value.trim().toLowerCase();
+  if (word === 'default') return undefined;
+  if (word === 'none' || word === 'unlimited') return 0;
+  try {
+    return parseSize(value, '--storage-quota');
+  } catch {
+    throw new GatewayError('REQUEST_INVALID', `--storage-quota ${JSON.stringify(value.slice(0, 40))} is not a size; write a whole number of bytes or one unit (${SIZE_FORMS}), none for no quota, or default for TENANT_STORAGE_QUOTA_BYTES.`);
+  }
+}
+
+/** The quota that applies to the tenant, and where it comes from: `512 MiB (its own)`, `no quota (TENANT_STORAGE_QUOTA_BYTES)`. */
+function storageQuotaLabel(record: Pick<TenantRecord, 'storageQuotaBytes'>, defaultBytes: number): string {
+  const quota = storageQuotaOf(record, defaultBytes);
+  return `${quota === 0 ? 'no quota' : formatSize(quota)} (${record.storageQuotaBytes === undefined ? 'TENANT_STORAGE_QUOTA_BYTES' : 'its own'})`;
+}
+
 async function newTenant(id: string, options: AddOptions): Promise<NewTenant> {
   if (options.publicKey !== undefined && options.jwksUrl !== undefined) {
     throw new GatewayError('REQUEST_INVALID', 'Give either --public-key or --jwks-url, not both: a tenant signs its tokens with one key source.');
@@ -61,6 +85,8 @@ async function newTenant(id: string, options: AddOptions): Promise<NewTenant> {
   const tenant: NewTenant = { id: validateTenantId(id), allowIps: options.allowIp };
   if (options.plan !== undefined) tenant.plan = options.plan;
   if (options.issuer !== undefined) tenant.issuer = options.issuer;
+  const storageQuota = options.storageQuota === undefined ? undefined : storageQuotaArg(options.storageQuota);
+  if (storageQuota !== undefined) tenant.storageQuotaBytes = storageQuota;
   if (options.jwksUrl !== undefined) tenant.jwksUrl = validateJwksUrl(options.jwksUrl, '--jwks-url');
   if (options.publicKey !== undefined) {
     const { key } = await readPublicKeyFile(options.publicKey, '--public-key');
@@ -76,6 +102,7 @@ function printAdded(ctx: CliContext, record: TenantRecord): void {
     `  tokens signed by: ${key}`,
     `  plan:             ${record.plan ?? '-'}`,
     `  allowed IPs:      ${record.allowIps.length === 0 ? 'anywhere' : record.allowIps.join(', ')}`,
+    `  storage quota:    ${storageQuotaLabel(record, ctx.config.limits.storageQuotaBytes)}`,
   ];
   if (record.publicKeyKid !== undefined || record.jwksUrl !== undefined) {
     lines.push(`  its tokens need:  aud "${ctx.config.auth.audience}", iss "${record.issuer ?? ctx.config.auth.issuer}", the tenant id in "${ctx.config.auth.tenantClaim}", and an exp.`);
@@ -119,7 +146,10 @@ async function show(id: string, options: { json?: boolean }): Promise<void> {
     const families = await ctx.state.refresh.listTenant(record.id);
     const devices = [...new Set([...tokens, ...families].flatMap((t) => (t.device === undefined ? [] : [t.device])))].sort();
     const counts = { graphs, tokens: tokens.length, revokedTokens: tokens.filter((t) => t.revoked !== undefined).length, devices };
-    if (options.json) return printJson({ ...publicView(record), ...counts });
+    const { usedBytes } = await measureTenantStorage(ctx.graphs, record.id);
+    const quotaBytes = storageQuotaOf(record, ctx.config.limits.storageQuotaBytes);
+    const storage = { usedBytes, quotaBytes, quotaFrom: record.storageQuotaBytes === undefined ? 'TENANT_STORAGE_QUOTA_BYTES' : 'tenant' };
+    if (options.json) return printJson({ ...publicView(record), ...counts, storage });
     const rows: Array<[string, string | undefined]> = [
       ['tenant', record.id],
       ['status', record.status === 'disabled' ? `disabled since ${atSeconds(record.disabledAt)}` : 'enabled'],
@@ -130,10 +160,30 @@ async function show(id: string, options: { json?: boolean }): Promise<void> {
       ['graph rules', graphRulesLabel(record)],
       ['created', atSeconds(record.createdAt)],
       ['graphs', String(graphs)],
+      ['storage', `${formatSize(usedBytes)} used${quotaBytes > 0 && usedBytes >= quotaBytes ? ', AT OR OVER QUOTA: writes that may add data are refused' : ''}`],
+      ['quota', storageQuotaLabel(record, ctx.config.limits.storageQuotaBytes)],
       ['tokens', `${tokens.length} unexpired${counts.revokedTokens > 0 ? ` (${counts.revokedTokens} revoked)` : ''}`],
       ['devices', devices.length === 0 ? 'none' : devices.join(', ')],
     ];
     printLines(...rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${`${k}:`.padEnd(13)}${v}`));
+  });
+}
+
+async function set(id: string, options: { storageQuota?: string; json?: boolean }): Promise<void> {
+  if (options.storageQuota === undefined) throw new GatewayError('REQUEST_INVALID', 'Nothing to set: give --storage-quota SIZE (or none, or default).');
+  const quota = storageQuotaArg(options.storageQuota);
+  const tenant = validateTenantId(id);
+  await withCliContext(process.env, async (ctx) => {
+    const { before, after } = await ctx.state.tenants.setStorageQuota(tenant, quota);
+    const defaultBytes = ctx.config.limits.storageQuotaBytes;
+    await ctx.state.audit.record({ event: 'tenant_changed', tenant: after.id, actor: 'cli', detail: `storage quota ${quota === undefined ? 'default' : String(quota)}` });
+    const { usedBytes } = await measureTenantStorage(ctx.graphs, after.id);
+    if (options.json) return printJson({ tenant: after.id, storageQuotaBytes: after.storageQuotaBytes ?? null, quotaBytes: storageQuotaOf(after, defaultBytes), usedBytes });
+    printLines(
+      `Tenant "${after.id}": storage quota is now ${storageQuotaLabel(after, defaultBytes)} (before: ${storageQuotaLabel(before, defaultBytes)}).`,
+      `It stores ${formatSize(usedBytes)} now.`,
+      'Every gateway instance applies the change the next time it measures the tenant\'s storage, at most TENANT_STORAGE_CHECK_MS later.',
+    );
   });
 }
 
@@ -238,6 +288,22 @@ async function remove(id: string, options: { purgeGraphs?: boolean; yes?: boolea
   });
 }
 
+/** Storage now, per tenant: one SCAN of the graph keys for all of them, then GRAPH.MEMORY USAGE per graph. */
+async function storageTable(ctx: CliContext, tenants: readonly string[]): Promise<string> {
+  const keys = await ctx.graphs.listKeys('');
+  const records = new Map((await ctx.state.tenants.list()).map((r) => [r.id, r]));
+  const defaultBytes = ctx.config.limits.storageQuotaBytes;
+  const rows: string[][] = [];
+  for (const tenant of tenants) {
+    const prefix = tenantKeyPrefix(tenant);
+    const used = await graphsStorageBytes(ctx.database.db, keys.filter((key) => key.startsWith(prefix)));
+    const record = records.get(tenant) ?? {};
+    const quota = storageQuotaOf(record, defaultBytes);
+    rows.push([tenant, formatSize(used), storageQuotaLabel(record, defaultBytes), quota === 0 ? '-' : `${Math.floor((used / quota) * 100)}%`]);
+  }
+  return formatTable(['TENANT', 'STORAGE NOW', 'STORAGE QUOTA', 'USED'], rows);
+}
+
 const MAX_USAGE_DAYS = 3650;
 
 function usageDays(value: string): number {
@@ -258,12 +324,15 @@ async function usage(options: { tenant?: string; days: string; json?: boolean })
     const rows = (await readUsageRows(store, tenants, recentDays(Date.now(), days))).sort((a, b) => b.day.localeCompare(a.day) || a.tenant.localeCompare(b.tenant));
     if (options.json) return printJson(rows);
     const window = `the last ${days} day${days === 1 ? '' : 's'} (UTC)`;
-    if (rows.length === 0) return printLines(`No usage recorded ${only === undefined ? 'for any tenant' : `for tenant "${only}"`} in ${window}.`);
+    const storage = await storageTable(ctx, tenants);
+    if (rows.length === 0) return printLines(`No usage recorded ${only === undefined ? 'for any tenant' : `for tenant "${only}"`} in ${window}.`, '', storage);
     const table = rows.map((r) => [r.tenant, r.day, String(r.requests), String(r.queries), String(r.writes), String(r.errors), String(r.rows), r.queryMs.toFixed(1)]);
     const idle = tenants.filter((t) => !rows.some((r) => r.tenant === t));
     printLines(
       formatTable(['TENANT', 'DAY', 'REQUESTS', 'QUERIES', 'WRITES', 'ERRORS', 'ROWS', 'QUERY MS'], table),
       ...(idle.length === 0 ? [] : ['', `No usage in ${window}: ${idle.join(', ')}`]),
+      '',
+      storage,
     );
   });
 }
@@ -292,6 +361,7 @@ export function registerTenantCommands(program: Command): void {
     .option('--issuer <iss>', "required iss of the tenant's own tokens (default: AUTH_ISSUER)")
     .option('--plan <name>', 'plan name (e.g. pro); sets the tenant\'s rate limit through RATE_LIMIT_PLANS')
     .option('--allow-ip <cidr>', 'address or CIDR range the tenant may connect from; repeatable (default: anywhere)', collect, [])
+    .option('--storage-quota <size>', STORAGE_QUOTA_HELP)
     .option('--json', 'print the record as JSON')
     .action((id: string, options: AddOptions) => runCommand(() => add(id, options)));
 
@@ -304,9 +374,17 @@ export function registerTenantCommands(program: Command): void {
   tenant
     .command('show')
     .argument('<id>', 'the tenant id')
-    .description('Show one tenant, with how many graphs, unexpired tokens and devices it has.')
+    .description('Show one tenant, with how many graphs, unexpired tokens and devices it has, and its storage and storage quota.')
     .option('--json', 'print JSON')
     .action((id: string, options: { json?: boolean }) => runCommand(() => show(id, options)));
+
+  tenant
+    .command('set')
+    .argument('<id>', 'the tenant id')
+    .description("Change a tenant's settings: its storage quota (what its graphs may take in FalkorDB; writes that may add data are refused at or over it).")
+    .option('--storage-quota <size>', STORAGE_QUOTA_HELP)
+    .option('--json', 'print {tenant, storageQuotaBytes, quotaBytes, usedBytes}')
+    .action((id: string, options: { storageQuota?: string; json?: boolean }) => runCommand(() => set(id, options)));
 
   registerGraphRuleCommand(
     tenant,
@@ -344,7 +422,7 @@ export function registerTenantCommands(program: Command): void {
 
   tenant
     .command('usage')
-    .description('Daily usage per tenant (UTC days, newest first): requests, queries, writes, errors, rows returned, query milliseconds.')
+    .description('Daily usage per tenant (UTC days, newest first): requests, queries, writes, errors, rows returned, query milliseconds; then each tenant\'s storage now and its storage quota.')
     .option('--tenant <id>', 'only this tenant (default: every registered tenant and any tenant with usage kept)')
     .option('--days <n>', 'how many days back, today included', '30')
     .option('--json', 'print an array of {tenant, day, requests, queries, writes, errors, rows, queryMs}')

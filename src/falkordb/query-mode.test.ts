@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { queryMayWrite } from './query-mode.js';
+import { queryMayWrite, queryOnlyRemoves } from './query-mode.js';
 
 describe('queryMayWrite', () => {
   it('is false for reads', () => {
@@ -33,6 +33,39 @@ describe('queryMayWrite', () => {
       'UNWIND $rows AS r FOREACH (x IN r | CREATE (:B))',
     ]) {
       assert.equal(queryMayWrite(query), true, query);
+    }
+  });
+});
+
+describe('queryOnlyRemoves', () => {
+  it('is true for writes that only delete or remove', () => {
+    for (const query of [
+      'MATCH (n) DELETE n',
+      'MATCH (n:Old) DETACH DELETE n',
+      'MATCH ()-[r:KNOWS]->() DELETE r',
+      'MATCH (n) REMOVE n.x, n:Label',
+      'DROP INDEX ON :A(x)',
+      'MATCH (n) WITH n LIMIT 1000 DELETE n RETURN count(n) AS gone',
+      "MATCH (n {name: 'CREATE'}) DELETE n",
+      'MATCH (n) WHERE n.set = 1 DELETE n',
+    ]) {
+      assert.equal(queryOnlyRemoves(query), true, query);
+    }
+  });
+
+  it('is false for reads and for anything that may add data', () => {
+    for (const query of [
+      'MATCH (n) RETURN n',
+      'CREATE (:A)',
+      'MATCH (n) DELETE n CREATE (:B)',
+      'MATCH (n) SET n.x = 1',
+      'MERGE (a:A {id: 1}) WITH a MATCH (b) DELETE b',
+      'CREATE INDEX FOR (a:A) ON (a.x)',
+      "CALL db.idx.fulltext.createNodeIndex('A', 'name')",
+      'MATCH (n) DELETE n WITH 1 AS x CALL some.unknown()',
+      'UNWIND $rows AS r FOREACH (x IN r | CREATE (:B))',
+    ]) {
+      assert.equal(queryOnlyRemoves(query), false, query);
     }
   });
 });

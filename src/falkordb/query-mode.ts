@@ -87,3 +87,25 @@ export function queryMayWrite(query: string): boolean {
   }
   return false;
 }
+
+/** Write clauses that only take data away. */
+const REMOVING_CLAUSES = new Set(['DELETE', 'REMOVE', 'DROP']);
+
+/**
+ * Whether `query` writes and every write in it only takes data away (DELETE,
+ * DETACH DELETE, REMOVE, DROP), so it may run for a tenant over its storage
+ * quota: that is how it frees room. Any CREATE, MERGE, SET or procedure that may
+ * write makes it a query that may add data.
+ */
+export function queryOnlyRemoves(query: string): boolean {
+  const list = words(query);
+  let removes = false;
+  for (const [i, word] of list.entries()) {
+    if (word.before === '.' || word.before === '$' || word.before === ':' || word.after === ':') continue;
+    const upper = word.text.toUpperCase();
+    if (REMOVING_CLAUSES.has(upper)) removes = true;
+    else if (WRITE_CLAUSES.has(upper)) return false;
+    else if (upper === 'CALL' && word.after !== '{' && !READ_PROCEDURES.has(list[i + 1]?.dotted.toLowerCase() ?? '')) return false;
+  }
+  return removes;
+}

@@ -32,6 +32,8 @@ export interface TenantRecord {
    * scope left out may be used on every graph, one with an empty list on none.
    */
   graphRules?: GraphRules;
+  /** The tenant's own storage quota in bytes (0: none), instead of TENANT_STORAGE_QUOTA_BYTES. */
+  storageQuotaBytes?: number;
   /** Epoch ms. */
   createdAt: number;
   updatedAt: number;
@@ -39,7 +41,7 @@ export interface TenantRecord {
 }
 
 /** A tenant to register; the key's kid is computed from `publicKeyPem`. */
-export type NewTenant = Pick<TenantRecord, 'id'> & Partial<Pick<TenantRecord, 'plan' | 'publicKeyPem' | 'jwksUrl' | 'issuer' | 'allowIps' | 'graphRules'>>;
+export type NewTenant = Pick<TenantRecord, 'id'> & Partial<Pick<TenantRecord, 'plan' | 'publicKeyPem' | 'jwksUrl' | 'issuer' | 'allowIps' | 'graphRules' | 'storageQuotaBytes'>>;
 
 const PLAN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -62,6 +64,11 @@ export function validateJwksUrl(value: string, label = 'The JWKS URL'): string {
     throw new GatewayError('REQUEST_INVALID', `${label} must not carry a user or password: a JWKS is public, and the URL is stored and shown as it is.`);
   }
   return url.href;
+}
+
+function validateStorageQuota(bytes: number): number {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new GatewayError('REQUEST_INVALID', `A storage quota is a whole number of bytes, 0 for none; got ${bytes}.`);
+  return bytes;
 }
 
 /** The thumbprint (kid) of a PEM public key, so a replaced key is noticed on tokens it signed. */
@@ -123,6 +130,7 @@ export class TenantRegistry {
       ...(input.issuer === undefined ? {} : { issuer: input.issuer }),
       allowIps,
       ...(input.graphRules === undefined ? {} : { graphRules: validateGraphRules(input.graphRules) }),
+      ...(input.storageQuotaBytes === undefined ? {} : { storageQuotaBytes: validateStorageQuota(input.storageQuotaBytes) }),
       createdAt: at,
       updatedAt: at,
     };
@@ -157,6 +165,17 @@ export class TenantRegistry {
   /** Removes graph patterns from a scope's rule; never widens (see revokeGraphPatterns). */
   revokeGraphs(id: string, scope: Scope, patterns: readonly string[]): Promise<{ before: TenantRecord; after: TenantRecord }> {
     return this.#changeGraphRules(id, (rules) => revokeGraphPatterns(rules, scope, patterns));
+  }
+
+  /** Sets the tenant's own storage quota in bytes (0: none); undefined: back to TENANT_STORAGE_QUOTA_BYTES. */
+  async setStorageQuota(id: string, bytes: number | undefined): Promise<{ before: TenantRecord; after: TenantRecord }> {
+    const quota = bytes === undefined ? undefined : validateStorageQuota(bytes);
+    return this.#update(id, (record) => {
+      const next: TenantRecord = { ...record, updatedAt: this.#now() };
+      if (quota === undefined) delete next.storageQuotaBytes;
+      else next.storageQuotaBytes = quota;
+      return next;
+    });
   }
 
   #changeGraphRules(id: string, change: (rules: GraphRules | undefined) => GraphRules): Promise<{ before: TenantRecord; after: TenantRecord }> {

@@ -7,7 +7,10 @@
 import { createCacheVersions } from '../cache/versions.js';
 import { GatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
-import { tenantGraphKey } from '../tenancy/keys.js';
+import { GraphClient } from '../falkordb/graphs.js';
+import { graphsStorageBytes } from '../falkordb/storage.js';
+import { formatSize } from '../size.js';
+import { tenantGraphKey, tenantKeyPrefix } from '../tenancy/keys.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import type { GraphSummary } from './export.js';
 import { GraphLoader } from './load-graph.js';
@@ -26,6 +29,11 @@ export interface ImportOptions {
   targetTenant: string;
   onConflict: ConflictMode;
   progress?(message: string): void;
+  /**
+   * The target tenant's storage quota in bytes (its own, else TENANT_STORAGE_QUOTA_BYTES); 0 or absent: none.
+   * The import is refused, writing nothing, when the tenant's graphs would take more than this after it.
+   */
+  storageQuotaBytes?: number;
   /** Records per load query; small values exercise batching in tests. */
   batchSize?: number;
 }
@@ -43,6 +51,16 @@ async function existingTargets(db: Database, tenant: string, graphs: readonly st
   const existing: string[] = [];
   for (const graph of graphs) if (await graphExists(db, tenantGraphKey(tenant, graph))) existing.push(graph);
   return existing;
+}
+
+/** `bytes`: what the tenant's graphs would take after the import (`already`: before it, and that is too much already). */
+function importOverQuota(tenant: string, bytes: number, quota: number, already: boolean): GatewayError {
+  const what = already ? `tenant "${tenant}" already stores ${formatSize(bytes)}, at or over` : `with this file's graphs tenant "${tenant}" would store ${formatSize(bytes)}, over`;
+  return new GatewayError(
+    'STORAGE_QUOTA_EXCEEDED',
+    `Nothing was imported: ${what} its storage quota of ${formatSize(quota)}. Delete some of its graphs first, import fewer (tenant export --graphs), or raise the quota: falkordb-mcp-gateway tenant set ${tenant} --storage-quota SIZE.`,
+    { usedBytes: String(bytes), quotaBytes: String(quota) },
+  );
 }
 
 function conflict(tenant: string, graphs: readonly string[]): GatewayError {
@@ -89,6 +107,13 @@ async function loadAll(options: ImportOptions, scratch: Map<string, string>, sum
   }
 }
 
+/** What the tenant's graphs take, leaving out those the import replaces (they are dropped before the copy). */
+async function keptStorageBytes(db: Database, tenant: string, replaced: readonly string[]): Promise<number> {
+  const replacedKeys = new Set(replaced.map((g) => tenantGraphKey(tenant, g)));
+  const keys = (await new GraphClient(db).listKeys(tenantKeyPrefix(tenant))).filter((key) => !replacedKeys.has(key));
+  return graphsStorageBytes(db, keys);
+}
+
 export async function importTenant(options: ImportOptions): Promise<ImportSummary> {
   const { db, file, onConflict } = options;
   const tenant = validateTenantId(options.tenant);
@@ -100,6 +125,11 @@ export async function importTenant(options: ImportOptions): Promise<ImportSummar
   }
   const existing = await existingTargets(db, target, header.graphs);
   if (existing.length > 0 && onConflict === 'fail') throw conflict(target, existing);
+  const quota = options.storageQuotaBytes ?? 0;
+  if (quota > 0) {
+    const kept = await keptStorageBytes(db, target, existing);
+    if (kept >= quota) throw importOverQuota(target, kept, quota, true);
+  }
 
   const runId = newTransferRunId();
   const scratch = new Map(header.graphs.map((g) => [g, scratchGraphKey(runId, tenantGraphKey(target, g))]));
@@ -112,6 +142,11 @@ export async function importTenant(options: ImportOptions): Promise<ImportSummar
     // Checked again at the end: a graph created while the file loaded is not overwritten in fail mode.
     const nowExisting = await existingTargets(db, target, header.graphs);
     if (nowExisting.length > 0 && onConflict === 'fail') throw conflict(target, nowExisting);
+    if (quota > 0) {
+      // Measured on the loaded scratch graphs: what the copies will take, whatever the file's size.
+      const after = (await keptStorageBytes(db, target, nowExisting)) + (await graphsStorageBytes(db, [...scratch.values()]));
+      if (after > quota) throw importOverQuota(target, after, quota, false);
+    }
     for (const graph of header.graphs) {
       const key = tenantGraphKey(target, graph);
       if (nowExisting.includes(graph)) await dropGraph(db, key);
