@@ -376,6 +376,22 @@ describe('commands', () => {
     for (const message of messages) assertDocumentedMessage('TRANSFER_FILE_INVALID', message);
   });
 
+  it('STORAGE_QUOTA_EXCEEDED: a write, and tenant import already at the quota or past it with the file', async () => {
+    await gateway.state.tenants.add({ id: 'widgets', storageQuotaBytes: 1024 * 1024 });
+    await gateway.state.tenants.add({ id: 'globex', storageQuotaBytes: 512 * 1024 });
+    // One small graph counts 1 MiB: widgets is at its quota.
+    await gateway.database.db.sendCommand(['GRAPH.QUERY', tenantGraphKey('widgets', 'g'), 'CREATE (:N)']);
+    const widgets = await clientOf('widgets');
+    assertDocumented('STORAGE_QUOTA_EXCEEDED', await toolError(widgets, { graphName: 'g', query: 'CREATE (:N {v: 2})' }), 'write');
+    await gateway.database.db.sendCommand(['GRAPH.QUERY', tenantGraphKey('quota-source', 'small'), 'CREATE (:N)']);
+    await mkdir(path.join(dir, 'quota'));
+    const exported = await runCli(['tenant', 'export', 'quota-source', '--out', 'small.jsonl'], cliEnv, undefined, path.join(dir, 'quota'));
+    assert.equal(exported.code, 0, exported.stderr);
+    for (const target of ['widgets', 'globex']) {
+      assertDocumentedMessage('STORAGE_QUOTA_EXCEEDED', await cli(['tenant', 'import', 'quota-source', '--in', 'small.jsonl', '--rename-tenant', target], path.join(dir, 'quota')));
+    }
+  });
+
   it('STATE_CONFLICT: the record changes under every try', async () => {
     // The gateway's own store, where another writer rewrites the record just before each try.
     const store = gateway.state.store;
