@@ -144,3 +144,33 @@ describe('tenant import into a tenant with a storage quota', () => {
     assert.equal(imported.graphs[0]?.nodes, 80_000);
   });
 });
+
+describe('the storage quota with TENANT_ISOLATION=acl', () => {
+  let aclGateway: RunningGateway;
+  let client: Client;
+
+  before(async () => {
+    aclGateway = await startTestGateway(falkordb.url, {
+      TENANT_ISOLATION: 'acl',
+      ACL_USER_SECRET: 'a'.repeat(64),
+      TENANT_STORAGE_QUOTA_BYTES: '1MiB',
+      TENANT_STORAGE_CHECK_MS: '0',
+      RATE_LIMIT_PER_MINUTE: '0',
+    });
+    client = await connectClient('http', aclGateway.url, await signTestToken('acl-tenant', { scope: 'read write admin' }));
+  });
+
+  after(async () => {
+    await client?.close();
+    await aclGateway?.stop();
+  });
+
+  it('is measured on the gateway\'s own connection: the tenant\'s database user needs no new right', async () => {
+    // No graph yet: the first write passes and creates one, which counts 1 MiB.
+    await mustCall(client, 'falkordb_query', { graphName: 'g', query: 'CREATE (:N)' });
+    const refused = await callTool(client, 'falkordb_query', { graphName: 'g', query: 'CREATE (:N)' });
+    assert.equal(refused.error?.code, 'STORAGE_QUOTA_EXCEEDED', refused.text);
+    const deleted = await mustCall(client, 'falkordb_query', { graphName: 'g', query: 'MATCH (n) DELETE n' });
+    assert.equal((deleted.stats as Record<string, number>).nodesDeleted, 1);
+  });
+});

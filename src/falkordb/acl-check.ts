@@ -20,6 +20,8 @@ export const GATEWAY_USER_NEEDS: ReadonlyArray<{ args: string[]; grant: string }
   { args: ['GRAPH.QUERY', PROBE_GRAPH, 'RETURN 1'], grant: '+graph.query and the tenants\' keys (~*)' },
   { args: ['GRAPH.RO_QUERY', PROBE_GRAPH, 'RETURN 1'], grant: '+graph.ro_query' },
   { args: ['GRAPH.DELETE', PROBE_GRAPH], grant: '+graph.delete' },
+  // The storage quota is measured on the gateway's own connection, so tenant users need no such right.
+  { args: ['GRAPH.MEMORY', 'USAGE', PROBE_GRAPH], grant: '+graph.memory' },
   { args: ['SCAN', '0'], grant: '+scan' },
   { args: ['GET', PROBE_STATE], grant: `+@read and the gateway state keys (~${GATEWAY_STATE_PREFIX}*)` },
   { args: ['SET', PROBE_STATE, '1'], grant: `+@write and the gateway state keys (~${GATEWAY_STATE_PREFIX}*)` },
