@@ -129,7 +129,8 @@ describe('daily usage counters', () => {
   it('shows the counters in a table of tenant × day', async () => {
     const done = await runCli(['tenant', 'usage', '--tenant', tenant], cliEnv);
     assert.equal(done.code, 0, done.stderr);
-    const lines = done.stdout.trim().split('\n');
+    // The daily table comes first; the storage table follows after a blank line.
+    const lines = (done.stdout.split('\n\n')[0] ?? '').trim().split('\n');
     assert.deepEqual(lines[0]?.split(/\s{2,}/), ['TENANT', 'DAY', 'REQUESTS', 'QUERIES', 'WRITES', 'ERRORS', 'ROWS', 'QUERY MS']);
     const cells = lines.slice(1).map((line) => line.split(/\s+/));
     assert.ok(cells.every((c) => c[0] === tenant && /^\d{4}-\d\d-\d\d$/.test(c[1] ?? '')), done.stdout);
