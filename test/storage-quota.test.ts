@@ -9,9 +9,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StorageQuota } from '../src/admission/storage-quota.js';
+import { connectDatabase } from '../src/falkordb/connection.js';
+import type { Database } from '../src/falkordb/database.js';
+import { GraphClient } from '../src/falkordb/graphs.js';
 import type { RunningGateway } from '../src/main.js';
+import { tenantGraphKey } from '../src/tenancy/keys.js';
 import { runCli, runCliJson } from './support/cli.js';
-import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
+import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { callTool, connectClient, mustCall, type ToolOutcome } from './support/mcp.js';
 import { signTestToken, TEST_SECRET } from './support/tokens.js';
@@ -172,5 +177,46 @@ describe('the storage quota with TENANT_ISOLATION=acl', () => {
     assert.equal(refused.error?.code, 'STORAGE_QUOTA_EXCEEDED', refused.text);
     const deleted = await mustCall(client, 'falkordb_query', { graphName: 'g', query: 'MATCH (n) DELETE n' });
     assert.equal((deleted.stats as Record<string, number>).nodesDeleted, 1);
+  });
+});
+
+describe('how often the storage is measured', () => {
+  let db: Database;
+
+  before(async () => {
+    db = await connectDatabase({ url: falkordb.url, connectTimeoutMs: 5000, logger: testLogger() });
+    await db.sendCommand(['GRAPH.QUERY', tenantGraphKey('counted', 'a'), 'CREATE (:N)']);
+    await db.sendCommand(['GRAPH.QUERY', tenantGraphKey('counted', 'b'), 'CREATE (:N)']);
+  });
+
+  after(async () => {
+    await db?.close();
+  });
+
+  it('at most once per TENANT_STORAGE_CHECK_MS per tenant, writes arriving together sharing one measurement', async () => {
+    let measured = 0;
+    // The real database, with its GRAPH.MEMORY calls counted.
+    const counting: Database = Object.create(db) as Database;
+    counting.sendCommand = (args, options) => {
+      if (args[0] === 'GRAPH.MEMORY') measured++;
+      return db.sendCommand(args, options);
+    };
+    let now = 1_000_000;
+    const quota = new StorageQuota({
+      graphs: new GraphClient(counting),
+      tenants: { get: () => Promise.resolve(undefined) },
+      limits: { storageQuotaBytes: 4 * 1024 * 1024, storageCheckMs: 10_000 },
+      now: () => now,
+    });
+    const first = await Promise.all(Array.from({ length: 5 }, () => quota.storage('counted')));
+    // Two small graphs: 1 MiB each.
+    assert.deepEqual(first.map((s) => s.usedBytes), Array(5).fill(2 * 1024 * 1024));
+    assert.equal(measured, 2, 'one GRAPH.MEMORY per graph for all five');
+    now += 9_999;
+    await quota.storage('counted');
+    assert.equal(measured, 2, 'reused within the interval');
+    now += 1;
+    await quota.storage('counted');
+    assert.equal(measured, 4, 'measured again once the interval is over');
   });
 });
