@@ -188,6 +188,13 @@ describe('start-up and configuration messages', { timeout: 120_000 }, () => {
       await admin.close();
     }
     assertDocumented('DATABASE_LIMITS_MISSING', await rejection(startTestGateway(`redis://gateway:gateway-pw@127.0.0.1:${db.port}`)));
+    // FalkorDB's default: one query thread per CPU, fewer than the default per-tenant cap.
+    const few = await startTestFalkorDB({ threads: 2 });
+    try {
+      assertDocumented('DATABASE_LIMITS_MISSING', await rejection(startTestGateway(few.url)));
+    } finally {
+      await few.cleanup();
+    }
   });
 
   it('DATABASE_PERMISSION_MISSING', async () => {

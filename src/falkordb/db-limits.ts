@@ -118,7 +118,7 @@ export async function limitsOn(node: Pick<Database, 'sendCommand'>, limits: read
   for (let round = 0; mode === 'apply' && missing.length > 0 && round < 3; round += 1) {
     for (const limit of missing) {
       if (limit.loadTimeOnly) {
-        refused.set('read only at start', [...(refused.get('read only at start') ?? []), limit.name]);
+        refused.set('FalkorDB reads it only when the module loads', [...(refused.get('FalkorDB reads it only when the module loads') ?? []), limit.name]);
         continue;
       }
       try {
