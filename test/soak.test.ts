@@ -34,6 +34,10 @@ const HOSTILE = 'soak-hostile';
 const QUERY_TIMEOUT_MS = 10_000;
 /** The gateway's default RATE_LIMIT_PER_MINUTE: bystanders keep well inside it (see DEVICE_INTERVAL_MS). */
 const RATE_PER_MINUTE = 600;
+// Each tenant's storage (every graph counts 1 MiB more than FalkorDB measures): the bystanders use a few MiB.
+const STORAGE_QUOTA = '24MiB';
+// 50,000 nodes of a 200-character property: about 11 MiB of graph per call.
+const FILL_QUERY = 'UNWIND range(1, 50000) AS i CREATE (:Fill {i: i, pad: $pad})';
 /** Each device starts at most one call per interval: 6 devices then use 60% of their tenant's rate. */
 const DEVICE_INTERVAL_MS = Math.ceil((60_000 * DEVICES_PER_TENANT) / (0.6 * RATE_PER_MINUTE));
 /** Hostile lanes, each going round the attack table at its own offset, one attack start per HOSTILE_PACE_MS at most. */
@@ -56,6 +60,8 @@ interface Hostile {
   url: string;
   /** A device of the hostile tenant with `read` scope. */
   reader: Client;
+  /** Deletes the graph the storage attack filled, so its other write attacks keep meeting their own defences. */
+  admin: Client;
   /** A device with `read write` scope. */
   writer: Client;
   readToken: string;
@@ -155,6 +161,20 @@ const ATTACKS: readonly Attack[] = [
     // late, so that the others meet their own defences first.
     startsAt: 0.7,
     run: (h) => batchesUntilRefused(h, 100, 12),
+  },
+  {
+    name: '3. writes past the tenant storage quota',
+    defended: ['STORAGE_QUOTA_EXCEEDED'],
+    run: async (h) => {
+      const outcomes: string[] = [];
+      const fill = async (): Promise<string> =>
+        label(await callTool(h.writer, 'falkordb_query', { graphName: 'fill', query: FILL_QUERY, parameters: { pad: rep('x', 200) } }).catch(thrown));
+      for (let i = 0; i < 8 && !outcomes.includes('STORAGE_QUOTA_EXCEEDED'); i++) outcomes.push(await fill());
+      // Over its quota the tenant still reads, and frees space by deleting.
+      outcomes.push(label(await callTool(h.writer, 'falkordb_query', { graphName: 'fill', query: 'MATCH (n:Fill) RETURN count(n) AS n' }).catch(thrown)));
+      outcomes.push(label(await callTool(h.admin, 'falkordb_delete_graph', { graphName: 'fill' }).catch(thrown)));
+      return outcomes;
+    },
   },
   {
     name: '4. a reply nested 2,000 levels deep (read scope)',
@@ -415,7 +435,7 @@ function write(line: string): void {
 describe(`soak: ${TENANTS.length} tenants × ${DEVICES_PER_TENANT} devices beside a hostile tenant, ${LOAD_SECONDS} s`, { timeout: (LOAD_SECONDS + 180) * 1000 }, () => {
   before(async () => {
     db = await startTestFalkorDB();
-    gateway = await startServeProcess({ FALKORDB_URL: db.url, AUTH_JWT_SECRET: TEST_SECRET, QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS), RATE_LIMIT_PER_MINUTE: String(RATE_PER_MINUTE) });
+    gateway = await startServeProcess({ FALKORDB_URL: db.url, AUTH_JWT_SECRET: TEST_SECRET, QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS), RATE_LIMIT_PER_MINUTE: String(RATE_PER_MINUTE), TENANT_STORAGE_QUOTA_BYTES: STORAGE_QUOTA, TENANT_STORAGE_CHECK_MS: '1000' });
     const dbPid = readEmbeddedState(db.dataDir)?.serverPid;
     assert.ok(dbPid !== undefined, 'the test database records no server pid');
     watch = new MemoryWatch({ gateway: gateway.pid, database: dbPid });
@@ -428,10 +448,11 @@ describe(`soak: ${TENANTS.length} tenants × ${DEVICES_PER_TENANT} devices besid
     const readToken = await signTestToken(HOSTILE, { scope: 'read', claims: { device: 'reader' } });
     const writer = await connectClient('http', gateway.url, await signTestToken(HOSTILE, { scope: 'read write', claims: { device: 'writer' } }));
     const reader = await connectClient('http', gateway.url, readToken);
-    hostileClients.push(writer, reader);
+    const admin = await connectClient('http', gateway.url, await signTestToken(HOSTILE, { scope: 'read write admin', claims: { device: 'admin' } }));
+    hostileClients.push(writer, reader, admin);
     assert.equal((await callTool(writer, 'falkordb_query', { graphName: 'loot', query: 'CREATE (:Loot {key: 1})' })).ok, true);
     const forged = await Promise.all(Array.from({ length: 10 }, (_, i) => signTestToken(`${HOSTILE}-${i}`, { secret: 'a-secret-the-gateway-does-not-know-32b' })));
-    hostile = { url: gateway.url, reader, writer, readToken, forged, floodAgent: new Agent({ keepAlive: true, localAddress: HOSTILE_ADDRESS, maxSockets: 8 }), held: [] };
+    hostile = { url: gateway.url, reader, writer, admin, readToken, forged, floodAgent: new Agent({ keepAlive: true, localAddress: HOSTILE_ADDRESS, maxSockets: 8 }), held: [] };
     for (const attack of ATTACKS) hostileOutcomes.set(attack.name, new Tally());
 
     const startedAt = performance.now();
