@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningGateway } from '../src/main.js';
+import { MAX_ACCUMULATOR_COPIES, MAX_GROWING_REDUCE_STEPS } from '../src/falkordb/accumulators.js';
 import { MAX_EXPRESSION_DEPTH, MAX_LIST_BOUND_RANGES, MAX_RANGE_ELEMENTS } from '../src/falkordb/query-complexity.js';
 import { REALISTIC_QUERIES } from './fixtures/realistic-queries.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
@@ -192,6 +193,48 @@ describe('range() spans the database cannot bound', () => {
   it('runs a span at the limit', async () => {
     const out = await mustCall(attacker, 'falkordb_query', { graphName: 'g', query: `RETURN size(range(1, ${MAX_RANGE_ELEMENTS})) AS n` });
     assert.deepEqual(out.rows, [{ n: MAX_RANGE_ELEMENTS }]);
+  });
+});
+
+describe('reduce() accumulators the database cannot bound', () => {
+  // Each one just past its limit: were it sent, it would finish (the real attacks, 2^40 copies or
+  // a million steps, hold a database thread for hours or take all its memory, whatever TIMEOUT says).
+  const doublings = Math.log2(MAX_ACCUMULATOR_COPIES) + 1;
+  const GROWING: Array<[string, string]> = [
+    ['a list doubled each step', `RETURN size(reduce(acc = [1], i IN range(1, ${doublings}) | acc + acc)) AS n`],
+    ['a string doubled each step', `RETURN size(reduce(s = 'x', i IN range(1, ${doublings}) | s + s)) AS n`],
+    ['a list copied and grown each step', `RETURN size(reduce(acc = [], x IN range(1, ${MAX_GROWING_REDUCE_STEPS + 1}) | acc + [x])) AS n`],
+    ['a number accumulator that becomes a list', `RETURN size(reduce(acc = 0, x IN range(1, ${MAX_GROWING_REDUCE_STEPS + 1}) | acc + [x])) AS n`],
+    ['a string grown over a list of unknown length', "MATCH (s:Seed) WITH collect(toString(s.n)) AS xs RETURN size(reduce(t = '', x IN xs | t + x)) AS n"],
+    ['a growing reduce() inside a list comprehension', 'RETURN size([i IN range(1, 10) | reduce(acc = [], x IN range(1, 10) | acc + [x])]) AS n'],
+  ];
+  for (const [name, query] of GROWING) {
+    it(`refuses ${name} from a read-scoped token, naming the limit`, async () => {
+      const message = await assertTooComplex(attacker, query);
+      assert.match(message, /reduce\(\)/);
+      assert.match(message, new RegExp(`at most ${MAX_GROWING_REDUCE_STEPS} elements`));
+    });
+  }
+
+  it("keeps serving another tenant's RETURN 1 while the attacker sends them at once", async () => {
+    const attacks = GROWING.map(([, query]) => callTool(attacker, 'falkordb_query', { graphName: 'g', query }));
+    const served = await mustCall(bystander, 'falkordb_query', { graphName: 'g', query: 'RETURN 1 AS one' });
+    assert.deepEqual(served.rows, [{ one: 1 }]);
+    const outcomes = await Promise.allSettled(attacks);
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'fulfilled' ? o.value.error?.code : String(o.reason))),
+      GROWING.map(() => 'QUERY_TOO_COMPLEX'),
+    );
+  });
+
+  it('runs sums, maxima, string joins over a slice, and bounded growth', async () => {
+    const out = await mustCall(attacker, 'falkordb_query', {
+      graphName: 'g',
+      query:
+        "WITH ['a', 'b', 'c'] AS names RETURN reduce(t = 0, x IN range(1, 100000) | t + x) AS total, reduce(m = 0, x IN [3, 9, 4] | CASE WHEN x > m THEN x ELSE m END) AS top, " +
+        "reduce(s = '', w IN names[0..2] | s + w) AS joined, size(reduce(acc = [1], i IN range(1, 10) | acc + acc)) AS doubled",
+    });
+    assert.deepEqual(out.rows, [{ total: 5000050000, top: 9, joined: 'ab', doubled: 1024 }]);
   });
 });
 

@@ -6,6 +6,7 @@
 
 import { GatewayError } from '../errors.js';
 import { tokenizeCypher, type CypherToken } from './cypher-tokens.js';
+import { MAX_ACCUMULATOR_COPIES, MAX_GROWING_REDUCE_STEPS, growingAccumulator } from './accumulators.js';
 import { measureRangeElements, type RangeElements } from './range-elements.js';
 
 /** Deepest expression nesting allowed: 12 levels parse in ~0.1 s; each level more doubles that. */
@@ -33,6 +34,8 @@ export interface QueryComplexity {
   parseCost: number;
   /** The range() calls' elements, list-bound calls and the first call that cannot be bounded (range-elements.ts); not measured past the depth limit, where the query is refused anyway. */
   ranges: RangeElements;
+  /** Why the first reduce() whose accumulator may grow unbounded would (accumulators.ts); not measured past the depth limit. */
+  growingReduce?: string;
 }
 
 const OPENERS = new Set(['(', '[', '{']);
@@ -94,7 +97,8 @@ export function measureQueryComplexity(query: string, parameters: Record<string,
     parseCost += 2 ** Math.min(level, 40);
   }
   const ranges = depth > MAX_EXPRESSION_DEPTH ? { elements: 0, listBoundCalls: 0 } : measureRangeElements(tokens, parameters);
-  return { depth, parseCost, ranges };
+  const growingReduce = depth > MAX_EXPRESSION_DEPTH ? undefined : growingAccumulator(tokens, parameters);
+  return { depth, parseCost, ranges, ...(growingReduce === undefined ? {} : { growingReduce }) };
 }
 
 /** Throws QUERY_TOO_COMPLEX, naming the limit, for a query the database should never be sent. */
@@ -127,6 +131,13 @@ export function assertQueryNotTooComplex(query: string, parameters?: Record<stri
       'QUERY_TOO_COMPLEX',
       `The query's range() calls would build ${ranges.elements} elements; this gateway allows at most ${MAX_RANGE_ELEMENTS} per query (a range() inside a list comprehension, reduce(), any/all/none/single, FOREACH or after UNWIND counts once per element iterated), because the database bounds range() by neither its time limit nor its memory limit. Use a smaller span, or page through it over several queries.`,
       { limit: 'range', elements: String(ranges.elements), max: String(MAX_RANGE_ELEMENTS) },
+    );
+  }
+  if (measured.growingReduce !== undefined) {
+    throw new GatewayError(
+      'QUERY_TOO_COMPLEX',
+      `The query has ${measured.growingReduce}; the database stops neither the time nor the memory of one expression, so such a reduce() could hold it for every tenant. Reduce over at most ${MAX_GROWING_REDUCE_STEPS} elements of a list the gateway can measure (a range() with literal or parameter bounds, a literal list, a list parameter, or a slice such as list[0..1000]), use the accumulator once per step, or build lists with collect() or a list comprehension instead.`,
+      { limit: 'reduce_growth', maxSteps: String(MAX_GROWING_REDUCE_STEPS), maxCopies: String(MAX_ACCUMULATOR_COPIES) },
     );
   }
   if (ranges.listBoundCalls > MAX_LIST_BOUND_RANGES) {

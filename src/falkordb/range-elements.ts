@@ -39,9 +39,9 @@ interface Frame {
   unwindStart?: number;
 }
 
-const isPunct = (t: CypherToken | undefined, text: string): boolean => t?.kind === 'punct' && t.text === text;
-const isWord = (t: CypherToken | undefined, upper: string): boolean => t?.kind === 'word' && t.text.toUpperCase() === upper;
-const isIdentifier = (t: CypherToken | undefined): boolean => t?.kind === 'word' || t?.kind === 'name';
+export const isPunct = (t: CypherToken | undefined, text: string): boolean => t?.kind === 'punct' && t.text === text;
+export const isWord = (t: CypherToken | undefined, upper: string): boolean => t?.kind === 'word' && t.text.toUpperCase() === upper;
+export const isIdentifier = (t: CypherToken | undefined): boolean => t?.kind === 'word' || t?.kind === 'name';
 
 /** `range` or `` `range` `` in any case, called, and not a property or namespaced function. */
 function isRangeCall(tokens: readonly CypherToken[], i: number): boolean {
@@ -56,7 +56,7 @@ function isSizeCall(tokens: readonly CypherToken[], i: number): boolean {
 }
 
 /** Index of the closer matching the opener at `open`, or tokens.length when it is missing. */
-function matchingClose(tokens: readonly CypherToken[], open: number): number {
+export function matchingClose(tokens: readonly CypherToken[], open: number): number {
   let level = 0;
   for (let j = open; j < tokens.length; j++) {
     const t = tokens[j]!;
@@ -68,7 +68,7 @@ function matchingClose(tokens: readonly CypherToken[], open: number): number {
 }
 
 /** The arguments of the call whose `(` is at `open`, split at its own commas. */
-function callArguments(tokens: readonly CypherToken[], open: number): CypherToken[][] {
+export function callArguments(tokens: readonly CypherToken[], open: number): CypherToken[][] {
   const args: CypherToken[][] = [[]];
   const close = matchingClose(tokens, open);
   let level = 0;
@@ -83,7 +83,7 @@ function callArguments(tokens: readonly CypherToken[], open: number): CypherToke
 }
 
 /** Short text of a bound for a message: tokens rejoined, cut at 60 characters. */
-function shown(tokens: readonly CypherToken[]): string {
+export function shown(tokens: readonly CypherToken[]): string {
   let text = '';
   for (const [k, t] of tokens.entries()) {
     const piece = t.kind === 'param' ? `$${t.text}` : t.text;
@@ -205,8 +205,32 @@ function measureCall(args: readonly CypherToken[][], parameters: Record<string, 
   return { elements: Math.max(0, span), lists: start.lists + end.lists };
 }
 
-/** Elements of an iterated list: a range() with known bounds, a literal list or comprehension over one, a list parameter. */
-function listLength(tokens: readonly CypherToken[], parameters: Record<string, unknown>, nesting = 0): number | undefined {
+/** At most how many elements `list[a..b]` (or `list[..b]`) has, with integer literal bounds, whatever the list. */
+function sliceLength(tokens: readonly CypherToken[]): number | undefined {
+  const last = tokens.length - 1;
+  if (!isPunct(tokens[last], ']')) return undefined;
+  let open = -1;
+  for (let j = last - 1, level = 0; j >= 0; j--) {
+    const t = tokens[j]!;
+    if (t.kind === 'punct' && CLOSERS.has(t.text)) level++;
+    else if (t.kind === 'punct' && OPENERS.has(t.text) && level-- === 0) {
+      open = j;
+      break;
+    }
+  }
+  // A subscript follows the list it cuts: `[` that opens the expression is a list literal.
+  if (open <= 0 || !isPunct(tokens[open], '[')) return undefined;
+  const inner = tokens.slice(open + 1, last);
+  const integer = (t: CypherToken | undefined): number | undefined => (t?.kind === 'number' && /^\d+$/.test(t.text) ? Number(t.text) : undefined);
+  if (inner.length === 2 && isPunct(inner[0], '..')) return integer(inner[1]);
+  if (inner.length !== 3 || !isPunct(inner[1], '..')) return undefined;
+  const from = integer(inner[0]);
+  const to = integer(inner[2]);
+  return from === undefined || to === undefined ? undefined : Math.max(0, to - from);
+}
+
+/** Elements of an iterated list: a range() with known bounds, a literal list or comprehension over one, a list parameter, a slice with literal bounds. */
+export function listLength(tokens: readonly CypherToken[], parameters: Record<string, unknown>, nesting = 0): number | undefined {
   if (tokens.length === 0 || nesting > MAX_NESTING) return undefined;
   const last = tokens.length - 1;
   if (tokens.length === 1 && tokens[0]!.kind === 'param') {
@@ -214,6 +238,8 @@ function listLength(tokens: readonly CypherToken[], parameters: Record<string, u
     return Array.isArray(value) ? value.length : undefined;
   }
   if (isPunct(tokens[0], '(') && matchingClose(tokens, 0) === last) return listLength(tokens.slice(1, last), parameters, nesting + 1);
+  const slice = sliceLength(tokens);
+  if (slice !== undefined) return slice;
   if (isRangeCall(tokens, 0) && matchingClose(tokens, 1) === last) {
     const call = measureCall(callArguments(tokens, 1), parameters);
     return 'elements' in call && call.lists === 0 ? call.elements : undefined;
