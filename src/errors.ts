@@ -72,6 +72,8 @@ export const ERROR_CODES = {
   // replication (FALKORDB_SENTINELS)
   WRITE_NOT_REPLICATED: 503,
   WRITE_OUTCOME_UNKNOWN: 503,
+  // read replicas (FALKORDB_REPLICA_URLS): the primary is down, reads still served
+  PRIMARY_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
 

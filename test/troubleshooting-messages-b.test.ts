@@ -465,6 +465,30 @@ describe('Sentinel mode', () => {
   });
 });
 
+describe('read replicas', () => {
+  let topology: Topology | undefined;
+  let replicaGateway: RunningGateway | undefined;
+  after(async () => {
+    await replicaGateway?.stop();
+    await topology?.cleanup();
+  });
+
+  it('PRIMARY_UNAVAILABLE: a write while the primary is down', async () => {
+    topology = await startTopology();
+    const primary = await topology.startNode();
+    const replica = await topology.startNode({ replicaOf: primary });
+    replicaGateway = await startTestGateway(primary.url, { FALKORDB_REPLICA_URLS: replica.url, RATE_LIMIT_PER_MINUTE: '0' });
+    const client = await connectClient('http', replicaGateway.url, await signTestToken('acme'));
+    clients.push(client);
+    await primary.kill();
+    const error = await waitFor('a write refused for the lost primary', async () => {
+      const refused = await toolError(client, { graphName: 'sales', query: 'CREATE (:N)' });
+      return refused?.code === 'PRIMARY_UNAVAILABLE' ? refused : undefined;
+    });
+    assertDocumented('PRIMARY_UNAVAILABLE', error);
+  });
+});
+
 it('covers exactly the codes of this file', () => {
   assert.deepEqual([...produced].sort(), [...COVERED].sort(), 'every covered code was produced and checked');
   // Every example of a section was produced; QUERY_FAILED's section also quotes the query `MATCH (n) RETRN n`, which is no message.

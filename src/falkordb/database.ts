@@ -27,6 +27,13 @@ export interface Database {
   readonly isReady: boolean;
   close(): Promise<void>;
   /**
+   * With read replicas (FALKORDB_REPLICA_URLS): false while the primary is unreachable, when
+   * reads are served by the replicas and writes fail with PRIMARY_UNAVAILABLE. Absent elsewhere.
+   */
+  readonly primaryAvailable?: boolean;
+  /** With read replicas: calls `listener(up)` each time the primary is lost (false) or back (true); returns the unsubscribe. */
+  onPrimaryChange?(listener: (up: boolean) => void): () => void;
+  /**
    * On a cluster: one handle per primary, for keyspace-wide reads (SCAN) that must
    * ask every shard. Absent where sendCommand already reaches the whole keyspace.
    */

@@ -6,10 +6,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorReply } from '@redis/client';
 import { LRUCache } from 'lru-cache';
-import { isGatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { connectDatabase, describeConnectFailure, redactAddress } from './connection.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
+import { PrimaryWatch, primaryUnavailable } from './primary-watch.js';
 
 export interface ReplicaOptions {
   primary: Database;
@@ -47,6 +48,9 @@ const MAX_PINNED_GRAPHS = 100_000;
 const REPLICA_READ = 'GRAPH.RO_QUERY';
 // Commands after which this instance reads the graph from the primary for a while.
 const GRAPH_WRITES = new Set(['GRAPH.QUERY', 'GRAPH.DELETE', 'GRAPH.COPY', 'GRAPH.RESTORE']);
+// Commands that only read, which a replica answers as well while the primary is down: graph
+// reads and the gateway state the call path reads (policy, cache versions, listings).
+const OUTAGE_READS = new Set([REPLICA_READ, 'GRAPH.LIST', 'GET', 'MGET', 'EXISTS', 'SMEMBERS', 'SISMEMBER', 'ZRANGE', 'ZSCORE', 'SCAN', 'PTTL', 'TTL', 'HGET', 'HMGET', 'HGETALL', 'XRANGE', 'XREVRANGE', 'XLEN', 'TYPE']);
 // Error replies that say "this server cannot serve now", not "this query is wrong".
 const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|NOAUTH|WRONGPASS|NOPERM|READONLY)\b|unknown command/i;
 
@@ -64,12 +68,13 @@ function isMissingGraph(error: unknown): boolean {
 }
 
 /** Why `INFO replication` rules a server out as a replica to read from, or undefined when it is fine. */
-export function replicationProblem(info: string): string | undefined {
+export function replicationProblem(info: string, primaryDown = false): string | undefined {
   const field = (name: string): string | undefined => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
   const role = field('role');
   if (role !== 'slave' && role !== 'replica') return `it is not a replica (role:${role ?? 'unknown'}); list only replicas in FALKORDB_REPLICA_URLS`;
   const link = field('master_link_status');
-  if (link !== 'up') return `its link to the primary is ${link ?? 'unknown'} (its data may be stale or loading)`;
+  // With the primary down every replica's link is down: it serves what it last received.
+  if (link !== 'up' && !primaryDown) return `its link to the primary is ${link ?? 'unknown'} (its data may be stale or loading)`;
   return undefined;
 }
 
@@ -102,6 +107,7 @@ class ReplicatedDatabase implements Database {
   readonly #options: ReplicaOptions;
   readonly #logger: Logger;
   readonly #pinned: LRUCache<string, true> | undefined;
+  readonly #watch: PrimaryWatch;
   #next = 0;
   #closed = false;
 
@@ -111,6 +117,19 @@ class ReplicatedDatabase implements Database {
     this.#logger = options.logger;
     this.#replicas = options.urls.map((url) => new Replica(url, redactAddress(url)));
     this.#pinned = options.readAfterWriteMs > 0 ? new LRUCache({ max: MAX_PINNED_GRAPHS, ttl: options.readAfterWriteMs }) : undefined;
+    this.#watch = new PrimaryWatch(this.#primary, this.#logger);
+    this.#watch.onChange((up) => {
+      // Replicas left out for their link to the lost primary may serve again at once.
+      if (!up) for (const replica of this.#replicas) if (!replica.inRotation && replica.db !== undefined) this.#schedule(replica, () => this.#check(replica));
+    });
+  }
+
+  get primaryAvailable(): boolean {
+    return this.#watch.available;
+  }
+
+  onPrimaryChange(listener: (up: boolean) => void): () => void {
+    return this.#watch.onChange(listener);
   }
 
   get address(): string {
@@ -163,25 +182,45 @@ class ReplicatedDatabase implements Database {
   async #route(args: readonly string[], toPrimary: boolean, onPrimary: () => Promise<RespValue>, onReplica: (replica: Replica) => Promise<RespValue>): Promise<RespValue> {
     const name = args[0] ?? '';
     const key = args[1];
+    const readOnly = OUTAGE_READS.has(name.toUpperCase());
+    if (!this.#watch.available) {
+      if (!readOnly) throw primaryUnavailable(this.#primary.address);
+      return this.#fromReplicas(onReplica, true);
+    }
     if (toPrimary || name !== REPLICA_READ || (key !== undefined && this.#pinned?.has(key) === true)) {
       if (key !== undefined && GRAPH_WRITES.has(name)) this.#pinned?.set(key, true);
       try {
         return await onPrimary();
+      } catch (error) {
+        if (!isGatewayError(error) || error.code !== 'DATABASE_UNREACHABLE' || this.#closed) throw error;
+        this.#watch.markDown(error.message);
+        // A write that failed on its way may have been applied: its caller keeps the error it got.
+        if (!readOnly) throw error;
+        return this.#fromReplicas(onReplica, true);
       } finally {
         // From the end of the write too: the window must cover reads right after it.
         if (key !== undefined && GRAPH_WRITES.has(name)) this.#pinned?.set(key, true);
       }
     }
+    return this.#fromReplicas(onReplica, false, onPrimary);
+  }
+
+  /**
+   * Runs a read on the replicas in turn; a failing one leaves the rotation. Then, when
+   * the primary is up, on the primary (a graph a replica lacks yet, or none left).
+   */
+  async #fromReplicas(onReplica: (replica: Replica) => Promise<RespValue>, outage: boolean, onPrimary?: () => Promise<RespValue>): Promise<RespValue> {
     for (const replica of this.#rotation()) {
       try {
         return await onReplica(replica);
       } catch (error) {
-        if (isMissingGraph(error)) break;
+        if (isMissingGraph(error) && !outage) break;
         if (!isReplicaUnavailable(error)) throw error;
         this.#takeOut(replica, describeConnectFailure(error).reason);
       }
     }
-    return onPrimary();
+    if (onPrimary !== undefined && this.#watch.available) return onPrimary();
+    throw new GatewayError('DATABASE_UNREACHABLE', 'Neither the primary database server nor any read replica can be reached now. Try again shortly.', { address: this.#primary.address });
   }
 
   ping(timeoutMs: number): Promise<number> {
@@ -191,6 +230,7 @@ class ReplicatedDatabase implements Database {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watch.close();
     for (const replica of this.#replicas) clearTimeout(replica.timer);
     await Promise.all(this.#replicas.map((r) => r.db?.close()));
     await this.#primary.close();
@@ -269,7 +309,7 @@ class ReplicatedDatabase implements Database {
         replica.runId = runId;
         replica.joins += 1;
       }
-      return replicationProblem(String(info));
+      return replicationProblem(String(info), !this.#watch.available);
     } catch (error) {
       return error instanceof Error && error.message.startsWith('no answer') ? error.message : describeConnectFailure(error).reason;
     } finally {
