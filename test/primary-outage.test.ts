@@ -4,11 +4,15 @@
 // primary is back, writes work again.
 
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeJwt } from 'jose';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningGateway } from '../src/main.js';
+import { stateKeys } from '../src/state/keys.js';
 import { startTestGateway } from './support/gateway.js';
 import { callTool, connectClient, mustCall, type ToolOutcome } from './support/mcp.js';
+import { probeMcp, STATE_CACHE_EXPIRY_MS } from './support/http.js';
 import { signTestToken } from './support/tokens.js';
 import { startTopology, waitFor, type Topology, type TopologyNode } from './support/topology.js';
 
@@ -25,10 +29,20 @@ function countItems(): Promise<ToolOutcome> {
   return callTool(client, 'falkordb_query', { graphName: GRAPH, query: 'MATCH (n:Item) RETURN count(n) AS items', readOnly: true });
 }
 
-before(async () => {
+async function startPair(): Promise<void> {
   topology = await startTopology();
   primary = await topology.startNode();
   replica = await topology.startNode({ replicaOf: primary });
+}
+
+async function stopAll(): Promise<void> {
+  await client?.close().catch(() => {});
+  await gateway?.stop();
+  await topology?.cleanup();
+}
+
+async function setUpReads(): Promise<void> {
+  await startPair();
   gateway = await startTestGateway(primary.url, { FALKORDB_REPLICA_URLS: replica.url, FALKORDB_READ_AFTER_WRITE_MS: '0', RATE_LIMIT_PER_MINUTE: '600' });
   client = await connectClient('http', gateway.url, await signTestToken(TENANT, { scope: 'read write' }));
   await mustCall(client, 'falkordb_query', { graphName: GRAPH, query: 'UNWIND range(1, 3) AS i CREATE (:Item {n: i})' });
@@ -36,21 +50,23 @@ before(async () => {
     const reply = (await replica.command(['GRAPH.RO_QUERY', `${TENANT}_${GRAPH}`, 'MATCH (n:Item) RETURN count(n)'])) as [unknown, number[][]];
     return Number(reply[1][0]?.[0]) === 3 ? true : undefined;
   });
-  await waitFor('the replica in the rotation', () => (gateway.database.description.length > 0 && replicaReady() ? true : undefined));
-});
+  await waitFor('the replica in the rotation', () => (replicaReady() ? true : undefined));
+}
 
 function replicaReady(): boolean {
   const db = gateway.database.db as { readReplicas?: string[] };
   return (db.readReplicas ?? []).length > 0;
 }
 
-after(async () => {
-  await client?.close().catch(() => {});
-  await gateway?.stop();
-  await topology?.cleanup();
-});
+/** Reads served during the outage: the gateway has switched to the replica. */
+async function readsFromReplica(): Promise<void> {
+  await waitFor('a read served during the outage', async () => ((await countItems()).ok ? true : undefined), 30_000);
+}
 
 describe('reads through a primary outage', { timeout: 180_000 }, () => {
+  before(setUpReads);
+  after(stopAll);
+
   it('serves read-only calls from the replica while the primary is down', async () => {
     await primary.kill();
     // Within a bounded time, not at once: the gateway must first notice the primary is gone.
@@ -82,5 +98,39 @@ describe('reads through a primary outage', { timeout: 180_000 }, () => {
       return outcome.ok ? outcome : undefined;
     }, 30_000);
     assert.equal(written.ok, true);
+  });
+});
+
+describe('the policy as last seen, while the primary is down', { timeout: 180_000 }, () => {
+  before(setUpReads);
+  after(stopAll);
+
+  it('keeps a revoked token revoked and a disabled tenant disabled, though the replica lags behind', async () => {
+    const revoked = await signTestToken('lagging', { scope: 'read' });
+    const jti = String(decodeJwt(revoked).jti);
+    await gateway.state.ledger.revokeJti(jti, Number(decodeJwt(revoked).exp));
+    await gateway.state.tenants.add({ id: 'off' });
+    await gateway.state.tenants.setEnabled('off', false);
+    const disabled = await signTestToken('off', { scope: 'read' });
+    await sleep(STATE_CACHE_EXPIRY_MS);
+    // This instance reads both from the primary.
+    assert.equal((await probeMcp(gateway.url, revoked)).status, 401);
+    assert.equal((await probeMcp(gateway.url, disabled)).status, 403);
+    // A replica that has not received them yet: the revocation and the disable are missing there.
+    await waitFor('the replica holding the revocation', async () => ((await replica.command(['GET', stateKeys.revokedJti(jti)])) !== null ? true : undefined));
+    await replica.command(['CONFIG', 'SET', 'replica-read-only', 'no']);
+    await replica.command(['DEL', stateKeys.revokedJti(jti)]);
+    const record = JSON.parse(String(await replica.command(['GET', stateKeys.tenant('off')]))) as Record<string, unknown>;
+    await replica.command(['SET', stateKeys.tenant('off'), JSON.stringify({ ...record, status: 'enabled', disabledAt: undefined })]);
+
+    await primary.kill();
+    await readsFromReplica();
+    await sleep(STATE_CACHE_EXPIRY_MS);
+    const refusedToken = await probeMcp(gateway.url, revoked);
+    assert.equal(refusedToken.status, 401, JSON.stringify(refusedToken.body));
+    assert.match(JSON.stringify(refusedToken.body), /TOKEN_REVOKED/);
+    const refusedTenant = await probeMcp(gateway.url, disabled);
+    assert.equal(refusedTenant.status, 403, JSON.stringify(refusedTenant.body));
+    assert.match(JSON.stringify(refusedTenant.body), /TENANT_DISABLED/);
   });
 });

@@ -3,6 +3,8 @@
 // the shared state and are reused for at most one second, so a revocation or
 // a disabled tenant reaches every instance within that second; busy principals
 // get their answers refreshed in the background before that second runs out.
+// While the primary is down, the answers are the stricter of a read replica's
+// and what this instance last read from the primary (last-seen-policy.ts).
 
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
@@ -10,6 +12,7 @@ import type { GatewayState } from '../state/index.js';
 import { ipMatcher } from '../cidr.js';
 import type { TenantRecord } from '../state/tenants.js';
 import { revocationReason, type RevocationState } from '../state/tokens.js';
+import { LastSeenPolicy } from './last-seen-policy.js';
 import type { Principal } from './principal.js';
 
 export interface AccessPolicyOptions {
@@ -87,8 +90,20 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   const lastUsedWritten = new LRUCache<string, number>({ max: 50_000 });
   const lastUsedEveryMs = options.lastUsedEveryMs ?? 30_000;
 
+  // What the primary last said, for a primary outage (the replica's state may lag behind it).
+  const lastSeen = new LastSeenPolicy();
+
   async function fetchFacts(principal: Principal): Promise<Facts> {
-    const [tenant, revocation] = await Promise.all([state.tenants.get(principal.tenant), state.ledger.revocationState(principal)]);
+    const fromPrimary = state.store.primaryAvailable;
+    const [stored, storedRevocation] = await Promise.all([state.tenants.get(principal.tenant), state.ledger.revocationState(principal)]);
+    let tenant = stored;
+    let revocation = storedRevocation;
+    if (fromPrimary && state.store.primaryAvailable) {
+      lastSeen.remember(principal, stored, storedRevocation);
+    } else {
+      tenant = lastSeen.stricterTenant(principal.tenant, stored, requireRegistration || principal.signedBy === 'tenant');
+      revocation = lastSeen.stricterRevocation(principal, storedRevocation);
+    }
     const allows = tenant !== undefined && tenant.allowIps.length > 0 ? ipMatcher(tenant.allowIps) : undefined;
     return { tenant, revocation, allows };
   }

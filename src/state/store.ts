@@ -26,6 +26,14 @@ export class StateStore {
     return this.#db;
   }
 
+  /**
+   * False while the primary behind read replicas is unreachable: reads then come
+   * from a replica (which may lag) and writes fail with PRIMARY_UNAVAILABLE.
+   */
+  get primaryAvailable(): boolean {
+    return this.#db.primaryAvailable !== false;
+  }
+
   async command(args: readonly string[], options?: CommandOptions): Promise<RespValue> {
     try {
       return await this.#db.sendCommand(args, options);
