@@ -41,9 +41,9 @@ async function stopAll(): Promise<void> {
   await topology?.cleanup();
 }
 
-async function setUpReads(): Promise<void> {
+async function setUpReads(env: Record<string, string> = {}): Promise<void> {
   await startPair();
-  gateway = await startTestGateway(primary.url, { FALKORDB_REPLICA_URLS: replica.url, FALKORDB_READ_AFTER_WRITE_MS: '0', RATE_LIMIT_PER_MINUTE: '600' });
+  gateway = await startTestGateway(primary.url, { FALKORDB_REPLICA_URLS: replica.url, FALKORDB_READ_AFTER_WRITE_MS: '0', RATE_LIMIT_PER_MINUTE: '600', ...env });
   client = await connectClient('http', gateway.url, await signTestToken(TENANT, { scope: 'read write' }));
   await mustCall(client, 'falkordb_query', { graphName: GRAPH, query: 'UNWIND range(1, 3) AS i CREATE (:Item {n: i})' });
   await waitFor('the replica holding the seeded graph', async () => {
@@ -64,7 +64,7 @@ async function readsFromReplica(): Promise<void> {
 }
 
 describe('reads through a primary outage', { timeout: 180_000 }, () => {
-  before(setUpReads);
+  before(() => setUpReads());
   after(stopAll);
 
   it('serves read-only calls from the replica while the primary is down', async () => {
@@ -102,7 +102,7 @@ describe('reads through a primary outage', { timeout: 180_000 }, () => {
 });
 
 describe('the policy as last seen, while the primary is down', { timeout: 180_000 }, () => {
-  before(setUpReads);
+  before(() => setUpReads());
   after(stopAll);
 
   it('keeps a revoked token revoked and a disabled tenant disabled, though the replica lags behind', async () => {
@@ -132,5 +132,23 @@ describe('the policy as last seen, while the primary is down', { timeout: 180_00
     const refusedTenant = await probeMcp(gateway.url, disabled);
     assert.equal(refusedTenant.status, 403, JSON.stringify(refusedTenant.body));
     assert.match(JSON.stringify(refusedTenant.body), /TENANT_DISABLED/);
+  });
+});
+
+describe('rate limits while the primary is down', { timeout: 180_000 }, () => {
+  const RATE = 20;
+  before(() => setUpReads({ RATE_LIMIT_PER_MINUTE: String(RATE), RATE_LIMIT_BURST: '0' }));
+  after(stopAll);
+
+  it('still refuses a tenant over its rate, counted by this instance alone', async () => {
+    await primary.kill();
+    await readsFromReplica();
+    // Each call is one POST, counted once; over the rate the POST itself gets 429, which the client throws.
+    const outcomes: string[] = [];
+    for (let i = 0; i < RATE + 5; i++) {
+      outcomes.push(await countItems().then((o) => (o.ok ? 'ok' : (o.error?.code ?? 'error')), (e: unknown) => (/RATE_LIMITED/.test(String(e)) ? 'RATE_LIMITED' : String(e))));
+    }
+    assert.ok(outcomes.includes('RATE_LIMITED'), `no call of ${outcomes.length} was refused: ${JSON.stringify(outcomes)}`);
+    assert.ok(outcomes.filter((o) => o === 'ok').length <= RATE, `more calls than the rate went through: ${JSON.stringify(outcomes)}`);
   });
 });

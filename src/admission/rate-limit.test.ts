@@ -1,5 +1,5 @@
-// The rate limiter when the database cannot count: requests go through, and
-// the operator hears of it at most once a minute.
+// The rate limiter when the database cannot count: this instance counts in its
+// own memory, and the operator hears of it at most once a minute.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,16 +18,20 @@ const unreachable = {
 const limits = { ratePerMinute: 1, rateBurst: 0, ratePlans: {} };
 
 describe('TenantRateLimiter', () => {
-  it('lets requests through uncounted while the database cannot be reached, and logs it once a minute', async () => {
+  it("counts in this instance's memory while the database cannot be reached, and logs it once a minute", async () => {
     let now = 1_000_000;
     const { logger, warnings } = recordingLogger();
     const limiter = new TenantRateLimiter({ limits, db: unreachable, tenants: { get: () => Promise.resolve(undefined) }, logger, now: () => now });
-    // Far beyond the rate of 1: none is refused, since none could be counted.
-    for (let i = 0; i < 5; i++) assert.deepEqual(await limiter.consume('acme'), {});
+    assert.equal((await limiter.consume('acme'))['RateLimit-Remaining'], '0');
+    // Over the rate of 1: refused from memory, as the shared count would have.
+    await assert.rejects(limiter.consume('acme'), (e: GatewayError) => e.code === 'RATE_LIMITED');
+    await assert.rejects(limiter.consume('acme'), (e: GatewayError) => e.code === 'RATE_LIMITED');
+    // Another tenant has its own count.
+    assert.equal((await limiter.consume('widgets'))['RateLimit-Remaining'], '0');
     assert.equal(warnings.length, 1);
-    assert.match(String(warnings[0]![1]), /letting requests through/);
+    assert.match(String(warnings[0]![1]), /counted in this instance's memory/);
     now += 60_000;
-    await limiter.consume('acme');
+    await limiter.consume('other').catch(() => undefined);
     assert.equal(warnings.length, 2);
   });
 

@@ -1,8 +1,11 @@
 // The per-tenant rate limit: requests per 60 s window plus a burst allowance,
 // counted in the database server (under `gw:rate…`) so every instance draws on
-// one budget. When counting is impossible, requests go through (fail open).
+// one budget. When the database cannot count (its primary down, or slow to
+// answer), each instance counts in its own memory instead (rate-limiter-flexible's
+// insurance limiter), so the limit still holds per instance; only when even that
+// fails, requests go through (fail open).
 
-import { BurstyRateLimiter, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
@@ -13,8 +16,10 @@ import { PlanRates } from './plan-rates.js';
 import { scriptClient } from './script-client.js';
 
 export const RATE_WINDOW_SEC = 60;
-// A database that accepts but does not answer must not hold requests up; past this, count as unreachable.
+// A database that accepts but does not answer must not hold requests up; past this, count in memory.
 const COUNT_TIMEOUT_MS = 2000;
+// The last guard, should the in-memory count itself not settle: past this, let the request through.
+const FAIL_OPEN_AFTER_MS = COUNT_TIMEOUT_MS + 1000;
 const FAIL_OPEN_LOG_INTERVAL_MS = 60_000;
 
 /** Where a RATE_LIMITED error keeps its RateLimit-* header values (GatewayError details are strings). */
@@ -67,6 +72,7 @@ export class TenantRateLimiter {
   // One limiter per distinct rate (plans); all share the same counter keys.
   readonly #limiters = new Map<number, Limiter>();
   #lastFailOpenLogAt = Number.NEGATIVE_INFINITY;
+  #lastLocalLogAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: TenantRateLimiterOptions) {
     this.#options = options;
@@ -87,7 +93,7 @@ export class TenantRateLimiter {
     if (rate === 0) return {};
     let res: RateLimiterRes;
     try {
-      res = await withDeadline(this.#limiter(rate).consume(stateKeys.rateCounterId(tenant)), COUNT_TIMEOUT_MS);
+      res = await withDeadline(this.#limiter(rate).consume(stateKeys.rateCounterId(tenant)), FAIL_OPEN_AFTER_MS);
     } catch (error) {
       if (error instanceof RateLimiterRes) throw this.#refusal(tenant, rate, error);
       this.#failOpen(error);
@@ -99,16 +105,28 @@ export class TenantRateLimiter {
   #limiter(rate: number): Limiter {
     let limiter = this.#limiters.get(rate);
     if (limiter !== undefined) return limiter;
-    const storeClient = scriptClient(this.#options.db);
+    const shared = scriptClient(this.#options.db);
+    const storeClient = {
+      eval: (script: string, options: { keys: string[]; arguments: string[] }) =>
+        shared.eval(script, options).catch((error: unknown) => {
+          this.#countingLocally(error);
+          throw error;
+        }),
+    };
     const counter = (keyPrefix: string, points: number) =>
-      new RateLimiterRedis({
-        storeClient,
-        useRedisPackage: true,
-        keyPrefix,
-        points,
-        duration: RATE_WINDOW_SEC,
-        // Once a tenant is over, this instance refuses it from memory until the window ends, sparing the database a flood.
-        inMemoryBlockOnConsumed: points + 1,
+      new RLWrapperTimeouts({
+        limiter: new RateLimiterRedis({
+          storeClient,
+          useRedisPackage: true,
+          keyPrefix,
+          points,
+          duration: RATE_WINDOW_SEC,
+          // Once a tenant is over, this instance refuses it from memory until the window ends, sparing the database a flood.
+          inMemoryBlockOnConsumed: points + 1,
+          // Counts this instance's requests while the database cannot: the same limit, per instance.
+          insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: RATE_WINDOW_SEC }),
+        }),
+        timeoutMs: COUNT_TIMEOUT_MS,
       });
     const burst = this.#options.limits.rateBurst;
     limiter = burst === 0 ? counter(stateKeys.rateCounterPrefix(), rate) : new BurstyRateLimiter(counter(stateKeys.rateCounterPrefix(), rate), counter(stateKeys.rateBurstPrefix(), burst));
@@ -128,6 +146,16 @@ export class TenantRateLimiter {
         retryAfterSec: String(retryAfter),
         ...Object.fromEntries(Object.entries(HEADER_DETAILS).map(([header, detail]) => [detail, headers[header]!])),
       },
+    );
+  }
+
+  #countingLocally(error: unknown): void {
+    const at = this.#now();
+    if (at - this.#lastLocalLogAt < FAIL_OPEN_LOG_INTERVAL_MS) return;
+    this.#lastLocalLogAt = at;
+    this.#options.logger?.warn(
+      { reason: error instanceof Error ? error.message : String(error) },
+      "rate limit counted in this instance's memory: the database server could not count; each instance holds tenants to the limit alone until it can (logged at most once a minute)",
     );
   }
 
