@@ -105,7 +105,7 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
   {
     title: 'Audit, metrics and usage',
     intro: 'What the gateway records about each call, and where. Audit events never hold a token or a parameter value.',
-    names: ['AUDIT_QUERY_TEXT', 'AUDIT_LOG_FILE', 'AUDIT_STREAM_MAXLEN', 'AUDIT_REFUSALS_PER_MINUTE', 'METRICS_HOST', 'METRICS_PORT', 'METRICS_TENANT_LABELS', 'USAGE_RETENTION_DAYS'],
+    names: ['AUDIT_QUERY_TEXT', 'AUDIT_LOG_FILE', 'AUDIT_STREAM_MAXLEN', 'AUDIT_BUFFER_MAX', 'AUDIT_REFUSALS_PER_MINUTE', 'METRICS_HOST', 'METRICS_PORT', 'METRICS_TENANT_LABELS', 'USAGE_RETENTION_DAYS'],
   },
 ];
 

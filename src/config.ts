@@ -90,6 +90,7 @@ export const CONFIG_VARIABLES = [
   { name: 'AUDIT_REFUSALS_PER_MINUTE', default: '20', description: 'Refused requests of one client address (and tenant, if verified) written to the audit trail one by one per minute on one instance; past it the rest of the minute becomes one `refusals_summarised` event with the count per error code.', example: '50' },
   { name: 'AUDIT_QUERY_TEXT', default: 'false', description: 'Put the query text itself in audit events (it always has its SHA-256); parameter values never are.', example: 'true' },
   { name: 'AUDIT_LOG_FILE', default: undefined, description: 'Also append audit events to this file (JSON lines), reopened on SIGHUP for logrotate.', example: '/var/log/falkordb-mcp-gateway/audit.log' },
+  { name: 'AUDIT_BUFFER_MAX', default: '10000', description: 'Audit events one instance holds in memory while the database does not take writes (its primary down), written to the stream in order once it does; past it each further event is dropped from the stream (still logged) and counted in `falkordb_gateway_audit_sink_failures_total{sink="stream"}`. `0`: none is held.', example: '100000' },
   { name: 'AUDIT_STREAM_MAXLEN', default: '10000', description: 'Audit events kept per tenant in the database server, for `audit tail`.', example: '100000' },
   { name: 'METRICS_HOST', default: '127.0.0.1', description: 'Address of the Prometheus metrics listener (never the tenant-facing port).', example: '0.0.0.0' },
   { name: 'METRICS_PORT', default: '9464', description: 'Port of the metrics listener (`/metrics`); `off` turns it off. Left unset and found taken (a second gateway on this machine), a free port is used instead and the log line `metrics listening` names it; set explicitly and taken, start-up stops with PORT_IN_USE.', example: '9100' },
@@ -363,6 +364,7 @@ const SCHEMA = {
   AUDIT_QUERY_TEXT: bool,
   AUDIT_LOG_FILE: nonEmpty.optional(),
   AUDIT_STREAM_MAXLEN: integer(1, 100_000_000),
+  AUDIT_BUFFER_MAX: integer(0, 10_000_000),
   AUTH_FAILURES_PER_MINUTE: integer(0, 10_000_000),
   AUDIT_REFUSALS_PER_MINUTE: integer(1, 10_000_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 3_600_000),
@@ -499,6 +501,8 @@ export interface Config {
     streamMaxLen: number;
     /** Refusals per address and minute written one by one; the rest are summarised. Unset: every one is written. */
     refusalsPerMinute?: number;
+    /** Events held in memory while the database does not take writes (AUDIT_BUFFER_MAX); unset or 0: none. */
+    bufferMax?: number;
   };
   refusals: {
     /** Failed authentications per client address and minute on one instance; 0: no limit. */
@@ -723,6 +727,7 @@ export function loadConfig(env: Env = process.env): Config {
       logFile: v.AUDIT_LOG_FILE === undefined ? undefined : path.resolve(v.AUDIT_LOG_FILE),
       streamMaxLen: v.AUDIT_STREAM_MAXLEN,
       refusalsPerMinute: v.AUDIT_REFUSALS_PER_MINUTE,
+      bufferMax: v.AUDIT_BUFFER_MAX,
     },
     refusals: { authFailuresPerMinute: v.AUTH_FAILURES_PER_MINUTE },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

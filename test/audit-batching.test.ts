@@ -8,6 +8,7 @@ import type { RunningGateway } from '../src/main.js';
 import { AuditTrail } from '../src/observability/audit.js';
 import { STREAM_BATCH_MAX } from '../src/observability/audit-sinks.js';
 import { createLogger } from '../src/observability/logger.js';
+import { GatewayError } from '../src/errors.js';
 import { UsageBatch } from '../src/observability/usage-batch.js';
 import { dayExpiresAtSec, utcDay, zeroCounters } from '../src/observability/usage-counters.js';
 import { stateKeys } from '../src/state/keys.js';
@@ -108,6 +109,47 @@ describe('the batched audit stream', () => {
     await trail.record({ event: 'tenant_changed', tenant: 'batch-unit', actor: 'test', detail: 'disabled' });
     assert.equal(commands.length, 2, 'the held-back event went along with it');
     await trail.close();
+  });
+});
+
+describe('audit events while the database does not take writes', () => {
+  const principal = { tenant: 'held-unit', subject: 'held-unit', scopes: ['read'] as const, expiresAt: 0 };
+
+  /** A store whose primary is down until `up()`: every command fails, then each one is recorded. */
+  function outageStore(): { store: StateStore; written: string[]; up: () => void } {
+    const written: string[] = [];
+    let down = true;
+    const listeners: Array<(up: boolean) => void> = [];
+    const store = {
+      command: (args: string[]) => {
+        if (down) return Promise.reject(new GatewayError('PRIMARY_UNAVAILABLE', 'down'));
+        written.push(args[args.indexOf('graph') + 1]!);
+        return Promise.resolve('1-0');
+      },
+      database: { onPrimaryChange: (listener: (up: boolean) => void) => (listeners.push(listener), () => undefined) },
+    } as unknown as StateStore;
+    return {
+      store,
+      written,
+      up: () => {
+        down = false;
+        for (const listener of listeners) listener(true);
+      },
+    };
+  }
+
+  it('holds up to AUDIT_BUFFER_MAX events, counts every one past it, and writes the held ones in order once the primary is back', async () => {
+    const { store, written, up } = outageStore();
+    const trail = new AuditTrail(store, createLogger('silent'), { queryText: false, logFile: undefined, streamMaxLen: 100, bufferMax: 3 });
+    for (let i = 1; i <= 5; i += 1) trail.toolCall(principal, undefined, { tool: 'falkordb_query', graph: `g${i}`, outcome: 'success', durationMs: 1 });
+    await trail.flush();
+    assert.equal(trail.heldEvents(), 3);
+    assert.deepEqual(trail.sinkFailures(), { log: 0, stream: 2 }, 'the two past the bound are counted');
+    up();
+    trail.toolCall(principal, undefined, { tool: 'falkordb_query', graph: 'g6', outcome: 'success', durationMs: 1 });
+    await trail.close();
+    assert.deepEqual(written, ['g1', 'g2', 'g3', 'g6'], 'the held events first, in order, then the newer one');
+    assert.equal(trail.heldEvents(), 0);
   });
 });
 

@@ -1,7 +1,7 @@
 // Reads through a primary outage: a primary and a read replica started here, a real
 // gateway and MCP client in front. The primary is killed; read-only calls must go on
 // from the replica, writes must fail at once with PRIMARY_UNAVAILABLE, and once the
-// primary is back, writes work again.
+// primary is back, writes work again and the audit events of the outage reach it.
 
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,6 +58,16 @@ function replicaReady(): boolean {
   return (db.readReplicas ?? []).length > 0;
 }
 
+/** The events in the tenant's audit stream on the primary, oldest first. */
+async function auditEvents(): Promise<Array<Record<string, string>>> {
+  const reply = (await primary.command(['XRANGE', stateKeys.tenantAudit(TENANT), '-', '+'])) as Array<[string, string[]]>;
+  return reply.map(([, flat]) => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+    return fields;
+  });
+}
+
 /** Reads served during the outage: the gateway has switched to the replica. */
 async function readsFromReplica(): Promise<void> {
   await waitFor('a read served during the outage', async () => ((await countItems()).ok ? true : undefined), 30_000);
@@ -90,7 +100,7 @@ describe('reads through a primary outage', { timeout: 180_000 }, () => {
     assert.match(write.error?.message ?? '', /read-only calls are still served/);
   });
 
-  it('takes writes again once the primary is back', async () => {
+  it('takes writes again once the primary is back, and writes the audit events of the outage to it, in order', async () => {
     // The primary kept nothing (no persistence in these tests); the replica resyncs from it.
     await primary.restart();
     const written = await waitFor('a write accepted after the primary returned', async () => {
@@ -98,6 +108,17 @@ describe('reads through a primary outage', { timeout: 180_000 }, () => {
       return outcome.ok ? outcome : undefined;
     }, 30_000);
     assert.equal(written.ok, true);
+    const events = await waitFor('the outage\'s audit events on the primary', async () => {
+      const found = await auditEvents();
+      return found.some((e) => e.event === 'query_error' && e.errorCode === 'PRIMARY_UNAVAILABLE') ? found : undefined;
+    }, 30_000);
+    // The restarted primary started empty: everything in its stream was held by the gateway, or came after.
+    const outage = events.map((e) => (e.event === 'query_error' ? `error:${e.errorCode}` : `${e.event}:${e.tool}`));
+    const listed = outage.indexOf('query_success:falkordb_list_graphs');
+    const schema = outage.indexOf('query_success:falkordb_graph_schema');
+    const refused = outage.indexOf('error:PRIMARY_UNAVAILABLE');
+    assert.ok(listed >= 0 && schema > listed && refused > schema, `the outage's events, in the order of the calls: ${JSON.stringify(outage)}`);
+    assert.equal(gateway.state.audit.heldEvents(), 0);
   });
 });
 

@@ -2,6 +2,7 @@
 // logrotate can move away (reopen), and the shared stream in the database server.
 
 import { open, type FileHandle } from 'node:fs/promises';
+import { isGatewayError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import type { AuditEvent } from './audit-event.js';
 import { appendAuditEvent } from './audit-stream.js';
@@ -42,23 +43,64 @@ interface QueuedEvent {
   reject(error: unknown): void;
 }
 
+/** While events are held, a write of them is tried this often (and at once when the primary is back). */
+export const HELD_RETRY_MS = 1_000;
+
+export interface StreamSinkOptions {
+  maxLen: number;
+  /**
+   * AUDIT_BUFFER_MAX: events held in memory while the database does not take
+   * writes, written in order once it does; one more fails (and is counted).
+   * 0 or absent: none is held.
+   */
+  bufferMax?: number;
+  logger?: Logger;
+}
+
+function heldIsWorthIt(error: unknown): boolean {
+  return isGatewayError(error) && (error.code === 'DATABASE_UNREACHABLE' || error.code === 'PRIMARY_UNAVAILABLE');
+}
+
 /**
  * The shared stream. Events are held for at most STREAM_BATCH_WINDOW_MS and
  * then sent together (the client pipelines them into one write and one round
  * trip), so a tool call does not cost a database round trip of its own.
- * Each event's promise settles when its own XADD does.
+ * Each event's promise settles when its own XADD does, or once it is held:
+ * while the database does not take writes (its primary down), events wait in
+ * memory, oldest first, up to AUDIT_BUFFER_MAX, and newer events queue behind
+ * them, so the stream gets them in order once the database is back.
  */
 export class StreamSink implements AuditSink {
   readonly name = 'stream';
   readonly hint = 'check that the database server is reachable and accepts writes; events are in the log meanwhile';
   readonly #store: StateStore;
   readonly #maxLen: number;
+  readonly #bufferMax: number;
+  readonly #logger: Logger | undefined;
   #queue: QueuedEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #held: AuditEvent[] = [];
+  #draining: Promise<void> | undefined;
+  /** Held events the drain is sending now. */
+  #sending = 0;
+  #retry: NodeJS.Timeout | undefined;
+  readonly #unsubscribe: (() => void) | undefined;
 
-  constructor(store: StateStore, maxLen: number) {
+  constructor(store: StateStore, options: StreamSinkOptions) {
     this.#store = store;
-    this.#maxLen = maxLen;
+    this.#maxLen = options.maxLen;
+    this.#bufferMax = options.bufferMax ?? 0;
+    this.#logger = options.logger;
+    if (this.#bufferMax > 0) {
+      this.#unsubscribe = store.database.onPrimaryChange?.((up) => {
+        if (up) void this.#drain();
+      });
+    }
+  }
+
+  /** Events held in memory until the database takes writes again. */
+  get held(): number {
+    return this.#held.length + this.#sending;
   }
 
   write(event: AuditEvent): Promise<void> {
@@ -76,18 +118,89 @@ export class StreamSink implements AuditSink {
     const batch = this.#queue;
     if (batch.length === 0) return;
     this.#queue = [];
+    if (this.#held.length > 0 || this.#draining !== undefined) {
+      // Behind the held ones, so the stream keeps the order.
+      for (const queued of batch) this.#hold(queued);
+      return;
+    }
     // Every XADD of the batch is issued in this tick, before any is awaited.
-    for (const queued of batch) appendAuditEvent(this.#store, queued.event, this.#maxLen).then(queued.resolve, queued.reject);
+    const sent = batch.map((queued) => appendAuditEvent(this.#store, queued.event, this.#maxLen));
+    void Promise.allSettled(sent).then((results) => {
+      results.forEach((result, i) => {
+        const queued = batch[i]!;
+        if (result.status === 'fulfilled') queued.resolve();
+        else if (this.#bufferMax > 0 && heldIsWorthIt(result.reason)) this.#hold(queued);
+        else queued.reject(result.reason);
+      });
+    });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.flush();
-    return Promise.resolve();
+    this.#unsubscribe?.();
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    await this.#draining;
+    await this.#drain(false);
+    if (this.#held.length > 0) {
+      this.#logger?.warn({ lost: this.#held.length }, 'audit events held while the database did not take writes are lost at shutdown (they are in the log and AUDIT_LOG_FILE)');
+    }
+  }
+
+  #hold(queued: QueuedEvent): void {
+    if (this.#held.length >= this.#bufferMax) {
+      queued.reject(new Error(`the database does not take writes and AUDIT_BUFFER_MAX (${this.#bufferMax}) audit events are already held in memory; this one is dropped from the stream`));
+      return;
+    }
+    if (this.#held.length === 0) {
+      this.#logger?.warn({ bufferMax: this.#bufferMax }, 'audit events held in memory: the database does not take writes; they go to the stream in order once it does (beyond AUDIT_BUFFER_MAX they are dropped and counted)');
+    }
+    this.#held.push(queued.event);
+    queued.resolve();
+    this.#retry ??= setTimeout(() => {
+      this.#retry = undefined;
+      void this.#drain();
+    }, HELD_RETRY_MS).unref();
+  }
+
+  /** Writes the held events in order, a batch at a time; stops at the first that fails (tried again later). */
+  #drain(retryLater = true): Promise<void> {
+    if (this.#draining !== undefined || this.#held.length === 0) return this.#draining ?? Promise.resolve();
+    this.#draining = this.#drainNow(retryLater);
+    return this.#draining;
+  }
+
+  async #drainNow(retryLater: boolean): Promise<void> {
+    let written = 0;
+    try {
+      while (this.#held.length > 0) {
+        // Out of the buffer while on its way, so events arriving meanwhile have room.
+        const chunk = this.#held.splice(0, STREAM_BATCH_MAX);
+        this.#sending = chunk.length;
+        const results = await Promise.allSettled(chunk.map((event) => appendAuditEvent(this.#store, event, this.#maxLen)));
+        this.#sending = 0;
+        const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [chunk[i]!] : []));
+        written += chunk.length - failed.length;
+        this.#held.unshift(...failed);
+        if (failed.length > 0) break;
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+    if (written > 0) this.#logger?.info({ written, stillHeld: this.#held.length }, 'audit events held during the database outage written to the stream');
+    if (this.#held.length > 0 && retryLater) {
+      this.#retry ??= setTimeout(() => {
+        this.#retry = undefined;
+        void this.#drain();
+      }, HELD_RETRY_MS).unref();
+    }
+    // Events that arrived during the drain were held behind it.
+    if (this.#held.length === 0) this.flush();
   }
 }
 
-export function streamSink(store: StateStore, maxLen: number): AuditSink {
-  return new StreamSink(store, maxLen);
+export function streamSink(store: StateStore, options: StreamSinkOptions): StreamSink {
+  return new StreamSink(store, options);
 }
 
 /** Group-readable for a log shipper, writable by the gateway alone. */

@@ -8,7 +8,7 @@ import type { GatewayError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import type { ToolCallRecord } from '../tools/context.js';
 import { orderedEvent, refusalFacts, toolCallFacts, type AuditEvent, type AuditFacts, type RefusalFacts } from './audit-event.js';
-import { AuditFileSink, logSink, streamSink, type AuditSink } from './audit-sinks.js';
+import { AuditFileSink, logSink, streamSink, type AuditSink, type StreamSink } from './audit-sinks.js';
 import type { Logger } from './logger.js';
 import { RefusalSummary } from './refusal-summary.js';
 
@@ -30,6 +30,7 @@ export class AuditTrail {
   readonly #now: () => number;
   readonly #sinks: AuditSink[];
   readonly #file: AuditFileSink | undefined;
+  readonly #stream: StreamSink;
   readonly #pending = new Set<Promise<void>>();
   readonly #failures = new Map<string, SinkFailures>();
   readonly #refusals: RefusalSummary | undefined;
@@ -39,7 +40,8 @@ export class AuditTrail {
     this.#options = options;
     this.#now = now;
     this.#file = options.logFile === undefined ? undefined : new AuditFileSink(options.logFile);
-    this.#sinks = [logSink(logger), ...(this.#file ? [this.#file] : []), streamSink(store, options.streamMaxLen)];
+    this.#stream = streamSink(store, { maxLen: options.streamMaxLen, bufferMax: options.bufferMax, logger });
+    this.#sinks = [logSink(logger), ...(this.#file ? [this.#file] : []), this.#stream];
     this.#refusals = options.refusalsPerMinute === undefined ? undefined : new RefusalSummary(options.refusalsPerMinute, (summary) => this.#inBackground(() => summary));
   }
 
@@ -96,6 +98,11 @@ export class AuditTrail {
     this.#refusals?.close();
     await this.flush();
     await Promise.all(this.#sinks.map((sink) => sink.close?.()));
+  }
+
+  /** Events held in memory until the database takes writes again (AUDIT_BUFFER_MAX), for metrics. */
+  heldEvents(): number {
+    return this.#stream.held;
   }
 
   /** Failed writes per sink since start, for metrics. */

@@ -14,6 +14,8 @@ export interface ScrapeSources {
   sessions: () => number;
   /** Failed writes per audit sink since start. */
   auditSinkFailures: () => Record<string, number>;
+  /** Audit events held in memory while the database does not take writes. */
+  auditHeld: () => number;
 }
 
 export type GatewayMetricFamilies = ReturnType<typeof registerMetricFamilies>;
@@ -78,6 +80,14 @@ export function registerMetricFamilies(registry: Registry, sources: ScrapeSource
       collect() {
         this.reset();
         for (const [sink, total] of Object.entries(sources.auditSinkFailures())) this.inc({ sink }, total);
+      },
+    }),
+    auditHeld: new Gauge({
+      name: `${METRIC_PREFIX}audit_events_held`,
+      help: 'Audit events this instance holds in memory while the database does not take writes (its primary down), to write in order once it does; at most AUDIT_BUFFER_MAX.',
+      registers,
+      collect() {
+        this.set(sources.auditHeld());
       },
     }),
     cacheHits: new Counter({

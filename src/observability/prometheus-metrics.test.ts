@@ -22,7 +22,7 @@ function metricsWith(options: Partial<PrometheusMetricsOptions> = {}): Prometheu
   return createPrometheusMetrics({
     tenantLabels: 'all',
     database: { ping: () => Promise.resolve(2) },
-    audit: { sinkFailures: () => ({ log: 0, stream: 0 }) },
+    audit: { sinkFailures: () => ({ log: 0, stream: 0 }), heldEvents: () => 0 },
     sessions: () => 0,
     now: () => NOW_SEC * 1000,
     ...options,
@@ -153,7 +153,7 @@ describe('prometheus metrics', () => {
   it('reads the SSE sessions, audit sink failures and JWKS failures as they stand at the scrape', async () => {
     let sessions = 2;
     let failures = { log: 0, file: 3, stream: 1 };
-    const metrics = metricsWith({ sessions: () => sessions, audit: { sinkFailures: () => failures } });
+    const metrics = metricsWith({ sessions: () => sessions, audit: { sinkFailures: () => failures, heldEvents: () => 0 } });
     metrics.jwksFailure();
     metrics.jwksFailure();
     assert.equal(await sample(metrics, 'sse_sessions'), 2);

@@ -21,7 +21,7 @@ const UNKNOWN_TENANT = 'unknown';
 export interface PrometheusMetricsOptions {
   tenantLabels: TenantLabelMode;
   database: Pick<Database, 'ping'>;
-  audit: Pick<AuditTrail, 'sinkFailures'>;
+  audit: Pick<AuditTrail, 'sinkFailures' | 'heldEvents'>;
   /** Open SSE sessions; called on each scrape, so it may be bound to a server created later. */
   sessions: () => number;
   /** Milliseconds since the epoch; injectable for tests. */
@@ -44,6 +44,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   const m = registerMetricFamilies(registry, {
     sessions: options.sessions,
     auditSinkFailures: () => options.audit.sinkFailures(),
+    auditHeld: () => options.audit.heldEvents(),
   });
   const tenantLabel = createTenantLabeler(options.tenantLabels);
 
