@@ -12,7 +12,7 @@ import type { RunningGateway } from '../src/main.js';
 import { stateKeys } from '../src/state/keys.js';
 import { startTestGateway } from './support/gateway.js';
 import { callTool, connectClient, mustCall, type ToolOutcome } from './support/mcp.js';
-import { probeMcp, STATE_CACHE_EXPIRY_MS } from './support/http.js';
+import { getJson, probeMcp, STATE_CACHE_EXPIRY_MS } from './support/http.js';
 import { signTestToken } from './support/tokens.js';
 import { startTopology, waitFor, type Topology, type TopologyNode } from './support/topology.js';
 
@@ -73,8 +73,15 @@ async function readsFromReplica(): Promise<void> {
   await waitFor('a read served during the outage', async () => ((await countItems()).ok ? true : undefined), 30_000);
 }
 
+/** The value of one unlabelled gauge in the gateway's metrics. */
+async function gauge(name: string): Promise<number | undefined> {
+  const text = await (await fetch(gateway.metricsUrl!)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
 describe('reads through a primary outage', { timeout: 180_000 }, () => {
-  before(() => setUpReads());
+  before(() => setUpReads({ METRICS_PORT: '0' }));
   after(stopAll);
 
   it('serves read-only calls from the replica while the primary is down', async () => {
@@ -89,6 +96,14 @@ describe('reads through a primary outage', { timeout: 180_000 }, () => {
     assert.deepEqual(listed['graphs'], [GRAPH]);
     const schema = await mustCall(client, 'falkordb_graph_schema', { graphName: GRAPH });
     assert.deepEqual(schema['labels'], ['Item']);
+  });
+
+  it('answers /readyz with 200 and status degraded, and says so in a gauge, while the primary is down', async () => {
+    const ready = await getJson(`${gateway.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body['status'], 'degraded');
+    assert.match(String(ready.body['reason']), /read-only calls are served from the read replicas/);
+    assert.equal(await gauge('falkordb_gateway_degraded'), 1);
   });
 
   it('refuses a write while the primary is down with PRIMARY_UNAVAILABLE, saying reads still work', async () => {
@@ -119,6 +134,8 @@ describe('reads through a primary outage', { timeout: 180_000 }, () => {
     const refused = outage.indexOf('error:PRIMARY_UNAVAILABLE');
     assert.ok(listed >= 0 && schema > listed && refused > schema, `the outage's events, in the order of the calls: ${JSON.stringify(outage)}`);
     assert.equal(gateway.state.audit.heldEvents(), 0);
+    assert.equal((await getJson(`${gateway.url}/readyz`)).body['status'], 'ready');
+    assert.equal(await gauge('falkordb_gateway_degraded'), 0);
   });
 });
 

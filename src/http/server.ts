@@ -14,6 +14,7 @@ import type { TokenVerifier } from '../auth/verify.js';
 import type { Config } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
+import { replicaNodesOf } from '../falkordb/replicas.js';
 import type { AuditTrail } from '../observability/audit.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { UsageRecorder } from '../observability/usage.js';
@@ -139,6 +140,15 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
 
     if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
     if (path === '/readyz' && method === 'GET') {
+      // Degraded (primary down, replicas serving reads) still answers 200: the instance serves every read.
+      const readReplicas = replicaNodesOf(deps.database)?.nodes().replicas.filter((r) => r.inRotation).length ?? 0;
+      if (deps.database.primaryAvailable === false && readReplicas > 0) {
+        return sendJson(res, 200, {
+          status: 'degraded',
+          reason: 'The primary database server does not answer: read-only calls are served from the read replicas, writes are refused (PRIMARY_UNAVAILABLE) until it is back.',
+          database: { reachable: false, readReplicas },
+        });
+      }
       try {
         const latencyMs = await deps.database.ping(READY_PING_TIMEOUT_MS);
         return sendJson(res, 200, { status: 'ready', database: { reachable: true, latencyMs } });

@@ -16,6 +16,8 @@ export interface ScrapeSources {
   auditSinkFailures: () => Record<string, number>;
   /** Audit events held in memory while the database does not take writes. */
   auditHeld: () => number;
+  /** False while the primary behind read replicas is down (reads served, writes refused). */
+  primaryAvailable: () => boolean;
 }
 
 export type GatewayMetricFamilies = ReturnType<typeof registerMetricFamilies>;
@@ -114,6 +116,14 @@ export function registerMetricFamilies(registry: Registry, sources: ScrapeSource
       name: `${METRIC_PREFIX}database_up`,
       help: '1 when FalkorDB answered a PING during the scrape, else 0.',
       registers,
+    }),
+    degraded: new Gauge({
+      name: `${METRIC_PREFIX}degraded`,
+      help: '1 while the primary database server is down and read replicas serve the reads (writes refused with PRIMARY_UNAVAILABLE), else 0.',
+      registers,
+      collect() {
+        this.set(sources.primaryAvailable() ? 0 : 1);
+      },
     }),
     databaseLatency: new Gauge({
       name: `${METRIC_PREFIX}database_latency_seconds`,

@@ -20,7 +20,7 @@ const UNKNOWN_TENANT = 'unknown';
 
 export interface PrometheusMetricsOptions {
   tenantLabels: TenantLabelMode;
-  database: Pick<Database, 'ping'>;
+  database: Pick<Database, 'ping' | 'primaryAvailable'>;
   audit: Pick<AuditTrail, 'sinkFailures' | 'heldEvents'>;
   /** Open SSE sessions; called on each scrape, so it may be bound to a server created later. */
   sessions: () => number;
@@ -45,6 +45,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     sessions: options.sessions,
     auditSinkFailures: () => options.audit.sinkFailures(),
     auditHeld: () => options.audit.heldEvents(),
+    primaryAvailable: () => options.database.primaryAvailable !== false,
   });
   const tenantLabel = createTenantLabeler(options.tenantLabels);
 
