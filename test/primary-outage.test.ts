@@ -190,3 +190,29 @@ describe('rate limits while the primary is down', { timeout: 180_000 }, () => {
     assert.ok(outcomes.filter((o) => o === 'ok').length <= RATE, `more calls than the rate went through: ${JSON.stringify(outcomes)}`);
   });
 });
+
+describe('a primary that is connected but hung', { timeout: 180_000 }, () => {
+  before(() => setUpReads());
+  after(async () => {
+    // Never leave a frozen server behind.
+    if (primary?.pid !== undefined && primary.running) process.kill(primary.pid, 'SIGCONT');
+    await stopAll();
+  });
+
+  it('serves reads from the replica, refuses writes, and takes writes again once it answers', async () => {
+    process.kill(primary.pid!, 'SIGSTOP');
+    // Its connections stay open: only the health checks that go unanswered tell the gateway.
+    await readsFromReplica();
+    const write = await callTool(client, 'falkordb_query', { graphName: GRAPH, query: 'CREATE (:Item {n: 4})' });
+    assert.equal(write.error?.code, 'PRIMARY_UNAVAILABLE', write.text);
+    process.kill(primary.pid!, 'SIGCONT');
+    await waitFor('a write accepted after the primary answered again', async () => ((await callTool(client, 'falkordb_query', { graphName: GRAPH, query: 'CREATE (:Item {n: 5})' })).ok ? true : undefined), 30_000);
+    // The refused write left nothing; the later one is there (on the replica too, once it has caught up).
+    await waitFor('the graph holding the three seeded items and the later one', async () => {
+      const counted = await mustCall(client, 'falkordb_query', { graphName: GRAPH, query: 'MATCH (n:Item) RETURN count(n) AS items' });
+      const items = (counted['rows'] as Array<{ items: number }>)[0]?.items;
+      assert.ok(items === 3 || items === 4, `${items} items`);
+      return items === 4 ? true : undefined;
+    });
+  });
+});

@@ -108,6 +108,8 @@ class ReplicatedDatabase implements Database {
   readonly #logger: Logger;
   readonly #pinned: LRUCache<string, true> | undefined;
   readonly #watch: PrimaryWatch;
+  /** Settles when the primary is lost, so reads waiting on a hung primary go to a replica instead. */
+  #lost = lostSignal();
   #next = 0;
   #closed = false;
 
@@ -119,8 +121,13 @@ class ReplicatedDatabase implements Database {
     this.#pinned = options.readAfterWriteMs > 0 ? new LRUCache({ max: MAX_PINNED_GRAPHS, ttl: options.readAfterWriteMs }) : undefined;
     this.#watch = new PrimaryWatch(this.#primary, this.#logger);
     this.#watch.onChange((up) => {
+      if (up) {
+        this.#lost = lostSignal();
+        return;
+      }
+      this.#lost.settle();
       // Replicas left out for their link to the lost primary may serve again at once.
-      if (!up) for (const replica of this.#replicas) if (!replica.inRotation && replica.db !== undefined) this.#schedule(replica, () => this.#check(replica));
+      for (const replica of this.#replicas) if (!replica.inRotation && replica.db !== undefined) this.#schedule(replica, () => this.#check(replica));
     });
   }
 
@@ -190,7 +197,13 @@ class ReplicatedDatabase implements Database {
     if (toPrimary || name !== REPLICA_READ || (key !== undefined && this.#pinned?.has(key) === true)) {
       if (key !== undefined && GRAPH_WRITES.has(name)) this.#pinned?.set(key, true);
       try {
-        return await onPrimary();
+        if (!readOnly) return await onPrimary();
+        // A read is not left waiting on a primary that hangs: once the primary counts as lost, a replica answers it.
+        const asked = onPrimary();
+        const answer = await Promise.race([asked.then((reply) => ({ reply })), this.#lost.promise]);
+        if (answer !== undefined) return answer.reply;
+        asked.catch(() => undefined);
+        return await this.#fromReplicas(onReplica, true);
       } catch (error) {
         if (!isGatewayError(error) || error.code !== 'DATABASE_UNREACHABLE' || this.#closed) throw error;
         this.#watch.markDown(error.message);
@@ -367,6 +380,14 @@ class ReplicatedDatabase implements Database {
 
 /** What the tenants' connections of TENANT_ISOLATION=acl need of the replica router. */
 export type ReplicaRouter = Pick<ReplicatedDatabase, 'nodes' | 'routeVia'>;
+
+function lostSignal(): { promise: Promise<undefined>; settle: () => void } {
+  let settle: () => void = () => undefined;
+  const promise = new Promise<undefined>((resolve) => {
+    settle = () => resolve(undefined);
+  });
+  return { promise, settle };
+}
 
 /** The replica router behind `db`, when it is one. */
 export function replicaNodesOf(db: Database): ReplicaRouter | undefined {

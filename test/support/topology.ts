@@ -27,6 +27,8 @@ export interface TopologyNode {
   /** Starts it again on the same port and config file (a sentinel keeps what it learnt). */
   restart(): Promise<void>;
   readonly running: boolean;
+  /** The server's process id while it runs, e.g. to freeze it with SIGSTOP. */
+  readonly pid: number | undefined;
 }
 
 export interface Topology {
@@ -115,6 +117,9 @@ export async function startTopology(): Promise<Topology> {
       command: (args) => sendOnce(port, auth, args),
       get running() {
         return child !== undefined && child.exitCode === null && child.signalCode === null;
+      },
+      get pid() {
+        return child?.pid;
       },
       kill: async () => {
         if (child !== undefined) await killNow(child);
