@@ -96,6 +96,8 @@ describe('reads through a primary outage', { timeout: 180_000 }, () => {
     assert.deepEqual(listed['graphs'], [GRAPH]);
     const schema = await mustCall(client, 'falkordb_graph_schema', { graphName: GRAPH });
     assert.deepEqual(schema['labels'], ['Item']);
+    const info = await mustCall(client, 'falkordb_server_info');
+    assert.equal(info['tenant'], TENANT);
   });
 
   it('answers /readyz with 200 and status degraded, and says so in a gauge, while the primary is down', async () => {
