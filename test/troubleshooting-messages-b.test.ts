@@ -480,11 +480,14 @@ describe('read replicas', () => {
     replicaGateway = await startTestGateway(primary.url, { FALKORDB_REPLICA_URLS: replica.url, RATE_LIMIT_PER_MINUTE: '0' });
     const client = await connectClient('http', replicaGateway.url, await signTestToken('acme'));
     clients.push(client);
+    const db = replicaGateway.database.db as { readReplicas?: string[] };
+    await waitFor('the replica in the rotation', () => ((db.readReplicas ?? []).length > 0 ? true : undefined));
     await primary.kill();
     const error = await waitFor('a write refused for the lost primary', async () => {
       const refused = await toolError(client, { graphName: 'sales', query: 'CREATE (:N)' });
-      return refused?.code === 'PRIMARY_UNAVAILABLE' ? refused : undefined;
-    });
+      if (refused?.code !== 'PRIMARY_UNAVAILABLE') throw new Error(`refused with ${JSON.stringify(refused)}`);
+      return refused;
+    }, 60_000);
     assertDocumented('PRIMARY_UNAVAILABLE', error);
   });
 });
