@@ -17,6 +17,7 @@ function fakeState() {
   let lookups = 0;
   let gate: Promise<void> = Promise.resolve();
   const state = {
+    store: { primaryAvailable: true },
     tenants: { get: () => Promise.resolve(undefined) },
     ledger: {
       revocationState: async () => {
