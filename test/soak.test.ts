@@ -126,6 +126,16 @@ const ATTACKS: readonly Attack[] = [
     run: (h) => query(h.reader, 'RETURN size(range(1, 5000000000)) AS n'),
   },
   {
+    name: '3. a reduce() doubling a list 40 times (read scope)',
+    defended: ['QUERY_TOO_COMPLEX'],
+    run: (h) => query(h.reader, 'RETURN size(reduce(acc = [1], i IN range(1, 40) | acc + acc)) AS n'),
+  },
+  {
+    name: '3. a 100,000 × 100,000 nested list comprehension (read scope)',
+    defended: ['QUERY_TOO_COMPLEX'],
+    run: (h) => query(h.reader, 'WITH range(1, 100000) AS a RETURN size([x IN a | [y IN a | 1]]) AS n'),
+  },
+  {
     name: '4. UNWIND range(1, 3000000) AS x RETURN x (read scope)',
     defended: ['truncated'],
     run: (h) => query(h.reader, 'UNWIND range(1, 3000000) AS x RETURN x'),
