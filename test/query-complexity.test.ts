@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningGateway } from '../src/main.js';
 import { MAX_ACCUMULATOR_COPIES, MAX_GROWING_REDUCE_STEPS } from '../src/falkordb/accumulators.js';
+import { MAX_NESTED_ITERATION_ELEMENTS } from '../src/falkordb/nested-iterations.js';
 import { MAX_EXPRESSION_DEPTH, MAX_LIST_BOUND_RANGES, MAX_RANGE_ELEMENTS } from '../src/falkordb/query-complexity.js';
 import { REALISTIC_QUERIES } from './fixtures/realistic-queries.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
@@ -235,6 +236,32 @@ describe('reduce() accumulators the database cannot bound', () => {
         "reduce(s = '', w IN names[0..2] | s + w) AS joined, size(reduce(acc = [1], i IN range(1, 10) | acc + acc)) AS doubled",
     });
     assert.deepEqual(out.rows, [{ total: 5000050000, top: 9, joined: 'ab', doubled: 1024 }]);
+  });
+});
+
+describe('nested iterations the database cannot bound', () => {
+  // Just past the limit, or over the few seed nodes: were they sent, they would finish.
+  const side = Math.ceil(Math.sqrt(MAX_NESTED_ITERATION_ELEMENTS)) + 1;
+  const NESTED: Array<[string, string]> = [
+    ['a list comprehension over a bound range inside another', `WITH range(1, ${side}) AS a RETURN size([x IN a | [y IN a | 1]]) AS n`],
+    ['a quantifier inside a list comprehension', `WITH range(1, ${side}) AS a RETURN size([x IN a | any(y IN a WHERE x = y)]) AS n`],
+    ['comprehensions over a collected list', 'MATCH (s:Seed) WITH collect(s) AS ns RETURN size([x IN ns | [y IN ns | 1]]) AS n'],
+    ['comprehensions over a property list', 'MATCH (s:Seed) RETURN size([x IN [s.n] | [y IN [s.n] | 1]]) AS n, [x IN keys(s) | [y IN labels(s) | y]] AS k'],
+  ];
+  for (const [name, query] of NESTED) {
+    it(`refuses ${name} from a read-scoped token, naming the limit`, async () => {
+      const message = await assertTooComplex(attacker, query);
+      assert.match(message, new RegExp(`at most ${MAX_NESTED_ITERATION_ELEMENTS} elements or steps`));
+    });
+  }
+
+  it('runs nested iterations over what the outer element holds, and within the limit', async () => {
+    await mustCall(attackerWriter, 'falkordb_query', { graphName: 'g', query: "CREATE (:Box {items: [1, 2, 3]})-[:IN]->(:Box {items: [4]})" });
+    const out = await mustCall(attacker, 'falkordb_query', {
+      graphName: 'g',
+      query: 'MATCH p = (:Box)-[:IN]->(:Box) WITH collect(p) AS paths RETURN [q IN paths | [n IN nodes(q) | size(n.items)]] AS sizes, size([x IN range(1, 1000) | [y IN range(1, 1000) | 1]]) AS square',
+    });
+    assert.deepEqual(out.rows, [{ sizes: [[3, 1]], square: 1000 }]);
   });
 });
 

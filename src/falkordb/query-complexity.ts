@@ -7,6 +7,7 @@
 import { GatewayError } from '../errors.js';
 import { tokenizeCypher, type CypherToken } from './cypher-tokens.js';
 import { MAX_ACCUMULATOR_COPIES, MAX_GROWING_REDUCE_STEPS, growingAccumulator } from './accumulators.js';
+import { MAX_NESTED_ITERATION_ELEMENTS, unboundedNesting } from './nested-iterations.js';
 import { measureRangeElements, type RangeElements } from './range-elements.js';
 
 /** Deepest expression nesting allowed: 12 levels parse in ~0.1 s; each level more doubles that. */
@@ -36,6 +37,8 @@ export interface QueryComplexity {
   ranges: RangeElements;
   /** Why the first reduce() whose accumulator may grow unbounded would (accumulators.ts); not measured past the depth limit. */
   growingReduce?: string;
+  /** Why the first nested iteration that cannot be bounded would run unbounded (nested-iterations.ts); not measured past the depth limit. */
+  nesting?: string;
 }
 
 const OPENERS = new Set(['(', '[', '{']);
@@ -98,7 +101,8 @@ export function measureQueryComplexity(query: string, parameters: Record<string,
   }
   const ranges = depth > MAX_EXPRESSION_DEPTH ? { elements: 0, listBoundCalls: 0 } : measureRangeElements(tokens, parameters);
   const growingReduce = depth > MAX_EXPRESSION_DEPTH ? undefined : growingAccumulator(tokens, parameters);
-  return { depth, parseCost, ranges, ...(growingReduce === undefined ? {} : { growingReduce }) };
+  const nesting = depth > MAX_EXPRESSION_DEPTH ? undefined : unboundedNesting(tokens, parameters);
+  return { depth, parseCost, ranges, ...(growingReduce === undefined ? {} : { growingReduce }), ...(nesting === undefined ? {} : { nesting }) };
 }
 
 /** Throws QUERY_TOO_COMPLEX, naming the limit, for a query the database should never be sent. */
@@ -138,6 +142,13 @@ export function assertQueryNotTooComplex(query: string, parameters?: Record<stri
       'QUERY_TOO_COMPLEX',
       `The query has ${measured.growingReduce}; the database stops neither the time nor the memory of one expression, so such a reduce() could hold it for every tenant. Reduce over at most ${MAX_GROWING_REDUCE_STEPS} elements of a list the gateway can measure (a range() with literal or parameter bounds, a literal list, a list parameter, or a slice such as list[0..1000]), use the accumulator once per step, or build lists with collect() or a list comprehension instead.`,
       { limit: 'reduce_growth', maxSteps: String(MAX_GROWING_REDUCE_STEPS), maxCopies: String(MAX_ACCUMULATOR_COPIES) },
+    );
+  }
+  if (measured.nesting !== undefined) {
+    throw new GatewayError(
+      'QUERY_TOO_COMPLEX',
+      `The query has ${measured.nesting}; the database stops neither the time nor the memory of one expression, so nested iterations could hold it for every tenant. Iterate inside an iteration only over lists taken from the outer element (nodes(p), x.items) or lists the gateway can measure (a range() with literal or parameter bounds, a literal list, a list parameter, a slice with literal bounds), at most ${MAX_NESTED_ITERATION_ELEMENTS} elements or steps in all; or UNWIND the outer list, so the database checks its time limit between rows.`,
+      { limit: 'nested_iterations', max: String(MAX_NESTED_ITERATION_ELEMENTS) },
     );
   }
   if (ranges.listBoundCalls > MAX_LIST_BOUND_RANGES) {
