@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningGateway } from '../src/main.js';
 import { MAX_ACCUMULATOR_COPIES, MAX_GROWING_REDUCE_STEPS } from '../src/falkordb/accumulators.js';
-import { MAX_NESTED_ITERATION_ELEMENTS } from '../src/falkordb/nested-iterations.js';
+import { MAX_BOUND_COPIES, MAX_NESTED_ITERATION_ELEMENTS } from '../src/falkordb/nested-iterations.js';
 import { MAX_EXPRESSION_DEPTH, MAX_LIST_BOUND_RANGES, MAX_RANGE_ELEMENTS } from '../src/falkordb/query-complexity.js';
 import { REALISTIC_QUERIES } from './fixtures/realistic-queries.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
@@ -253,6 +253,14 @@ describe('nested iterations the database cannot bound', () => {
       assert.match(message, new RegExp(`at most ${MAX_NESTED_ITERATION_ELEMENTS} elements or steps`));
     });
   }
+
+  it('refuses a list doubled over WITH steps past the copies limit, and runs one within it', async () => {
+    const chain = (n: number): string => `WITH [1] AS a ${'WITH a + a AS a '.repeat(n)}RETURN size(a) AS n`;
+    const doublings = Math.log2(MAX_BOUND_COPIES);
+    const message = await assertTooComplex(attacker, chain(doublings + 1));
+    assert.match(message, new RegExp(`at most ${MAX_BOUND_COPIES}\\)`));
+    assert.deepEqual((await mustCall(attacker, 'falkordb_query', { graphName: 'g', query: chain(10) })).rows, [{ n: 1024 }]);
+  });
 
   it('runs nested iterations over what the outer element holds, and within the limit', async () => {
     await mustCall(attackerWriter, 'falkordb_query', { graphName: 'g', query: "CREATE (:Box {items: [1, 2, 3]})-[:IN]->(:Box {items: [4]})" });

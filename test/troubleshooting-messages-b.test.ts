@@ -161,6 +161,7 @@ describe('tool errors', () => {
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: 'WITH 10000001 AS n RETURN size(range(1, n))' }));
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: 'RETURN size(reduce(acc = [1], i IN range(1, 40) | acc + acc)) AS n' }));
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: 'WITH range(1, 100000) AS a RETURN size([x IN a | [y IN a | 1]]) AS n' }));
+    assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: `WITH [1] AS a ${'WITH a + a AS a '.repeat(30)}RETURN size(a) AS n` }));
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: 'MATCH (n) WITH collect(n) AS ns RETURN [x IN ns | [y IN ns | x = y]] AS pairs' }));
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: "MATCH (n) WITH collect(n.name) AS names RETURN reduce(s = '', w IN names | s + w) AS joined" }));
     assertDocumented('QUERY_TOO_COMPLEX', await toolError(client, { graphName: 'g', query: `WITH [1] AS xs RETURN ${Array(5).fill('size(range(0, size(xs) - 1))').join(' + ')} AS n` }));

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { tokenizeCypher } from './cypher-tokens.js';
-import { unboundedNesting } from './nested-iterations.js';
+import { repeatedCopies, unboundedNesting } from './nested-iterations.js';
 
 const nesting = (query: string, parameters: Record<string, unknown> = {}): string | undefined => unboundedNesting(tokenizeCypher(query), parameters);
 
@@ -29,5 +29,23 @@ describe('nested iterations', () => {
     assert.match(nesting('MATCH (n) WITH collect(n) AS ns FOREACH (x IN ns | FOREACH (y IN ns | CREATE (:P)))')!, /cannot work out/);
     // A name bound to two lists counts as the longer.
     assert.match(nesting('WITH range(1, 10) AS a WITH range(1, 100000) AS a RETURN [x IN a | [y IN a | 1]]')!, /10000000000/);
+  });
+});
+
+describe('values bound with AS', () => {
+  const copies = (query: string): string | undefined => repeatedCopies(tokenizeCypher(query));
+  const chain = (n: number, step = (v: string) => `WITH ${v} + ${v} AS ${v}`): string => `WITH [1] AS a ${Array.from({ length: n }, () => step('a')).join(' ')} RETURN size(a) AS n`;
+
+  it('counts the copies of earlier values each holds, across WITH and UNWIND', () => {
+    assert.equal(copies(chain(20)), undefined);
+    assert.match(copies(chain(21))!, /2097152 copies/);
+    assert.match(copies(chain(30, (v) => `UNWIND [${v} + ${v}] AS ${v}`))!, /1073741824 copies/);
+    assert.match(copies(`WITH [1] AS a ${Array.from({ length: 11 }, () => 'WITH a + a AS b WITH b + b AS a').join(' ')} RETURN a`)!, /copies/);
+  });
+
+  it('lets values built once, and names used once per step, through', () => {
+    assert.equal(copies('MATCH (n) WITH n, n.x AS x WITH n, x + 1 AS x RETURN x'), undefined);
+    assert.equal(copies('WITH 1 AS a, 2 AS b WITH a + b AS c RETURN c'), undefined);
+    assert.equal(copies('WITH [1] AS a WITH a + [2] AS a WITH a + [3] AS a RETURN a'), undefined);
   });
 });

@@ -62,9 +62,21 @@ function enclosingOpener(tokens: readonly CypherToken[], at: number): number {
   return -1;
 }
 
-/** Lengths of the lists bound with `expression AS name` (WITH, RETURN), where the gateway can work them out. */
-function listBindings(tokens: readonly CypherToken[], parameters: Record<string, unknown>): Map<string, number | undefined> {
+/** Most copies of earlier values one bound value may hold: `WITH a + a AS a` doubles a each time. */
+export const MAX_BOUND_COPIES = 2 ** 20;
+
+interface Bindings {
+  /** Lengths of the lists bound with `expression AS name` (WITH, RETURN), where the gateway can work them out. */
+  lengths: Map<string, number | undefined>;
+  /** The bound value that holds the most copies of earlier bound values, and how many. */
+  most: { name: string; copies: number } | undefined;
+}
+
+function listBindings(tokens: readonly CypherToken[], parameters: Record<string, unknown>): Bindings {
   const bindings = new Map<string, number | undefined>();
+  // How many copies of earlier bound values each one holds: the sum over the bound names its expression names.
+  const copies = new Map<string, number>();
+  let most: Bindings['most'];
   let level = 0;
   let start = 0;
   let unwinding = false;
@@ -76,15 +88,20 @@ function listBindings(tokens: readonly CypherToken[], parameters: Record<string,
     if (isPunct(t, ',') || (t.kind === 'word' && CLAUSES.has(t.text.toUpperCase()))) {
       start = i + 1;
       if (t.kind === 'word') unwinding = t.text.toUpperCase() === 'UNWIND';
-    } else if (isWord(t, 'AS') && isIdentifier(tokens[i + 1]) && !unwinding) {
+    } else if (isWord(t, 'AS') && isIdentifier(tokens[i + 1])) {
       const name = plain(tokens[i + 1]!);
-      const length = lengthOf(tokens.slice(start, i), parameters, bindings);
+      const expression = tokens.slice(start, i);
+      // An UNWIND binds each element: a list of unknown length, holding what the list held.
+      const length = unwinding ? undefined : lengthOf(expression, parameters, bindings);
+      const held = expression.reduce((sum, e, k) => (isIdentifier(e) && !isPunct(expression[k - 1], '.') && !isPunct(expression[k + 1], '(') ? sum + (copies.get(plain(e)) ?? 0) : sum), 0);
+      copies.set(name, Math.max(1, held));
+      if (held > (most?.copies ?? 1)) most = { name, copies: held };
       // A name bound twice (WITH xs … WITH other AS xs) may be either list: the longer, or unknown.
       const before = bindings.get(name);
       bindings.set(name, !bindings.has(name) ? length : before === undefined || length === undefined ? undefined : Math.max(before, length));
     }
   }
-  return bindings;
+  return { lengths: bindings, most };
 }
 
 /** At most how many elements a list expression has: listLength's forms, a bound list variable, a slice of one, a range up to its size. */
@@ -119,7 +136,7 @@ function fromElements(list: readonly CypherToken[], elements: ReadonlySet<string
 export function unboundedNesting(tokens: readonly CypherToken[], parameters: Record<string, unknown> = {}): string | undefined {
   const all = iterations(tokens);
   if (all.length < 2) return undefined;
-  const bindings = listBindings(tokens, parameters);
+  const bindings = listBindings(tokens, parameters).lengths;
   for (const inner of all) {
     const outers = all.filter((o) => o.bodyStart < inner.open && inner.close <= o.close);
     if (outers.length === 0) continue;
@@ -135,4 +152,10 @@ export function unboundedNesting(tokens: readonly CypherToken[], parameters: Rec
     if (product !== undefined && product > MAX_NESTED_ITERATION_ELEMENTS) return `nested iterations making ${product} elements or steps (at most ${MAX_NESTED_ITERATION_ELEMENTS})`;
   }
   return undefined;
+}
+
+/** Why a value bound with AS would hold too many copies of earlier ones (`WITH a + a AS a` repeated); undefined when none does. */
+export function repeatedCopies(tokens: readonly CypherToken[], parameters: Record<string, unknown> = {}): string | undefined {
+  const { most } = listBindings(tokens, parameters);
+  return most !== undefined && most.copies > MAX_BOUND_COPIES ? `a value bound to ${most.name} that holds ${most.copies} copies of earlier ones (at most ${MAX_BOUND_COPIES})` : undefined;
 }

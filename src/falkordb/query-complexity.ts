@@ -7,7 +7,7 @@
 import { GatewayError } from '../errors.js';
 import { tokenizeCypher, type CypherToken } from './cypher-tokens.js';
 import { MAX_ACCUMULATOR_COPIES, MAX_GROWING_REDUCE_STEPS, growingAccumulator } from './accumulators.js';
-import { MAX_NESTED_ITERATION_ELEMENTS, unboundedNesting } from './nested-iterations.js';
+import { MAX_BOUND_COPIES, MAX_NESTED_ITERATION_ELEMENTS, repeatedCopies, unboundedNesting } from './nested-iterations.js';
 import { measureRangeElements, type RangeElements } from './range-elements.js';
 
 /** Deepest expression nesting allowed: 12 levels parse in ~0.1 s; each level more doubles that. */
@@ -39,6 +39,8 @@ export interface QueryComplexity {
   growingReduce?: string;
   /** Why the first nested iteration that cannot be bounded would run unbounded (nested-iterations.ts); not measured past the depth limit. */
   nesting?: string;
+  /** Why a value bound with AS would hold too many copies of earlier ones (nested-iterations.ts); not measured past the depth limit. */
+  copies?: string;
 }
 
 const OPENERS = new Set(['(', '[', '{']);
@@ -102,7 +104,8 @@ export function measureQueryComplexity(query: string, parameters: Record<string,
   const ranges = depth > MAX_EXPRESSION_DEPTH ? { elements: 0, listBoundCalls: 0 } : measureRangeElements(tokens, parameters);
   const growingReduce = depth > MAX_EXPRESSION_DEPTH ? undefined : growingAccumulator(tokens, parameters);
   const nesting = depth > MAX_EXPRESSION_DEPTH ? undefined : unboundedNesting(tokens, parameters);
-  return { depth, parseCost, ranges, ...(growingReduce === undefined ? {} : { growingReduce }), ...(nesting === undefined ? {} : { nesting }) };
+  const copies = depth > MAX_EXPRESSION_DEPTH ? undefined : repeatedCopies(tokens, parameters);
+  return { depth, parseCost, ranges, ...(growingReduce === undefined ? {} : { growingReduce }), ...(nesting === undefined ? {} : { nesting }), ...(copies === undefined ? {} : { copies }) };
 }
 
 /** Throws QUERY_TOO_COMPLEX, naming the limit, for a query the database should never be sent. */
@@ -149,6 +152,13 @@ export function assertQueryNotTooComplex(query: string, parameters?: Record<stri
       'QUERY_TOO_COMPLEX',
       `The query has ${measured.nesting}; the database stops neither the time nor the memory of one expression, so nested iterations could hold it for every tenant. Iterate inside an iteration only over lists taken from the outer element (nodes(p), x.items) or lists the gateway can measure (a range() with literal or parameter bounds, a literal list, a list parameter, a slice with literal bounds), at most ${MAX_NESTED_ITERATION_ELEMENTS} elements or steps in all; or UNWIND the outer list, so the database checks its time limit between rows.`,
       { limit: 'nested_iterations', max: String(MAX_NESTED_ITERATION_ELEMENTS) },
+    );
+  }
+  if (measured.copies !== undefined) {
+    throw new GatewayError(
+      'QUERY_TOO_COMPLEX',
+      `The query has ${measured.copies}, as WITH a + a AS a repeated builds; the database stops neither the time nor the memory of one step on one row, so such a value could hold it for every tenant. Build lists once (collect(), a list comprehension, range()) instead of concatenating a value with itself step after step.`,
+      { limit: 'bound_copies', max: String(MAX_BOUND_COPIES) },
     );
   }
   if (ranges.listBoundCalls > MAX_LIST_BOUND_RANGES) {
