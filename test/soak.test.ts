@@ -136,6 +136,11 @@ const ATTACKS: readonly Attack[] = [
     run: (h) => query(h.reader, 'WITH range(1, 100000) AS a RETURN size([x IN a | [y IN a | 1]]) AS n'),
   },
   {
+    name: '3. a list doubled over 30 WITH steps (read scope)',
+    defended: ['QUERY_TOO_COMPLEX'],
+    run: (h) => query(h.reader, `WITH [1] AS a ${rep('WITH a + a AS a ', 30)}RETURN size(a) AS n`),
+  },
+  {
     name: '4. UNWIND range(1, 3000000) AS x RETURN x (read scope)',
     defended: ['truncated'],
     run: (h) => query(h.reader, 'UNWIND range(1, 3000000) AS x RETURN x'),
