@@ -218,3 +218,20 @@ describe('a primary that is connected but hung', { timeout: 180_000 }, () => {
     });
   });
 });
+
+describe('reads through a primary outage with TENANT_ISOLATION=acl', { timeout: 180_000 }, () => {
+  before(() => setUpReads({ TENANT_ISOLATION: 'acl', ACL_USER_SECRET: 'primary-outage-acl-user-secret-0123456789', RATE_LIMIT_PER_MINUTE: '0' }));
+  after(stopAll);
+
+  it("serves a tenant's reads as its own database user on the replica, and refuses its writes with PRIMARY_UNAVAILABLE", async () => {
+    await primary.kill();
+    const read = await waitFor('a read served during the outage', async () => {
+      const outcome = await countItems();
+      return outcome.ok ? outcome : undefined;
+    }, 30_000);
+    assert.deepEqual(read.structured?.['rows'], [{ items: 3 }]);
+    assert.deepEqual((await mustCall(client, 'falkordb_list_graphs'))['graphs'], [GRAPH]);
+    const write = await callTool(client, 'falkordb_query', { graphName: GRAPH, query: 'CREATE (:Item {n: 4})' });
+    assert.equal(write.error?.code, 'PRIMARY_UNAVAILABLE', write.text);
+  });
+});
