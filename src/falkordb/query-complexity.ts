@@ -102,8 +102,10 @@ export function measureQueryComplexity(query: string, parameters: Record<string,
     parseCost += 2 ** Math.min(level, 40);
   }
   const ranges = depth > MAX_EXPRESSION_DEPTH ? { elements: 0, listBoundCalls: 0 } : measureRangeElements(tokens, parameters);
-  const growingReduce = depth > MAX_EXPRESSION_DEPTH ? undefined : growingAccumulator(tokens, parameters);
-  const nesting = depth > MAX_EXPRESSION_DEPTH ? undefined : unboundedNesting(tokens, parameters);
+  // reduce() and nested iterations all iterate `x IN list`: most queries have none.
+  const iterates = depth <= MAX_EXPRESSION_DEPTH && tokens.some((t, i) => t.kind === 'word' && t.text.toUpperCase() === 'IN' && i > 0 && (tokens[i - 1]!.kind === 'word' || tokens[i - 1]!.kind === 'name'));
+  const growingReduce = iterates ? growingAccumulator(tokens, parameters) : undefined;
+  const nesting = iterates ? unboundedNesting(tokens, parameters) : undefined;
   const copies = depth > MAX_EXPRESSION_DEPTH ? undefined : repeatedCopies(tokens, parameters);
   return { depth, parseCost, ranges, ...(growingReduce === undefined ? {} : { growingReduce }), ...(nesting === undefined ? {} : { nesting }), ...(copies === undefined ? {} : { copies }) };
 }
