@@ -20,7 +20,7 @@ import { TEST_SECRET, signTestToken } from './support/tokens.js';
 
 // At least as many as this machine has CPUs: with one query thread per CPU (FalkorDB's default), the cap would fill them all.
 const CAP = Math.max(3, os.availableParallelism());
-// Reads nothing and keeps a thread busy until its timeout (hundreds of millions of rows).
+// Reads nothing and keeps a thread busy until its timeout (hundreds of millions of rows): 10 s, well past the bystander's wait.
 const SLOW_QUERY = 'WITH range(1, 10000) AS r UNWIND range(1, 100000) AS a UNWIND r AS x WITH x WHERE x < 0 RETURN count(x) AS n';
 
 async function threadCount(db: { sendCommand(args: string[]): Promise<unknown> }): Promise<number> {
@@ -66,7 +66,7 @@ describe('query threads on the embedded server', { timeout: 180_000 }, () => {
     const bystander = await clientOf('threads-bystander');
     for (let i = 0; i < CAP; i++) await mustCall(hostile, 'falkordb_query', { graphName: `s${i}`, query: 'CREATE (:Seed)' });
     await mustCall(bystander, 'falkordb_query', { graphName: 'b', query: 'CREATE (:Seed)' });
-    const slow = Array.from({ length: CAP }, (_, i) => callTool(hostile, 'falkordb_query', { graphName: `s${i}`, query: SLOW_QUERY, timeoutMs: 30_000 }));
+    const slow = Array.from({ length: CAP }, (_, i) => callTool(hostile, 'falkordb_query', { graphName: `s${i}`, query: SLOW_QUERY, timeoutMs: 10_000 }));
     // Every slow query has reached the database: the tenant's slots are all taken.
     await new Promise((r) => setTimeout(r, 2000));
     // With every thread held by the slow queries, this one would wait in FalkorDB's queue past its own timeout.
