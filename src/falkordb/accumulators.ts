@@ -7,7 +7,7 @@
 // an accumulator that starts as a number and meets no list or string stays a number.
 
 import type { CypherToken } from './cypher-tokens.js';
-import { callArguments, isIdentifier, isPunct, isWord, listLength, matchingClose, shown } from './range-elements.js';
+import { CLOSERS, OPENERS, bareName, callArguments, isIdentifier, isPunct, isWord, listLength, matchingClose, shown } from './range-elements.js';
 
 /** Most steps of a reduce() that uses its accumulator once and may grow it: about n²/2 element copies (20,000 steps took 4.4 s). */
 export const MAX_GROWING_REDUCE_STEPS = 10_000;
@@ -26,7 +26,6 @@ interface ReduceCall {
   step: CypherToken[];
 }
 
-const plain = (t: CypherToken): string => t.text.replace(/^`|`$/g, '');
 
 function reduceCall(tokens: readonly CypherToken[], at: number): ReduceCall | undefined {
   const t = tokens[at]!;
@@ -39,15 +38,15 @@ function reduceCall(tokens: readonly CypherToken[], at: number): ReduceCall | un
   let bar = -1;
   for (let j = 2, level = 0; j < over.length; j++) {
     const token = over[j]!;
-    if (token.kind === 'punct' && ['(', '[', '{'].includes(token.text)) level++;
-    else if (token.kind === 'punct' && [')', ']', '}'].includes(token.text)) level--;
+    if (token.kind === 'punct' && OPENERS.has(token.text)) level++;
+    else if (token.kind === 'punct' && CLOSERS.has(token.text)) level--;
     else if (level === 0 && isPunct(token, '|')) {
       bar = j;
       break;
     }
   }
   if (bar < 0) return undefined;
-  return { at, open, close: matchingClose(tokens, open), accumulator: plain(start[0]!), init: start.slice(2), list: over.slice(2, bar), step: over.slice(bar + 1) };
+  return { at, open, close: matchingClose(tokens, open), accumulator: bareName(start[0]!), init: start.slice(2), list: over.slice(2, bar), step: over.slice(bar + 1) };
 }
 
 /** Where an iteration's body runs once per element: list comprehensions, quantifiers, reduce(). */
@@ -78,7 +77,7 @@ export function growingAccumulator(tokens: readonly CypherToken[], parameters: R
   for (let i = 0; i < tokens.length; i++) {
     const call = reduceCall(tokens, i);
     if (call === undefined) continue;
-    const uses = call.step.filter((t, k) => isIdentifier(t) && plain(t) === call.accumulator && !isPunct(call.step[k - 1], '.')).length;
+    const uses = call.step.filter((t, k) => isIdentifier(t) && bareName(t) === call.accumulator && !isPunct(call.step[k - 1], '.')).length;
     if (uses === 0 || staysNumber(call)) continue;
     const over = shown(call.list);
     spans ??= iterationSpans(tokens);

@@ -6,7 +6,7 @@
 // is bounded by that element; any other must have a size the gateway can work out.
 
 import type { CypherToken } from './cypher-tokens.js';
-import { isIdentifier, isPunct, isWord, listLength, matchingClose, shown } from './range-elements.js';
+import { CLOSERS, OPENERS, bareName, isIdentifier, isPunct, isWord, listLength, matchingClose, shown } from './range-elements.js';
 
 /** Most elements (or steps) nested iterations over lists the gateway can measure may make, outer times inner. */
 export const MAX_NESTED_ITERATION_ELEMENTS = 10_000_000;
@@ -21,7 +21,6 @@ interface Iteration {
   close: number;
 }
 
-const plain = (t: CypherToken): string => t.text.replace(/^`|`$/g, '');
 const CLAUSES = new Set(['WITH', 'RETURN', 'UNWIND', 'YIELD', 'MATCH', 'WHERE', 'CALL', 'ORDER', 'SKIP', 'LIMIT', 'UNION']);
 
 /** `[x IN list | …]`, `any(x IN list WHERE …)`, `FOREACH (x IN list | …)`, and reduce()'s `x IN list | …`. */
@@ -37,15 +36,15 @@ function iterations(tokens: readonly CypherToken[]): Iteration[] {
     let bodyStart = -1;
     for (let k = j + 3, level = 0; k < close; k++) {
       const token = tokens[k]!;
-      if (token.kind === 'punct' && ['(', '[', '{'].includes(token.text)) level++;
-      else if (token.kind === 'punct' && [')', ']', '}'].includes(token.text)) level--;
+      if (token.kind === 'punct' && OPENERS.has(token.text)) level++;
+      else if (token.kind === 'punct' && CLOSERS.has(token.text)) level--;
       else if (level === 0 && (isPunct(token, '|') || isWord(token, 'WHERE'))) {
         bodyStart = k;
         break;
       }
     }
     if (bodyStart < 0) continue;
-    found.push({ variable: plain(tokens[j + 1]!), open, list: tokens.slice(j + 3, bodyStart), bodyStart, close });
+    found.push({ variable: bareName(tokens[j + 1]!), open, list: tokens.slice(j + 3, bodyStart), bodyStart, close });
   }
   return found;
 }
@@ -54,8 +53,8 @@ function iterations(tokens: readonly CypherToken[]): Iteration[] {
 function enclosingOpener(tokens: readonly CypherToken[], at: number): number {
   for (let j = at - 1, level = 0; j >= 0; j--) {
     const t = tokens[j]!;
-    if (t.kind === 'punct' && [')', ']', '}'].includes(t.text)) level++;
-    else if (t.kind === 'punct' && ['(', '[', '{'].includes(t.text) && level-- === 0) {
+    if (t.kind === 'punct' && CLOSERS.has(t.text)) level++;
+    else if (t.kind === 'punct' && OPENERS.has(t.text) && level-- === 0) {
       return t.text === '(' && tokens[j - 1]?.kind === 'word' && tokens[j - 1]!.text.toLowerCase() === 'reduce' ? j : -1;
     }
   }
@@ -82,18 +81,18 @@ function listBindings(tokens: readonly CypherToken[], parameters: Record<string,
   let unwinding = false;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.kind === 'punct' && ['(', '[', '{'].includes(t.text)) level++;
-    else if (t.kind === 'punct' && [')', ']', '}'].includes(t.text)) level--;
+    if (t.kind === 'punct' && OPENERS.has(t.text)) level++;
+    else if (t.kind === 'punct' && CLOSERS.has(t.text)) level--;
     if (level !== 0) continue;
     if (isPunct(t, ',') || (t.kind === 'word' && CLAUSES.has(t.text.toUpperCase()))) {
       start = i + 1;
       if (t.kind === 'word') unwinding = t.text.toUpperCase() === 'UNWIND';
     } else if (isWord(t, 'AS') && isIdentifier(tokens[i + 1])) {
-      const name = plain(tokens[i + 1]!);
+      const name = bareName(tokens[i + 1]!);
       const expression = tokens.slice(start, i);
       // An UNWIND binds each element: a list of unknown length, holding what the list held.
       const length = unwinding ? undefined : lengthOf(expression, parameters, bindings);
-      const held = expression.reduce((sum, e, k) => (isIdentifier(e) && !isPunct(expression[k - 1], '.') && !isPunct(expression[k + 1], '(') ? sum + (copies.get(plain(e)) ?? 0) : sum), 0);
+      const held = expression.reduce((sum, e, k) => (isIdentifier(e) && !isPunct(expression[k - 1], '.') && !isPunct(expression[k + 1], '(') ? sum + (copies.get(bareName(e)) ?? 0) : sum), 0);
       copies.set(name, Math.max(1, held));
       if (held > (most?.copies ?? 1)) most = { name, copies: held };
       // A name bound twice (WITH xs … WITH other AS xs) may be either list: the longer, or unknown.
@@ -115,7 +114,7 @@ function lengthOf(list: readonly CypherToken[], parameters: Record<string, unkno
     const of = sized === null ? undefined : bindings.get(sized[1]!.replace(/^`|`$/g, ''));
     return of === undefined ? undefined : of + Number(sized![2] ?? 0) + 1;
   }
-  const length = bindings.get(plain(first));
+  const length = bindings.get(bareName(first));
   if (list.length === 1) return length;
   // v[a..b] or v[i]: never more than v.
   return isPunct(list[1], '[') && matchingClose(list, 1) === list.length - 1 ? length : undefined;
@@ -129,7 +128,7 @@ function lengthOf(list: readonly CypherToken[], parameters: Record<string, unkno
  */
 function fromElements(list: readonly CypherToken[], elements: ReadonlySet<string>): boolean {
   const names = list.filter((t, k) => isIdentifier(t) && !isPunct(list[k + 1], '(') && !isPunct(list[k - 1], '.') && !isPunct(list[k - 1], ':'));
-  return names.length > 0 && names.every((t) => elements.has(plain(t)));
+  return names.length > 0 && names.every((t) => elements.has(bareName(t)));
 }
 
 /** Why the first nested iteration whose size cannot be bounded would run unbounded; undefined when none. */

@@ -18,8 +18,10 @@ export interface RangeElements {
 
 /** Past this, an expression is refused for its nesting depth anyway; stops recursion on hostile input. */
 const MAX_NESTING = 64;
-const OPENERS = new Set(['(', '[', '{']);
-const CLOSERS = new Set([')', ']', '}']);
+export const OPENERS: ReadonlySet<string> = new Set(['(', '[', '{']);
+export const CLOSERS: ReadonlySet<string> = new Set([')', ']', '}']);
+/** A name without its backticks: `` `a b` `` and a b are the same variable. */
+export const bareName = (t: CypherToken): string => t.text.replace(/^`|`$/g, '');
 const ITERATION_WHERE = 'an iteration (a list comprehension, reduce(), any/all/none/single, FOREACH or UNWIND) over a list whose length the gateway cannot work out';
 
 /** A bound's value with every size(…)/length(…) term taken as 0, and how many such terms it adds or subtracts. */
