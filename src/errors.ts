@@ -110,3 +110,20 @@ export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   return new GatewayError('INTERNAL', 'The gateway hit an unexpected error; the request was not completed. Try again, and tell the operator if it persists.', {}, { cause: error });
 }
+
+// Failures of the database layer whose own wording names the server (its address,
+// a node of the cluster, the sentinels): right for the operator's start-up output
+// and log, wrong for a tenant, who is told only that the service is down.
+const DATABASE_FAULTS: ReadonlySet<ErrorCode> = new Set([
+  'DATABASE_UNREACHABLE',
+  'DATABASE_NOT_FALKORDB',
+  'DATABASE_CLUSTER_INVALID',
+  'DATABASE_PERMISSION_MISSING',
+  'DATABASE_LIMITS_MISSING',
+]);
+
+/** The message a tenant sees for `error`: the error's own, or for a database fault a fixed one that names no server. */
+export function tenantFacingMessage(error: GatewayError): string {
+  if (!DATABASE_FAULTS.has(error.code)) return error.message;
+  return "The database behind this gateway is unavailable now. Try again shortly; if it lasts, tell the gateway's operator (its log and /readyz say why).";
+}

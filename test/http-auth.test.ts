@@ -211,10 +211,19 @@ describe('plain endpoints', () => {
     const gw = await startTestGateway(own.url);
     try {
       assert.equal((await fetch(`${gw.url}/readyz`)).status, 200);
+      const early = await connectClient('http', gw.url, await signTestToken('early'));
+      await mustCall(early, 'falkordb_query', { graphName: 'g', query: 'CREATE (:N)' });
       await own.stop();
       const down = await fetch(`${gw.url}/readyz`);
       assert.equal(down.status, 503);
       assert.match(((await down.json()) as { reason: string }).reason, /database/i);
+      // A tenant learns that the database is down, not where it runs.
+      const failed = await callTool(early, 'falkordb_query', { graphName: 'g', query: 'MATCH (n) RETURN count(n) AS n', readOnly: true });
+      assert.equal(failed.ok, false);
+      assert.match(failed.text, /DATABASE_UNREACHABLE/);
+      assert.match(failed.text, /try again/i);
+      assert.doesNotMatch(failed.text, new RegExp(`127\\.0\\.0\\.1|localhost|:${own.port}\\b|redis://`));
+      await early.close();
       await own.restart();
       let status = 0;
       for (let i = 0; i < 50 && status !== 200; i++) {

@@ -3,7 +3,7 @@
 
 import type { ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
-import type { GatewayError } from '../errors.js';
+import { type GatewayError, tenantFacingMessage } from '../errors.js';
 
 // The gateway serves JSON and event streams only, never a page: nothing may be
 // framed, run, embedded by another site or cached (responses carry tenant data).
@@ -56,5 +56,5 @@ export function sendError(res: ServerResponse, error: GatewayError, resourceMeta
   // RATE_LIMITED and TOO_MANY_QUERIES say when to come back.
   if (error.details.retryAfterSec !== undefined) headers['Retry-After'] = error.details.retryAfterSec;
   const oauthError = status === 401 ? 'invalid_token' : error.code === 'SCOPE_MISSING' ? 'insufficient_scope' : undefined;
-  sendJson(res, status, { error: oauthError ?? error.code.toLowerCase(), code: error.code, message: error.message }, headers);
+  sendJson(res, status, { error: oauthError ?? error.code.toLowerCase(), code: error.code, message: tenantFacingMessage(error) }, headers);
 }

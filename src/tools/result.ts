@@ -4,7 +4,7 @@
 // first and leaves one record behind; an unexpected failure also one log line.
 
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { GatewayError, toGatewayError } from '../errors.js';
+import { GatewayError, tenantFacingMessage, toGatewayError } from '../errors.js';
 import { scrubForTenant } from '../tenancy/scrub.js';
 import type { ToolContext } from './context.js';
 
@@ -52,7 +52,7 @@ export function fitRows<T extends RowsResult>(result: T, maxBytes: number): T {
 
 export function toolFailure(error: unknown, ctx: ToolContext, callerInput = ''): CallToolResult {
   const e = toGatewayError(error);
-  const message = scrubForTenant(e.message, ctx.principal.tenant, { callerInput, untrusted: e.details.origin === 'database' });
+  const message = scrubForTenant(tenantFacingMessage(e), ctx.principal.tenant, { callerInput, untrusted: e.details.origin === 'database' });
   const structured = { error: { code: e.code, message } };
   return { isError: true, content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
 }
