@@ -14,6 +14,7 @@ import { validateDeviceName } from './device.js';
 import { validateGraphPattern } from './graph-rules.js';
 import { SCOPES, isScope, type Scope } from './scopes.js';
 import { signAccessToken, type SigningKey } from './signing.js';
+import { assertTenantMayHold } from './tenant-may-hold.js';
 
 export interface IssuerDeps {
   signingKey: SigningKey;
@@ -71,14 +72,8 @@ export class TokenIssuer {
   }
 
   /** Refuses tenants that are disabled, or unregistered when registration is required. */
-  async #assertTenantMayHold(tenant: string): Promise<void> {
-    const record = await this.#deps.state.tenants.get(tenant);
-    if (record?.status === 'disabled') {
-      throw new GatewayError('TENANT_DISABLED', `Tenant "${tenant}" is disabled; enable it first (tenant enable ${tenant}).`);
-    }
-    if (record === undefined && this.#deps.requireRegistration) {
-      throw new GatewayError('TENANT_NOT_REGISTERED', `Tenant "${tenant}" is not registered and TENANTS_REQUIRE_REGISTRATION is on; add it first (tenant add ${tenant}).`);
-    }
+  #assertTenantMayHold(tenant: string): Promise<void> {
+    return assertTenantMayHold(this.#deps.state.tenants, tenant, this.#deps.requireRegistration);
   }
 
   /** Now, moved past any revocation cut-off set in this same second, so new tokens never fall under it. */

@@ -6,13 +6,14 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { validateDeviceName } from '../auth/device.js';
 import { parseScopeList } from '../auth/scopes.js';
-import { loadConfig, publicBaseUrl, type Config } from '../config.js';
+import { loadConfig } from '../config.js';
 import { parseDuration } from '../duration.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { ConfigFileRefused, defaultConfigFile, mergeServerEntry, readConfigFile, type FileClient, type MergeResult } from './client-config-files.js';
 import { CLIENTS, DEFAULT_SERVER_NAME, renderClientConfig, renderStdioClientConfig, shellQuote, type ClientKind, type RenderedClientConfig } from './client-configs.js';
 import { cliIssuer, withCliContext } from './context.js';
+import { gatewayBaseUrl } from './gateway-url.js';
 import { stdioLaunch } from './stdio-launch.js';
 import { isoSeconds, printJson, printLines } from './output.js';
 import { EXIT, runCommand } from './run.js';
@@ -20,6 +21,8 @@ import { EXIT, runCommand } from './run.js';
 /** A desktop config cannot refresh its token, so it gets a long one; ACCESS_TOKEN_TTL (1h by default) suits refreshing clients. */
 export const CLIENT_TOKEN_TTL = '90d';
 const MAX_CLIENT_TTL_SEC = 365 * 24 * 3600;
+
+export { gatewayBaseUrl } from './gateway-url.js';
 
 const TITLES: Readonly<Record<ClientKind, string>> = {
   'claude-desktop': 'Claude Desktop (claude_desktop_config.json: macOS ~/Library/Application Support/Claude/, Windows %APPDATA%\\Claude\\, Linux ~/.config/Claude/)',
@@ -57,26 +60,6 @@ function serverName(value: string): string {
     throw new GatewayError('REQUEST_INVALID', '--name must be 1 to 64 characters without control characters, e.g. --name falkordb.');
   }
   return value;
-}
-
-/** The base URL clients reach: --url, else PUBLIC_URL, else http://HOST:PORT; trailing /mcp or /sse is dropped. */
-export function gatewayBaseUrl(url: string | undefined, config: Config): string {
-  const raw = url ?? publicBaseUrl(config);
-  const from = url === undefined ? 'PUBLIC_URL (or HOST and PORT)' : '--url';
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new GatewayError('REQUEST_INVALID', `${from} gives ${JSON.stringify(raw.slice(0, 100))}, which is not a URL; give the gateway's address, e.g. --url https://gateway.example.com`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new GatewayError('REQUEST_INVALID', `${from} must start with https:// (or http://), e.g. --url https://gateway.example.com`);
-  if (parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '') {
-    throw new GatewayError('REQUEST_INVALID', `${from} must not carry a user name, password, query or fragment; give the gateway's plain address, e.g. --url https://gateway.example.com`);
-  }
-  if (parsed.hostname === '0.0.0.0' || parsed.hostname === '[::]') {
-    throw new GatewayError('REQUEST_INVALID', `The gateway listens on ${parsed.hostname}, an address clients cannot connect to; pass --url with the address they use (or set PUBLIC_URL).`);
-  }
-  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/(mcp|sse)$/, '')}`;
 }
 
 function configFileFor(client: FileClient, options: ClientConfigOptions): string {

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { GATEWAY_VERSION } from '../version.js';
 import { registerAuditCommand } from './audit.js';
 import { registerClientConfigCommand } from './client-config.js';
+import { registerDeviceCommands } from './device.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerKeysCommand } from './keys.js';
 import { EXIT, runCommand } from './run.js';
@@ -35,6 +36,7 @@ program
   .action((options: { tenant: string; scope: string }) => runCommand(() => stdio(process.env, options)));
 
 registerTokenCommands(program);
+registerDeviceCommands(program);
 registerClientConfigCommand(program);
 registerTenantCommands(program);
 

@@ -15,6 +15,8 @@ export const AUDIT_EVENT_NAMES = [
   'token_issued',
   'token_revoked',
   'refresh_reuse',
+  'enrolment_created',
+  'enrolment_used',
   'tenant_changed',
   'refusals_summarised',
 ] as const;

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../falkordb/database.js';
 import { AuditTrail } from '../observability/audit.js';
 import type { Logger } from '../observability/logger.js';
+import { EnrolmentCodes } from './enrolments.js';
 import { RefreshTokens } from './refresh.js';
 import { StateStore } from './store.js';
 import { TenantRegistry } from './tenants.js';
@@ -14,6 +15,7 @@ export interface GatewayState {
   tenants: TenantRegistry;
   ledger: TokenLedger;
   refresh: RefreshTokens;
+  enrolments: EnrolmentCodes;
   audit: AuditTrail;
 }
 
@@ -25,6 +27,7 @@ export function openGatewayState(db: Database, logger: Logger, audit: Config['au
     tenants: new TenantRegistry(store, now),
     ledger,
     refresh: new RefreshTokens(store, ledger, now),
+    enrolments: new EnrolmentCodes(store, now),
     audit: new AuditTrail(store, logger, audit, now),
   };
 }

@@ -32,6 +32,7 @@ describe('state key hash tags', () => {
     for (const id of ['3f2a', 'a{b}c', '}{', '550e8400-e29b-41d4-a716-446655440000']) {
       assert.equal(new Set([stateKeys.token(id), stateKeys.tokenLastUsed(id), stateKeys.revokedJti(id)].map(hashTag)).size, 1, id);
       assert.equal(hashTag(stateKeys.refresh(id)), hashTag(stateKeys.refreshUsed(id)));
+      assert.equal(hashTag(stateKeys.enrolment(id)), hashTag(stateKeys.enrolmentUsed(id)));
       assert.equal(new Set([stateKeys.family(id), stateKeys.familyTokens(id), stateKeys.familyRevoked(id)].map(hashTag)).size, 1, id);
     }
   });

@@ -6,7 +6,7 @@
 // shard. Keys about one thing carry that thing's tag, so a command or transaction
 // over several of them stays on one shard: a tenant's records, cut-offs, indexes
 // and cache versions share `{<encoded tenant>}`; a token's keys `{<jti>}`; a
-// refresh token's `{<hash>}`; a family's `{<id>}`. Keys only ever used alone
+// refresh token's and an enrolment code's `{<hash>}`; a family's `{<id>}`. Keys only ever used alone
 // (rate counters, audit streams, usage counters, global indexes) have no tag and
 // spread over the shards by their whole name.
 
@@ -40,6 +40,10 @@ export const stateKeys = {
   refresh: (hash: string) => `${P}refresh:{${part(hash)}}`,
   /** Set once a refresh token has been exchanged; a second exchange is a reuse. */
   refreshUsed: (hash: string) => `${P}refresh-used:{${part(hash)}}`,
+  /** Enrolment code record (JSON), keyed by the SHA-256 of the code; the code itself is never stored. */
+  enrolment: (hash: string) => `${P}enrolment:{${part(hash)}}`,
+  /** Set once an enrolment code has been used; a second use is refused. */
+  enrolmentUsed: (hash: string) => `${P}enrolment-used:{${part(hash)}}`,
   /** A device's chain of refresh tokens (JSON). */
   family: (id: string) => `${P}family:{${part(id)}}`,
   /** Present once a family is revoked (JSON: when and why); no token is added to the family after it. */
