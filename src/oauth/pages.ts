@@ -85,6 +85,7 @@ button.secondary{background:#ffffff;color:var(--ink);border-color:var(--muted)}
 .kind-error h1{color:var(--bad)}
 .kind-done h1{color:var(--good)}
 .small{font-size:.875rem;color:var(--muted);margin:1rem 0 0}
+@media (min-width:40rem){main{padding-top:4rem}.card{padding:1.75rem 2rem}}
 `;
 
 const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`;
