@@ -2,7 +2,7 @@
 // (nothing blocked, nothing loaded from elsewhere, no framing), the layout fits
 // a phone, the controls are labelled and show focus, hostile values stay text,
 // and the consent form's answer can redirect to the client. Writes a screenshot
-// of every page to test-output/screenshots/ for review.
+// of every page to test-output/screenshots/ for review (a few also in dark mode).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -264,6 +264,29 @@ describe('sign-in pages in Chromium', () => {
       });
     }
   }
+
+  describe('dark mode', () => {
+    for (const name of ['enrol-error', 'consent-graphs', 'message-code-expired', 'message-done']) {
+      it(`${name} follows a phone set to dark, with 4.5:1 contrast and a visible focus outline`, async () => {
+        const w = await watchedPage(browser, 'phone');
+        try {
+          await w.page.emulateMedia({ colorScheme: 'dark' });
+          await w.page.goto(`${gateway.origin}/${name}`);
+          await screenshot(w.page, `${name}-dark`);
+          assert.equal(await w.page.evaluate("getComputedStyle(document.body).backgroundColor"), 'rgb(17, 20, 24)');
+          assert.deepEqual(await w.page.evaluate(LOW_CONTRAST), []);
+          const count = await w.page.locator('input:not([type=hidden]), button').count();
+          for (let i = 0; i < count; i += 1) {
+            await w.page.keyboard.press('Tab');
+            assert.equal(await w.page.evaluate('getComputedStyle(document.activeElement).outlineColor'), 'rgb(255, 179, 122)');
+          }
+          assert.deepEqual(await violations(w.page), []);
+        } finally {
+          await w.page.close();
+        }
+      });
+    }
+  });
 
   describe('hostile values', () => {
     for (const name of ['enrol-hostile', 'consent-hostile']) {

@@ -54,15 +54,17 @@ export function displayText(value: string): string {
   return escapeHtml(cut === '' ? '(unnamed)' : cut);
 }
 
-// Colours chosen for ≥ 4.5:1 contrast on their backgrounds (the page test measures it).
+// Colours chosen for ≥ 4.5:1 contrast on their backgrounds, in light and dark mode
+// (the page test measures both).
 const STYLE = `
-:root{color-scheme:light;--ink:#1b1f24;--muted:#4a5260;--line:#c9ced6;--accent:#1f4fd1;--accent-ink:#ffffff;--bad:#a4161a;--bad-bg:#fdecec;--good:#176b36;--focus:#b3400a}
+:root{color-scheme:light dark;--page:#f3f5f8;--card:#ffffff;--ink:#1b1f24;--muted:#4a5260;--line:#c9ced6;--code:#eef1f5;--accent:#1f4fd1;--accent-ink:#ffffff;--bad:#a4161a;--bad-bg:#fdecec;--good:#176b36;--focus:#b3400a}
+@media (prefers-color-scheme:dark){:root{--page:#111418;--card:#1c2128;--ink:#e8eaed;--muted:#aab2bd;--line:#3a414c;--code:#2a3039;--accent:#8ab4ff;--accent-ink:#0b1320;--bad:#ffa3a3;--bad-bg:#3d1518;--good:#7fd69b;--focus:#ffb37a}}
 *,*::before,*::after{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
-body{margin:0;min-height:100vh;background:#f3f5f8;color:var(--ink);font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;overflow-wrap:anywhere}
+body{margin:0;min-height:100vh;background:var(--page);color:var(--ink);font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;overflow-wrap:anywhere}
 main{display:block;max-width:30rem;margin:0 auto;padding:1.5rem 1rem 3rem}
 .product{margin:0 0 1rem;font-size:.875rem;font-weight:600;letter-spacing:.02em;color:var(--muted)}
-.card{background:#ffffff;border:1px solid var(--line);border-radius:.75rem;padding:1.25rem}
+.card{background:var(--card);border:1px solid var(--line);border-radius:.75rem;padding:1.25rem}
 h1{margin:0 0 .75rem;font-size:1.5rem;line-height:1.25}
 p{margin:0 0 1rem}
 .app{font-weight:600}
@@ -72,15 +74,15 @@ dt{font-weight:600;margin-top:.5rem}
 dd{margin:0}
 ul{margin:.25rem 0 1rem;padding-left:1.25rem}
 li{margin:.125rem 0}
-code{font:inherit;font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;background:#eef1f5;border-radius:.25rem;padding:0 .25rem}
+code{font:inherit;font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;background:var(--code);border-radius:.25rem;padding:0 .25rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
 .hint{color:var(--muted);font-size:.9375rem;margin:0 0 .5rem}
-input[type=text]{display:block;width:100%;min-height:3rem;padding:.5rem .75rem;font:inherit;font-size:1.125rem;letter-spacing:.08em;color:var(--ink);background:#ffffff;border:2px solid var(--muted);border-radius:.5rem}
+input[type=text]{display:block;width:100%;min-height:3rem;padding:.5rem .75rem;font:inherit;font-size:1.125rem;letter-spacing:.08em;color:var(--ink);background:var(--card);border:2px solid var(--muted);border-radius:.5rem}
 input[aria-invalid=true]{border-color:var(--bad)}
 .alert{margin:0 0 1rem;padding:.75rem;border-radius:.5rem;background:var(--bad-bg);color:var(--bad);font-weight:600}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.25rem}
 button{flex:1 1 8rem;min-height:3rem;padding:.625rem 1rem;font:inherit;font-weight:600;border-radius:.5rem;border:2px solid var(--accent);background:var(--accent);color:var(--accent-ink);cursor:pointer}
-button.secondary{background:#ffffff;color:var(--ink);border-color:var(--muted)}
+button.secondary{background:var(--card);color:var(--ink);border-color:var(--muted)}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .kind-error h1{color:var(--bad)}
 .kind-done h1{color:var(--good)}
@@ -145,7 +147,7 @@ function htmlDocument(title: string, body: string, bodyClass = ''): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
-<meta name="color-scheme" content="light">
+<meta name="color-scheme" content="light dark">
 <title>${escapeHtml(title)} · ${PRODUCT_NAME}</title>
 <link rel="icon" href="data:,">
 <style>${STYLE}</style>
