@@ -99,6 +99,11 @@ describe('the Content-Security-Policy', () => {
     assert.match(csp, /form-action 'self' https:\/\/claude\.ai http:\/\/127\.0\.0\.1:33418 vscode:;/);
   });
 
+  it('takes the scheme of a private-use redirect URI (RFC 8252), such as com.example.app:/cb', () => {
+    assert.equal(formActionSource('com.example.app:/oauth2redirect'), 'com.example.app:');
+    assert.equal(formActionSource('http://localhost:8080/callback?x=1'), 'http://localhost:8080');
+  });
+
   it('refuses a form-action source that could add a directive or run script', () => {
     for (const bad of ["https://a.example; script-src 'unsafe-inline'", 'javascript:alert(1)', 'data:text/html,x', '/relative', "'unsafe-inline'", '']) {
       assert.throws(() => formActionSource(bad), TypeError, bad);
