@@ -272,3 +272,47 @@ describe('device enrol', () => {
     assertOneLineError(await runCli(['device', 'enrol', '--tenant', 'enrol-cli', '--device', 'phone'], noKey), 2, /No enrolment code was made: this gateway does not sign its own tokens.*Set AUTH_SIGNING_KEY_FILE/);
   });
 });
+
+describe('client-config for connectors', () => {
+  it('--client claude-connector prints an enrolment code and the steps in Claude, with no token', async () => {
+    const done = await runCli(['client-config', '--client', 'claude-connector', '--tenant', 'enrol-cc', '--device', 'carol-phone', '--url', 'https://gw.example.com'], env);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(done.stderr, '');
+    const code = printedCode(done.stdout);
+    assert.match(code, CODE_SHAPE);
+    assert.match(done.stdout, /Settings → Connectors → Add custom connector/);
+    assert.match(done.stdout, /paste the URL: https:\/\/gw\.example\.com\/mcp/);
+    assert.ok(done.stdout.includes(`Enter code ${code} on the sign-in page`), done.stdout);
+    assert.match(done.stdout, /Claude Desktop and Claude's mobile apps share the connectors of the account/);
+    assert.doesNotMatch(done.stdout, /eyJ[\w-]+\.[\w-]+\.[\w-]+/, 'no token printed');
+    const record = await new EnrolmentCodes(storeA).peek(code);
+    assert.deepEqual([record?.tenant, record?.device, record?.scopes, record!.expiresAt - record!.createdAt], ['enrol-cc', 'carol-phone', ['read', 'write'], 900]);
+  });
+
+  it('--client chatgpt prints the steps in ChatGPT (developer mode, OAuth), and --json the same facts', async () => {
+    const text = await runCli(['client-config', '--client', 'chatgpt', '--tenant', 'enrol-cc', '--device', 'dave-laptop', '--scope', 'read', '--url', 'https://gw.example.com'], env);
+    assert.equal(text.code, 0, text.stderr);
+    const code = printedCode(text.stdout);
+    assert.match(text.stdout, /developer mode/);
+    assert.match(text.stdout, /MCP server URL https:\/\/gw\.example\.com\/mcp, authentication OAuth/);
+    assert.ok(text.stdout.includes(`Enter code ${code} on the sign-in page`));
+
+    const json = await runCli(['client-config', '--client', 'chatgpt', '--tenant', 'enrol-cc', '--device', 'dave-laptop', '--ttl', '1h', '--json', '--url', 'https://gw.example.com'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const printed = JSON.parse(json.stdout) as { client: string; code: string; url: string; steps: string[]; scopes: string[] };
+    assert.equal(printed.client, 'chatgpt');
+    assert.equal(printed.url, 'https://gw.example.com/mcp');
+    assert.ok(printed.steps.some((s) => s.includes(printed.code)));
+    const record = await new EnrolmentCodes(storeA).peek(printed.code);
+    assert.equal(record!.expiresAt - record!.createdAt, 3600);
+  });
+
+  it('warns when the URL is not https, and refuses --write and a token-length --ttl', async () => {
+    const plain = await runCli(['client-config', '--client', 'claude-connector', '--tenant', 'enrol-cc', '--device', 'erin-phone'], env);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /^Warning: http:\/\/127\.0\.0\.1:3003\/mcp is not https\..*set PUBLIC_URL/);
+    assertOneLineError(await runCli(['client-config', '--client', 'claude-connector', '--tenant', 'enrol-cc', '--device', 'erin-phone', '--write'], env), 2, /--client claude-connector has no config file/);
+    assertOneLineError(await runCli(['client-config', '--client', 'chatgpt', '--tenant', 'enrol-cc', '--device', 'erin-phone', '--ttl', '90d'], env), 2, /--ttl 90d is longer than 1d/);
+    assertOneLineError(await runCli(['client-config', '--client', 'chatgpt', '--tenant', 'enrol-cc'], env), 2, /--device is needed/);
+  });
+});

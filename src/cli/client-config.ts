@@ -11,8 +11,9 @@ import { parseDuration } from '../duration.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { ConfigFileRefused, defaultConfigFile, mergeServerEntry, readConfigFile, type FileClient, type MergeResult } from './client-config-files.js';
-import { CLIENTS, DEFAULT_SERVER_NAME, renderClientConfig, renderStdioClientConfig, shellQuote, type ClientKind, type RenderedClientConfig } from './client-configs.js';
+import { CLIENTS, CONNECTOR_CLIENTS, DEFAULT_SERVER_NAME, connectorSteps, isConnectorClient, renderClientConfig, renderStdioClientConfig, shellQuote, type ClientKind, type ConnectorKind, type RenderedClientConfig } from './client-configs.js';
 import { cliIssuer, withCliContext } from './context.js';
+import { DEFAULT_ENROLMENT_TTL, enrolDevice, enrolmentJson, enrolmentRequest, enrolmentSummary, warnUnlessHttps } from './device.js';
 import { gatewayBaseUrl } from './gateway-url.js';
 import { stdioLaunch } from './stdio-launch.js';
 import { isoSeconds, printJson, printLines } from './output.js';
@@ -35,14 +36,15 @@ const TITLES: Readonly<Record<ClientKind, string>> = {
 const TRANSPORTS = ['http', 'stdio'] as const;
 
 interface ClientConfigOptions {
-  client: ClientKind;
+  client: ClientKind | ConnectorKind;
   transport: (typeof TRANSPORTS)[number];
   tenant: string;
   device?: string;
   url?: string;
   name: string;
   scope: string;
-  ttl: string;
+  /** Token lifetime (CLIENT_TOKEN_TTL when unset); for a connector, the enrolment code's. */
+  ttl?: string;
   write?: boolean;
   configFile?: string;
   json?: boolean;
@@ -90,8 +92,7 @@ async function fileToWrite(client: ClientKind, options: ClientConfigOptions): Pr
 }
 
 /** --transport stdio: no token, no database; the entry starts `stdio` with absolute paths, so the client's working folder does not matter. */
-async function stdioClientConfig(options: ClientConfigOptions): Promise<void> {
-  const { client } = options;
+async function stdioClientConfig(client: ClientKind, options: ClientConfigOptions): Promise<void> {
   const tenant = validateTenantId(options.tenant);
   const scope = parseScopeList(options.scope).join(' ');
   const name = serverName(options.name);
@@ -144,15 +145,47 @@ function configLines(client: ClientKind, rendered: RenderedClientConfig, facts: 
   return lines;
 }
 
+/** A connector signs in through OAuth: it gets an enrolment code and the steps in its host's UI, never a token. */
+async function connectorClientConfig(client: ConnectorKind, options: ClientConfigOptions): Promise<void> {
+  if (options.transport === 'stdio') throw new GatewayError('REQUEST_INVALID', `--client ${client} connects over the internet to the gateway's URL; --transport stdio does not apply to it.`);
+  if (options.write === true || options.configFile !== undefined) throw new GatewayError('REQUEST_INVALID', `--client ${client} has no config file: it is added in ${client === 'chatgpt' ? "ChatGPT's" : "Claude's"} settings; leave out --write and --config-file.`);
+  const name = serverName(options.name);
+  const request = enrolmentRequest({ ...options, ttl: options.ttl ?? DEFAULT_ENROLMENT_TTL });
+  await withCliContext(process.env, async (ctx) => {
+    const { code, record, url } = await enrolDevice(ctx, request, options.url);
+    warnUnlessHttps(url);
+    const shown = connectorSteps(client, { mcpUrl: url, code, name });
+    if (options.json) {
+      printJson({ client, name, ...enrolmentJson(code, record, url), title: shown.title, steps: shown.steps, note: shown.note });
+      return;
+    }
+    printLines(
+      ...enrolmentSummary(code, record),
+      '',
+      `${shown.title}:`,
+      ...shown.steps.map((step, i) => `  ${i + 1}. ${step}`),
+      '',
+      shown.note,
+      '',
+      `Cut this device off: falkordb-mcp-gateway token revoke --device ${shellQuote(record.device)} --tenant ${shellQuote(record.tenant)}`,
+    );
+  });
+}
+
 async function clientConfig(options: ClientConfigOptions): Promise<void> {
-  if (options.transport === 'stdio') return stdioClientConfig(options);
-  // Everything that can be refused is checked before a token exists, so a refusal leaves nothing behind.
   const { client } = options;
+  if (isConnectorClient(client)) return connectorClientConfig(client, options);
+  await tokenClientConfig(client, options);
+}
+
+async function tokenClientConfig(client: ClientKind, options: ClientConfigOptions): Promise<void> {
+  if (options.transport === 'stdio') return stdioClientConfig(client, options);
+  // Everything that can be refused is checked before a token exists, so a refusal leaves nothing behind.
   const tenant = validateTenantId(options.tenant);
   if (options.device === undefined) throw new GatewayError('REQUEST_INVALID', "--device is needed: the token is issued for one device (e.g. --device alice-laptop), so it can be cut off alone; --transport stdio needs none.");
   const device = validateDeviceName(options.device);
   const scopes = parseScopeList(options.scope);
-  const ttlSec = clientTtl(options.ttl);
+  const ttlSec = clientTtl(options.ttl ?? CLIENT_TOKEN_TTL);
   const name = serverName(options.name);
   const target = await fileToWrite(client, options);
 
@@ -182,16 +215,16 @@ export function registerClientConfigCommand(program: Command): void {
   program
     .command('client-config')
     .description(
-      'Issue a token for one device of a tenant and print the exact config for its MCP client (or merge it into the client\'s config file with --write). The token is recorded like `token issue` does: `token list` shows the device, `token revoke --device NAME --tenant ID` cuts it off. With --transport stdio: no token; the entry starts a local `stdio` server with absolute paths and this environment\'s database (FALKORDB_URL, or FALKORDB_DATA_DIR as an absolute path).',
+      'Issue a token for one device of a tenant and print the exact config for its MCP client (or merge it into the client\'s config file with --write). The token is recorded like `token issue` does: `token list` shows the device, `token revoke --device NAME --tenant ID` cuts it off. With --client claude-connector or chatgpt: no token either; a one-time enrolment code (like `device enrol`) and the steps to add the gateway\'s URL as a connector and sign in with the code. With --transport stdio: no token; the entry starts a local `stdio` server with absolute paths and this environment\'s database (FALKORDB_URL, or FALKORDB_DATA_DIR as an absolute path).',
     )
-    .addOption(new Option('--client <client>', 'the MCP client').choices(CLIENTS).makeOptionMandatory())
+    .addOption(new Option('--client <client>', 'the MCP client; claude-connector and chatgpt get an enrolment code (see `device enrol`) and the steps to add the gateway by URL, no token').choices([...CLIENTS, ...CONNECTOR_CLIENTS]).makeOptionMandatory())
     .addOption(new Option('--transport <transport>', 'http: through the gateway with a token; stdio: the client starts a local stdio server on this machine\'s database (no token; absolute paths, so any working folder works)').choices(TRANSPORTS).default('http'))
     .requiredOption('--tenant <id>', 'the tenant the device belongs to')
     .option('--device <name>', 'the device, e.g. alice-laptop (one token per device, so one can be revoked alone); required with --transport http')
     .option('--url <url>', 'the gateway address clients use (default: PUBLIC_URL, else http://HOST:PORT)')
     .option('--name <name>', 'the server name in the client config', DEFAULT_SERVER_NAME)
     .option('--scope <scopes>', 'space-separated scopes: read, write, admin', 'read write')
-    .option('--ttl <duration>', `token lifetime, e.g. 30d or 180d; at most 365d. A config file cannot refresh its token, so the default is ${CLIENT_TOKEN_TTL} rather than ACCESS_TOKEN_TTL`, CLIENT_TOKEN_TTL)
+    .option('--ttl <duration>', `token lifetime, e.g. 30d or 180d; at most 365d. A config file cannot refresh its token, so the default is ${CLIENT_TOKEN_TTL} rather than ACCESS_TOKEN_TTL. For claude-connector and chatgpt: how long the enrolment code can be used (default ${DEFAULT_ENROLMENT_TTL}, at most 24h)`)
     .option('--write', "merge the entry into the client's config file (a timestamped backup of the old file is kept; claude-code: prints the command to run instead)")
     .option('--config-file <path>', 'with --write: the file to merge into, instead of the client\'s usual one')
     .option('--json', 'print JSON: token, jti, expiry and the config')
@@ -206,7 +239,8 @@ Config files --write merges into:
 
 Example:
   falkordb-mcp-gateway client-config --client claude-desktop --tenant acme --device alice-laptop --url https://gateway.example.com
-  falkordb-mcp-gateway client-config --client claude-desktop --transport stdio --tenant acme`,
+  falkordb-mcp-gateway client-config --client claude-desktop --transport stdio --tenant acme
+  falkordb-mcp-gateway client-config --client claude-connector --tenant acme --device alice-phone`,
     )
     .action((options: ClientConfigOptions) =>
       runCommand(async () => {

@@ -7,6 +7,14 @@ import type { StdioLaunch } from './stdio-launch.js';
 export const CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'generic'] as const;
 export type ClientKind = (typeof CLIENTS)[number];
 
+/** Clients added by URL in a web UI that sign in through OAuth: they get an enrolment code, never a token. */
+export const CONNECTOR_CLIENTS = ['claude-connector', 'chatgpt'] as const;
+export type ConnectorKind = (typeof CONNECTOR_CLIENTS)[number];
+
+export function isConnectorClient(client: string): client is ConnectorKind {
+  return (CONNECTOR_CLIENTS as readonly string[]).includes(client);
+}
+
 export interface ClientConfigInput {
   /** The MCP endpoint, e.g. http://127.0.0.1:3003/mcp */
   mcpUrl: string;
@@ -115,6 +123,34 @@ export function renderClientConfig(client: ClientKind, input: ClientConfigInput)
     }
     case 'generic':
       return { connection: { url: input.mcpUrl, header: `Authorization: Bearer ${input.token}`, token: input.token, sseUrl: sseTokenUrl(input.mcpUrl, input.token) } };
+  }
+}
+
+/** The steps in a connector host's UI that add the gateway by URL and sign in with an enrolment code. */
+export function connectorSteps(client: ConnectorKind, { mcpUrl, code, name = DEFAULT_SERVER_NAME }: { mcpUrl: string; code: string; name?: string }): { title: string; steps: string[]; note: string } {
+  switch (client) {
+    case 'claude-connector':
+      return {
+        title: "Claude (claude.ai, Claude Desktop and Claude's mobile apps)",
+        steps: [
+          'In claude.ai or Claude Desktop, open Settings → Connectors → Add custom connector (on a Team or Enterprise plan an owner adds it under the organisation\'s settings first).',
+          `Name it ${name} and paste the URL: ${mcpUrl}`,
+          'Add it, then Connect: the gateway\'s sign-in page opens in the browser.',
+          `Enter code ${code} on the sign-in page, check the tenant, device and scopes it shows, and approve.`,
+        ],
+        note: "Claude Desktop and Claude's mobile apps share the connectors of the account: once connected on one, the others have it too.",
+      };
+    case 'chatgpt':
+      return {
+        title: 'ChatGPT (connectors)',
+        steps: [
+          'In ChatGPT, open Settings → Connectors (Apps & Connectors) → Advanced, and turn on developer mode.',
+          `Create a connector: name ${name}, MCP server URL ${mcpUrl}, authentication OAuth; confirm that you trust it and create it.`,
+          'ChatGPT opens the gateway\'s sign-in page.',
+          `Enter code ${code} on the sign-in page, check the tenant, device and scopes it shows, and approve.`,
+        ],
+        note: 'The connector then appears in the tools of a chat; it belongs to the ChatGPT account that added it.',
+      };
   }
 }
 
