@@ -117,7 +117,7 @@ describe('enrolment codes in the shared state', () => {
     const codes = new EnrolmentCodes(storeA);
     const { code, record } = await codes.create(GRANT);
     const compact = code.replace(/-/g, '');
-    for (const typed of [compact, compact.toLowerCase(), ` ${code.toLowerCase()} `, compact.replace(/(.{2})/g, '$1 '), compact.split('').join('-')]) {
+    for (const typed of [compact, compact.toLowerCase(), ` ${code.toLowerCase()} `, compact.replace(/(.{2})/g, '$1 '), compact.split('').join('-'), code.replace(/-/g, '\u2013'), code.replace(/-/g, '\u2014')]) {
       assert.equal(normaliseEnrolmentCode(typed), code, typed);
       assert.deepEqual(await codes.peek(typed), record, typed);
     }

@@ -55,12 +55,13 @@ const READ_AS: Readonly<Record<string, string>> = { I: '1', L: '1', O: '0' };
 
 /**
  * The code as printed (`ABCD-EFGH-JKMN-PQRS`) from what a person typed: any case,
- * spaces and hyphens anywhere, I/L read as 1 and O as 0. Undefined for anything
+ * spaces, hyphens and dashes anywhere, I/L read as 1 and O as 0. Undefined for anything
  * else (wrong length, other characters, not a string); never throws.
  */
 export function normaliseEnrolmentCode(input: string): string | undefined {
   if (typeof input !== 'string' || input.length > MAX_INPUT_LENGTH) return undefined;
-  const compact = input.replace(/[\s-]+/g, '').toUpperCase().replace(/[ILO]/g, (c) => READ_AS[c]!);
+  // A phone's keyboard may turn a typed hyphen into a dash.
+  const compact = input.replace(/[\s\-\u2010-\u2015\u2212]+/g, '').toUpperCase().replace(/[ILO]/g, (c) => READ_AS[c]!);
   if (compact.length !== CODE_LENGTH) return undefined;
   for (const c of compact) if (!ENROLMENT_CODE_ALPHABET.includes(c)) return undefined;
   return compact.match(new RegExp(`.{${GROUP}}`, 'g'))!.join('-');
