@@ -74,6 +74,12 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
     ],
   },
   {
+    title: 'OAuth sign-in for connectors',
+    intro:
+      'When the gateway signs its own tokens it is also an OAuth 2.1 authorization server, so Claude\'s and ChatGPT\'s connectors (and any MCP client with OAuth) add it by URL and sign in with a one-time enrolment code (`device enrol`). [onboarding.md](onboarding.md) shows the steps; [security.md](security.md) what each piece defends against.',
+    names: ['OAUTH_SERVER', 'OAUTH_REDIRECT_URIS', 'OAUTH_DYNAMIC_REGISTRATION', 'OAUTH_CLIENT_METADATA_DOCUMENTS', 'OAUTH_METADATA_PRIVATE_ADDRESSES', 'ENROLMENT_CODE_ATTEMPTS'],
+  },
+  {
     title: 'Database-enforced isolation',
     intro:
       'A second layer under the key prefix: with `TENANT_ISOLATION=acl` each tenant\'s tool calls run as a database ACL user of its own that may touch only its keys, so even a key built wrongly is refused by the database. [security.md](security.md#two-layers-of-tenant-isolation) explains what the users may do and how to run it.',

@@ -51,6 +51,12 @@ export const CONFIG_VARIABLES = [
   { name: 'AUTH_ALLOW_QUERY_TOKEN', default: 'true', description: 'Accept `?token=` on the URL for clients that cannot set headers (never logged).', example: 'false' },
   { name: 'ACCESS_TOKEN_TTL', default: '1h', description: 'Lifetime of the access tokens the gateway issues: `90` (seconds), `30s`, `15m`, `1h`, `7d` or `2w`; at most `30d`.', example: '15m' },
   { name: 'REFRESH_TOKEN_TTL', default: '30d', description: 'Lifetime of the refresh tokens the gateway issues, in the same forms; at most `400d`.', example: '90d' },
+  { name: 'OAUTH_SERVER', default: 'true', description: 'When the gateway signs its own tokens: also be an OAuth 2.1 authorization server (`/oauth/authorize`, RFC 8414 metadata, PKCE S256, resource indicators), so hosts that accept only OAuth (Claude\'s and ChatGPT\'s connectors) add the gateway by its URL and sign in with an enrolment code (`device enrol`). See docs/onboarding.md.', example: 'false' },
+  { name: 'OAUTH_REDIRECT_URIS', default: undefined, description: 'Redirect URIs OAuth clients may use besides the built-in ones (Claude\'s and ChatGPT\'s connector callbacks, and loopback addresses for desktop clients), comma-separated; an entry ending in `*` allows every URI that starts with the rest.', example: 'https://app.example.com/oauth/callback,https://tools.example.com/*' },
+  { name: 'OAUTH_DYNAMIC_REGISTRATION', default: 'true', description: 'Let OAuth clients register themselves (RFC 7591, `/oauth/register`), limited to the allowed redirect URIs; `false` leaves only client ID metadata documents.', example: 'false' },
+  { name: 'OAUTH_CLIENT_METADATA_DOCUMENTS', default: 'true', description: 'Accept an `https://` URL as an OAuth `client_id` and fetch the client\'s metadata from it (client ID metadata documents), limited to the allowed redirect URIs.', example: 'false' },
+  { name: 'ENROLMENT_CODE_ATTEMPTS', default: '10', description: 'Enrolment codes one client address may try on the sign-in page in ten minutes, right or wrong; past it the page answers 429 until the ten minutes are over. Each instance counts its own.', example: '5' },
+  { name: 'OAUTH_METADATA_PRIVATE_ADDRESSES', default: 'false', description: 'Fetch client ID metadata documents from loopback and private addresses too. Off by default, so a `client_id` cannot make the gateway reach into its own network; turn on only where the clients\' documents are served on an internal network.', example: 'true' },
   { name: 'TENANTS_REQUIRE_REGISTRATION', default: 'false', description: 'Refuse tokens for a tenant that is not in the tenant registry (the production setting).', example: 'true' },
   { name: 'TENANT_ISOLATION', default: 'prefix', description: 'How tenants are kept apart: `prefix` (the gateway builds every key inside the tenant\'s prefix), or `acl` (also one database ACL user per tenant, limited to its keys, so the database itself refuses another tenant\'s key; needs ACL_USER_SECRET). See docs/security.md.', example: 'acl' },
   { name: 'ACL_USER_SECRET', default: undefined, description: 'With TENANT_ISOLATION=acl: the key (at least 32 bytes) every instance derives the tenants\' database passwords from (HMAC-SHA256); the same on every instance, never stored.', example: 'a-random-string-of-at-least-32-bytes', secret: true },
@@ -269,6 +275,12 @@ const originList = list((entry) => {
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== entry.replace(/\/$/, '')) throw new Error('not an origin');
 }, 'an origin such as https://app.example.com (scheme, host and port, no path)');
 
+const redirectUriList = list((entry) => {
+  const url = new URL(entry.endsWith('*') ? entry.slice(0, -1) : entry);
+  if (['javascript:', 'data:', 'file:', 'vbscript:', 'blob:'].includes(url.protocol)) throw new Error('not a redirect URI');
+  if (url.hash !== '') throw new Error('has a fragment');
+}, 'a redirect URI such as https://app.example.com/callback (no fragment; a trailing * allows every URI that starts with the rest)');
+
 const trustProxy = z.string().transform((text, ctx): false | number | string[] => {
   const value = text.trim().toLowerCase();
   if (value === 'false' || value === '0' || value === 'no') return false;
@@ -324,6 +336,12 @@ const SCHEMA = {
   AUTH_PREVIOUS_KEYS_DIR: nonEmpty.optional(),
   AUTH_CLOCK_TOLERANCE: integer(0, 3600),
   AUTH_ALLOW_QUERY_TOKEN: bool,
+  OAUTH_SERVER: bool,
+  OAUTH_REDIRECT_URIS: redirectUriList.optional(),
+  OAUTH_DYNAMIC_REGISTRATION: bool,
+  OAUTH_CLIENT_METADATA_DOCUMENTS: bool,
+  OAUTH_METADATA_PRIVATE_ADDRESSES: bool,
+  ENROLMENT_CODE_ATTEMPTS: integer(1, 1_000_000),
   ACCESS_TOKEN_TTL: duration(30 * DAY_SEC),
   REFRESH_TOKEN_TTL: duration(400 * DAY_SEC),
   TENANTS_REQUIRE_REGISTRATION: bool,
@@ -425,6 +443,17 @@ export interface Config {
     refreshTokenTtlSec: number;
     /** No verification key configured and bound to loopback: the gateway signs its own tokens. */
     devMode: boolean;
+  };
+  oauth: {
+    /** Be an authorization server when the gateway signs its own tokens. */
+    server: boolean;
+    /** Redirect URIs allowed besides the built-in ones; an entry ending in `*` is a prefix. */
+    redirectUris: string[];
+    dynamicRegistration: boolean;
+    clientMetadataDocuments: boolean;
+    metadataPrivateAddresses: boolean;
+    /** Codes one address may try in ten minutes. */
+    codeAttempts: number;
   };
   tenants: {
     /** Refuse tokens for tenants missing from the registry, rather than serving any well-signed tenant. */
@@ -687,6 +716,14 @@ export function loadConfig(env: Env = process.env): Config {
       accessTokenTtlSec: v.ACCESS_TOKEN_TTL,
       refreshTokenTtlSec: v.REFRESH_TOKEN_TTL,
       devMode: !hasVerifier && loopback,
+    },
+    oauth: {
+      server: v.OAUTH_SERVER,
+      redirectUris: v.OAUTH_REDIRECT_URIS ?? [],
+      dynamicRegistration: v.OAUTH_DYNAMIC_REGISTRATION,
+      clientMetadataDocuments: v.OAUTH_CLIENT_METADATA_DOCUMENTS,
+      metadataPrivateAddresses: v.OAUTH_METADATA_PRIVATE_ADDRESSES,
+      codeAttempts: v.ENROLMENT_CODE_ATTEMPTS,
     },
     tenants: { requireRegistration: v.TENANTS_REQUIRE_REGISTRATION },
     isolation: { mode: v.TENANT_ISOLATION, aclUserSecret: v.ACL_USER_SECRET, aclPoolMax: v.ACL_POOL_MAX },

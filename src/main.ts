@@ -17,6 +17,9 @@ import { GraphClient } from './falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
 import { checkPortFree, listenOn, type ListenerNames } from './http/listen.js';
 import { createNetworkGuard } from './http/network.js';
+import type { OAuthEndpoints } from './http/oauth-routes.js';
+import { createInteractions } from './oauth/interaction.js';
+import { createOAuthServer } from './oauth/provider.js';
 import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
 import type { Logger } from './observability/logger.js';
@@ -122,6 +125,18 @@ async function checkListenPorts(config: Config): Promise<void> {
   if (config.metrics.port !== 'off' && config.metrics.portExplicit) await checkPortFree(config.metrics.host, config.metrics.port, names.metrics);
 }
 
+/** The authorization server and its sign-in pages, made on first use: its issuer is the base URL, known once the listener is bound. */
+function oauthEndpoints(config: Config, state: GatewayState, issuer: TokenIssuer, signingKey: SigningKey, logger: Logger, baseUrl: () => string): () => Promise<OAuthEndpoints> {
+  let made: Promise<OAuthEndpoints> | undefined;
+  return () => {
+    made ??= createOAuthServer({ baseUrl: baseUrl(), config: config.oauth, trustProxy: config.network.trustProxy !== false, state, issuer, signingKey, logger }).then((server) => ({
+      server,
+      interactions: createInteractions({ oauth: server, state, logger, codeAttempts: config.oauth.codeAttempts }),
+    }));
+    return made;
+  };
+}
+
 export async function startGateway({ config, logger, allowInstall = true }: GatewayOptions): Promise<RunningGateway> {
   // A bad certificate pair, or a taken port, stops start-up before a database is opened or launched.
   const tls = tlsFiles(config.network);
@@ -139,8 +154,11 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     // Built before the verifier, which reports JWKS failures to it; `http` is only read at scrape time, once it exists.
     const observed = createGatewayMetrics(config.metrics, { database: database.db, audit: state.audit, sessions: () => http.sessions.size, logger });
     const { metrics } = observed;
+    let boundPort = config.http.port;
+    const baseUrl = () => publicBaseUrl(config, boundPort);
     const verifier = await createTokenVerifier({
       auth: config.auth,
+      resource: () => `${baseUrl()}/mcp`,
       ownKeys,
       tenantKeys: createTenantKeyResolver(state.tenants, { defaultIssuer: config.auth.issuer }),
       onJwksFailure: () => metrics.jwksFailure(),
@@ -152,14 +170,14 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
     const graphs = await openGraphAccess(config, database.db, logger, metrics, state.tenants);
     shutdown.add('tenant connections', () => graphs.close());
-    let boundPort = config.http.port;
-    const baseUrl = () => publicBaseUrl(config, boundPort);
+    const oauth = signingKey === undefined || issuer === undefined || !config.oauth.server ? undefined : oauthEndpoints(config, state, issuer, signingKey, logger, baseUrl);
     const http = createGatewayHttpServer({
       config,
       logger,
       verifier,
       policy,
       issuer,
+      oauth,
       jwks: ownKeys.map((k) => k.jwk),
       database: database.db,
       graphAccess: graphs.graphAccess,
@@ -170,7 +188,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       usage,
       versions: { gateway: GATEWAY_VERSION, falkordb: database.db.moduleVersion },
       baseUrl,
-      authorizationServers: () => (signingKey ? [baseUrl()] : /^https?:\/\//.test(config.auth.issuer) ? [config.auth.issuer] : []),
+      authorizationServers: () => (oauth !== undefined ? [baseUrl()] : /^https?:\/\//.test(config.auth.issuer) ? [config.auth.issuer] : []),
       tls: tlsOptions,
     });
     const { server, sessions } = http;

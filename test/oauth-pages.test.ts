@@ -213,7 +213,7 @@ describe('sign-in pages in Chromium', () => {
           assert.match(headers['content-security-policy'] ?? '', /(^|; )default-src 'none'(;|$)/);
           assert.equal(headers['cache-control'], 'no-store');
           assert.equal(headers['x-frame-options'], 'DENY');
-          assert.equal(headers['referrer-policy'], 'no-referrer');
+          assert.equal(headers['referrer-policy'], 'same-origin');
         });
 
         it('fetches nothing from anywhere but 127.0.0.1', () => {

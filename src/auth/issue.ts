@@ -34,6 +34,8 @@ export interface IssueRequest {
   graphs?: readonly string[];
   /** Also issue a refresh token (a new family). */
   withRefresh?: boolean;
+  /** The tokens' `aud` instead of AUTH_AUDIENCE: the resource an OAuth client signed in for (RFC 8707); refreshes keep it. */
+  audience?: string;
   /** Who asked, for the audit trail. */
   actor: string;
 }
@@ -89,12 +91,12 @@ export class TokenIssuer {
    * token is added to it first: a family revoked meanwhile refuses it, and it is
    * never recorded or handed out.
    */
-  async #sign(tenant: string, scopes: readonly Scope[], graphs: readonly string[] | undefined, ttlSec: number, device: string | undefined, family: string | undefined, at: number): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
+  async #sign(tenant: string, scopes: readonly Scope[], graphs: readonly string[] | undefined, ttlSec: number, device: string | undefined, family: string | undefined, at: number, audience: string | undefined): Promise<{ token: string; jti: string; issuedAt: number; expiresAt: number }> {
     const jti = randomUUID();
     const token = await signAccessToken(
       this.#deps.signingKey,
       { tenant, scopes, ttlSeconds: ttlSec, jti, ...(device === undefined ? {} : { device }), ...(graphs === undefined ? {} : { graphs }) },
-      { ...this.#deps.auth, now: () => at },
+      { ...this.#deps.auth, ...(audience === undefined ? {} : { audience }), now: () => at },
     );
     const issuedAt = Math.floor(at / 1000);
     const expiresAt = issuedAt + ttlSec;
@@ -130,13 +132,14 @@ export class TokenIssuer {
         ...(device === undefined ? {} : { device }),
         scopes,
         graphs,
+        audience: request.audience,
         ttlSec: this.#deps.auth.refreshTokenTtlSec,
         issuedAt: Math.floor(at / 1000),
       });
       family = created.record.family;
       refresh = { token: created.token, expiresAt: created.record.expiresAt };
     }
-    const signed = await this.#sign(tenant, scopes, graphs, ttlSec, device, family, at);
+    const signed = await this.#sign(tenant, scopes, graphs, ttlSec, device, family, at, request.audience);
     await this.#deps.state.audit.record({ event: 'token_issued', tenant, ...(device === undefined ? {} : { device }), jti: signed.jti, actor: request.actor, detail: `${grantDetail(scopes, graphs)}${refresh ? ', with a refresh token' : ''}` });
     return {
       accessToken: signed.token,
@@ -175,9 +178,9 @@ export class TokenIssuer {
     const at = this.#now();
     // A refresh keeps the family's graph patterns: a refreshed token must never cover more graphs than the first.
     const graphs = record.graphs;
-    const next = await state.refresh.create({ ...who, scopes: record.scopes, graphs, ttlSec: this.#deps.auth.refreshTokenTtlSec, issuedAt: Math.floor(at / 1000), family: record.family });
+    const next = await state.refresh.create({ ...who, scopes: record.scopes, graphs, audience: record.audience, ttlSec: this.#deps.auth.refreshTokenTtlSec, issuedAt: Math.floor(at / 1000), family: record.family });
     const ttlSec = this.#deps.auth.accessTokenTtlSec;
-    const signed = await this.#sign(record.tenant, scopes, graphs, ttlSec, device, record.family, at);
+    const signed = await this.#sign(record.tenant, scopes, graphs, ttlSec, device, record.family, at, record.audience);
     // A device or tenant revoked while this exchange ran: the new tokens are in the family by now, so ending it ends them.
     const revoked = revocationReason({ ...who, issuedAt: record.issuedAt }, await state.ledger.revocationState(who));
     if (revoked !== undefined) {

@@ -31,6 +31,11 @@ export interface TokenVerifierOptions {
   tenantKeys?: TenantKeyResolver;
   /** Told each time the identity provider's key set (AUTH_JWKS_URL) cannot be fetched. */
   onJwksFailure?: () => void;
+  /**
+   * This resource's canonical URL (`<base>/mcp`, RFC 8707): also accepted as `aud`, besides
+   * AUTH_AUDIENCE, since OAuth clients ask for tokens bound to it. A function: the port is known only once the listener is bound.
+   */
+  resource?: () => string;
 }
 
 export interface TokenVerifier {
@@ -135,10 +140,11 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
   // Keyed by a hash so the cache never holds a usable token.
   const cache = cacheSize > 0 ? new LRUCache<string, CachedPrincipal>({ max: cacheSize }) : undefined;
 
+  const audiences = (): string[] => (options.resource === undefined ? [auth.audience] : [auth.audience, options.resource()]);
   const verifyOptions = (alg: string, at: number, issuer: string) => ({
     algorithms: [alg],
     issuer,
-    audience: auth.audience,
+    audience: audiences(),
     requiredClaims: ['exp'],
     clockTolerance: auth.clockToleranceSec,
     currentDate: new Date(at),

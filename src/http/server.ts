@@ -26,6 +26,7 @@ import { authenticate, presentedToken } from './authenticate.js';
 import { readJsonBody } from './body.js';
 import { InFlight } from './in-flight.js';
 import type { NetworkGuard } from './network.js';
+import { isOAuthPath, serveOAuth, type OAuthEndpoints } from './oauth-routes.js';
 import { handleTokenRequest } from './oauth-token.js';
 import { sendError, sendJson, setSecurityHeaders } from './respond.js';
 import { SseSessions } from './sse.js';
@@ -39,6 +40,8 @@ export interface HttpDeps {
   policy: AccessPolicy;
   /** Present when the gateway signs its own tokens: serves /oauth/token. */
   issuer: TokenIssuer | undefined;
+  /** The authorization server (OAUTH_SERVER, when the gateway signs its own tokens), made on first use. */
+  oauth?: (() => Promise<OAuthEndpoints>) | undefined;
   /** Public keys of the gateway's own signing keys (current and previous), for /.well-known/jwks.json. */
   jwks: readonly JWK[];
   /** The gateway's own database connection, for readiness. */
@@ -175,6 +178,12 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       // Counted by address before any token work: a flood of refreshes costs one in-memory count each.
       await deps.admission.admitTokenRequest(log.clientIp);
       return handleTokenRequest(req, res, deps.issuer);
+    }
+
+    if (deps.oauth !== undefined && isOAuthPath(path)) {
+      // Counted by address before any other work, as /oauth/token is.
+      await deps.admission.admitTokenRequest(log.clientIp);
+      return serveOAuth(await deps.oauth(), req, res, path, log.clientIp);
     }
 
     if (path === '/register' || path === '/authorize') {

@@ -117,7 +117,7 @@ function assertLockedDown(page: RenderedPage): void {
   assert.equal(page.headers['Content-Type'], 'text/html; charset=utf-8');
   assert.equal(page.headers['Cache-Control'], 'no-store');
   assert.equal(page.headers['X-Frame-Options'], 'DENY');
-  assert.equal(page.headers['Referrer-Policy'], 'no-referrer');
+  assert.equal(page.headers['Referrer-Policy'], 'same-origin');
   assert.match(page.headers['Content-Security-Policy'] ?? '', /frame-ancestors 'none'/);
   assert.doesNotMatch(page.html, /<script|javascript:|https?:\/\//i);
   // Escaped values hold no '<' or '"', so every match is a tag the page itself wrote, and

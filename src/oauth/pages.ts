@@ -135,7 +135,9 @@ function pageHeaders(formActionOrigins: readonly string[] = []): Record<string, 
     'Content-Security-Policy': pageCsp(formActionOrigins),
     'Cache-Control': 'no-store',
     'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
+    // Not no-referrer: with it Chromium sends `Origin: null` on the form posts, which the gateway's Origin check refuses.
+    // same-origin still tells other sites nothing (the redirect to the app carries no referrer).
+    'Referrer-Policy': 'same-origin',
     'X-Content-Type-Options': 'nosniff',
   };
 }

@@ -82,4 +82,14 @@ export const stateKeys = {
   cacheGraphVersion: (tenant: string, graph: string) => `${P}cache-version:{${encodedTenantId(tenant)}}:graph:${part(graph)}`,
   /** Version token of the tenant's cached graph list. */
   cacheGraphListVersion: (tenant: string) => `${P}cache-version:{${encodedTenantId(tenant)}}:graphs`,
+  /** A record of the OAuth authorization server (src/oauth/adapter.ts): an interaction, a code, a grant, a registered client… */
+  oauth: (model: string, id: string) => `${P}oauth:${part(model)}:{${part(id)}}`,
+  /** Set once the record `oauth(model, id)` is consumed (an authorization code exchanged), holding when. */
+  oauthConsumed: (model: string, id: string) => `${P}oauth-consumed:${part(model)}:{${part(id)}}`,
+  /** The id of the OAuth session with this uid. */
+  oauthSessionUid: (uid: string) => `${P}oauth-session-uid:{${part(uid)}}`,
+  /** Set of the `oauth(…)` keys issued under one grant, so the grant's revocation finds them. */
+  oauthGrantMembers: (grantId: string) => `${P}oauth-grant:{${part(grantId)}}`,
+  /** What an approved sign-in grants (JSON: tenant, device, scopes, graphs), read when its code is exchanged. */
+  oauthAccount: (id: string) => `${P}oauth-account:{${part(id)}}`,
 } as const;

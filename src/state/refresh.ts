@@ -99,7 +99,7 @@ export class RefreshTokens {
   }
 
   /** Creates a refresh token, in `family` or a new one; the token itself is never stored. */
-  async create(input: { tenant: string; device?: string; scopes: readonly string[]; graphs?: readonly string[] | undefined; ttlSec: number; issuedAt: number; family?: string }): Promise<{ token: string; record: RefreshRecord }> {
+  async create(input: { tenant: string; device?: string; scopes: readonly string[]; graphs?: readonly string[] | undefined; audience?: string | undefined; ttlSec: number; issuedAt: number; family?: string }): Promise<{ token: string; record: RefreshRecord }> {
     const token = REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const family = input.family ?? randomUUID();
     const record: RefreshRecord = {
@@ -108,6 +108,7 @@ export class RefreshTokens {
       ...(input.device === undefined ? {} : { device: input.device }),
       scopes: [...input.scopes],
       ...(input.graphs === undefined ? {} : { graphs: [...input.graphs] }),
+      ...(input.audience === undefined ? {} : { audience: input.audience }),
       issuedAt: input.issuedAt,
       expiresAt: input.issuedAt + input.ttlSec,
     };

@@ -12,6 +12,8 @@ export interface GrantFacts {
   scopes: string[];
   /** Graph patterns the grant is limited to; absent: no narrowing. */
   graphs?: string[];
+  /** The `aud` of the access tokens, when not AUTH_AUDIENCE: the resource an OAuth client asked for (RFC 8707). */
+  audience?: string;
   /** Epoch seconds. */
   issuedAt: number;
   expiresAt: number;
