@@ -198,13 +198,26 @@ describe('hostile sign-ins', () => {
     assert.equal(body.access_token, undefined);
   });
 
-  it('refuses a replayed authorization code', async () => {
+  it('refuses a replayed authorization code, and revokes what its first exchange gave', async () => {
     const got = await codeFor(await enrol('oauth-hostile', 'replay', 'read'));
     const first = await exchange(got.clientId, got.authorizationCode, got.verifier);
     assert.equal(first.status, 200, await first.clone().text());
+    const tokens = (await first.json()) as { access_token: string; refresh_token: string };
+    const mcp = await connectClient('http', gateway.url, tokens.access_token);
+    await mustCall(mcp, 'falkordb_health');
     const second = await exchange(got.clientId, got.authorizationCode, got.verifier);
     assert.equal(second.status, 400);
     assert.equal(((await second.json()) as { error: string }).error, 'invalid_grant');
+    // RFC 6749 §4.1.2: what the first exchange gave is revoked too, since either holder may be the thief.
+    let cut = false;
+    for (let i = 0; i < 40 && !cut; i++) {
+      cut = !(await callTool(mcp, 'falkordb_health').catch(() => ({ ok: false }))).ok;
+      if (!cut) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(cut, 'the access token of the first exchange still works');
+    const refreshed = await postForm(`${gateway.url}/oauth/exchange`, { grant_type: 'refresh_token', client_id: got.clientId, refresh_token: tokens.refresh_token });
+    assert.equal(refreshed.status, 400);
+    await mcp.close().catch(() => undefined);
   });
 
   it('refuses an authorization request without a resource, or for another resource', async () => {

@@ -244,9 +244,10 @@ export async function createOAuthServer(deps: OAuthServerDeps): Promise<OAuthSer
   provider.use(async (koa, next) => {
     await next();
     const ctx = koa as KoaContextWithOIDC;
-    if (ctx.oidc?.route === 'token' && ctx.status === 200 && (ctx.oidc.params as { grant_type?: string } | undefined)?.grant_type === 'authorization_code') {
-      await mintGatewayTokens(ctx, deps, resource);
-    }
+    const params = ctx.oidc?.params as { grant_type?: string; code?: string } | undefined;
+    if (ctx.oidc?.route !== 'token' || params?.grant_type !== 'authorization_code' || typeof params.code !== 'string') return;
+    if (ctx.status === 200) await mintGatewayTokens(ctx, deps, resource, params.code);
+    else await revokeReplayed(deps, params.code);
   });
 
   provider.on('server_error', (_ctx, error) => logger.error({ err: { message: error.message, stack: error.stack } }, 'the OAuth authorization server failed a request'));
@@ -269,7 +270,23 @@ function tokenResponse(issued: { accessToken: string; expiresIn: number; refresh
  * resource: the answer becomes the gateway's own tokens for the device the sign-in approved.
  * A code is exchanged once, even when two exchanges race past the provider's own check.
  */
-async function mintGatewayTokens(ctx: KoaContextWithOIDC, deps: OAuthServerDeps, resource: string): Promise<void> {
+/** The marker of a code's exchange: set once, then holding the refresh family the exchange started. */
+function exchangeMarker(code: string): string {
+  return stateKeys.oauthConsumed('Exchange', createHmac('sha256', 'authorization code').update(code).digest('base64url'));
+}
+
+/**
+ * A code presented again after its exchange may be a stolen copy (RFC 6749 §4.1.2): the
+ * tokens its first exchange gave are revoked, so neither holder keeps them.
+ */
+async function revokeReplayed(deps: OAuthServerDeps, code: string): Promise<void> {
+  const family = await deps.state.store.get(exchangeMarker(code));
+  if (family === undefined || family === '1') return;
+  const revoked = await deps.state.refresh.revokeFamily(family, 'authorization code presented again');
+  deps.logger.warn({ revokedAccessTokens: revoked }, 'an OAuth authorization code was presented again after its exchange; the tokens it gave were revoked');
+}
+
+async function mintGatewayTokens(ctx: KoaContextWithOIDC, deps: OAuthServerDeps, resource: string, codeValue: string): Promise<void> {
   const code = ctx.oidc.entities.AuthorizationCode;
   const providerToken = ctx.oidc.entities.AccessToken;
   await providerToken?.destroy();
@@ -278,8 +295,12 @@ async function mintGatewayTokens(ctx: KoaContextWithOIDC, deps: OAuthServerDeps,
     ctx.body = { error: 'invalid_grant', error_description: description };
   };
   if (code === undefined) return refuse('the authorization code could not be read back; start the sign-in again');
-  const first = await deps.state.store.set(stateKeys.oauthConsumed('Exchange', code.jti), '1', Date.now() + SIGN_IN_GRANT_TTL_MS, true);
-  if (!first) return refuse('the authorization code was already exchanged');
+  const marker = exchangeMarker(codeValue);
+  const keepUntil = Date.now() + SIGN_IN_GRANT_TTL_MS;
+  if (!(await deps.state.store.set(marker, '1', keepUntil, true))) {
+    await revokeReplayed(deps, codeValue);
+    return refuse('the authorization code was already exchanged');
+  }
   const grant = code.accountId === undefined ? undefined : await deps.state.store.getJson<SignInGrant>(stateKeys.oauthAccount(code.accountId));
   if (grant === undefined) return refuse('the sign-in expired before its code was exchanged; start the sign-in again');
   const asked = (providerToken?.scope ?? '').split(' ').filter(isScope);
@@ -295,6 +316,8 @@ async function mintGatewayTokens(ctx: KoaContextWithOIDC, deps: OAuthServerDeps,
       audience: resource,
       actor: `oauth:${grant.client}`,
     });
+    const family = issued.refreshToken === undefined ? undefined : (await deps.state.refresh.peek(issued.refreshToken))?.record.family;
+    if (family !== undefined) await deps.state.store.set(marker, family, keepUntil);
     ctx.body = tokenResponse(issued);
   } catch (error) {
     if (error instanceof GatewayError) return refuse(error.message);
