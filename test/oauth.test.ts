@@ -67,6 +67,43 @@ function pkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
+describe('discovery', () => {
+  it('names itself as the authorization server in the resource metadata, root and path form, and in the 401 challenge', async () => {
+    for (const suffix of ['', '/mcp']) {
+      const meta = (await (await fetch(`${gateway.url}/.well-known/oauth-protected-resource${suffix}`)).json()) as { resource: string; authorization_servers: string[] };
+      assert.equal(meta.resource, `${gateway.url}/mcp`);
+      assert.deepEqual(meta.authorization_servers, [gateway.url]);
+    }
+    const refused = await fetch(`${gateway.url}/mcp`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' }, body: '{}' });
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get('www-authenticate') ?? '', /^Bearer .*resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource"/);
+  });
+
+  it('publishes RFC 8414 metadata with S256 only, the iss parameter, registration and client ID metadata documents', async () => {
+    const meta = (await (await fetch(`${gateway.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    assert.equal(meta['issuer'], gateway.url);
+    assert.deepEqual(meta['code_challenge_methods_supported'], ['S256']);
+    assert.equal(meta['authorization_response_iss_parameter_supported'], true);
+    assert.equal(meta['client_id_metadata_document_supported'], true);
+    assert.equal(meta['registration_endpoint'], `${gateway.url}/oauth/register`);
+    assert.equal(meta['token_endpoint'], `${gateway.url}/oauth/exchange`);
+    assert.deepEqual(meta['response_types_supported'], ['code']);
+    assert.equal(meta['pushed_authorization_request_endpoint'], undefined);
+  });
+
+  it('offers none of it when OAUTH_SERVER=false: no metadata, no authorization server named', async () => {
+    const off = await startTestGateway(db.url, { AUTH_SIGNING_KEY_FILE: keyFile, OAUTH_SERVER: 'false' });
+    try {
+      assert.equal((await fetch(`${off.url}/.well-known/oauth-authorization-server`)).status, 404);
+      assert.equal((await fetch(`${off.url}/oauth/authorize`)).status, 404);
+      const meta = (await (await fetch(`${off.url}/.well-known/oauth-protected-resource`)).json()) as { authorization_servers: string[] };
+      assert.deepEqual(meta.authorization_servers, []);
+    } finally {
+      await off.stop();
+    }
+  });
+});
+
 describe('signing in through the MCP SDK OAuth client', () => {
   it('discovers, registers, signs in with an enrolment code, calls tools, refreshes, and is cut off by token revoke --device', async () => {
     const mcpUrl = `${gateway.url}/mcp`;
