@@ -10,7 +10,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -71,12 +71,11 @@ async function devicesOf(publicUrl: string, tenant: string): Promise<Array<strin
  * from PATH. So the script is both $BROWSER and, first on PATH, x-www-browser and
  * xdg-open: it appends the URL to a file the test reads.
  */
-async function fakeBrowser(home: string): Promise<{ env: Record<string, string>; nextUrl: (timeoutMs?: number) => Promise<string> }> {
+async function fakeBrowser(home: string): Promise<{ env: Record<string, string>; nextUrl: (gaveUp: () => boolean, timeoutMs?: number) => Promise<string> }> {
   const bin = path.join(home, 'bin');
   const opened = path.join(home, 'opened-urls');
   await writeFile(opened, '');
   const script = `#!/bin/sh\nprintf '%s\\n' "$1" >> '${opened}'\n`;
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(bin, { recursive: true });
   for (const name of ['fake-browser', 'xdg-open', 'x-www-browser']) {
     await writeFile(path.join(bin, name), script);
@@ -85,13 +84,13 @@ async function fakeBrowser(home: string): Promise<{ env: Record<string, string>;
   let seen = 0;
   return {
     env: { BROWSER: path.join(bin, 'fake-browser'), PATH: `${bin}:${process.env.PATH ?? ''}` },
-    nextUrl: async (timeoutMs = 120_000) => {
-      for (let waited = 0; waited < timeoutMs; waited += 200) {
+    nextUrl: async (gaveUp, timeoutMs = 120_000) => {
+      for (let waited = 0; waited < timeoutMs && !gaveUp(); waited += 200) {
         const lines = (await readFile(opened, 'utf8')).split('\n').filter((l) => l !== '');
         if (lines.length > seen) return lines[seen++]!;
         await sleep(200);
       }
-      throw new Error(`mcp-remote opened no browser within ${timeoutMs} ms`);
+      throw new Error(`mcp-remote opened no browser${gaveUp() ? ' before it gave up' : ` within ${timeoutMs} ms`}`);
     },
   };
 }
@@ -128,9 +127,11 @@ describe('the real mcp-remote with no --header', () => {
     const client = new Client({ name: 'claude-desktop-stand-in', version: '1.0.0' });
     // mcp-remote answers `initialize` only once it holds a token: connect and sign in at once.
     const connected = client.connect(transport, { timeout: 240_000 });
+    let gaveUp = false;
+    connected.catch(() => (gaveUp = true));
     try {
       const signedIn = (async () => {
-        const url = new URL(await opener.nextUrl());
+        const url = new URL(await opener.nextUrl(() => gaveUp));
         assert.equal(url.origin + url.pathname, `${gateway.url}/oauth/authorize`, url.href);
         assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
         assert.equal(url.searchParams.get('resource'), mcpUrl);
@@ -242,6 +243,7 @@ describe('a client ID metadata document', () => {
     assert.equal(response.status, 400, body);
     assert.equal(response.headers.get('location'), null);
     assert.match(body, /This sign-in cannot go on/);
+    assert.match(body, /redirect_uri &quot;https:\/\/evil\.example\/cb&quot; is not allowed here/);
     assert.doesNotMatch(body, /Enrolment code/);
   });
 
@@ -256,6 +258,7 @@ describe('a client ID metadata document', () => {
       assert.equal(response.status, 400, body);
       assert.equal(response.headers.get('location'), null);
       assert.match(body, /This sign-in cannot go on/);
+      assert.match(body, /client_id metadata document fetch failed/);
       assert.doesNotMatch(body, /Enrolment code/);
       assert.ok(!documents.requests.includes('/clients/private.json'), 'the gateway did not fetch from a loopback address');
     } finally {
