@@ -17,7 +17,7 @@ import { GraphClient } from './falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
 import { checkPortFree, listenOn, type ListenerNames } from './http/listen.js';
 import { createNetworkGuard } from './http/network.js';
-import type { OAuthEndpoints } from './http/oauth-routes.js';
+import { registrationLimiter, type OAuthEndpoints } from './http/oauth-routes.js';
 import { createInteractions } from './oauth/interaction.js';
 import { createOAuthServer } from './oauth/provider.js';
 import { createGatewayHttpServer } from './http/server.js';
@@ -132,6 +132,7 @@ function oauthEndpoints(config: Config, state: GatewayState, issuer: TokenIssuer
     made ??= createOAuthServer({ baseUrl: baseUrl(), config: config.oauth, trustProxy: config.network.trustProxy !== false, state, issuer, signingKey, logger }).then((server) => ({
       server,
       interactions: createInteractions({ oauth: server, state, logger, codeAttempts: config.oauth.codeAttempts }),
+      registrations: registrationLimiter(),
     }));
     return made;
   };

@@ -11,8 +11,11 @@ import type { StateStore } from '../state/store.js';
 /** Records issued under a grant; removed with it. */
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
-/** Records with no expiry of their own (dynamically registered clients) are kept this long. */
-const NO_EXPIRY_KEEP_MS = 365 * 24 * 3600 * 1000;
+/**
+ * Records with no expiry of their own (dynamically registered clients) are kept this long
+ * after their last use: a client in use (each refresh looks it up) stays, an abandoned one goes.
+ */
+const NO_EXPIRY_KEEP_MS = 90 * 24 * 3600 * 1000;
 
 export class StateAdapter implements Adapter {
   readonly #model: string;
@@ -52,6 +55,7 @@ export class StateAdapter implements Adapter {
     const [record, consumed] = await this.#store.mget([this.#key(id), stateKeys.oauthConsumed(this.#model, id)]);
     if (record === undefined) return undefined;
     const payload = JSON.parse(record) as AdapterPayload;
+    if (this.#model === 'Client') await this.#store.command(['PEXPIRE', this.#key(id), String(NO_EXPIRY_KEEP_MS)]);
     return consumed === undefined ? payload : { ...payload, consumed: Number(consumed) };
   }
 
