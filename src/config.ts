@@ -10,6 +10,7 @@ import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
 import { parseCidr } from './cidr.js';
 import { GatewayError } from './errors.js';
 import { parseSize, SIZE_FORMS } from './size.js';
+import { parseUpstreamRules, UPSTREAM_RULES_EXAMPLE, type UpstreamRule } from './oauth/upstream-rules.js';
 
 export interface ConfigVariable {
   name: string;
@@ -55,6 +56,13 @@ export const CONFIG_VARIABLES = [
   { name: 'OAUTH_REDIRECT_URIS', default: undefined, description: 'Redirect URIs OAuth clients may use besides the built-in ones (Claude\'s and ChatGPT\'s connector callbacks, and loopback addresses for desktop clients), comma-separated; an entry ending in `*` allows every URI that starts with the rest.', example: 'https://app.example.com/oauth/callback,https://tools.example.com/*' },
   { name: 'OAUTH_DYNAMIC_REGISTRATION', default: 'true', description: 'Let OAuth clients register themselves (RFC 7591, `/oauth/register`), limited to the allowed redirect URIs; `false` leaves only client ID metadata documents.', example: 'false' },
   { name: 'OAUTH_CLIENT_METADATA_DOCUMENTS', default: 'true', description: 'Accept an `https://` URL as an OAuth `client_id` and fetch the client\'s metadata from it (client ID metadata documents), limited to the allowed redirect URIs.', example: 'false' },
+  { name: 'OAUTH_UPSTREAM_ISSUER', default: undefined, description: 'An OpenID provider (Google Workspace, Entra, Okta, Auth0, Keycloak…) people may sign in at on the connector sign-in page instead of typing an enrolment code; OAUTH_UPSTREAM_TENANTS decides what a sign-in grants. Register `PUBLIC_URL/oauth/upstream/callback` as the redirect URI there. `https://`, or `http://` on loopback only. See docs/onboarding.md.', example: 'https://login.example.com/realms/staff' },
+  { name: 'OAUTH_UPSTREAM_CLIENT_ID', default: undefined, description: 'The gateway\'s client id at OAUTH_UPSTREAM_ISSUER.', example: 'falkordb-mcp-gateway' },
+  { name: 'OAUTH_UPSTREAM_CLIENT_SECRET', default: undefined, description: 'The gateway\'s client secret at OAUTH_UPSTREAM_ISSUER (sent with HTTP Basic); unset for a public client, which signs in with PKCE alone.', example: 'a-secret-from-the-provider', secret: true },
+  { name: 'OAUTH_UPSTREAM_TENANTS', default: undefined, description: 'What a sign-in at OAUTH_UPSTREAM_ISSUER grants: rules separated by `;`, each `MATCH -> TENANT SCOPES`, where MATCH is `domain:NAME` (the verified email\'s domain), `group:NAME` (a value of OAUTH_UPSTREAM_GROUPS_CLAIM) or `claim:NAME=VALUE` (any claim of the ID token, e.g. an `org_id`). The first rule that matches decides; a person no rule matches is refused.', example: 'group:graph-admins -> acme read write admin; domain:acme.com -> acme read write' },
+  { name: 'OAUTH_UPSTREAM_GROUPS_CLAIM', default: 'groups', description: 'The ID token claim that `group:` rules of OAUTH_UPSTREAM_TENANTS read (a list of group names).', example: 'roles' },
+  { name: 'OAUTH_UPSTREAM_SCOPE', default: 'openid email profile', description: 'Scopes the gateway asks OAUTH_UPSTREAM_ISSUER for; must include `openid`. Add the one that puts groups in the ID token if the provider needs it.', example: 'openid email profile groups' },
+  { name: 'OAUTH_UPSTREAM_NAME', default: undefined, description: 'What the sign-in page\'s button calls OAUTH_UPSTREAM_ISSUER ("Sign in with …"). Unset: its host name.', example: 'Acme SSO' },
   { name: 'ENROLMENT_CODE_ATTEMPTS', default: '10', description: 'Enrolment codes one client address may try on the sign-in page in ten minutes, right or wrong; past it the page answers 429 until the ten minutes are over. Each instance counts its own.', example: '5' },
   { name: 'OAUTH_METADATA_PRIVATE_ADDRESSES', default: 'false', description: 'Fetch client ID metadata documents from loopback and private addresses too. Off by default, so a `client_id` cannot make the gateway reach into its own network; turn on only where the clients\' documents are served on an internal network.', example: 'true' },
   { name: 'TENANTS_REQUIRE_REGISTRATION', default: 'false', description: 'Refuse tokens for a tenant that is not in the tenant registry (the production setting).', example: 'true' },
@@ -281,6 +289,29 @@ const redirectUriList = list((entry) => {
   if (url.hash !== '') throw new Error('has a fragment');
 }, 'a redirect URI such as https://app.example.com/callback (no fragment; a trailing * allows every URI that starts with the rest)');
 
+/** An OpenID issuer: https, or http on a loopback address (a provider on the same machine). */
+const upstreamIssuer = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname.replace(/^\[|\]$/g, '')));
+    } catch {
+      return false;
+    }
+  }, 'must be an https:// URL (http:// only on a loopback address)')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const upstreamRules = z.string().transform((text, ctx) => {
+  try {
+    return parseUpstreamRules(text);
+  } catch (error) {
+    ctx.issues.push({ code: 'custom', input: text, message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 const trustProxy = z.string().transform((text, ctx): false | number | string[] => {
   const value = text.trim().toLowerCase();
   if (value === 'false' || value === '0' || value === 'no') return false;
@@ -342,6 +373,13 @@ const SCHEMA = {
   OAUTH_CLIENT_METADATA_DOCUMENTS: bool,
   OAUTH_METADATA_PRIVATE_ADDRESSES: bool,
   ENROLMENT_CODE_ATTEMPTS: integer(1, 1_000_000),
+  OAUTH_UPSTREAM_ISSUER: upstreamIssuer.optional(),
+  OAUTH_UPSTREAM_CLIENT_ID: nonEmpty.optional(),
+  OAUTH_UPSTREAM_CLIENT_SECRET: nonEmpty.optional(),
+  OAUTH_UPSTREAM_TENANTS: upstreamRules.optional(),
+  OAUTH_UPSTREAM_GROUPS_CLAIM: nonEmpty,
+  OAUTH_UPSTREAM_SCOPE: z.string().trim().refine((v) => v.split(/\s+/).includes('openid'), 'must include openid'),
+  OAUTH_UPSTREAM_NAME: nonEmpty.optional(),
   ACCESS_TOKEN_TTL: duration(30 * DAY_SEC),
   REFRESH_TOKEN_TTL: duration(400 * DAY_SEC),
   TENANTS_REQUIRE_REGISTRATION: bool,
@@ -404,6 +442,19 @@ const SCHEMA = {
   USAGE_RETENTION_DAYS: integer(1, 3650),
 } satisfies Record<ConfigVariableName, z.ZodType>;
 
+export interface UpstreamOAuthConfig {
+  /** Without a trailing slash. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string | undefined;
+  rules: UpstreamRule[];
+  groupsClaim: string;
+  /** Space-separated, with `openid`. */
+  scope: string;
+  /** Shown on the sign-in button. */
+  name: string;
+}
+
 export interface Config {
   falkordb: {
     url: string | undefined;
@@ -454,6 +505,8 @@ export interface Config {
     metadataPrivateAddresses: boolean;
     /** Codes one address may try in ten minutes. */
     codeAttempts: number;
+    /** Sign-in at an OpenID provider, besides enrolment codes. */
+    upstream: UpstreamOAuthConfig | undefined;
   };
   tenants: {
     /** Refuse tokens for tenants missing from the registry, rather than serving any well-signed tenant. */
@@ -632,6 +685,29 @@ function readRawValue(variable: ConfigVariable, env: Env): RawValue {
   return { text, variable: fileVariable, example };
 }
 
+const UPSTREAM_PARTS = ['OAUTH_UPSTREAM_CLIENT_ID', 'OAUTH_UPSTREAM_CLIENT_SECRET', 'OAUTH_UPSTREAM_TENANTS', 'OAUTH_UPSTREAM_NAME'] as const;
+
+/** Federation needs its three parts together, and a gateway that runs its own authorization server. */
+function checkUpstream(v: Values, devMode: boolean): void {
+  if (v.OAUTH_UPSTREAM_ISSUER === undefined) {
+    const stray = UPSTREAM_PARTS.find((name) => v[name] !== undefined);
+    if (stray !== undefined) throw new GatewayError('CONFIG_INVALID', `${stray} is only used with OAUTH_UPSTREAM_ISSUER; set OAUTH_UPSTREAM_ISSUER to the OpenID provider people sign in at, or unset ${stray}.`, { variable: stray });
+    return;
+  }
+  if (v.OAUTH_UPSTREAM_CLIENT_ID === undefined) {
+    throw configError('OAUTH_UPSTREAM_CLIENT_ID', undefined, 'is required with OAUTH_UPSTREAM_ISSUER (the client id the provider gave the gateway)', 'falkordb-mcp-gateway', false);
+  }
+  if (v.OAUTH_UPSTREAM_TENANTS === undefined) {
+    throw configError('OAUTH_UPSTREAM_TENANTS', undefined, 'is required with OAUTH_UPSTREAM_ISSUER (which tenant and scopes a sign-in there grants)', `"${UPSTREAM_RULES_EXAMPLE}"`, false);
+  }
+  if (!v.OAUTH_SERVER) {
+    throw new GatewayError('CONFIG_INVALID', 'OAUTH_UPSTREAM_ISSUER is set but OAUTH_SERVER is false; the upstream sign-in is a step of the gateway\'s own authorization server. Set OAUTH_SERVER=true, or unset OAUTH_UPSTREAM_ISSUER.', { variable: 'OAUTH_UPSTREAM_ISSUER' });
+  }
+  if (v.AUTH_SIGNING_KEY_FILE === undefined && !devMode) {
+    throw new GatewayError('CONFIG_INVALID', 'OAUTH_UPSTREAM_ISSUER is set but the gateway does not sign its own tokens, so it has no authorization server for people to sign in through; set AUTH_SIGNING_KEY_FILE (keys generate makes one), or unset OAUTH_UPSTREAM_ISSUER.', { variable: 'OAUTH_UPSTREAM_ISSUER' });
+  }
+}
+
 /** Parses the environment; throws a GatewayError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const values: Record<string, unknown> = {};
@@ -676,6 +752,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (v.TENANT_ISOLATION === 'acl' && v.ACL_USER_SECRET === undefined) {
     throw configError('ACL_USER_SECRET', undefined, 'is required with TENANT_ISOLATION=acl (the tenants\' database passwords derive from it; give every instance the same one)', 'a-random-string-of-at-least-32-bytes', true);
   }
+
+  checkUpstream(v, !hasVerifier && loopback);
 
   const config: Config = {
     falkordb: {
@@ -724,6 +802,18 @@ export function loadConfig(env: Env = process.env): Config {
       clientMetadataDocuments: v.OAUTH_CLIENT_METADATA_DOCUMENTS,
       metadataPrivateAddresses: v.OAUTH_METADATA_PRIVATE_ADDRESSES,
       codeAttempts: v.ENROLMENT_CODE_ATTEMPTS,
+      upstream:
+        v.OAUTH_UPSTREAM_ISSUER === undefined || v.OAUTH_UPSTREAM_CLIENT_ID === undefined || v.OAUTH_UPSTREAM_TENANTS === undefined
+          ? undefined
+          : {
+              issuer: v.OAUTH_UPSTREAM_ISSUER,
+              clientId: v.OAUTH_UPSTREAM_CLIENT_ID,
+              clientSecret: v.OAUTH_UPSTREAM_CLIENT_SECRET,
+              rules: v.OAUTH_UPSTREAM_TENANTS,
+              groupsClaim: v.OAUTH_UPSTREAM_GROUPS_CLAIM,
+              scope: v.OAUTH_UPSTREAM_SCOPE.split(/\s+/).join(' '),
+              name: v.OAUTH_UPSTREAM_NAME ?? new URL(v.OAUTH_UPSTREAM_ISSUER).hostname,
+            },
     },
     tenants: { requireRegistration: v.TENANTS_REQUIRE_REGISTRATION },
     isolation: { mode: v.TENANT_ISOLATION, aclUserSecret: v.ACL_USER_SECRET, aclPoolMax: v.ACL_POOL_MAX },

@@ -20,6 +20,7 @@ import { createNetworkGuard } from './http/network.js';
 import { registrationLimiter, type OAuthEndpoints } from './http/oauth-routes.js';
 import { createInteractions } from './oauth/interaction.js';
 import { createOAuthServer } from './oauth/provider.js';
+import { createUpstreamSignIn, UPSTREAM_CALLBACK_PATH } from './oauth/upstream.js';
 import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
 import type { Logger } from './observability/logger.js';
@@ -128,10 +129,18 @@ async function checkListenPorts(config: Config): Promise<void> {
 /** The authorization server and its sign-in pages, made on first use: its issuer is the base URL, known once the listener is bound. */
 function oauthEndpoints(config: Config, state: GatewayState, issuer: TokenIssuer, signingKey: SigningKey, logger: Logger, baseUrl: () => string): () => Promise<OAuthEndpoints> {
   let made: Promise<OAuthEndpoints> | undefined;
+  const upstream = config.oauth.upstream;
   return () => {
     made ??= createOAuthServer({ baseUrl: baseUrl(), config: config.oauth, trustProxy: config.network.trustProxy !== false, state, issuer, signingKey, logger }).then((server) => ({
       server,
-      interactions: createInteractions({ oauth: server, state, logger, codeAttempts: config.oauth.codeAttempts }),
+      interactions: createInteractions({
+        oauth: server,
+        state,
+        logger,
+        codeAttempts: config.oauth.codeAttempts,
+        requireRegistration: config.tenants.requireRegistration,
+        ...(upstream === undefined ? {} : { upstream: { config: upstream, signIn: createUpstreamSignIn({ config: upstream, baseUrl: baseUrl(), store: state.store, logger }) } }),
+      }),
       registrations: registrationLimiter(),
     }));
     return made;
@@ -226,6 +235,9 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     const announcement = await announceGateway(state.store, facts, (e: unknown) => logger.warn({ err: String(e) }, 'could not renew this instance\'s announcement in the shared state'));
     shutdown.add('announcement', () => announcement.withdraw());
     logger.info({ url: `${url}/mcp`, falkordb: database.db.moduleVersion, devMode: config.auth.devMode }, 'gateway listening');
+    if (oauth !== undefined && config.oauth.upstream !== undefined) {
+      logger.info({ issuer: config.oauth.upstream.issuer, redirectUri: `${url}${UPSTREAM_CALLBACK_PATH}` }, 'connectors may also sign in at the upstream OpenID provider; its client must allow this redirect URI');
+    }
     const plainHttp = plainHttpWarning(config);
     if (plainHttp !== undefined) logger.warn(plainHttp);
 

@@ -190,3 +190,39 @@ describe('secrets from files (NAME_FILE)', () => {
     assert.equal(loadConfig({ PORT_FILE: secretFile('4000') }).http.port, 3003);
   });
 });
+
+describe('sign-in at an upstream OpenID provider (OAUTH_UPSTREAM_*)', () => {
+  const upstream = {
+    OAUTH_UPSTREAM_ISSUER: 'https://login.example.com/realms/staff/',
+    OAUTH_UPSTREAM_CLIENT_ID: 'gateway',
+    OAUTH_UPSTREAM_TENANTS: 'group:graph-admins -> acme read write admin; domain:acme.com -> acme read',
+  };
+
+  it('is off unless the issuer is set, and then holds the parsed rules and the defaults', () => {
+    assert.equal(loadConfig({}).oauth.upstream, undefined);
+    const on = loadConfig(upstream).oauth.upstream;
+    assert.equal(on?.issuer, 'https://login.example.com/realms/staff');
+    assert.equal(on?.name, 'login.example.com');
+    assert.equal(on?.scope, 'openid email profile');
+    assert.equal(on?.groupsClaim, 'groups');
+    assert.equal(on?.clientSecret, undefined);
+    assert.deepEqual(on?.rules.map((r) => r.tenant), ['acme', 'acme']);
+    assert.equal(loadConfig({ ...upstream, OAUTH_UPSTREAM_CLIENT_SECRET_FILE: secretFile('s3cret\n') }).oauth.upstream?.clientSecret, 's3cret');
+  });
+
+  it('names what is missing or wrong, and what to do', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ OAUTH_UPSTREAM_ISSUER: upstream.OAUTH_UPSTREAM_ISSUER, OAUTH_UPSTREAM_TENANTS: upstream.OAUTH_UPSTREAM_TENANTS }, /OAUTH_UPSTREAM_CLIENT_ID is required with OAUTH_UPSTREAM_ISSUER/],
+      [{ OAUTH_UPSTREAM_ISSUER: upstream.OAUTH_UPSTREAM_ISSUER, OAUTH_UPSTREAM_CLIENT_ID: 'gateway' }, /OAUTH_UPSTREAM_TENANTS is required with OAUTH_UPSTREAM_ISSUER/],
+      [{ OAUTH_UPSTREAM_CLIENT_ID: 'gateway' }, /OAUTH_UPSTREAM_CLIENT_ID is only used with OAUTH_UPSTREAM_ISSUER/],
+      [{ ...upstream, OAUTH_UPSTREAM_ISSUER: 'http://login.example.com' }, /OAUTH_UPSTREAM_ISSUER .*must be an https:\/\/ URL \(http:\/\/ only on a loopback address\)/],
+      [{ ...upstream, OAUTH_UPSTREAM_TENANTS: 'domain:acme.com -> acme read; group:x acme read' }, /OAUTH_UPSTREAM_TENANTS .*rule 2 .*needs "->"/],
+      [{ ...upstream, OAUTH_UPSTREAM_SCOPE: 'email profile' }, /OAUTH_UPSTREAM_SCOPE .*must include openid/],
+      [{ ...upstream, OAUTH_SERVER: 'false' }, /OAUTH_SERVER is false/],
+      [{ ...upstream, AUTH_JWKS_URL: 'https://idp.example.com/jwks' }, /does not sign its own tokens.*AUTH_SIGNING_KEY_FILE/],
+    ];
+    for (const [env, expected] of cases) assert.match(configFailure(env).message, expected, JSON.stringify(env));
+    assert.equal(loadConfig({ ...upstream, OAUTH_UPSTREAM_ISSUER: 'http://127.0.0.1:9000' }).oauth.upstream?.issuer, 'http://127.0.0.1:9000');
+    assert.doesNotMatch(configFailure({ ...upstream, OAUTH_UPSTREAM_CLIENT_SECRET: 'hidden-secret', OAUTH_SERVER: 'false' }).message, /hidden-secret/);
+  });
+});

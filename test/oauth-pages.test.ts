@@ -95,7 +95,7 @@ async function violations(page: Page): Promise<string[]> {
 const MAIN_MAX_WIDTH = "getComputedStyle(document.querySelector('main')).maxWidth";
 
 // Facts about each control a person uses (not the hidden fields).
-const CONTROLS = `[...document.querySelectorAll('input:not([type=hidden]), button')].map((el) => ({
+const CONTROLS = `[...document.querySelectorAll('input:not([type=hidden]), button, a[href]')].map((el) => ({
   tag: el.tagName,
   labels: el.labels ? el.labels.length : 0,
   font: parseFloat(getComputedStyle(el).fontSize),
@@ -162,7 +162,10 @@ describe('sign-in pages in Chromium', () => {
     pages.set('consent', () => consentPage({ action: '/confirm', csrf: 'csrf-token-2', client, tenant: 'acme', device: 'phone', scopes: ['read', 'write'], code: 'ABCD-1234', formActionOrigins: origins }));
     pages.set('consent-graphs', () => consentPage({ action: '/confirm', csrf: 'csrf-token-2', client, tenant: 'acme', device: 'phone', scopes: ['read', 'write', 'admin'], graphs: ['sales-*', 'crm', LONG], code: 'ABCD-1234', formActionOrigins: origins }));
     pages.set('consent-no-redirect-origin', () => consentPage({ action: '/confirm', csrf: 'csrf-token-2', client, tenant: 'acme', device: 'phone', scopes: ['read'], code: 'ABCD-1234' }));
+    pages.set('enrol-upstream', () => enrolPage({ action: '/enrol', csrf: 'csrf-token-1', client, upstream: { name: 'Acme SSO', href: '/sign-in' } }));
+    pages.set('consent-upstream', () => consentPage({ action: '/confirm', csrf: 'csrf-token-2', client, tenant: 'acme', device: 'claude-alice@acme.com', scopes: ['read', 'write'], ticket: 'ticket-1', signedInAs: 'alice@acme.com at Acme SSO', formActionOrigins: origins }));
     pages.set('enrol-hostile', () => enrolPage({ action: '/enrol', csrf: HOSTILE, client: { name: `${HOSTILE}${UNBROKEN}`, redirectHost: UNBROKEN }, error: `${HOSTILE}${UNBROKEN}`, code: HOSTILE }));
+    pages.set('enrol-upstream-hostile', () => enrolPage({ action: '/enrol', csrf: HOSTILE, client, upstream: { name: `${HOSTILE}${UNBROKEN}`, href: `/sign-in?x=${HOSTILE}` }, code: HOSTILE }));
     pages.set('consent-hostile', () => consentPage({ action: '/confirm', csrf: HOSTILE, client: { name: `${HOSTILE}${LONG}`, redirectHost: LONG }, tenant: HOSTILE, device: `${HOSTILE}${LONG}`, scopes: ['read', HOSTILE], graphs: [HOSTILE, LONG, UNBROKEN], code: HOSTILE, formActionOrigins: origins }));
     for (const [name, preset] of Object.entries(PAGE_MESSAGES)) {
       pages.set(`message-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, () => messagePage(preset));
@@ -179,7 +182,7 @@ describe('sign-in pages in Chromium', () => {
     for (const site of [gateway, app]) await new Promise((resolve) => site?.server.close(resolve));
   });
 
-  const reviewed = ['enrol', 'enrol-error', 'consent', 'consent-graphs', 'enrol-hostile', 'consent-hostile', ...Object.keys(PAGE_MESSAGES).map((n) => `message-${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)];
+  const reviewed = ['enrol', 'enrol-error', 'enrol-upstream', 'consent', 'consent-graphs', 'consent-upstream', 'enrol-hostile', 'enrol-upstream-hostile', 'consent-hostile', ...Object.keys(PAGE_MESSAGES).map((n) => `message-${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)];
   for (const name of reviewed) {
     for (const device of DEVICES) {
       describe(`${name} on a ${device}`, () => {
@@ -241,6 +244,7 @@ describe('sign-in pages in Chromium', () => {
           const controls = (await w.page.evaluate(CONTROLS)) as Array<{ tag: string; labels: number; font: number; height: number }>;
           for (const control of controls) {
             if (control.tag === 'INPUT') assert.ok(control.labels >= 1, 'input without a <label>');
+            if (control.tag === 'A' && !name.includes('upstream')) assert.fail('a link on a page that offers none');
             assert.ok(control.font >= 16, `${control.tag} font ${control.font}px`);
             assert.ok(control.height >= 44, `${control.tag} height ${control.height}px`);
           }
@@ -252,7 +256,7 @@ describe('sign-in pages in Chromium', () => {
         });
 
         it('shows a focus outline on each control reached with Tab', async () => {
-          const count = await w.page.locator('input:not([type=hidden]), button').count();
+          const count = await w.page.locator('input:not([type=hidden]), button, a[href]').count();
           for (let i = 0; i < count; i += 1) {
             await w.page.keyboard.press('Tab');
             const outline = (await w.page.evaluate('(() => { const s = getComputedStyle(document.activeElement); return [document.activeElement.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]; })()')) as [string, string, number];
@@ -266,7 +270,7 @@ describe('sign-in pages in Chromium', () => {
   }
 
   describe('dark mode', () => {
-    for (const name of ['enrol-error', 'consent-graphs', 'message-code-expired', 'message-done']) {
+    for (const name of ['enrol-error', 'enrol-upstream', 'consent-graphs', 'message-code-expired', 'message-done']) {
       it(`${name} follows a phone set to dark, with 4.5:1 contrast and a visible focus outline`, async () => {
         const w = await watchedPage(browser, 'phone');
         try {
@@ -275,7 +279,7 @@ describe('sign-in pages in Chromium', () => {
           await screenshot(w.page, `${name}-dark`);
           assert.equal(await w.page.evaluate("getComputedStyle(document.body).backgroundColor"), 'rgb(17, 20, 24)');
           assert.deepEqual(await w.page.evaluate(LOW_CONTRAST), []);
-          const count = await w.page.locator('input:not([type=hidden]), button').count();
+          const count = await w.page.locator('input:not([type=hidden]), button, a[href]').count();
           for (let i = 0; i < count; i += 1) {
             await w.page.keyboard.press('Tab');
             assert.equal(await w.page.evaluate('getComputedStyle(document.activeElement).outlineColor'), 'rgb(255, 179, 122)');
@@ -289,7 +293,7 @@ describe('sign-in pages in Chromium', () => {
   });
 
   describe('hostile values', () => {
-    for (const name of ['enrol-hostile', 'consent-hostile']) {
+    for (const name of ['enrol-hostile', 'enrol-upstream-hostile', 'consent-hostile']) {
       it(`${name} shows them as text and keeps them exactly in its form`, async () => {
         const w = await watchedPage(browser, 'phone');
         try {
@@ -297,7 +301,7 @@ describe('sign-in pages in Chromium', () => {
           assert.equal(await w.page.locator('script, img, b, iframe, object').count(), 0);
           assert.ok((await w.page.locator('main').innerText()).includes(HOSTILE));
           assert.equal(await w.page.locator('input[name=csrf]').inputValue(), HOSTILE);
-          const code = w.page.locator(name === 'enrol-hostile' ? '#code' : 'input[name=code]');
+          const code = w.page.locator(name.startsWith('enrol') ? '#code' : 'input[name=code]');
           assert.equal(await code.inputValue(), HOSTILE);
           assert.deepEqual(w.dialogs, []);
         } finally {
@@ -370,6 +374,19 @@ describe('sign-in pages in Chromium', () => {
         }
       });
     }
+
+    it('the consent after a provider sign-in posts its ticket and no code, and the redirect to the app is allowed', async () => {
+      const w = await watchedPage(browser, 'phone');
+      try {
+        await w.page.goto(`${gateway.origin}/consent-upstream`);
+        assert.match(await w.page.locator('main').innerText(), /Signed in as alice@acme\.com at Acme SSO/);
+        const before = gateway.posts.length;
+        await Promise.all([w.page.waitForURL(`${app.origin}/callback?decision=approve`), w.page.getByRole('button', { name: 'Allow' }).click()]);
+        assert.deepEqual(Object.fromEntries(gateway.posts[before] ?? []), { csrf: 'csrf-token-2', ticket: 'ticket-1', decision: 'approve' });
+      } finally {
+        await w.page.close();
+      }
+    });
 
     it("without the app's origin in form-action, Chromium blocks the redirect after the POST (why consentPage takes formActionOrigins)", async () => {
       const w = await watchedPage(browser, 'phone');

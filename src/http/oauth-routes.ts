@@ -7,6 +7,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { isGatewayError } from '../errors.js';
 import type { Interactions } from '../oauth/interaction.js';
 import { INTERACTION_PATH, OAUTH_ROUTES, type OAuthServer } from '../oauth/provider.js';
+import { UPSTREAM_CALLBACK_PATH } from '../oauth/upstream.js';
 import { readTextBody } from './body.js';
 import { sendJson } from './respond.js';
 
@@ -37,6 +38,7 @@ export function isOAuthPath(path: string): boolean {
     path === '/.well-known/oauth-authorization-server' ||
     path === '/.well-known/openid-configuration' ||
     PROVIDER_PATHS.has(path) ||
+    path === UPSTREAM_CALLBACK_PATH ||
     path.startsWith(`${OAUTH_ROUTES.authorization}/`) ||
     path.startsWith(`${INTERACTION_PATH}/`)
   );
@@ -63,6 +65,7 @@ export async function serveOAuth(endpoints: OAuthEndpoints, req: IncomingMessage
     if (res.writableEnded) return;
     return endpoints.interactions.handle(req, res, path, form, clientIp);
   }
+  if (path === UPSTREAM_CALLBACK_PATH) return endpoints.interactions.upstreamCallback(req, res);
   if (path === OAUTH_ROUTES.registration && req.method === 'POST') {
     try {
       await endpoints.registrations.consume(clientIp ?? 'unknown');

@@ -82,6 +82,8 @@ input[aria-invalid=true]{border-color:var(--bad)}
 .alert{margin:0 0 1rem;padding:.75rem;border-radius:.5rem;background:var(--bad-bg);color:var(--bad);font-weight:600}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.25rem}
 button{flex:1 1 8rem;min-height:3rem;padding:.625rem 1rem;font:inherit;font-weight:600;border-radius:.5rem;border:2px solid var(--accent);background:var(--accent);color:var(--accent-ink);cursor:pointer}
+a.button{display:block;text-align:center;min-height:3rem;padding:.625rem 1rem;font-weight:600;border-radius:.5rem;border:2px solid var(--accent);background:var(--accent);color:var(--accent-ink);text-decoration:none}
+.or{color:var(--muted);margin:1.25rem 0 .75rem}
 button.secondary{background:var(--card);color:var(--ink);border-color:var(--muted)}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .kind-error h1{color:var(--bad)}
@@ -184,15 +186,22 @@ export interface EnrolPageInput {
   code?: string;
   /** Origins the answer to this form may redirect to (see pageCsp). */
   formActionOrigins?: readonly string[];
+  /** A sign-in at the operator's OpenID provider, offered above the code: its name and the link that starts it. */
+  upstream?: { name: string; href: string };
 }
 
-/** Asks for the one-time enrolment code the operator handed out. */
+/** Asks for the one-time enrolment code the operator handed out (and offers the OpenID provider's sign-in, when there is one). */
 export function enrolPage(input: EnrolPageInput): RenderedPage {
   const hasError = input.error !== undefined && input.error !== '';
   const describedBy = hasError ? 'code-hint code-error' : 'code-hint';
-  const body = `<h1>Enter your enrolment code</h1>
+  const upstream = input.upstream === undefined
+    ? ''
+    : `<p><a class="button" href="${escapeHtml(input.upstream.href)}">Sign in with <bdi>${displayText(input.upstream.name)}</bdi></a></p>
+<p class="or">or, with a code from the person who runs the gateway:</p>
+`;
+  const body = `<h1>${input.upstream === undefined ? 'Enter your enrolment code' : 'Sign in to connect'}</h1>
 <p>${clientLine(input.client)} asks to connect to your graphs on ${PRODUCT_NAME}.</p>
-<form method="post" action="${escapeHtml(input.action)}">
+${upstream}<form method="post" action="${escapeHtml(input.action)}">
 ${hidden('csrf', input.csrf)}
 <label for="code">Enrolment code</label>
 <p class="hint" id="code-hint">The one-time code the person who runs the gateway gave you. It works once and only for a few minutes.</p>
@@ -200,7 +209,7 @@ ${hasError ? `<p class="alert" id="code-error" role="alert">${escapeHtml(input.e
 <div class="actions"><button type="submit">Continue</button></div>
 </form>
 <p class="small">Did not expect this? Close this window: nothing is connected until you approve on the next page.</p>`;
-  return { status: hasError ? 400 : 200, html: htmlDocument('Enrolment code', body), headers: pageHeaders(input.formActionOrigins) };
+  return { status: hasError ? 400 : 200, html: htmlDocument(input.upstream === undefined ? 'Enrolment code' : 'Sign in', body), headers: pageHeaders(input.formActionOrigins) };
 }
 
 /** Plain words for each gateway scope; an unknown scope is shown as it is. */
@@ -220,7 +229,11 @@ export interface ConsentPageInput {
   /** Graph name patterns the grant is limited to; none means every graph of the tenant. */
   graphs?: readonly string[];
   /** The enrolment code typed on the previous page, carried in a hidden field. */
-  code: string;
+  code?: string;
+  /** Instead of a code: the one-time ticket of a sign-in at the OpenID provider, in a hidden field. */
+  ticket?: string;
+  /** Who signed in at the OpenID provider, e.g. `alice@acme.com at Acme SSO`. */
+  signedInAs?: string;
   /** The client's redirect URI origins: the approve and deny answers redirect there. */
   formActionOrigins?: readonly string[];
 }
@@ -235,7 +248,7 @@ export function consentPage(input: ConsentPageInput): RenderedPage {
     : `<dt>Graphs</dt><dd>every graph of <bdi>${escapeHtml(input.tenant)}</bdi></dd>`;
   const body = `<h1>Allow <bdi>${displayText(input.client.name)}</bdi> to use your graphs?</h1>
 <p>${clientLine(input.client)} will connect as a device of your tenant. After you allow it, you go back to <bdi>${displayText(input.client.redirectHost)}</bdi>.</p>
-<dl>
+${input.signedInAs === undefined ? '' : `<p>Signed in as <bdi>${displayText(input.signedInAs)}</bdi>.</p>\n`}<dl>
 <dt>Tenant</dt><dd><bdi>${escapeHtml(input.tenant)}</bdi></dd>
 <dt>Device</dt><dd><bdi>${escapeHtml(input.device)}</bdi></dd>
 <dt>It will be able to</dt><dd><ul>${scopes}</ul></dd>
@@ -243,8 +256,7 @@ ${graphs}
 </dl>
 <form method="post" action="${escapeHtml(input.action)}">
 ${hidden('csrf', input.csrf)}
-${hidden('code', input.code)}
-<div class="actions">
+${input.code === undefined ? '' : `${hidden('code', input.code)}\n`}${input.ticket === undefined ? '' : `${hidden('ticket', input.ticket)}\n`}<div class="actions">
 <button type="submit" name="decision" value="approve">Allow</button>
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 </div>

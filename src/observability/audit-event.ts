@@ -17,6 +17,7 @@ export const AUDIT_EVENT_NAMES = [
   'refresh_reuse',
   'enrolment_created',
   'enrolment_used',
+  'upstream_sign_in',
   'tenant_changed',
   'refusals_summarised',
 ] as const;

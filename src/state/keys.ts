@@ -92,4 +92,10 @@ export const stateKeys = {
   oauthGrantMembers: (grantId: string) => `${P}oauth-grant:{${part(grantId)}}`,
   /** What an approved sign-in grants (JSON: tenant, device, scopes, graphs), read when its code is exchanged. */
   oauthAccount: (id: string) => `${P}oauth-account:{${part(id)}}`,
+  /**
+   * A sign-in at the upstream OpenID provider (src/oauth/upstream.ts): `start` is keyed by the
+   * `state` sent there (PKCE verifier, nonce, interaction); `ticket` holds what the person's
+   * claims grant until they allow it. Each is read once.
+   */
+  oauthUpstream: (kind: 'start' | 'ticket', id: string) => `${P}oauth-upstream-${kind}:{${part(id)}}`,
 } as const;

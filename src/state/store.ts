@@ -48,6 +48,12 @@ export class StateStore {
     return stored === undefined ? undefined : (JSON.parse(stored) as T);
   }
 
+  /** Reads and deletes a JSON record in one command (GETDEL): of two callers, only one gets it. */
+  async takeJson<T>(key: string): Promise<T | undefined> {
+    const reply = await this.command(['GETDEL', key]);
+    return typeof reply === 'string' ? (JSON.parse(reply) as T) : undefined;
+  }
+
   /** One MGET; on a cluster the database sends one GET per key instead, all at once, wherever the keys live. */
   async mget(keys: readonly string[]): Promise<Array<string | undefined>> {
     if (keys.length === 0) return [];
