@@ -80,6 +80,12 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
     names: ['OAUTH_SERVER', 'OAUTH_REDIRECT_URIS', 'OAUTH_DYNAMIC_REGISTRATION', 'OAUTH_CLIENT_METADATA_DOCUMENTS', 'OAUTH_METADATA_PRIVATE_ADDRESSES', 'ENROLMENT_CODE_ATTEMPTS'],
   },
   {
+    title: 'Connector sign-in at your identity provider',
+    intro:
+      'Optional: the sign-in page also offers "Sign in with …" an OpenID provider, and rules map who signed in to a tenant and scopes, so no enrolment code is needed. [onboarding.md](onboarding.md#sign-in-at-your-own-identity-provider) shows the set-up.',
+    names: ['OAUTH_UPSTREAM_ISSUER', 'OAUTH_UPSTREAM_CLIENT_ID', 'OAUTH_UPSTREAM_CLIENT_SECRET', 'OAUTH_UPSTREAM_TENANTS', 'OAUTH_UPSTREAM_GROUPS_CLAIM', 'OAUTH_UPSTREAM_SCOPE', 'OAUTH_UPSTREAM_NAME'],
+  },
+  {
     title: 'Database-enforced isolation',
     intro:
       'A second layer under the key prefix: with `TENANT_ISOLATION=acl` each tenant\'s tool calls run as a database ACL user of its own that may touch only its keys, so even a key built wrongly is refused by the database. [security.md](security.md#two-layers-of-tenant-isolation) explains what the users may do and how to run it.',
