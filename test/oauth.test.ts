@@ -154,6 +154,46 @@ describe('signing in through the MCP SDK OAuth client', () => {
     await assert.rejects(auth(client, { serverUrl: mcpUrl }), /revoked/i);
   });
 
+  it('binds a refresh token to its client: refused to another registered client and at /oauth/token, still refreshed by its own', async () => {
+    const mcpUrl = `${gateway.url}/mcp`;
+    const client = new MemoryOAuthClient(callback.url, { name: 'Claude' });
+    const p = await page();
+    const tokens = await signIn(mcpUrl, client, callback, p, await enrol('oauth-bound', 'tablet', 'read'));
+    await closePage(p);
+    const other = (await (await fetch(`${gateway.url}/oauth/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Another host', redirect_uris: [callback.url], token_endpoint_auth_method: 'none' }),
+    })).json()) as { client_id: string };
+    assert.notEqual(other.client_id, client.info?.client_id);
+
+    const byOther = await postForm(`${gateway.url}/oauth/exchange`, { grant_type: 'refresh_token', client_id: other.client_id, refresh_token: tokens.refresh_token ?? '' });
+    assert.equal(byOther.status, 400);
+    const otherBody = (await byOther.json()) as { error: string; error_description: string; access_token?: string };
+    assert.equal(otherBody.error, 'invalid_grant');
+    assert.match(otherBody.error_description, /belongs to another OAuth client.*Sign in again/);
+    assert.equal(otherBody.access_token, undefined);
+
+    const atTokenEndpoint = await postForm(`${gateway.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token ?? '' });
+    assert.equal(atTokenEndpoint.status, 400);
+    const tokenBody = (await atTokenEndpoint.json()) as { error: string; error_description: string; access_token?: string };
+    assert.equal(tokenBody.error, 'invalid_grant');
+    assert.match(tokenBody.error_description, /issued to an OAuth client.*\/oauth\/exchange/);
+    assert.equal(tokenBody.access_token, undefined);
+
+    // Neither refusal spent the token or ended its family: the client it was issued to refreshes as before.
+    assert.equal(await auth(client, { serverUrl: mcpUrl }), 'AUTHORIZED');
+    const rotated = client.saved?.refresh_token ?? '';
+    assert.notEqual(rotated, tokens.refresh_token);
+    const mcp = await connectClient('http', gateway.url, client.saved?.access_token ?? '');
+    await mustCall(mcp, 'falkordb_health');
+    await mcp.close();
+    // The rotated token is bound to the same client.
+    const rotatedByOther = await postForm(`${gateway.url}/oauth/exchange`, { grant_type: 'refresh_token', client_id: other.client_id, refresh_token: rotated });
+    assert.equal(rotatedByOther.status, 400);
+    assert.match(await rotatedByOther.text(), /belongs to another OAuth client/);
+  });
+
   it('writes screenshots of every sign-in page at phone and desktop width', async () => {
     for (const kind of ['phone', 'desktop'] as const) {
       const code = await enrol('oauth-shots', `shots-${kind}`, 'read');

@@ -36,9 +36,17 @@ export interface IssueRequest {
   withRefresh?: boolean;
   /** The tokens' `aud` instead of AUTH_AUDIENCE: the resource an OAuth client signed in for (RFC 8707); refreshes keep it. */
   audience?: string;
+  /** The OAuth client_id the refresh token is bound to: only that client may refresh it (OAuth 2.1 §4.3.1). */
+  client?: string;
   /** Who asked, for the audit trail. */
   actor: string;
 }
+
+/**
+ * Who presents a refresh token: an OAuth client by its client_id (the provider's token
+ * endpoint), anyone at /oauth/token (the endpoint of CLI-issued tokens), or the operator.
+ */
+export type RefreshPresenter = { client: string } | 'token-endpoint' | 'operator';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -133,6 +141,7 @@ export class TokenIssuer {
         scopes,
         graphs,
         audience: request.audience,
+        client: request.client,
         ttlSec: this.#deps.auth.refreshTokenTtlSec,
         issuedAt: Math.floor(at / 1000),
       });
@@ -158,14 +167,16 @@ export class TokenIssuer {
    * RFC 6749 §6: spends a refresh token for a new access token and a new refresh
    * token in the same family. Every check that can refuse runs before the token is
    * spent, so a refused exchange can be retried; only a refresh token presented
-   * again after it was spent is a reuse, which ends its family.
+   * again after it was spent is a reuse, which ends its family (whoever presents it).
+   * A token bound to an OAuth client is refused to anyone else.
    */
-  async refresh(refreshToken: string, requestedScope: string | undefined, actor: string): Promise<IssuedTokens> {
+  async refresh(refreshToken: string, requestedScope: string | undefined, actor: string, presenter: RefreshPresenter): Promise<IssuedTokens> {
     const { state } = this.#deps;
     const found = await state.refresh.peek(refreshToken);
     if (found === undefined || found.record.expiresAt * 1000 <= this.#now()) throw unknownRefreshToken();
     const { record } = found;
     if (found.used) return this.#reused(record, actor);
+    assertPresentedByHolder(record, presenter);
     const scopes = await this.#refreshedScopes(record, requestedScope);
 
     const spent = await state.refresh.consume(refreshToken);
@@ -178,7 +189,7 @@ export class TokenIssuer {
     const at = this.#now();
     // A refresh keeps the family's graph patterns: a refreshed token must never cover more graphs than the first.
     const graphs = record.graphs;
-    const next = await state.refresh.create({ ...who, scopes: record.scopes, graphs, audience: record.audience, ttlSec: this.#deps.auth.refreshTokenTtlSec, issuedAt: Math.floor(at / 1000), family: record.family });
+    const next = await state.refresh.create({ ...who, scopes: record.scopes, graphs, audience: record.audience, client: record.client, ttlSec: this.#deps.auth.refreshTokenTtlSec, issuedAt: Math.floor(at / 1000), family: record.family });
     const ttlSec = this.#deps.auth.accessTokenTtlSec;
     const signed = await this.#sign(record.tenant, scopes, graphs, ttlSec, device, record.family, at, record.audience);
     // A device or tenant revoked while this exchange ran: the new tokens are in the family by now, so ending it ends them.
@@ -235,6 +246,24 @@ export class TokenIssuer {
     const extra = asked.filter((s) => !scopes.includes(s as Scope));
     if (extra.length > 0) throw grantRefused(`The refresh token does not grant ${extra.map((s) => JSON.stringify(s.slice(0, 40))).join(', ')}; it grants: ${scopes.join(' ')}.`, 'invalid_scope');
     return scopes.filter((s) => asked.includes(s));
+  }
+}
+
+/**
+ * A refresh token bound to an OAuth client is refreshed by that client only (OAuth 2.1
+ * §4.3.1, RFC 9700 §4.14.2), and only at the provider's token endpoint. The refusal
+ * leaves the token and its family as they were: a public client's client_id is not a
+ * proof of who sends it, so a wrong one is a mistake as often as a theft, and a thief
+ * who names the right client is caught by reuse detection instead. Tokens with no
+ * client (CLI-issued, or issued before clients were kept) are refreshed as before.
+ */
+function assertPresentedByHolder(record: RefreshRecord, presenter: RefreshPresenter): void {
+  if (record.client === undefined || presenter === 'operator') return;
+  if (presenter === 'token-endpoint') {
+    throw grantRefused('This refresh token was issued to an OAuth client, which refreshes it at the token endpoint named in the authorization server metadata (/.well-known/oauth-authorization-server: /oauth/exchange), with its own client_id; /oauth/token refreshes CLI-issued tokens only.');
+  }
+  if (presenter.client !== record.client) {
+    throw grantRefused('This refresh token belongs to another OAuth client; a client may refresh only the tokens it was given. Sign in again from this app to get tokens of its own.');
   }
 }
 

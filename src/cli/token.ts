@@ -222,7 +222,7 @@ async function refresh(value: string): Promise<void> {
   const token = await tokenArgument(value);
   await withCliContext(process.env, async (ctx) => {
     const issuer = await cliIssuer(ctx);
-    printJson(tokenJson(await issuer.refresh(token, undefined, 'cli')));
+    printJson(tokenJson(await issuer.refresh(token, undefined, 'cli', 'operator')));
   });
 }
 

@@ -42,7 +42,7 @@ export async function handleTokenRequest(req: IncomingMessage, res: ServerRespon
   if (refreshToken === null || refreshToken === '') return oauthError(res, 400, 'invalid_request', 'The parameter refresh_token is missing.');
 
   try {
-    const issued = await issuer.refresh(refreshToken, form.get('scope') ?? undefined, 'oauth');
+    const issued = await issuer.refresh(refreshToken, form.get('scope') ?? undefined, 'oauth', 'token-endpoint');
     sendJson(
       res,
       200,

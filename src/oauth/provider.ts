@@ -225,8 +225,10 @@ export async function createOAuthServer(deps: OAuthServerDeps): Promise<OAuthSer
     async (ctx) => {
       const params = ctx.oidc.params as { refresh_token?: string; scope?: string };
       if (typeof params.refresh_token !== 'string' || params.refresh_token === '') throw new errors.InvalidRequest('the parameter refresh_token is missing');
+      const client = ctx.oidc.client;
+      if (client === undefined) throw new errors.InvalidClient('client authentication failed');
       try {
-        const issued = await issuer.refresh(params.refresh_token, params.scope, `oauth:${clientName(ctx.oidc.client)}`);
+        const issued = await issuer.refresh(params.refresh_token, params.scope, `oauth:${clientName(client)}`, { client: client.clientId });
         ctx.body = tokenResponse(issued);
       } catch (error) {
         if (isGatewayError(error) && error.code === 'GRANT_INVALID') {
@@ -314,6 +316,7 @@ async function mintGatewayTokens(ctx: KoaContextWithOIDC, deps: OAuthServerDeps,
       ...(grant.graphs === undefined ? {} : { graphs: grant.graphs }),
       withRefresh: true,
       audience: resource,
+      ...(ctx.oidc.client === undefined ? {} : { client: ctx.oidc.client.clientId }),
       actor: `oauth:${grant.client}`,
     });
     const family = issued.refreshToken === undefined ? undefined : (await deps.state.refresh.peek(issued.refreshToken))?.record.family;

@@ -17,6 +17,8 @@ const REFRESH_TOKEN_SHAPE = /^fmgr_[A-Za-z0-9_-]{43}$/;
 /** A refresh family; `graphs` limits every access token issued in it. */
 export interface RefreshRecord extends GrantFacts {
   family: string;
+  /** The OAuth client_id the token was issued to, which alone may refresh it; absent for CLI-issued tokens (and records written before it was kept). */
+  client?: string;
 }
 
 export interface FamilyRecord {
@@ -99,7 +101,7 @@ export class RefreshTokens {
   }
 
   /** Creates a refresh token, in `family` or a new one; the token itself is never stored. */
-  async create(input: { tenant: string; device?: string; scopes: readonly string[]; graphs?: readonly string[] | undefined; audience?: string | undefined; ttlSec: number; issuedAt: number; family?: string }): Promise<{ token: string; record: RefreshRecord }> {
+  async create(input: { tenant: string; device?: string; scopes: readonly string[]; graphs?: readonly string[] | undefined; audience?: string | undefined; client?: string | undefined; ttlSec: number; issuedAt: number; family?: string }): Promise<{ token: string; record: RefreshRecord }> {
     const token = REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const family = input.family ?? randomUUID();
     const record: RefreshRecord = {
@@ -109,6 +111,7 @@ export class RefreshTokens {
       scopes: [...input.scopes],
       ...(input.graphs === undefined ? {} : { graphs: [...input.graphs] }),
       ...(input.audience === undefined ? {} : { audience: input.audience }),
+      ...(input.client === undefined ? {} : { client: input.client }),
       issuedAt: input.issuedAt,
       expiresAt: input.issuedAt + input.ttlSec,
     };
