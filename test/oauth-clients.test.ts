@@ -258,7 +258,10 @@ describe('a client ID metadata document', () => {
       assert.equal(response.status, 400, body);
       assert.equal(response.headers.get('location'), null);
       assert.match(body, /This sign-in cannot go on/);
-      assert.match(body, /client_id metadata document fetch failed/);
+      // The reason and the setting for the operator, the host and nothing else of the fetch.
+      assert.match(body, /metadata document is at 127\.0\.0\.1, a loopback or private address/);
+      assert.match(body, /OAUTH_METADATA_PRIVATE_ADDRESSES=true/);
+      assert.doesNotMatch(body, /fetch failed|special-use|\bat [A-Za-z]+ \(/);
       assert.doesNotMatch(body, /Enrolment code/);
       assert.ok(!documents.requests.includes('/clients/private.json'), 'the gateway did not fetch from a loopback address');
     } finally {

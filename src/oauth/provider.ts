@@ -19,6 +19,7 @@ import type { Logger } from '../observability/logger.js';
 import type { GatewayState } from '../state/index.js';
 import { stateKeys } from '../state/keys.js';
 import { stateAdapterFactory } from './adapter.js';
+import { metadataAddressRefusal, metadataFetch } from './metadata-fetch.js';
 import { messagePage } from './pages.js';
 import { isAllowedRedirect } from './redirects.js';
 
@@ -197,24 +198,23 @@ export async function createOAuthServer(deps: OAuthServerDeps): Promise<OAuthSer
       AccessToken: 60,
     },
     // A request the provider cannot send back to the client (unknown client, redirect URI not registered): a page of ours.
-    renderError: (ctx, out) => {
+    renderError: (ctx, out, error) => {
+      // A metadata document on a private address is the operator's to allow, not the user's to retry.
+      const privateDocument = metadataAddressRefusal(error);
+      if (privateDocument !== undefined) logger.warn({ host: privateDocument.host }, 'a client ID metadata document on a loopback or private address was refused (OAUTH_METADATA_PRIVATE_ADDRESSES is false)');
       const page = messagePage({
         status: ctx.status >= 400 ? ctx.status : 400,
         title: 'This sign-in cannot go on',
-        message: `${out['error_description'] ?? out['error'] ?? 'The request is not valid.'} Start again from the app you are connecting; if it keeps happening, tell the person who runs the gateway.`,
+        message:
+          privateDocument?.message ??
+          `${out['error_description'] ?? out['error'] ?? 'The request is not valid.'} Start again from the app you are connecting; if it keeps happening, tell the person who runs the gateway.`,
       });
       ctx.status = page.status;
       ctx.set(page.headers);
       ctx.body = page.html;
     },
   };
-  if (config.metadataPrivateAddresses) {
-    // Without the provider's dispatcher, which refuses loopback and private addresses.
-    configuration.fetch = (url, options) => {
-      const { dispatcher: _dispatcher, ...rest } = options as RequestInit & { dispatcher?: unknown };
-      return globalThis.fetch(url, rest);
-    };
-  }
+  configuration.fetch = metadataFetch(config.metadataPrivateAddresses);
 
   const provider = new Provider(baseUrl, configuration);
   provider.proxy = deps.trustProxy;
