@@ -19,7 +19,7 @@ import { runCli, runCliJson } from './support/cli.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { tempDir, writeSigningKey } from './support/keys.js';
-import { callTool, connectClient, mustCall } from './support/mcp.js';
+import { connectClient, mustCall, untilRefused } from './support/mcp.js';
 import { MemoryOAuthClient, startCallback, type Callback } from './support/oauth.js';
 import { signInAtIdp, startTestIdp, type People, type TestIdp } from './support/upstream-idp.js';
 
@@ -153,13 +153,7 @@ describe('signing in at the upstream OpenID provider', () => {
     const refreshed = await connectClient('http', gateway.url, client.saved?.access_token ?? '');
     const revoked = await runCli(['token', 'revoke', '--tenant', 'fed-acme', '--device', 'claude-alice@acme.test'], cliEnv);
     assert.equal(revoked.code, 0, revoked.stderr);
-    let refused = '';
-    for (let i = 0; i < 40 && refused === ''; i++) {
-      const outcome = await callTool(refreshed, 'falkordb_health').catch((error: unknown) => ({ ok: false, text: String(error) }));
-      if (!outcome.ok) refused = outcome.text;
-      else await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.match(refused, /revoked|401/i);
+    assert.match(await untilRefused(refreshed), /revoked|401/i);
     await refreshed.close().catch(() => undefined);
   });
 

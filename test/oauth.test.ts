@@ -18,7 +18,7 @@ import { runCli, runCliJson } from './support/cli.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { tempDir, writeSigningKey } from './support/keys.js';
-import { callTool, connectClient, mustCall } from './support/mcp.js';
+import { callTool, connectClient, mustCall, untilRefused } from './support/mcp.js';
 import { approveInBrowser, MemoryOAuthClient, signIn, startCallback, type Callback } from './support/oauth.js';
 
 let db: TestFalkorDB;
@@ -143,13 +143,7 @@ describe('signing in through the MCP SDK OAuth client', () => {
     // The operator cuts the device off: its access token and its refresh token stop working.
     const revoked = await runCli(['token', 'revoke', '--tenant', 'oauth-acme', '--device', 'phone'], cliEnv);
     assert.equal(revoked.code, 0, revoked.stderr);
-    let refused = '';
-    for (let i = 0; i < 40 && refused === ''; i++) {
-      const outcome = await callTool(again, 'falkordb_health').catch((error: unknown) => ({ ok: false, text: String(error) }));
-      if (!outcome.ok) refused = outcome.text;
-      else await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.match(refused, /revoked|401/i);
+    assert.match(await untilRefused(again), /revoked|401/i);
     await again.close().catch(() => undefined);
     await assert.rejects(auth(client, { serverUrl: mcpUrl }), /revoked/i);
   });

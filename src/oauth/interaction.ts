@@ -17,7 +17,7 @@ import type { Logger } from '../observability/logger.js';
 import type { GatewayState } from '../state/index.js';
 import { normaliseEnrolmentCode, type EnrolmentRecord } from '../state/enrolments.js';
 import { stateKeys } from '../state/keys.js';
-import { consentPage, enrolPage, formActionSource, messagePage, PAGE_MESSAGES, type ClientFacts, type RenderedPage } from './pages.js';
+import { consentPage, enrolPage, formActionSource, messagePage, PAGE_MESSAGES, type ClientFacts, type ConsentPageInput, type RenderedPage } from './pages.js';
 import { INTERACTION_PATH, SIGN_IN_GRANT_TTL_MS, type OAuthServer, type SignInGrant } from './provider.js';
 import { UpstreamRefusal, type UpstreamSignIn } from './upstream.js';
 import { matchUpstreamRule, upstreamDeviceName, upstreamUser, type UpstreamClaims } from './upstream-rules.js';
@@ -113,6 +113,11 @@ export function createInteractions(deps: InteractionDeps): Interactions {
     send(res, enrolPage({ action: action(found.uid, 'code'), csrf: csrfFor(found.uid), client: found.client, ...upstream, ...(error === undefined ? {} : { error }), ...(code === undefined ? {} : { code }) }));
   }
 
+  /** What approval grants, with the form that allows or denies it (whose answer redirects to the client). */
+  function showConsent(res: ServerResponse, found: Details, grant: Omit<ConsentPageInput, 'action' | 'csrf' | 'client' | 'formActionOrigins'>): void {
+    send(res, consentPage({ ...grant, action: action(found.uid, 'decision'), csrf: csrfFor(found.uid), client: found.client, formActionOrigins: [formActionSource(found.redirectUri)] }));
+  }
+
   /** Counts one code tried from the address; false (and the page sent) when it is over its limit. */
   async function countAttempt(res: ServerResponse, clientIp: string | undefined): Promise<boolean> {
     try {
@@ -133,20 +138,13 @@ export function createInteractions(deps: InteractionDeps): Interactions {
     if (code === undefined || record === undefined) {
       return showCode(res, found, 'This code is not valid: it is mistyped, expired, or was already used. Check it, or ask the person who runs the gateway for a new one.', typed.slice(0, 64));
     }
-    send(
-      res,
-      consentPage({
-        action: action(found.uid, 'decision'),
-        csrf: csrfFor(found.uid),
-        client: found.client,
-        tenant: record.tenant,
-        device: record.device,
-        scopes: grantedScopes(record.scopes, found.requestedScope),
-        ...(record.graphs === undefined ? {} : { graphs: record.graphs }),
-        code,
-        formActionOrigins: [formActionSource(found.redirectUri)],
-      }),
-    );
+    showConsent(res, found, {
+      tenant: record.tenant,
+      device: record.device,
+      scopes: grantedScopes(record.scopes, found.requestedScope),
+      ...(record.graphs === undefined ? {} : { graphs: record.graphs }),
+      code,
+    });
   }
 
   /** Stores what the grant holds for the code exchange, records `event`, and finishes the interaction (the browser goes back to the client). */
@@ -231,20 +229,7 @@ export function createInteractions(deps: InteractionDeps): Interactions {
     const grant = { tenant: rule.tenant, device: upstreamDeviceName(claims, found.client.name), scopes: grantedScopes(rule.scopes, found.requestedScope) as SignInGrant['scopes'] };
     const ticketId = randomBytes(24).toString('base64url');
     await deps.state.store.setJson(stateKeys.oauthUpstream('ticket', ticketId), { uid: found.uid, grant, user, rule: rule.text } satisfies UpstreamTicket, Date.now() + SIGN_IN_GRANT_TTL_MS);
-    send(
-      res,
-      consentPage({
-        action: action(found.uid, 'decision'),
-        csrf: csrfFor(found.uid),
-        client: found.client,
-        tenant: grant.tenant,
-        device: grant.device,
-        scopes: grant.scopes,
-        ticket: ticketId,
-        signedInAs: `${user} at ${upstream.signIn.name}`,
-        formActionOrigins: [formActionSource(found.redirectUri)],
-      }),
-    );
+    showConsent(res, found, { ...grant, ticket: ticketId, signedInAs: `${user} at ${upstream.signIn.name}` });
   }
 
   return {

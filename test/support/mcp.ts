@@ -46,6 +46,19 @@ export interface ToolOutcome {
   error?: { code: string; message: string };
 }
 
+/**
+ * Calls falkordb_health every 100 ms until the call is refused (a revocation reaching the
+ * gateway), for at most 4 s; the refusal's text, or '' when every call still succeeded.
+ */
+export async function untilRefused(client: Client): Promise<string> {
+  for (let i = 0; i < 40; i++) {
+    const outcome = await callTool(client, 'falkordb_health').catch((error: unknown) => ({ ok: false, text: String(error) }));
+    if (!outcome.ok) return outcome.text;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return '';
+}
+
 export async function callTool(client: Client, name: string, args: Record<string, unknown> = {}): Promise<ToolOutcome> {
   const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
   const text = result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
