@@ -14,7 +14,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt } from 'jose';
 import { parse, stringify } from 'yaml';
-import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './support/ports.js';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';

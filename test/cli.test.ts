@@ -7,7 +7,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freeLoopbackPort, readEmbeddedState } from '../src/falkordb/launcher.js';
+import { readEmbeddedState } from '../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './support/ports.js';
 import { runCli } from './support/cli.js';
 import { CLI_ENTRY, REPO_ROOT, connectClient, mustCall } from './support/mcp.js';
 

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectDatabase } from '../src/falkordb/connection.js';
 import type { Database } from '../src/falkordb/database.js';
-import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './support/ports.js';
 import { findServerBinary } from '../src/falkordb/server-binary.js';
 import { GatewayError } from '../src/errors.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';

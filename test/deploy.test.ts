@@ -14,7 +14,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable } from '../src/config.js';
-import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './support/ports.js';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { captureLog, startTestGateway } from './support/gateway.js';

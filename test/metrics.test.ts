@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { decodeJwt } from 'jose';
-import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './support/ports.js';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';

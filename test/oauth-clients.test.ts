@@ -18,7 +18,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { Browser } from 'playwright-core';
 import type { RunningGateway } from '../src/main.js';
-import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './support/ports.js';
 import { closePage, launchBrowser, newPage, screenshot } from './support/browser.js';
 import { runCliJson } from './support/cli.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';

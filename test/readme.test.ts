@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './support/ports.js';
 import { runCli, type Finished } from './support/cli.js';
 import { probeMcp } from './support/http.js';
 import { CLI_ENTRY, REPO_ROOT, connectClient, mustCall } from './support/mcp.js';

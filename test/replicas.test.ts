@@ -10,7 +10,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorReply } from '@redis/client';
 import { loadConfig } from '../src/config.js';
 import { GatewayError } from '../src/errors.js';
-import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './support/ports.js';
 import { connectDatabase } from '../src/falkordb/connection.js';
 import { isReplicaUnavailable, openReplicatedDatabase, replicationProblem, withCredentialsOf } from '../src/falkordb/replicas.js';
 import type { RunningGateway } from '../src/main.js';

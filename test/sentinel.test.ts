@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { loadConfig } from '../src/config.js';
 import type { GatewayError } from '../src/errors.js';
-import { freeLoopbackPort } from '../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './support/ports.js';
 import { connectSentinel, graphReplyWrote } from '../src/falkordb/sentinel.js';
 import type { RunningGateway } from '../src/main.js';
 import { rejection } from './support/assertions.js';

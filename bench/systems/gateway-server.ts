@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
+import { freeLoopbackPort } from '../../test/support/ports.js';
 import { TEST_SECRET } from '../../test/support/tokens.js';
 import { endChild, stderrTail } from './child.js';
 

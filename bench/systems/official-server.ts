@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
+import { freeLoopbackPort } from '../../test/support/ports.js';
 import { endChild, stderrTail } from './child.js';
 import { keepAliveAgent } from './http-post.js';
 import { openOfficialSession } from './official-client.js';

@@ -97,11 +97,6 @@ function readStateFile(dataDir: string): EmbeddedState | undefined {
   return undefined;
 }
 
-/** A free TCP port on 127.0.0.1, as the OS hands it out. */
-export async function freeLoopbackPort(): Promise<number> {
-  return bindLoopback(0);
-}
-
 /** Binds and releases 127.0.0.1:port, returning the port; rejects with EADDRINUSE when taken. */
 async function bindLoopback(port: number): Promise<number> {
   const server = net.createServer();

@@ -20,8 +20,6 @@ export interface ScrapeSources {
   primaryAvailable: () => boolean;
 }
 
-export type GatewayMetricFamilies = ReturnType<typeof registerMetricFamilies>;
-
 export function registerMetricFamilies(registry: Registry, sources: ScrapeSources) {
   const registers = [registry];
   return {

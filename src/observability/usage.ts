@@ -25,13 +25,6 @@ export interface UsageRecorder {
   readonly stats?: TenantStats | undefined;
 }
 
-export const NO_USAGE: UsageRecorder = {
-  request: () => undefined,
-  toolCall: () => undefined,
-  flush: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
-
 export const USAGE_FLUSH_INTERVAL_MS = 1000;
 const ONE_REQUEST: Readonly<UsageCounters> = Object.freeze({ ...zeroCounters(), requests: 1 });
 /** A database outage fails every flush; one warning a minute says so without flooding the log. */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@redis/client';
-import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './ports.js';
 import { findServerBinary, locateFalkorDBModule } from '../../src/falkordb/server-binary.js';
 import { TEST_THREAD_COUNT, testLogger } from './falkordb.js';
 import { waitFor } from './topology.js';

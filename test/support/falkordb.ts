@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { queryThreads } from '../../src/falkordb/db-limits.js';
-import { freeLoopbackPort, startEmbeddedFalkorDB, type EmbeddedFalkorDB } from '../../src/falkordb/launcher.js';
+import { startEmbeddedFalkorDB, type EmbeddedFalkorDB } from '../../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './ports.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 
 export interface TestFalkorDB {

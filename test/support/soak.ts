@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freeLoopbackPort } from '../../src/falkordb/launcher.js';
+import { freeLoopbackPort } from './ports.js';
 import { CLI_ENTRY, REPO_ROOT } from './mcp.js';
 
 /** The soak's load time, in seconds: SOAK_SECONDS when set (opt-in long runs), else the CI size. */
