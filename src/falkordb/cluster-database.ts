@@ -7,7 +7,7 @@ import { ErrorReply, type RedisClusterType, type RedisFunctions, type RedisModul
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { EACH_ARG_A_KEY, nextClusterScanCursor, parseClusterScanCursor, routingKey } from './cluster-routing.js';
-import { describeConnectFailure, QUERY_COMMANDS, type Phase } from './connection.js';
+import { describeConnectFailure, isErrorReply, QUERY_COMMANDS, type Phase } from './connection.js';
 import { commandTypeMapping } from './reply-guard.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 
@@ -17,10 +17,6 @@ export type Cluster = RedisClusterType<RedisModules, RedisFunctions, RedisScript
 // they get cluster clients of their own, as on a single server (see connection.ts).
 const MAX_QUERY_CLIENTS = 16;
 const LAYOUT_MAX_AGE_MS = 60_000;
-
-function isErrorReply(error: unknown): error is ErrorReply {
-  return error instanceof ErrorReply;
-}
 
 /** Extra cluster clients for graph queries, added while every existing one is busy. */
 class QueryClients {

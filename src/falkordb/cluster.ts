@@ -4,10 +4,10 @@
 // keyspace-wide reads (SCAN) ask every primary.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCluster, ErrorReply, type RedisClusterOptions } from '@redis/client';
+import { createCluster, type RedisClusterOptions } from '@redis/client';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { describeConnectFailure, readGraphModuleVersion, reconnectStrategy, redactAddress, type Phase } from './connection.js';
+import { CLIENT_NAME, describeConnectFailure, isErrorReply, readGraphModuleVersion, reconnectStrategy, redactAddress, type Phase } from './connection.js';
 import { ClusterDatabase, type Cluster } from './cluster-database.js';
 import type { Database } from './database.js';
 
@@ -21,7 +21,6 @@ export interface ClusterConnectOptions {
   onNodeChange?: () => void;
 }
 
-const CLIENT_NAME = 'falkordb-mcp-gateway';
 const SOCKET_CONNECT_TIMEOUT_MS = 5_000;
 const MAX_RETRY_MS = 2_000;
 
@@ -56,10 +55,6 @@ function clusterOptions(urls: readonly string[], phase: Phase, connectTimeout: n
       },
     },
   } as RedisClusterOptions;
-}
-
-function isErrorReply(error: unknown): error is ErrorReply {
-  return error instanceof ErrorReply;
 }
 
 class ClusterNotReady extends Error {

@@ -8,6 +8,7 @@ import { FalkorDB, type FalkorDBOptions } from 'falkordb';
 import { ErrorReply } from '@redis/client';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { PRODUCT_ID } from '../product.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 import { commandTypeMapping } from './reply-guard.js';
 
@@ -26,7 +27,8 @@ export interface ConnectOptions {
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 2_000;
 const SOCKET_CONNECT_TIMEOUT_MS = 5_000;
-const CLIENT_NAME = 'falkordb-mcp-gateway';
+/** The name every connection of the gateway gives itself (CLIENT LIST shows it). */
+export const CLIENT_NAME = PRODUCT_ID;
 
 /** The URL without its password, safe for messages and logs. */
 export function redactAddress(url: string): string {
@@ -80,7 +82,7 @@ export function describeConnectFailure(error: unknown): { kind: FailureKind; rea
 }
 
 /** An error reply from the server (as opposed to a socket or client-state error). */
-function isErrorReply(error: unknown): error is Error {
+export function isErrorReply(error: unknown): error is ErrorReply {
   return error instanceof ErrorReply;
 }
 
