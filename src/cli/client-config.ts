@@ -9,6 +9,7 @@ import { parseScopeList } from '../auth/scopes.js';
 import { loadConfig } from '../config.js';
 import { parseDuration } from '../duration.js';
 import { GatewayError } from '../errors.js';
+import { PRODUCT_ID } from '../product.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { ConfigFileRefused, defaultConfigFile, mergeServerEntry, readConfigFile, type FileClient, type MergeResult } from './client-config-files.js';
 import { CLIENTS, CONNECTOR_CLIENTS, DEFAULT_SERVER_NAME, connectorSteps, isConnectorClient, renderClientConfig, renderStdioClientConfig, shellQuote, type ClientKind, type ConnectorKind, type RenderedClientConfig } from './client-configs.js';
@@ -248,7 +249,7 @@ Example:
           await clientConfig(options);
         } catch (error) {
           if (!(error instanceof ConfigFileRefused)) throw error;
-          process.stderr.write(`falkordb-mcp-gateway: ${error.message}\n`);
+          process.stderr.write(`${PRODUCT_ID}: ${error.message}\n`);
           process.exitCode = EXIT.failure;
         }
       }),

@@ -2,6 +2,7 @@
 // a local stdio server: the shapes each MCP client reads, shared by
 // `client-config` and the dev banner.
 
+import { PRODUCT_NAME } from '../product.js';
 import type { StdioLaunch } from './stdio-launch.js';
 
 export const CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'generic'] as const;
@@ -192,7 +193,7 @@ export function devBanner(input: ClientConfigInput & { version: string; database
   const json = (value: object) => JSON.stringify(value, null, 2);
   return [
     '',
-    `FalkorDB MCP Gateway ${input.version} is running in dev mode (it signs its own tokens; loopback only).`,
+    `${PRODUCT_NAME} ${input.version} is running in dev mode (it signs its own tokens; loopback only).`,
     `  MCP endpoint:   ${input.mcpUrl}`,
     `  Legacy SSE:     ${input.mcpUrl.replace(/\/mcp$/, '/sse')}`,
     `  Database:       ${input.database}`,

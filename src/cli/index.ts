@@ -2,6 +2,7 @@
 // The `falkordb-mcp-gateway` command: parses arguments and calls one command module.
 
 import { Command } from 'commander';
+import { PRODUCT_ID } from '../product.js';
 import { GATEWAY_VERSION } from '../version.js';
 import { registerAuditCommand } from './audit.js';
 import { registerClientConfigCommand } from './client-config.js';
@@ -15,7 +16,7 @@ import { registerTenantCommands } from './tenant.js';
 import { registerTokenCommands } from './token.js';
 
 const program = new Command()
-  .name('falkordb-mcp-gateway')
+  .name(PRODUCT_ID)
   .description('One MCP gateway for many clients and devices in front of one FalkorDB, each client confined to its tenant\'s graphs.\nConfigured by environment variables; see README.md, "Configuration".')
   .version(GATEWAY_VERSION)
   .exitOverride((err) => {

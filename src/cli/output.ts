@@ -3,6 +3,7 @@
 
 import { once } from 'node:events';
 import { GatewayError } from '../errors.js';
+import { PRODUCT_ID } from '../product.js';
 
 let stdoutClosed = false;
 let watching = false;
@@ -39,7 +40,7 @@ export function watchStdout(): void {
   watching = true;
   process.stdout.on('error', (error) => {
     if (!isClosedPipe(error)) {
-      process.stderr.write(`falkordb-mcp-gateway: cannot write to stdout: ${error.message}\n`);
+      process.stderr.write(`${PRODUCT_ID}: cannot write to stdout: ${error.message}\n`);
       process.exitCode = 1;
       return;
     }

@@ -2,6 +2,7 @@
 // (never a stack trace), and a documented exit code.
 
 import { isGatewayError } from '../errors.js';
+import { PRODUCT_ID } from '../product.js';
 import { isClosedPipe, watchStdout } from './output.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -13,11 +14,11 @@ export function reportFailure(error: unknown): number {
   // `… | head` closed stdout: the reader has what it wanted; nothing failed.
   if (isClosedPipe(error)) return EXIT.ok;
   if (isGatewayError(error)) {
-    process.stderr.write(`falkordb-mcp-gateway: ${error.message}\n`);
+    process.stderr.write(`${PRODUCT_ID}: ${error.message}\n`);
     return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failure;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`falkordb-mcp-gateway: unexpected error: ${message}\n`);
+  process.stderr.write(`${PRODUCT_ID}: unexpected error: ${message}\n`);
   return EXIT.failure;
 }
 

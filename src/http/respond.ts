@@ -4,6 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { type GatewayError, tenantFacingMessage } from '../errors.js';
+import { PRODUCT_ID } from '../product.js';
 
 // The gateway serves JSON and event streams only, never a page: nothing may be
 // framed, run, embedded by another site or cached (responses carry tenant data).
@@ -38,7 +39,7 @@ function quoted(value: string): string {
 
 /** RFC 6750 challenge; `resourceMetadata` is the RFC 9728 metadata URL. */
 export function bearerChallenge(error: GatewayError, resourceMetadata: string): string {
-  const parts = ['Bearer realm="falkordb-mcp-gateway"'];
+  const parts = [`Bearer realm="${PRODUCT_ID}"`];
   if (error.code === 'SCOPE_MISSING') {
     parts.push('error="insufficient_scope"', `scope=${quoted(error.details.scope ?? 'read')}`);
   } else if (error.code !== 'TOKEN_MISSING') {

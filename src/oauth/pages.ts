@@ -8,6 +8,7 @@
 // stripped of direction and control characters so they cannot pose as another app.
 
 import { createHash } from 'node:crypto';
+import { PRODUCT_NAME } from '../product.js';
 
 export interface RenderedPage {
   status: number;
@@ -20,8 +21,6 @@ export interface ClientFacts {
   name: string;
   redirectHost: string;
 }
-
-export const PRODUCT_NAME = 'FalkorDB MCP Gateway';
 
 /** Escapes text for HTML element content and for double- or single-quoted attribute values. */
 export function escapeHtml(value: string): string {

@@ -2,6 +2,7 @@
 // password is redacted here, so call sites cannot leak one by accident.
 
 import { pino, type Logger } from 'pino';
+import { PRODUCT_ID } from '../product.js';
 
 export type { Logger };
 
@@ -73,7 +74,7 @@ function buildLogger(level: string, stream: Parameters<typeof pino>[1]): Logger 
   return pino(
     {
       level,
-      base: { service: 'falkordb-mcp-gateway' },
+      base: { service: PRODUCT_ID },
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

@@ -13,6 +13,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, typ
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
+import { PRODUCT_ID } from '../product.js';
 import { describeArgumentIssues } from './arguments.js';
 import type { ToolContext } from './context.js';
 import type { ToolDefinition } from './definition.js';
@@ -118,7 +119,7 @@ async function callTool(name: string, args: Record<string, unknown>, ctx: ToolCo
 
 function buildServer(gatewayVersion: string, contextOf: ToolContextOf): McpServer {
   const server = new McpServer(
-    { name: 'falkordb-mcp-gateway', version: gatewayVersion },
+    { name: PRODUCT_ID, version: gatewayVersion },
     {
       instructions: 'FalkorDB graph database tools. Every graph name you use is private to your tenant. Start with falkordb_list_graphs and falkordb_graph_schema.',
       jsonSchemaValidator: JSON_SCHEMA_VALIDATOR,

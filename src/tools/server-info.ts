@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { requireScope } from '../auth/scopes.js';
 import type { UsageCounters } from '../observability/usage-counters.js';
+import { PRODUCT_ID } from '../product.js';
 import { defineTool } from './definition.js';
 import { runTool } from './result.js';
 
@@ -41,7 +42,7 @@ export const serverInfoTool = defineTool({
       // Usage is informative: a database hiccup must not take the rest of the answer with it.
       const usageToday: UsageCounters | null = (await tenantStats?.usageToday(principal.tenant).catch(() => null)) ?? null;
       return {
-        gateway: { name: 'falkordb-mcp-gateway', version: ctx.versions.gateway },
+        gateway: { name: PRODUCT_ID, version: ctx.versions.gateway },
         falkordb: { version: ctx.versions.falkordb },
         tenant: principal.tenant,
         scopes: [...principal.scopes],
