@@ -11,6 +11,10 @@ import { startEmbeddedFalkorDB, type EmbeddedFalkorDB } from '../../src/falkordb
 import { freeLoopbackPort } from './ports.js';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 
+if (process.env.GATEWAY_TEST_TIER === 'unit') {
+  throw new Error('test/support/falkordb.ts starts a real FalkorDB, and the unit tier (npm run test:unit) runs without one: move this test to test/.');
+}
+
 export interface TestFalkorDB {
   /** `redis://:PASSWORD@127.0.0.1:PORT`, or the unix socket path (then use `password`). */
   url: string;
