@@ -23,7 +23,7 @@ import { createOAuthServer } from './oauth/provider.js';
 import { createUpstreamSignIn, UPSTREAM_CALLBACK_PATH } from './oauth/upstream.js';
 import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
-import type { Logger } from './observability/logger.js';
+import type { Logger } from './logger.js';
 import { METRICS_LISTENER } from './observability/metrics-server.js';
 import { createGraphAccess, type GraphAccess } from './tools/graph-access.js';
 import { createGatewayMetrics, type GatewayMetrics } from './observability/metrics.js';

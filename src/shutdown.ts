@@ -2,7 +2,7 @@
 // bounded: a step that does not finish in time is reported and left behind, so
 // the ones after it (closing the database, stopping the embedded server) still run.
 
-import type { Logger } from './observability/logger.js';
+import type { Logger } from './logger.js';
 
 /** How long a step other than the drain may take before shutdown goes on without it. */
 export const SHUTDOWN_STEP_TIMEOUT_MS = 2_000;

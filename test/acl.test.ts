@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { startGateway } from '../src/main.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { tenantEndpoint } from '../src/falkordb/acl.js';
 import { createTenantConnections, type TenantConnections } from '../src/falkordb/acl-pool.js';
 import { singleNode, TENANT_USER_COMMANDS, TenantUsers, tenantUserName, tenantUserPassword } from '../src/falkordb/acl-users.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { RunningGateway } from '../src/main.js';
 import { AuditTrail } from '../src/observability/audit.js';
 import { STREAM_BATCH_MAX } from '../src/observability/audit-sinks.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { GatewayError } from '../src/errors.js';
 import { UsageBatch } from '../src/observability/usage-batch.js';
 import { dayExpiresAtSec, utcDay, zeroCounters } from '../src/observability/usage-counters.js';

@@ -23,7 +23,7 @@ import { tempDir } from './support/keys.js';
 import { seedGraph } from './support/graphs.js';
 import { CLI_ENTRY, REPO_ROOT, callTool, connectClient, mustCall } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 
 type Fields = Record<string, string>;
 

@@ -16,7 +16,7 @@ import { INTERNAL_READ_ROWS } from '../src/falkordb/db-limits.js';
 import { GraphClient } from '../src/falkordb/graphs.js';
 import { readEmbeddedState } from '../src/falkordb/launcher.js';
 import { startGateway, type RunningGateway } from '../src/main.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { tenantGraphKey } from '../src/tenancy/keys.js';
 import { exportTenant } from '../src/transfer/export.js';
 import type { TransferRecord } from '../src/transfer/format.js';

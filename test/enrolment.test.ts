@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { createEnrolment, enrolmentUsedEvent } from '../src/auth/enrol.js';
 import { connectDatabase } from '../src/falkordb/connection.js';
 import type { Database } from '../src/falkordb/database.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/logger.js';
 import { ENROLMENT_CODE_ALPHABET, EnrolmentCodes, normaliseEnrolmentCode, type EnrolmentRecord } from '../src/state/enrolments.js';
 import { openGatewayState, type GatewayState } from '../src/state/index.js';
 import { stateKeys } from '../src/state/keys.js';

@@ -57,7 +57,7 @@ function alive(pid: number): boolean {
  */
 async function startGatewayProcess(dataDir: string, options: { stayAlive: boolean }): Promise<{ pid: number; serverPid: number; exit(): Promise<number | null> }> {
   const launcher = fileURLToPath(new URL('../src/falkordb/launcher.ts', import.meta.url));
-  const loggerModule = fileURLToPath(new URL('../src/observability/logger.ts', import.meta.url));
+  const loggerModule = fileURLToPath(new URL('../src/logger.ts', import.meta.url));
   const script = path.join(root, `gateway-${path.basename(dataDir)}.mts`);
   await writeFile(
     script,

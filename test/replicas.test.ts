@@ -200,7 +200,7 @@ describe('closing a connection', { timeout: 60_000 }, () => {
     // A fresh process, so that only this connection's resources are counted.
     const script = `
       import { connectDatabase } from './src/falkordb/connection.ts';
-      import { createLogger } from './src/observability/logger.ts';
+      import { createLogger } from './src/logger.ts';
       const db = await connectDatabase({ url: process.env.URL, connectTimeoutMs: 5000, logger: createLogger('silent') });
       await Promise.all([1, 2, 3, 4].map(() => db.sendCommand(['GRAPH.QUERY', 'pool_growth', 'UNWIND range(1, 20000) AS i RETURN count(i)'])));
       await db.close();

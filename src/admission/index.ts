@@ -3,7 +3,7 @@
 
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { GatewayState } from '../state/index.js';
 import type { GraphOperations } from '../tools/context.js';
 import { AddressRateLimiter } from './address-rate.js';

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { rateLimitHeadersOf, TenantRateLimiter } from './rate-limit.js';
 
 function recordingLogger(): { logger: Logger; warnings: unknown[][] } {

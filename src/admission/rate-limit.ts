@@ -9,7 +9,7 @@ import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes,
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { TenantRegistry } from '../state/tenants.js';
 import { stateKeys } from '../state/keys.js';
 import { PlanRates } from './plan-rates.js';

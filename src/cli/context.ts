@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import { GraphClient } from '../falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from '../falkordb/open.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { auditStreamKey } from '../observability/audit-stream.js';
 import { stateKeys } from '../state/keys.js';
 import { openGatewayState, type GatewayState } from '../state/index.js';

@@ -3,7 +3,7 @@
 
 import { loadConfig } from '../config.js';
 import { DEV_TENANT, DEV_TOKEN_TTL_SECONDS, SHUTDOWN_MARGIN_MS, startGateway } from '../main.js';
-import { createLogger, finishLogging } from '../observability/logger.js';
+import { createLogger, finishLogging } from '../logger.js';
 import { GATEWAY_VERSION } from '../version.js';
 import { devBanner } from './client-configs.js';
 

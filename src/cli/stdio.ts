@@ -12,7 +12,7 @@ import { embeddedDataExists, readEmbeddedState } from '../falkordb/launcher.js';
 import { openDatabase } from '../falkordb/open.js';
 import { InFlight } from '../http/in-flight.js';
 import { openGraphAccess } from '../main.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import { NO_METRICS } from '../observability/metrics.js';
 import { createUsageRecorder } from '../observability/usage.js';
 import { openGatewayState } from '../state/index.js';

@@ -9,7 +9,7 @@
 import { createClient, createCluster, ErrorReply, type RedisClusterOptions } from '@redis/client';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { TenantUsers } from './acl-users.js';
 import { routingKey } from './cluster-routing.js';
 import { describeConnectFailure, redactAddress } from './connection.js';

@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { encodedTenantId, tenantKeyPattern } from '../tenancy/keys.js';
 import type { Database, RespValue } from './database.js';
 

@@ -3,7 +3,7 @@
 
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { checkGatewayUserRights } from './acl-check.js';
 import { createTenantConnections, withoutCredentials, type TenantConnections } from './acl-pool.js';
 import { singleNode, TenantUsers, type UserNode, type UserNodes } from './acl-users.js';

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorReply, type RedisClusterType, type RedisFunctions, type RedisModules, type RedisScripts, type RespVersions, type TypeMapping } from '@redis/client';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { EACH_ARG_A_KEY, nextClusterScanCursor, parseClusterScanCursor, routingKey } from './cluster-routing.js';
 import { describeConnectFailure, isErrorReply, QUERY_COMMANDS, type Phase } from './connection.js';
 import { commandTypeMapping } from './reply-guard.js';

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCluster, type RedisClusterOptions } from '@redis/client';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { CLIENT_NAME, describeConnectFailure, isErrorReply, readGraphModuleVersion, reconnectStrategy, redactAddress, type Phase } from './connection.js';
 import { ClusterDatabase, type Cluster } from './cluster-database.js';
 import type { Database } from './database.js';

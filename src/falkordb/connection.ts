@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import { FalkorDB, type FalkorDBOptions } from 'falkordb';
 import { ErrorReply } from '@redis/client';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { PRODUCT_ID } from '../product.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 import { commandTypeMapping } from './reply-guard.js';

@@ -4,7 +4,7 @@
 
 import os from 'node:os';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { Database } from './database.js';
 
 /** DATABASE_LIMITS: set what is missing, only check it, or neither (warned at every start). */

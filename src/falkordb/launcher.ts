@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { connectDatabase } from './connection.js';
 import { moduleArguments, type DatabaseLimit } from './db-limits.js';
 import { findServerBinary, locateFalkorDBModule } from './server-binary.js';

@@ -3,7 +3,7 @@
 // promotes, a cluster node that comes back. GRAPH.CONFIG SET is per server, not
 // replicated, and gone after a restart, so each of them is set (or checked) again.
 
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { ClusterDatabase } from './cluster-database.js';
 import type { Database } from './database.js';
 import { limitsOn, missingLimitsMessage, type DatabaseLimit, type DatabaseLimitsMode, type LimitNode } from './db-limits.js';

@@ -4,7 +4,7 @@
 // running gateway already owns on the same data dir).
 
 import type { Config } from '../config.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { connectCluster } from './cluster.js';
 import { connectDatabase } from './connection.js';
 import type { Database } from './database.js';

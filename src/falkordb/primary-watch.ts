@@ -5,7 +5,7 @@
 // wait on the primary: reads go to the replicas and writes fail at once.
 
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { Database } from './database.js';
 
 // While the primary is up it is checked this often; a check that gets no answer within the timeout counts as a miss.

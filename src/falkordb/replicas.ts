@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorReply } from '@redis/client';
 import { LRUCache } from 'lru-cache';
 import { GatewayError, isGatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { connectDatabase, describeConnectFailure, redactAddress } from './connection.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 import { PrimaryWatch, primaryUnavailable } from './primary-watch.js';

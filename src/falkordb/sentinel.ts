@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientClosedError, ClientOfflineError, createClient, createSentinel, ErrorReply, type RedisSentinelType } from '@redis/client';
 import type { SentinelConfig, SentinelNode } from '../config.js';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { connectDatabase, describeConnectFailure, retryDelayMs } from './connection.js';
 import { commandTypeMapping } from './reply-guard.js';
 import type { CommandOptions, Database, RespValue } from './database.js';

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../errors.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logger.js';
 import {
   findServerBinary,
   isSupportedServerVersion,

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 
 export type ServerBinarySource = 'FALKORDB_SERVER_BIN' | 'bundled' | 'PATH' | 'installed';
 

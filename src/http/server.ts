@@ -18,7 +18,7 @@ import { replicaNodesOf } from '../falkordb/replicas.js';
 import type { AuditTrail } from '../observability/audit.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { UsageRecorder } from '../observability/usage.js';
-import { redactUrl, type Logger } from '../observability/logger.js';
+import { redactUrl, type Logger } from '../logger.js';
 import type { ToolContext } from '../tools/context.js';
 import type { GraphAccess } from '../tools/graph-access.js';
 import type { JWK } from 'jose';

@@ -13,7 +13,7 @@ import { assertTenantMayHold } from '../auth/tenant-may-hold.js';
 import type { UpstreamOAuthConfig } from '../config.js';
 import { isGatewayError } from '../errors.js';
 import type { AuditFacts } from '../observability/audit.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { GatewayState } from '../state/index.js';
 import { normaliseEnrolmentCode, type EnrolmentRecord } from '../state/enrolments.js';
 import { stateKeys } from '../state/keys.js';

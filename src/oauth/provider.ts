@@ -15,7 +15,7 @@ import type { SigningKey } from '../auth/signing.js';
 import { isScope, SCOPES, type Scope } from '../auth/scopes.js';
 import type { Config } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { GatewayState } from '../state/index.js';
 import { stateKeys } from '../state/keys.js';
 import { stateAdapterFactory } from './adapter.js';

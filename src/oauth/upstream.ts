@@ -9,7 +9,7 @@
 
 import * as client from 'openid-client';
 import type { UpstreamOAuthConfig } from '../config.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { StateStore } from '../state/store.js';
 import { stateKeys } from '../state/keys.js';
 import { INTERACTION_PATH } from './provider.js';

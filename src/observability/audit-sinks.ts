@@ -6,7 +6,7 @@ import { isGatewayError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import type { AuditEvent } from './audit-event.js';
 import { appendAuditEvent } from './audit-stream.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 export interface AuditSink {
   /** Names the sink in failure reports and in `sinkFailures()`. */

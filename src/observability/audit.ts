@@ -9,7 +9,7 @@ import type { StateStore } from '../state/store.js';
 import type { ToolCallRecord } from '../tools/context.js';
 import { orderedEvent, refusalFacts, toolCallFacts, type AuditEvent, type AuditFacts, type RefusalFacts } from './audit-event.js';
 import { AuditFileSink, logSink, streamSink, type AuditSink, type StreamSink } from './audit-sinks.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { RefusalSummary } from './refusal-summary.js';
 
 export type { AuditEvent, AuditEventName, AuditFacts } from './audit-event.js';

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isGatewayError } from '../errors.js';
 import { listenOn, type ListenerNames } from '../http/listen.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import type { PrometheusMetrics } from './prometheus-metrics.js';
 
 export const METRICS_PATH = '/metrics';

@@ -5,7 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { GatewayError } from '../errors.js';
 import type { ToolCallRecord } from '../tools/context.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { startMetricsListener, type MetricsListener } from './metrics-server.js';
 import { createPrometheusMetrics, type PrometheusMetricsOptions } from './prometheus-metrics.js';
 

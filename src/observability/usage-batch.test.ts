@@ -6,7 +6,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../errors.js';
 import type { RespValue } from '../falkordb/database.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { stateKeys } from '../state/keys.js';
 import { USAGE_INCREMENT_SCRIPT, UsageBatch } from './usage-batch.js';
 import { countersOfCall, dayExpiresAtSec, zeroCounters, type UsageCounters } from './usage-counters.js';

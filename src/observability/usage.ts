@@ -7,7 +7,7 @@ import { GatewayError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import type { TenantRegistry } from '../state/tenants.js';
 import type { TenantStats, ToolCallRecord } from '../tools/context.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { UsageBatch } from './usage-batch.js';
 import { DAY_MS, addCounters, countersOfCall, roundMs, utcDay, zeroCounters, type UsageCounters } from './usage-counters.js';
 import { readLastErrorAt, readUsageDay } from './usage-read.js';

@@ -3,7 +3,7 @@
 import type { Config } from '../config.js';
 import type { Database } from '../falkordb/database.js';
 import { AuditTrail } from '../observability/audit.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import { EnrolmentCodes } from './enrolments.js';
 import { RefreshTokens } from './refresh.js';
 import { StateStore } from './store.js';

@@ -5,7 +5,7 @@ import type { GraphRules } from '../auth/graph-rules.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import type { GraphClient } from '../falkordb/graphs.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logger.js';
 import type { UsageCounters } from '../observability/usage-counters.js';
 
 /** The graph operations tools use; GraphClient, or a wrapper that adds admission limits. */

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { queryThreads } from '../../src/falkordb/db-limits.js';
 import { startEmbeddedFalkorDB, type EmbeddedFalkorDB } from '../../src/falkordb/launcher.js';
 import { freeLoopbackPort } from './ports.js';
-import { createLogger, type Logger } from '../../src/observability/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 
 if (process.env.GATEWAY_TEST_TIER === 'unit') {
   throw new Error('test/support/falkordb.ts starts a real FalkorDB, and the unit tier (npm run test:unit) runs without one: move this test to test/.');

@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/main.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../../src/logger.js';
 import { TEST_SECRET } from './tokens.js';
 
 export async function startTestGateway(falkordbUrl: string, env: Record<string, string> = {}, logTo?: Writable): Promise<RunningGateway> {
