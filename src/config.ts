@@ -10,7 +10,7 @@ import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
 import { parseCidr } from './cidr.js';
 import { GatewayError } from './errors.js';
 import { parseSize, SIZE_FORMS } from './size.js';
-import { parseUpstreamRules, UPSTREAM_RULES_EXAMPLE, type UpstreamRule } from './oauth/upstream-rules.js';
+import { parseUpstreamRules, UPSTREAM_RULES_EXAMPLE, type UpstreamRule } from './tenancy/upstream-rules.js';
 
 export interface ConfigVariable {
   name: string;

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { base64url, calculateJwkThumbprint, exportJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import type { Config } from '../src/config.js';
 import { GatewayError, type ErrorCode } from '../src/errors.js';
-import { hasScope, parseScopeList, requireScope, scopesFromClaims } from '../src/auth/scopes.js';
+import { hasScope, parseScopeList, requireScope, scopesFromClaims } from '../src/tenancy/scopes.js';
 import { DEV_SIGNING_KEY_FILENAME, loadOrCreateDevSigningKey, loadSigningKey, signAccessToken } from '../src/auth/signing.js';
 import { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from '../src/auth/verify.js';
 

@@ -1,7 +1,7 @@
 // Per-tenant admission: a rate limit shared by every instance, and caps on
 // how many queries a tenant (and the instance) runs at once.
 
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { GatewayState } from '../state/index.js';

@@ -8,7 +8,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { GatewayState } from '../state/index.js';
 import type { RevocationState } from '../state/tokens.js';
 import { createAccessPolicy } from './access-policy.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../tenancy/principal.js';
 
 const principal: Principal = { tenant: 'acme', subject: 'acme', scopes: ['read'], expiresAt: 4_000_000_000, issuedAt: 100, jti: 'j1' };
 

@@ -13,7 +13,7 @@ import { ipMatcher } from '../cidr.js';
 import type { TenantRecord } from '../state/tenants.js';
 import { revocationReason, type RevocationState } from '../state/tokens.js';
 import { LastSeenPolicy } from './last-seen-policy.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../tenancy/principal.js';
 
 export interface AccessPolicyOptions {
   state: GatewayState;
@@ -35,7 +35,7 @@ export interface AccessPolicy {
   refusal(principal: Principal): Promise<GatewayError | undefined>;
   /** The registry's part of that alone (tenant disabled or not registered), for callers without a token (stdio). */
   tenantRefusal(principal: Principal): Promise<GatewayError | undefined>;
-  /** The graph rules of the principal's tenant (src/auth/graph-rules.ts), from the same cached lookup. */
+  /** The graph rules of the principal's tenant (src/tenancy/graph-rules.ts), from the same cached lookup. */
   graphRules(principal: Principal): Promise<TenantRecord['graphRules']>;
 }
 

@@ -10,9 +10,9 @@ import type { GatewayState } from '../state/index.js';
 import type { RefreshRecord } from '../state/refresh.js';
 import { revocationReason } from '../state/tokens.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
-import { validateDeviceName } from './device.js';
-import { validateGraphPattern } from './graph-rules.js';
-import { SCOPES, isScope, type Scope } from './scopes.js';
+import { validateDeviceName } from '../tenancy/device-name.js';
+import { validateGraphPattern } from '../tenancy/graph-rules.js';
+import { SCOPES, isScope, type Scope } from '../tenancy/scopes.js';
 import { signAccessToken, type SigningKey } from './signing.js';
 import { assertTenantMayHold } from './tenant-may-hold.js';
 

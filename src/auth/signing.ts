@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { readKeyFileAsPublic, readPrivateKeyFile } from './keys.js';
-import { SCOPES, isScope, type Scope } from './scopes.js';
+import { SCOPES, isScope, type Scope } from '../tenancy/scopes.js';
 
 export const DEV_SIGNING_KEY_FILENAME = 'dev-signing-key.pem';
 

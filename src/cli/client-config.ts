@@ -4,8 +4,8 @@
 
 import os from 'node:os';
 import { Option, type Command } from 'commander';
-import { validateDeviceName } from '../auth/device.js';
-import { parseScopeList } from '../auth/scopes.js';
+import { validateDeviceName } from '../tenancy/device-name.js';
+import { parseScopeList } from '../tenancy/scopes.js';
 import { loadConfig } from '../config.js';
 import { parseDuration } from '../duration.js';
 import { GatewayError } from '../errors.js';

@@ -3,9 +3,9 @@
 
 import type { Command } from 'commander';
 import { createEnrolment } from '../auth/enrol.js';
-import { validateDeviceName } from '../auth/device.js';
-import { parseGraphPatterns } from '../auth/graph-rules.js';
-import { parseScopeList, type Scope } from '../auth/scopes.js';
+import { validateDeviceName } from '../tenancy/device-name.js';
+import { parseGraphPatterns } from '../tenancy/graph-rules.js';
+import { parseScopeList, type Scope } from '../tenancy/scopes.js';
 import { DURATION_FORMS, formatDuration, parseDuration } from '../duration.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { MAX_ENROLMENT_TTL_SEC, type EnrolmentRecord } from '../state/enrolments.js';

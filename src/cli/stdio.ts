@@ -5,8 +5,8 @@
 import { Console } from 'node:console';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createAccessPolicy } from '../auth/access-policy.js';
-import type { Principal } from '../auth/principal.js';
-import { parseScopeList } from '../auth/scopes.js';
+import type { Principal } from '../tenancy/principal.js';
+import { parseScopeList } from '../tenancy/scopes.js';
 import { loadConfig, type Config } from '../config.js';
 import { embeddedDataExists, readEmbeddedState } from '../falkordb/launcher.js';
 import { openDatabase } from '../falkordb/open.js';

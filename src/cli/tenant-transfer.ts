@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { parseGraphPatterns } from '../auth/graph-rules.js';
+import { parseGraphPatterns } from '../tenancy/graph-rules.js';
 import { storageQuotaOf } from '../admission/storage-quota.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';

@@ -3,9 +3,9 @@
 
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { describeGraphRules, parseGraphPatterns } from '../auth/graph-rules.js';
+import { describeGraphRules, parseGraphPatterns } from '../tenancy/graph-rules.js';
 import { readPublicKeyFile } from '../auth/keys.js';
-import { SCOPES, isScope, type Scope } from '../auth/scopes.js';
+import { SCOPES, isScope, type Scope } from '../tenancy/scopes.js';
 import { createCacheVersions } from '../cache/versions.js';
 import { measureTenantStorage, storageQuotaOf } from '../admission/storage-quota.js';
 import { GatewayError } from '../errors.js';

@@ -3,11 +3,11 @@
 
 import type { Command } from 'commander';
 import { decodeJwt } from 'jose';
-import { validateDeviceName } from '../auth/device.js';
-import { parseGraphPatterns } from '../auth/graph-rules.js';
+import { validateDeviceName } from '../tenancy/device-name.js';
+import { parseGraphPatterns } from '../tenancy/graph-rules.js';
 import { inspectToken } from '../auth/inspect.js';
 import type { IssuedTokens } from '../auth/issue.js';
-import { parseScopeList } from '../auth/scopes.js';
+import { parseScopeList } from '../tenancy/scopes.js';
 import { parseDuration } from '../duration.js';
 import { GatewayError } from '../errors.js';
 import { looksLikeRefreshToken } from '../state/refresh.js';

@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthFailureLimit } from '../admission/refusal-limit.js';
 import type { AccessPolicy } from '../auth/access-policy.js';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../tenancy/principal.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { refusalCount } from '../observability/refusal-reasons.js';

@@ -9,8 +9,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { graphClaimCovers } from '../auth/graph-rules.js';
-import type { Principal } from '../auth/principal.js';
+import { graphClaimCovers } from '../tenancy/graph-rules.js';
+import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import { createMcpServer } from '../tools/index.js';

@@ -20,7 +20,7 @@ import { stateKeys } from '../state/keys.js';
 import { consentPage, enrolPage, formActionSource, messagePage, PAGE_MESSAGES, type ClientFacts, type ConsentPageInput, type RenderedPage } from './pages.js';
 import { INTERACTION_PATH, SIGN_IN_GRANT_TTL_MS, type OAuthServer, type SignInGrant } from './provider.js';
 import { UpstreamRefusal, type UpstreamSignIn } from './upstream.js';
-import { matchUpstreamRule, upstreamDeviceName, upstreamUser, type UpstreamClaims } from './upstream-rules.js';
+import { matchUpstreamRule, upstreamDeviceName, upstreamUser, type UpstreamClaims } from '../tenancy/upstream-rules.js';
 
 /** The window ENROLMENT_CODE_ATTEMPTS counts in. */
 const ATTEMPT_WINDOW_SEC = 600;

@@ -12,7 +12,7 @@ import type { Configuration, KoaContextWithOIDC, default as Provider } from 'oid
 import { exportJWK } from 'jose';
 import type { TokenIssuer } from '../auth/issue.js';
 import type { SigningKey } from '../auth/signing.js';
-import { isScope, SCOPES, type Scope } from '../auth/scopes.js';
+import { isScope, SCOPES, type Scope } from '../tenancy/scopes.js';
 import type { Config } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';

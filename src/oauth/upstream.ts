@@ -13,7 +13,7 @@ import type { Logger } from '../logger.js';
 import type { StateStore } from '../state/store.js';
 import { stateKeys } from '../state/keys.js';
 import { INTERACTION_PATH } from './provider.js';
-import type { UpstreamClaims } from './upstream-rules.js';
+import type { UpstreamClaims } from '../tenancy/upstream-rules.js';
 
 /** Where the upstream provider sends the browser back: the redirect URI to register there. */
 export const UPSTREAM_CALLBACK_PATH = '/oauth/upstream/callback';

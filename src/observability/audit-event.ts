@@ -2,7 +2,7 @@
 // Events name tenants, devices and jtis; never a token, never parameter values.
 
 import { createHash } from 'node:crypto';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../tenancy/principal.js';
 import type { ErrorCode, GatewayError } from '../errors.js';
 import type { ToolCallRecord } from '../tools/context.js';
 

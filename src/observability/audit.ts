@@ -2,7 +2,7 @@
 // operator action, fanned out to the log, the AUDIT_LOG_FILE and the shared
 // stream. Writing never blocks or fails the request it describes.
 
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config.js';
 import type { GatewayError } from '../errors.js';
 import type { StateStore } from '../state/store.js';

@@ -1,7 +1,7 @@
 // Prometheus metrics: what the request path reports (tool calls, refusals,
 // authentications, JWKS failures), kept in a registry of this instance's own.
 
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config.js';
 import type { GatewayError } from '../errors.js';
 import type { ToolCallRecord } from '../tools/context.js';

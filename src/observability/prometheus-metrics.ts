@@ -2,7 +2,7 @@
 // several gateways in one process), rendered as text on each scrape.
 
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../tenancy/principal.js';
 import type { GatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
 import type { ToolCallRecord } from '../tools/context.js';

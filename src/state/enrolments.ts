@@ -4,9 +4,9 @@
 // every instance sees it; a used-marker set with NX makes it single use.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { validateDeviceName } from '../auth/device.js';
-import { validateGraphPattern } from '../auth/graph-rules.js';
-import { SCOPES, type Scope } from '../auth/scopes.js';
+import { validateDeviceName } from '../tenancy/device-name.js';
+import { validateGraphPattern } from '../tenancy/graph-rules.js';
+import { SCOPES, type Scope } from '../tenancy/scopes.js';
 import { formatDuration } from '../duration.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';

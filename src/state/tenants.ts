@@ -3,8 +3,8 @@
 // instance and the CLI through the database server.
 
 import { createPublicKey } from 'node:crypto';
-import { grantGraphPatterns, revokeGraphPatterns, validateGraphRules, type GraphRules } from '../auth/graph-rules.js';
-import type { Scope } from '../auth/scopes.js';
+import { grantGraphPatterns, revokeGraphPatterns, validateGraphRules, type GraphRules } from '../tenancy/graph-rules.js';
+import type { Scope } from '../tenancy/scopes.js';
 import { publicKeyThumbprint } from '../auth/tenant-keys.js';
 import { parseCidr } from '../cidr.js';
 import { isLoopbackHost } from '../config.js';
@@ -28,7 +28,7 @@ export interface TenantRecord {
   /** Client addresses (CIDR or single IPs) the tenant's tokens may be used from; empty: anywhere. */
   allowIps: string[];
   /**
-   * Graph-name patterns each scope may be used on (src/auth/graph-rules.ts); a
+   * Graph-name patterns each scope may be used on (src/tenancy/graph-rules.ts); a
    * scope left out may be used on every graph, one with an empty list on none.
    */
   graphRules?: GraphRules;

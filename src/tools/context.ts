@@ -1,8 +1,8 @@
 // What every tool handler gets: who is calling (from a verified token only) and
 // the handles it may use. Built per request by the transport layer.
 
-import type { GraphRules } from '../auth/graph-rules.js';
-import type { Principal } from '../auth/principal.js';
+import type { GraphRules } from '../tenancy/graph-rules.js';
+import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config.js';
 import type { GraphClient } from '../falkordb/graphs.js';
 import type { Logger } from '../logger.js';

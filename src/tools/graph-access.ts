@@ -3,7 +3,7 @@
 // user of the caller's tenant) covers all of them.
 
 import type { StorageQuota } from '../admission/storage-quota.js';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../tenancy/principal.js';
 import type { GraphCache } from '../cache/graph-cache.js';
 import type { TenantConnections } from '../falkordb/acl-pool.js';
 import type { GraphClient } from '../falkordb/graphs.js';

@@ -2,8 +2,8 @@
 // the graph rights (tenant graph rules, token `graphs` claim) checked on it.
 
 import { z } from 'zod';
-import { mayUseGraph, requireGraphRight, type GraphRules } from '../auth/graph-rules.js';
-import { requireScope, type Scope } from '../auth/scopes.js';
+import { mayUseGraph, requireGraphRight, type GraphRules } from '../tenancy/graph-rules.js';
+import { requireScope, type Scope } from '../tenancy/scopes.js';
 import { GRAPH_NAME_RULE } from '../tenancy/graph-name.js';
 import { tenantGraphKey, tenantGraphsAmong } from '../tenancy/keys.js';
 import type { ToolContext } from './context.js';

@@ -2,7 +2,7 @@
 // tenant alone the count of graphs the caller may read and when its last tool call failed.
 
 import { z } from 'zod';
-import { requireScope } from '../auth/scopes.js';
+import { requireScope } from '../tenancy/scopes.js';
 import { tenantKeyPrefix } from '../tenancy/keys.js';
 import { defineTool } from './definition.js';
 import { callerGraphRules, readableGraphs } from './graph-name-arg.js';

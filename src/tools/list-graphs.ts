@@ -2,7 +2,7 @@
 
 import { z } from 'zod';
 import { tenantKeyPrefix } from '../tenancy/keys.js';
-import { requireScope } from '../auth/scopes.js';
+import { requireScope } from '../tenancy/scopes.js';
 import { defineTool } from './definition.js';
 import { callerGraphRules, readableGraphs } from './graph-name-arg.js';
 import { runTool } from './result.js';

@@ -1,9 +1,9 @@
 // falkordb_query: run Cypher on one of the caller's graphs.
 
 import { z } from 'zod';
-import { graphRightRefusal } from '../auth/graph-rules.js';
-import type { Principal } from '../auth/principal.js';
-import { hasScope } from '../auth/scopes.js';
+import { graphRightRefusal } from '../tenancy/graph-rules.js';
+import type { Principal } from '../tenancy/principal.js';
+import { hasScope } from '../tenancy/scopes.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { assertQueryAllowed } from '../falkordb/cypher-guard.js';
 import type { GraphQuery } from '../falkordb/graphs.js';

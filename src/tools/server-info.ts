@@ -2,7 +2,7 @@
 // limits, and the tenant's usage today.
 
 import { z } from 'zod';
-import { requireScope } from '../auth/scopes.js';
+import { requireScope } from '../tenancy/scopes.js';
 import type { UsageCounters } from '../observability/usage-counters.js';
 import { PRODUCT_ID } from '../product.js';
 import { defineTool } from './definition.js';

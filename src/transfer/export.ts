@@ -3,7 +3,7 @@
 // even while clients write), in batches of node ids, so no graph is ever held
 // in memory whole.
 
-import { matchesAnyPattern } from '../auth/graph-rules.js';
+import { matchesAnyPattern } from '../tenancy/graph-rules.js';
 import { GatewayError } from '../errors.js';
 import type { Database, RespValue } from '../falkordb/database.js';
 import { INTERNAL_READ_ROWS } from '../falkordb/db-limits.js';

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { GatewayError } from '../errors.js';
-import { isValidGraphName } from '../tenancy/graph-name.js';
+import { isValidGraphName } from './graph-name.js';
 import {
   describeGraphRules,
   grantGraphPatterns,

@@ -5,8 +5,8 @@
 //
 //   domain:acme.com -> acme read write; group:graph-admins -> acme read write admin; claim:org_id=org_7 -> beta read
 
-import { isScope, type Scope } from '../auth/scopes.js';
-import { validateTenantId } from '../tenancy/tenant-id.js';
+import { isScope, type Scope } from './scopes.js';
+import { validateTenantId } from './tenant-id.js';
 
 export type UpstreamMatch =
   /** The `email` claim's domain, only when `email_verified` is true. */
