@@ -29,7 +29,7 @@ import { createGraphAccess, type GraphAccess } from './tools/graph-access.js';
 import { createGatewayMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
 import { SHUTDOWN_STEP_TIMEOUT_MS, ShutdownSequence } from './shutdown.js';
-import { announceGateway, presenceFacts } from './state/gateways.js';
+import { announceGateway, presenceFacts } from './auth/gateways.js';
 import { openGatewayState, type GatewayState } from './state/index.js';
 import type { TenantRegistry } from './state/tenants.js';
 import { GATEWAY_VERSION } from './version.js';

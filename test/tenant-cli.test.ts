@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { publicKeyThumbprint } from '../src/auth/tenant-keys.js';
+import { publicKeyThumbprint } from '../src/state/key-thumbprint.js';
 import type { GatewayError } from '../src/errors.js';
 import { connectDatabase } from '../src/falkordb/connection.js';
 import type { Database } from '../src/falkordb/database.js';

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { signAccessToken } from '../src/auth/signing.js';
-import { publicKeyThumbprint } from '../src/auth/tenant-keys.js';
+import { publicKeyThumbprint } from '../src/state/key-thumbprint.js';
 import type { RunningGateway } from '../src/main.js';
 import { runCli, runCliJson } from './support/cli.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';

@@ -4,7 +4,7 @@
 // never sign for another.
 
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, type CryptoKey } from 'jose';
+import type { CryptoKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { TenantRecord, TenantRegistry } from '../state/tenants.js';
 import { remoteKeySet } from './key-sources.js';
@@ -21,11 +21,6 @@ export interface TenantKey {
 }
 
 export type TenantKeyResolver = (tenant: string) => Promise<TenantKey | undefined>;
-
-/** RFC 7638 thumbprint of a PEM public key: the kid the registry keeps for it. */
-export async function publicKeyThumbprint(key: KeyObject): Promise<string> {
-  return calculateJwkThumbprint(await exportJWK(key), 'sha256');
-}
 
 export interface TenantKeyOptions {
   /** How long a registry lookup is reused; changes reach every instance within it. */

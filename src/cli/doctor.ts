@@ -3,7 +3,7 @@
 // variable to set. Exit 0 when everything matches, 1 otherwise.
 
 import type { Command } from 'commander';
-import { liveGateways, type GatewayPresence, type NewGatewayPresence } from '../state/gateways.js';
+import { liveGateways, type GatewayPresence, type NewGatewayPresence } from '../auth/gateways.js';
 import { withCliContext } from './context.js';
 import { describeGateway, differences, environmentFacts, type Difference } from './gateway-match.js';
 import { isoSeconds, printJson, printLines } from './output.js';

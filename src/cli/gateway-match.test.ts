@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GatewayPresence, NewGatewayPresence } from '../state/gateways.js';
+import type { GatewayPresence, NewGatewayPresence } from '../auth/gateways.js';
 import { differences } from './gateway-match.js';
 
 const here: NewGatewayPresence = {

@@ -1,11 +1,11 @@
 // Does this command's environment match the running gateways'? What each running
-// instance announced (src/state/gateways.ts) against what this environment would
+// instance announced (src/auth/gateways.ts) against what this environment would
 // sign and check, so tokens are never minted that the gateway refuses.
 
 import { loadOwnKeys } from '../auth/own-keys.js';
 import { publicBaseUrl } from '../config.js';
 import { GatewayError } from '../errors.js';
-import { liveGateways, presenceFacts, type GatewayPresence, type NewGatewayPresence } from '../state/gateways.js';
+import { liveGateways, presenceFacts, type GatewayPresence, type NewGatewayPresence } from '../auth/gateways.js';
 import { GATEWAY_VERSION } from '../version.js';
 import type { CliContext } from './context.js';
 

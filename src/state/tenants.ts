@@ -5,7 +5,7 @@
 import { createPublicKey } from 'node:crypto';
 import { grantGraphPatterns, revokeGraphPatterns, validateGraphRules, type GraphRules } from '../tenancy/graph-rules.js';
 import type { Scope } from '../tenancy/scopes.js';
-import { publicKeyThumbprint } from '../auth/tenant-keys.js';
+import { publicKeyThumbprint } from './key-thumbprint.js';
 import { parseCidr } from '../cidr.js';
 import { isLoopbackHost } from '../config.js';
 import { GatewayError } from '../errors.js';

@@ -5,12 +5,12 @@
 
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { readPublicKeyFile } from '../auth/keys.js';
-import type { OwnKeys } from '../auth/own-keys.js';
-import { publicKeyThumbprint } from '../auth/tenant-keys.js';
 import type { Config } from '../config.js';
-import { stateKeys } from './keys.js';
-import type { StateStore } from './store.js';
+import { publicKeyThumbprint } from '../state/key-thumbprint.js';
+import { stateKeys } from '../state/keys.js';
+import type { StateStore } from '../state/store.js';
+import { readPublicKeyFile } from './keys.js';
+import type { OwnKeys } from './own-keys.js';
 
 /** What one running instance accepts; nothing secret (kids are public-key thumbprints). */
 export interface GatewayPresence {
