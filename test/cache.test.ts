@@ -17,7 +17,7 @@ import type { RunningGateway } from '../src/main.js';
 import type { CacheKind } from '../src/observability/metrics.js';
 import { stateKeys } from '../src/state/keys.js';
 import { tenantGraphKey, tenantKeyPrefix } from '../src/tenancy/keys.js';
-import type { GraphOperations } from '../src/tools/context.js';
+import type { GraphOperations } from '../src/falkordb/graphs.js';
 import { runCli, runCliJson } from './support/cli.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';

@@ -4,7 +4,7 @@
 
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
-import type { GraphOperations } from '../tools/context.js';
+import type { GraphOperations } from '../falkordb/graphs.js';
 import { Semaphore, type Release } from './semaphore.js';
 
 export type ConcurrencyLimits = Pick<Config['limits'], 'maxConcurrentPerTenant' | 'maxConcurrent' | 'queueTimeoutMs'>;

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../errors.js';
-import type { GraphOperations } from '../tools/context.js';
+import type { GraphOperations } from '../falkordb/graphs.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { Semaphore } from './semaphore.js';
 

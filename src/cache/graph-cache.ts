@@ -11,12 +11,11 @@
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
 import type { Database } from '../falkordb/database.js';
-import type { GraphQuery, GraphSchema } from '../falkordb/graphs.js';
+import type { GraphOperations, GraphQuery, GraphSchema } from '../falkordb/graphs.js';
 import type { ShapedReply } from '../falkordb/shape.js';
 import type { Logger } from '../logger.js';
 import type { CacheKind, GatewayMetrics } from '../observability/metrics.js';
 import { parseTenantGraphKey, tenantKeyPrefix } from '../tenancy/keys.js';
-import type { GraphOperations } from '../tools/context.js';
 import { graphListCacheKey, queryCacheKey, schemaCacheKey } from './cache-keys.js';
 import { createCacheVersions, type CacheVersions, type VersionToken } from './versions.js';
 

@@ -210,3 +210,6 @@ export class GraphClient {
     return names;
   }
 }
+
+/** The graph operations tools use; GraphClient, or a wrapper that adds admission limits. */
+export type GraphOperations = Pick<GraphClient, 'query' | 'listKeys' | 'deleteGraph' | 'schema' | 'database'>;

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../tenancy/principal.js';
 import type { ErrorCode, GatewayError } from '../errors.js';
-import type { ToolCallRecord } from '../tools/context.js';
+import type { ToolCallRecord } from './tool-call.js';
 
 export const AUDIT_EVENT_NAMES = [
   'auth_failure',

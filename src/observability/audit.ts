@@ -6,7 +6,7 @@ import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config.js';
 import type { GatewayError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
-import type { ToolCallRecord } from '../tools/context.js';
+import type { ToolCallRecord } from './tool-call.js';
 import { orderedEvent, refusalFacts, toolCallFacts, type AuditEvent, type AuditFacts, type RefusalFacts } from './audit-event.js';
 import { AuditFileSink, logSink, streamSink, type AuditSink, type StreamSink } from './audit-sinks.js';
 import type { Logger } from '../logger.js';

@@ -4,7 +4,7 @@
 import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config.js';
 import type { GatewayError } from '../errors.js';
-import type { ToolCallRecord } from '../tools/context.js';
+import type { ToolCallRecord } from './tool-call.js';
 import type { Logger } from '../logger.js';
 import { startMetricsListener, type MetricsListener } from './metrics-server.js';
 import { createPrometheusMetrics, type PrometheusMetricsOptions } from './prometheus-metrics.js';

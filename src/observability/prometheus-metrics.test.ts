@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Principal } from '../tenancy/principal.js';
 import { GatewayError, type ErrorCode } from '../errors.js';
-import type { ToolCallRecord } from '../tools/context.js';
+import type { ToolCallRecord } from './tool-call.js';
 import { createPrometheusMetrics, type PrometheusMetrics, type PrometheusMetricsOptions } from './prometheus-metrics.js';
 import { AUTH_FAILURE_REASONS } from './refusal-reasons.js';
 

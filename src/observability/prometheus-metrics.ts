@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Principal } from '../tenancy/principal.js';
 import type { GatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
-import type { ToolCallRecord } from '../tools/context.js';
+import type { ToolCallRecord } from './tool-call.js';
 import type { AuditTrail } from './audit.js';
 import { registerMetricFamilies } from './metric-families.js';
 import type { GatewayMetrics } from './metrics.js';

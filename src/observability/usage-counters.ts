@@ -1,7 +1,7 @@
 // The six daily usage counters of a tenant, the UTC day they are filed under,
 // and how one tool call adds to them. Plain data: no clock, no database.
 
-import type { ToolCallRecord } from '../tools/context.js';
+import type { ToolCallRecord } from './tool-call.js';
 
 export interface UsageCounters {
   /** Admitted HTTP requests (and tool calls inside an SSE session). */

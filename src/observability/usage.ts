@@ -6,11 +6,21 @@ import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import type { TenantRegistry } from '../state/tenants.js';
-import type { TenantStats, ToolCallRecord } from '../tools/context.js';
 import type { Logger } from '../logger.js';
+import type { ToolCallRecord } from './tool-call.js';
 import { UsageBatch } from './usage-batch.js';
 import { DAY_MS, addCounters, countersOfCall, roundMs, utcDay, zeroCounters, type UsageCounters } from './usage-counters.js';
 import { readLastErrorAt, readUsageDay } from './usage-read.js';
+
+/** Per-tenant figures for falkordb_server_info and falkordb_health; tools only ever ask about the caller's tenant. */
+export interface TenantStats {
+  /** Today's (UTC) counters: what the database holds plus what this instance has not written yet. */
+  usageToday(tenant: string): Promise<UsageCounters>;
+  /** Epoch ms of the tenant's last failed tool call, if any is kept. */
+  lastErrorAt(tenant: string): Promise<number | undefined>;
+  /** The limits that apply to the tenant: requests per minute (0: none), queries at once on one instance. */
+  limits(tenant: string): Promise<{ ratePerMinute: number; maxConcurrentQueries: number }>;
+}
 
 export interface UsageRecorder {
   /** One admitted HTTP request (or SSE tool call) of the tenant. */

@@ -4,36 +4,10 @@
 import type { GraphRules } from '../tenancy/graph-rules.js';
 import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config.js';
-import type { GraphClient } from '../falkordb/graphs.js';
+import type { GraphOperations } from '../falkordb/graphs.js';
 import type { Logger } from '../logger.js';
-import type { UsageCounters } from '../observability/usage-counters.js';
-
-/** The graph operations tools use; GraphClient, or a wrapper that adds admission limits. */
-export type GraphOperations = Pick<GraphClient, 'query' | 'listKeys' | 'deleteGraph' | 'schema' | 'database'>;
-
-/** What one finished tool call was, for the audit trail. Never parameter values. */
-export interface ToolCallRecord {
-  tool: string;
-  graph?: string;
-  /** The query text; the audit trail keeps its hash, and the text itself only when configured to. */
-  query?: string;
-  /** For falkordb_query: whether it ran as a write (GRAPH.QUERY) rather than read-only. */
-  write?: boolean;
-  outcome: 'success' | 'error';
-  errorCode?: string;
-  rowCount?: number;
-  durationMs: number;
-}
-
-/** Per-tenant figures for falkordb_server_info and falkordb_health; tools only ever ask about the caller's tenant. */
-export interface TenantStats {
-  /** Today's (UTC) counters: what the database holds plus what this instance has not written yet. */
-  usageToday(tenant: string): Promise<UsageCounters>;
-  /** Epoch ms of the tenant's last failed tool call, if any is kept. */
-  lastErrorAt(tenant: string): Promise<number | undefined>;
-  /** The limits that apply to the tenant: requests per minute (0: none), queries at once on one instance. */
-  limits(tenant: string): Promise<{ ratePerMinute: number; maxConcurrentQueries: number }>;
-}
+import type { ToolCallRecord } from '../observability/tool-call.js';
+import type { TenantStats } from '../observability/usage.js';
 
 export interface ToolContext {
   principal: Principal;

@@ -6,9 +6,8 @@ import type { StorageQuota } from '../admission/storage-quota.js';
 import type { Principal } from '../tenancy/principal.js';
 import type { GraphCache } from '../cache/graph-cache.js';
 import type { TenantConnections } from '../falkordb/acl-pool.js';
-import type { GraphClient } from '../falkordb/graphs.js';
+import type { GraphClient, GraphOperations } from '../falkordb/graphs.js';
 import { queryOnlyRemoves } from '../falkordb/query-mode.js';
-import type { GraphOperations } from './context.js';
 
 /** Returns the graph operations for one caller. */
 export type GraphAccess = (principal: Principal) => GraphOperations;

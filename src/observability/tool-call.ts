@@ -1,0 +1,16 @@
+// What one finished tool call was: what the tools report, and what the audit
+// trail, the metrics and the usage counters are made from.
+
+/** What one finished tool call was, for the audit trail. Never parameter values. */
+export interface ToolCallRecord {
+  tool: string;
+  graph?: string;
+  /** The query text; the audit trail keeps its hash, and the text itself only when configured to. */
+  query?: string;
+  /** For falkordb_query: whether it ran as a write (GRAPH.QUERY) rather than read-only. */
+  write?: boolean;
+  outcome: 'success' | 'error';
+  errorCode?: string;
+  rowCount?: number;
+  durationMs: number;
+}
