@@ -24,9 +24,9 @@ import { createUpstreamSignIn, UPSTREAM_CALLBACK_PATH } from './oauth/upstream.j
 import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
 import type { Logger } from './logger.js';
-import { METRICS_LISTENER } from './observability/metrics-server.js';
+import { createGatewayMetrics, METRICS_LISTENER } from './http/metrics-server.js';
 import { createGraphAccess, type GraphAccess } from './tools/graph-access.js';
-import { createGatewayMetrics, type GatewayMetrics } from './observability/metrics.js';
+import type { GatewayMetrics } from './observability/metrics.js';
 import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
 import { SHUTDOWN_STEP_TIMEOUT_MS, ShutdownSequence } from './shutdown.js';
 import { announceGateway, presenceFacts } from './auth/gateways.js';

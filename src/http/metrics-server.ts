@@ -1,11 +1,14 @@
 // The metrics listener: GET /metrics on METRICS_HOST:METRICS_PORT and nothing
-// else, apart from the tenant-facing port so scrapes never pass its auth or limits.
+// else, apart from the tenant-facing port so scrapes never pass its auth or
+// limits; and the choice, from config.metrics, of what the request path reports to.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Config } from '../config.js';
 import { isGatewayError } from '../errors.js';
-import { listenOn, type ListenerNames } from '../http/listen.js';
 import type { Logger } from '../logger.js';
-import type { PrometheusMetrics } from './prometheus-metrics.js';
+import { NO_METRICS, type GatewayMetrics } from '../observability/metrics.js';
+import { createPrometheusMetrics, type PrometheusMetrics, type PrometheusMetricsOptions } from '../observability/prometheus-metrics.js';
+import { listenOn, type ListenerNames } from './listen.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -91,5 +94,26 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
         // Prometheus keeps its connection open between scrapes; shutdown need not wait for it.
         server.closeAllConnections();
       }),
+  };
+}
+
+export type MetricsSources = Pick<PrometheusMetricsOptions, 'database' | 'audit' | 'sessions'> & { logger: Logger };
+
+export interface GatewayMetricsEndpoint {
+  /** What the request path reports to; NO_METRICS when METRICS_PORT=off. */
+  metrics: GatewayMetrics;
+  /** Starts the scrape listener; undefined when METRICS_PORT=off. */
+  listen(): Promise<MetricsListener | undefined>;
+}
+
+/** The metrics of one gateway instance and the listener that serves them, as config.metrics says. */
+export function createGatewayMetrics(config: Config['metrics'], sources: MetricsSources): GatewayMetricsEndpoint {
+  const { port } = config;
+  // Nobody could read them: counting would only cost memory.
+  if (port === 'off') return { metrics: NO_METRICS, listen: () => Promise.resolve(undefined) };
+  const metrics = createPrometheusMetrics({ ...sources, tenantLabels: config.tenantLabels });
+  return {
+    metrics,
+    listen: () => startMetricsListener({ host: config.host, port, orFreePort: !config.portExplicit, metrics, logger: sources.logger }),
   };
 }
