@@ -30,7 +30,7 @@ import type { GatewayMetrics } from './observability/metrics.js';
 import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
 import { SHUTDOWN_STEP_TIMEOUT_MS, ShutdownSequence } from './shutdown.js';
 import { announceGateway, presenceFacts } from './auth/gateways.js';
-import { openGatewayState, type GatewayState } from './state/index.js';
+import { openGatewayState, type GatewayState } from './gateway-state.js';
 import type { TenantRegistry } from './state/tenants.js';
 import { GATEWAY_VERSION } from './version.js';
 

@@ -11,7 +11,7 @@ import { connectDatabase } from '../src/falkordb/connection.js';
 import type { Database } from '../src/falkordb/database.js';
 import { createLogger } from '../src/logger.js';
 import { ENROLMENT_CODE_ALPHABET, EnrolmentCodes, normaliseEnrolmentCode, type EnrolmentRecord } from '../src/state/enrolments.js';
-import { openGatewayState, type GatewayState } from '../src/state/index.js';
+import { openGatewayState, type GatewayState } from '../src/gateway-state.js';
 import { stateKeys } from '../src/state/keys.js';
 import { StateStore } from '../src/state/store.js';
 import { TenantRegistry } from '../src/state/tenants.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { PLAN_CACHE_TTL_MS } from '../src/admission/plan-rates.js';
+import { PLAN_CACHE_TTL_MS } from '../src/state/plan-rates.js';
 import type { RunningGateway } from '../src/main.js';
 import { TenantRegistry } from '../src/state/tenants.js';
 import { tenantGraphKey } from '../src/tenancy/keys.js';

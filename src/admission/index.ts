@@ -4,7 +4,7 @@
 import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { GatewayState } from '../state/index.js';
+import type { GatewayState } from '../gateway-state.js';
 import type { GraphOperations } from '../falkordb/graphs.js';
 import { AddressRateLimiter } from './address-rate.js';
 import { ConcurrencyGate } from './concurrency.js';

@@ -12,7 +12,7 @@ import type { Database } from '../falkordb/database.js';
 import type { Logger } from '../logger.js';
 import type { TenantRegistry } from '../state/tenants.js';
 import { stateKeys } from '../state/keys.js';
-import { PlanRates } from './plan-rates.js';
+import { PlanRates } from '../state/plan-rates.js';
 import { scriptClient } from './script-client.js';
 
 export const RATE_WINDOW_SEC = 60;

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { GatewayState } from '../state/index.js';
+import type { GatewayState } from '../gateway-state.js';
 import type { RevocationState } from '../state/tokens.js';
 import { createAccessPolicy } from './access-policy.js';
 import type { Principal } from '../tenancy/principal.js';

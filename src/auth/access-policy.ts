@@ -8,7 +8,7 @@
 
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
-import type { GatewayState } from '../state/index.js';
+import type { GatewayState } from '../gateway-state.js';
 import { ipMatcher } from '../cidr.js';
 import type { TenantRecord } from '../state/tenants.js';
 import { revocationReason, type RevocationState } from '../state/tokens.js';

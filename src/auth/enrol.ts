@@ -5,7 +5,7 @@
 
 import type { AuditFacts } from '../observability/audit.js';
 import type { EnrolmentInput, EnrolmentRecord } from '../state/enrolments.js';
-import type { GatewayState } from '../state/index.js';
+import type { GatewayState } from '../gateway-state.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { assertTenantMayHold } from './tenant-may-hold.js';
 

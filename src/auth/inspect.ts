@@ -3,7 +3,7 @@
 
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { isGatewayError } from '../errors.js';
-import type { GatewayState } from '../state/index.js';
+import type { GatewayState } from '../gateway-state.js';
 import { looksLikeRefreshToken } from '../state/refresh.js';
 import { revocationReason } from '../state/tokens.js';
 import type { AccessPolicy } from './access-policy.js';

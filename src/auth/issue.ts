@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
-import type { GatewayState } from '../state/index.js';
+import type { GatewayState } from '../gateway-state.js';
 import type { RefreshRecord } from '../state/refresh.js';
 import { revocationReason } from '../state/tokens.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';

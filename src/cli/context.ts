@@ -14,7 +14,7 @@ import { openDatabase, type OpenedDatabase } from '../falkordb/open.js';
 import { createLogger, type Logger } from '../logger.js';
 import { auditStreamKey } from '../observability/audit-stream.js';
 import { stateKeys } from '../state/keys.js';
-import { openGatewayState, type GatewayState } from '../state/index.js';
+import { openGatewayState, type GatewayState } from '../gateway-state.js';
 import { tenantKeyPrefix } from '../tenancy/keys.js';
 import { assertGatewaysAccept, environmentFacts } from './gateway-match.js';
 

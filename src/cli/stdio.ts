@@ -15,7 +15,7 @@ import { openGraphAccess } from '../main.js';
 import { createLogger } from '../logger.js';
 import { NO_METRICS } from '../observability/metrics.js';
 import { createUsageRecorder } from '../observability/usage.js';
-import { openGatewayState } from '../state/index.js';
+import { openGatewayState } from '../gateway-state.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import type { ToolContext } from '../tools/context.js';
 import { createMcpServer } from '../tools/index.js';

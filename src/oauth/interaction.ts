@@ -14,7 +14,7 @@ import type { UpstreamOAuthConfig } from '../config.js';
 import { isGatewayError } from '../errors.js';
 import type { AuditFacts } from '../observability/audit.js';
 import type { Logger } from '../logger.js';
-import type { GatewayState } from '../state/index.js';
+import type { GatewayState } from '../gateway-state.js';
 import { normaliseEnrolmentCode, type EnrolmentRecord } from '../state/enrolments.js';
 import { stateKeys } from '../state/keys.js';
 import { consentPage, enrolPage, formActionSource, messagePage, PAGE_MESSAGES, type ClientFacts, type ConsentPageInput, type RenderedPage } from './pages.js';

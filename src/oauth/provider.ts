@@ -16,7 +16,7 @@ import { isScope, SCOPES, type Scope } from '../tenancy/scopes.js';
 import type { Config } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { GatewayState } from '../state/index.js';
+import type { GatewayState } from '../gateway-state.js';
 import { stateKeys } from '../state/keys.js';
 import { stateAdapterFactory } from './adapter.js';
 import { metadataAddressRefusal, metadataFetch } from './metadata-fetch.js';

@@ -1,7 +1,7 @@
 // Per-tenant daily usage counters in the database server, gathered in memory
 // and written in batches so the hot path never waits on them.
 
-import { PlanRates } from '../admission/plan-rates.js';
+import { PlanRates } from '../state/plan-rates.js';
 import type { Config } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { StateStore } from '../state/store.js';

@@ -1,14 +1,16 @@
-// The gateway's shared state, bundled: what the server and the CLI both open.
+// The gateway's shared state, bundled with the audit trail that writes into it:
+// what the server and the CLI both open. It sits above state/ and observability/,
+// which it joins.
 
-import type { Config } from '../config.js';
-import type { Database } from '../falkordb/database.js';
-import { AuditTrail } from '../observability/audit.js';
-import type { Logger } from '../logger.js';
-import { EnrolmentCodes } from './enrolments.js';
-import { RefreshTokens } from './refresh.js';
-import { StateStore } from './store.js';
-import { TenantRegistry } from './tenants.js';
-import { TokenLedger } from './tokens.js';
+import type { Config } from './config.js';
+import type { Database } from './falkordb/database.js';
+import { AuditTrail } from './observability/audit.js';
+import type { Logger } from './logger.js';
+import { EnrolmentCodes } from './state/enrolments.js';
+import { RefreshTokens } from './state/refresh.js';
+import { StateStore } from './state/store.js';
+import { TenantRegistry } from './state/tenants.js';
+import { TokenLedger } from './state/tokens.js';
 
 export interface GatewayState {
   store: StateStore;

@@ -4,7 +4,7 @@
 
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
-import type { TenantRegistry } from '../state/tenants.js';
+import type { TenantRegistry } from './tenants.js';
 
 export const PLAN_CACHE_TTL_MS = 5000;
 
