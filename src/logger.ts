@@ -2,7 +2,7 @@
 // password is redacted here, so call sites cannot leak one by accident.
 
 import { pino, type Logger } from 'pino';
-import { PRODUCT_ID } from '../product.js';
+import { PRODUCT_ID } from './product.js';
 
 export type { Logger };
 

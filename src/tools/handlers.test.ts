@@ -8,7 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
 import { FakeGraphOps } from '../../test/unit/fake-graph-ops.js';
 import { principalOf, unitToolContext, UNIT_QUERY_LIMITS } from '../../test/unit/tool-context.js';
-import type { ToolCallRecord } from './context.js';
+import type { ToolCallRecord } from '../observability/tool-call.js';
 import { deleteGraphTool } from './delete-graph.js';
 import { graphSchemaTool } from './graph-schema.js';
 import { healthTool } from './health.js';

@@ -9,7 +9,7 @@ import type { Database } from '../../src/falkordb/database.js';
 import type { GraphQuery, GraphSchema } from '../../src/falkordb/graphs.js';
 import { translateQueryError } from '../../src/falkordb/query-errors.js';
 import type { ShapedReply } from '../../src/falkordb/shape.js';
-import type { GraphOperations } from '../../src/tools/context.js';
+import type { GraphOperations } from '../../src/falkordb/graphs.js';
 
 /** What the test scripts a query to do: return a reply, or say it writes (then GRAPH.RO_QUERY refuses it). */
 export type FakeAnswer = Partial<ShapedReply> & { writes?: boolean };

@@ -3,9 +3,9 @@
 // that is kept in memory.
 
 import { Writable } from 'node:stream';
-import type { Principal } from '../../src/auth/principal.js';
-import { expandScopes, type Scope } from '../../src/auth/scopes.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { Principal } from '../../src/tenancy/principal.js';
+import { expandScopes, type Scope } from '../../src/tenancy/scopes.js';
+import { createLogger } from '../../src/logger.js';
 import type { ToolContext } from '../../src/tools/context.js';
 import { FakeGraphOps } from './fake-graph-ops.js';
 
