@@ -1,6 +1,7 @@
 // Wires config → database → token verifier → HTTP listener, and takes it all
 // down again in reverse order. No globals: tests start several in one process.
 
+import type { ConcurrencyGate } from './admission/concurrency.js';
 import { createAdmission } from './admission/index.js';
 import { StorageQuota } from './admission/storage-quota.js';
 import { createAccessPolicy } from './auth/access-policy.js';
@@ -82,11 +83,12 @@ export interface OpenedGraphAccess {
 }
 
 /**
- * The graph operations of every caller, for the gateway and stdio alike: on
- * tenant users' connections with TENANT_ISOLATION=acl (which checks the
- * gateway's own database rights first: a missing one stops start-up), behind
- * the graph cache, whose version tokens let instances sharing the database
- * see each other's writes.
+ * The graph operations of every caller, for the gateway and stdio alike: opens
+ * what their layers need (the graph cache, whose version tokens let instances
+ * sharing the database see each other's writes; with TENANT_ISOLATION=acl the
+ * tenant users' connections, after checking the gateway's own database rights,
+ * a missing one stopping start-up) and leaves their order to createGraphAccess.
+ * `concurrency` is the instance's query caps, absent for stdio's one caller.
  */
 export async function openGraphAccess(
   config: Config,
@@ -94,13 +96,14 @@ export async function openGraphAccess(
   logger: Logger,
   metrics: Pick<GatewayMetrics, 'cacheLookup'>,
   tenants: Pick<TenantRegistry, 'get'>,
+  concurrency?: Pick<ConcurrencyGate, 'wrap'>,
 ): Promise<OpenedGraphAccess> {
   const replicaLagMs = config.falkordb.replicaUrls.length > 0 ? config.falkordb.readAfterWriteMs : 0;
   const cache = createGraphCache({ database, config: config.cache, metrics, logger, replicaLagMs });
   const isolation = config.isolation.mode === 'acl' ? await openTenantIsolation(config, database, logger) : undefined;
   const own = new GraphClient(database);
   return {
-    graphAccess: createGraphAccess({ graphs: own, tenantConnections: isolation?.connections, cache, storage: new StorageQuota({ graphs: own, tenants, limits: config.limits }) }),
+    graphAccess: createGraphAccess({ graphs: own, tenantConnections: isolation?.connections, cache, concurrency, storage: new StorageQuota({ graphs: own, tenants, limits: config.limits }) }),
     close: async () => {
       await isolation?.close();
     },
@@ -178,7 +181,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     shutdown.add('usage flush', () => usage.close());
     const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
-    const graphs = await openGraphAccess(config, database.db, logger, metrics, state.tenants);
+    const admission = createAdmission({ config, state, logger });
+    const graphs = await openGraphAccess(config, database.db, logger, metrics, state.tenants, admission.concurrency);
     shutdown.add('tenant connections', () => graphs.close());
     const oauth = signingKey === undefined || issuer === undefined || !config.oauth.server ? undefined : oauthEndpoints(config, state, issuer, signingKey, logger, baseUrl);
     const http = createGatewayHttpServer({
@@ -192,7 +196,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       database: database.db,
       graphAccess: graphs.graphAccess,
       network: createNetworkGuard(config, baseUrl),
-      admission: createAdmission({ config, state, logger }),
+      admission,
       audit: state.audit,
       metrics,
       usage,

@@ -328,6 +328,84 @@ describe('query result cache (QUERY_CACHE_TTL_MS)', () => {
   });
 });
 
+describe('cached answers and admission', () => {
+  // Reads no data but keeps a FalkorDB thread busy for seconds (as in admission.test.ts).
+  const SLOW_QUERY = 'WITH range(1, 10000) AS r UNWIND range(1, 6000) AS a UNWIND r AS x WITH x WHERE x < 0 RETURN count(x) AS n';
+  const ITEMS = 'MATCH (n:Item) RETURN n.v AS v ORDER BY v';
+
+  it("answers a cached read and schema at once while the tenant's query slots and queue are full", async () => {
+    const busy = await startTestGateway(server.url, {
+      SCHEMA_CACHE_TTL_MS: LONG_TTL,
+      QUERY_CACHE_TTL_MS: LONG_TTL,
+      RATE_LIMIT_PER_MINUTE: '0',
+      MAX_CONCURRENT_QUERIES_PER_TENANT: '1',
+      MAX_CONCURRENT_QUERIES: '16',
+      QUERY_QUEUE_TIMEOUT_MS: '600000',
+      QUERY_TIMEOUT_MS: '600000',
+    });
+    extraGateways.push(busy);
+    const client = await clientOf(busy, 'busy-t');
+    await write(client, 'g', 'CREATE (:Item {v: 1})');
+    assert.deepEqual(await readRows(client, 'g', ITEMS), [{ v: 1 }]);
+    assert.deepEqual(await labels(client, 'g'), ['Item']);
+
+    // One slot runs, a queue as long as the cap waits, the rest is refused at once.
+    const finished: string[] = [];
+    let refusedOne!: () => void;
+    const firstRefusal = new Promise<void>((resolve) => (refusedOne = resolve));
+    const slowCalls = Array.from({ length: 3 }, (_, i) =>
+      callTool(client, 'falkordb_query', { graphName: 'g', query: SLOW_QUERY, readOnly: true }).then((outcome) => {
+        finished.push(outcome.ok ? `slow${i} ok` : `slow${i} ${outcome.error?.code}`);
+        if (!outcome.ok) refusedOne();
+      }),
+    );
+    await Promise.race([firstRefusal, Promise.all(slowCalls)]);
+    const cachedRead = await callTool(client, 'falkordb_query', { graphName: 'g', query: ITEMS, readOnly: true });
+    finished.push(cachedRead.ok ? 'cached read ok' : `cached read ${cachedRead.error?.code}`);
+    const cachedSchema = await callTool(client, 'falkordb_graph_schema', { graphName: 'g' });
+    finished.push(cachedSchema.ok ? 'cached schema ok' : `cached schema ${cachedSchema.error?.code}`);
+    await Promise.all(slowCalls);
+
+    assert.ok(cachedRead.ok, `the cached read answered: ${cachedRead.text}`);
+    assert.deepEqual(cachedRead.structured?.rows, [{ v: 1 }]);
+    assert.ok(cachedSchema.ok, `the cached schema answered: ${cachedSchema.text}`);
+    const firstSlow = finished.findIndex((entry) => /^slow\d+ ok$/.test(entry));
+    assert.ok(firstSlow >= 0, `a slow query ran: ${finished.join(', ')}`);
+    assert.ok(finished.indexOf('cached schema ok') < firstSlow, `both cached answers came before any slow query finished: ${finished.join(', ')}`);
+  });
+
+  it("counts a cached read against the tenant's rate limit", async () => {
+    const limited = await startTestGateway(server.url, { QUERY_CACHE_TTL_MS: LONG_TTL, RATE_LIMIT_PER_MINUTE: '5', RATE_LIMIT_BURST: '0' });
+    extraGateways.push(limited);
+    await directQuery('cache-rate', 'g', 'CREATE (:Item {v: 1})');
+    // Opening the session is the first request of the budget; each tool call then counts on its own.
+    const client = await connectClient('sse-header', limited.url, await signTestToken('cache-rate'));
+    clients.push(client);
+    assert.deepEqual(await readRows(client, 'g', ITEMS), [{ v: 1 }]);
+    await directQuery('cache-rate', 'g', 'CREATE (:Item {v: 2})');
+    for (let call = 3; call <= 5; call++) assert.deepEqual(await readRows(client, 'g', ITEMS), [{ v: 1 }], 'answered from the cache');
+    const refused = await callTool(client, 'falkordb_query', { graphName: 'g', query: ITEMS, readOnly: true });
+    assert.equal(refused.error?.code, 'RATE_LIMITED', refused.text);
+  });
+
+  it("refuses a cached read of a graph the token's graphs claim does not allow", async () => {
+    const all = await clientOf(a, 'cache-rules');
+    await write(all, 'secret', 'CREATE (:Item {v: 1})');
+    assert.deepEqual(await readRows(all, 'secret', ITEMS), [{ v: 1 }]);
+    assert.deepEqual(await labels(all, 'secret'), ['Item']);
+    const limited = await connectClient('http', a.url, await signTestToken('cache-rules', { claims: { graphs: ['public_*'] } }));
+    clients.push(limited);
+    for (const [tool, args] of [
+      ['falkordb_query', { graphName: 'secret', query: ITEMS, readOnly: true }],
+      ['falkordb_graph_schema', { graphName: 'secret' }],
+    ] as const) {
+      const outcome = await callTool(limited, tool, args);
+      assert.equal(outcome.error?.code, 'GRAPH_FORBIDDEN', `${tool}: ${outcome.text}`);
+    }
+    assert.deepEqual(await graphList(limited), []);
+  });
+});
+
 describe('cache layer ordering', () => {
   const reply = (v: number): ShapedReply => ({ columns: ['v'], rows: [{ v }], rowCount: 1, truncated: false, stats: {}, executionTimeMs: 0 });
 

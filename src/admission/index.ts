@@ -5,7 +5,6 @@ import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { GatewayState } from '../gateway-state.js';
-import type { GraphOperations } from '../falkordb/graphs.js';
 import { AddressRateLimiter } from './address-rate.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { TenantRateLimiter } from './rate-limit.js';
@@ -29,8 +28,8 @@ export interface Admission {
   toolCallCounter(principal: Principal, prepaid: number): () => Promise<boolean>;
   /** Counts one /oauth/token request from a client address (per instance); throws RATE_LIMITED when over. */
   admitTokenRequest(clientIp: string | undefined): Promise<void>;
-  /** The tenant's view of the graph operations, under the concurrency caps. */
-  graphsFor(tenant: string, graphs: GraphOperations): GraphOperations;
+  /** The caps on queries running at once on this instance; tools/graph-access.ts puts them under the cache. */
+  concurrency: ConcurrencyGate;
 }
 
 export interface AdmissionOptions {
@@ -69,6 +68,6 @@ export function createAdmission({ config, state, logger, now }: AdmissionOptions
       };
     },
     admitTokenRequest: (clientIp) => tokenRequests.consume(clientIp),
-    graphsFor: (tenant, graphs) => gate.wrap(tenant, graphs),
+    concurrency: gate,
   };
 }

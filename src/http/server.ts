@@ -100,7 +100,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       principal,
       logger: deps.logger,
       ...(requestId === undefined ? {} : { requestId }),
-      graphs: deps.admission.graphsFor(principal.tenant, deps.graphAccess(principal)),
+      graphs: deps.graphAccess(principal),
       limits: deps.config.query,
       versions: deps.versions,
       tenantStats: deps.usage.stats,

@@ -1,7 +1,17 @@
-// The graph operations a caller's tool calls run on. One function builds them for
-// every transport (HTTP, SSE, stdio), so a layer added here (a cache, a database
-// user of the caller's tenant) covers all of them.
+// The graph operations a caller's tool calls run on, built in one place for
+// every transport (HTTP, SSE, stdio). The layers, from the tool inwards:
+//
+//   1. cache        schemas, the graph list and read results of the caller's tenant, each
+//                   checked against its version token; a hit ends here, so it takes no query slot
+//   2. concurrency  the tenant's and the instance's query slots (HTTP and SSE; stdio has one caller)
+//   3. storage      a write that may add data is refused while the tenant is over its quota
+//   4. connection   the tenant's database user (TENANT_ISOLATION=acl), else the gateway's own
+//
+// In front of all of them, in the tool call itself, run the tenant's rate limit
+// (ToolContext.admitCall), the token's scopes, the tenant's graph rules and the
+// one key-building function (tenancy/keys.ts): a cached answer passes them too.
 
+import type { ConcurrencyGate } from '../admission/concurrency.js';
 import type { StorageQuota } from '../admission/storage-quota.js';
 import type { Principal } from '../tenancy/principal.js';
 import type { GraphCache } from '../cache/graph-cache.js';
@@ -15,8 +25,10 @@ export type GraphAccess = (principal: Principal) => GraphOperations;
 export interface GraphAccessDeps {
   /** Graph operations on the gateway's own database connection. */
   graphs: GraphClient;
-  /** Caches of the tenant's schemas, graph list and read results, invalidated by its writes; outermost layer. */
-  cache?: GraphCache;
+  /** Caches of the tenant's schemas, graph list and read results, invalidated by its writes. */
+  cache?: GraphCache | undefined;
+  /** The caps on queries running at once; absent where one caller has the gateway to itself (stdio). */
+  concurrency?: Pick<ConcurrencyGate, 'wrap'> | undefined;
   /**
    * TENANT_ISOLATION=acl: queries, schema reads and deletes run on a connection logged in as the
    * caller's tenant's database user; listing (SCAN) stays on the gateway's own, filtered as always.
@@ -55,10 +67,14 @@ function asTenantUser(connections: TenantConnections, tenant: string, own: Graph
 }
 
 export function createGraphAccess(deps: GraphAccessDeps): GraphAccess {
-  const withCache = (principal: Principal, graphs: GraphOperations): GraphOperations => (deps.cache === undefined ? graphs : deps.cache.wrap(principal.tenant, graphs));
-  const connections = deps.tenantConnections;
-  const base = (principal: Principal): GraphOperations => (connections === undefined ? deps.graphs : asTenantUser(connections, principal.tenant, deps.graphs));
-  const storage = deps.storage;
-  const withQuota = (principal: Principal, graphs: GraphOperations): GraphOperations => (storage === undefined ? graphs : underQuota(storage, principal.tenant, graphs));
-  return (principal) => withCache(principal, withQuota(principal, base(principal)));
+  const { cache, concurrency, storage, tenantConnections } = deps;
+  // Built from the inside out: 4, 3, 2, 1 of the list at the top of this file.
+  return (principal) => {
+    const tenant = principal.tenant;
+    let graphs: GraphOperations = tenantConnections === undefined ? deps.graphs : asTenantUser(tenantConnections, tenant, deps.graphs);
+    if (storage !== undefined) graphs = underQuota(storage, tenant, graphs);
+    if (concurrency !== undefined) graphs = concurrency.wrap(tenant, graphs);
+    if (cache !== undefined) graphs = cache.wrap(tenant, graphs);
+    return graphs;
+  };
 }
