@@ -12,6 +12,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.js';
 import type { Database } from '../falkordb/database.js';
 import type { GraphOperations, GraphQuery, GraphSchema } from '../falkordb/graphs.js';
+import { queryChangedGraph } from '../falkordb/query-changed.js';
 import type { ShapedReply } from '../falkordb/shape.js';
 import type { Logger } from '../logger.js';
 import type { CacheKind, GatewayMetrics } from '../observability/metrics.js';
@@ -49,11 +50,6 @@ export interface GraphCacheDeps {
 export interface GraphCache {
   /** The tenant's graph operations with caching and invalidation added. */
   wrap(tenant: string, graphs: GraphOperations): GraphOperations;
-}
-
-/** A query that ran in write mode changed its graph unless FalkorDB reported nothing but zero counts. */
-export function queryChangedGraph(reply: ShapedReply): boolean {
-  return Object.values(reply.stats).some((value) => typeof value === 'number' && value !== 0);
 }
 
 export function createGraphCache(deps: GraphCacheDeps): GraphCache {
@@ -145,7 +141,7 @@ export function createGraphCache(deps: GraphCacheDeps): GraphCache {
         query(q: GraphQuery) {
           const graph = ownGraph(q.key);
           if (graph === undefined) return graphs.query(q);
-          if (!q.readOnly) return change(graph, () => graphs.query(q), queryChangedGraph);
+          if (!q.readOnly) return change(graph, () => graphs.query(q), (reply) => queryChangedGraph(reply.stats));
           const key = results === undefined ? undefined : queryCacheKey({ tenant, graph, query: q.query, params: q.params, maxRows: q.maxRows });
           if (results === undefined || key === undefined) return graphs.query(q);
           return cached(results, 'query', tenant, key, graphVersion(graph), () => graphs.query(q), replicaLagMs);

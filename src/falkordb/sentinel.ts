@@ -9,7 +9,9 @@ import type { SentinelConfig, SentinelNode } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connectDatabase, describeConnectFailure, retryDelayMs } from './connection.js';
+import { queryChangedGraph } from './query-changed.js';
 import { commandTypeMapping } from './reply-guard.js';
+import { parseStats } from './shape.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 
 export interface SentinelConnectOptions extends SentinelConfig {
@@ -39,8 +41,6 @@ const BOOKKEEPING = new Set(['XADD', 'HINCRBY', 'HINCRBYFLOAT']);
 // Error replies that say the command was not applied and another try may work (a
 // demoted or loading primary during a failover).
 const NOT_APPLIED_REPLY = /^(READONLY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
-// FalkorDB's statistics lines that do not report a change.
-const NON_WRITE_STATS = /^(Cached execution|Query internal execution time)\b/;
 
 /** `[ip, port]` of the primary the sentinels name, or undefined when none of them knows `masterName`. */
 async function askSentinel(node: SentinelNode, options: SentinelConnectOptions): Promise<SentinelNode | undefined> {
@@ -101,12 +101,12 @@ type Sentinel = RedisSentinelType;
 type NodeClient = Parameters<Parameters<Sentinel['_execute']>[1]>[0];
 type Lease = Awaited<ReturnType<Sentinel['acquire']>>;
 
-/** Whether a GRAPH.QUERY reply reports a change (FalkorDB prints a statistics line per kind of change). */
+/** Whether a GRAPH.QUERY reply reports a change; a reply of a shape not known counts as one. */
 export function graphReplyWrote(reply: unknown): boolean {
   if (!Array.isArray(reply) || reply.length === 0) return true;
-  const stats = reply[reply.length - 1];
+  const stats: unknown = reply[reply.length - 1];
   if (!Array.isArray(stats)) return true;
-  return stats.some((line) => !NON_WRITE_STATS.test(String(line)));
+  return queryChangedGraph(parseStats(stats as RespValue[]).stats);
 }
 
 class SentinelDatabase implements Database {

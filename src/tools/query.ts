@@ -8,6 +8,7 @@ import { GatewayError, isGatewayError } from '../errors.js';
 import { assertQueryAllowed } from '../falkordb/cypher-guard.js';
 import type { GraphQuery } from '../falkordb/graphs.js';
 import { assertParametersDepth } from '../falkordb/params.js';
+import { queryChangedGraph } from '../falkordb/query-changed.js';
 import { queryMayWrite } from '../falkordb/query-mode.js';
 import type { ShapedReply } from '../falkordb/shape.js';
 import { defineTool } from './definition.js';
@@ -87,7 +88,7 @@ export const queryTool = defineTool({
           result = await run(false);
         }
         // A query counts as a write when it changed the graph, whatever mode it ran in.
-        call.write = Object.entries(result.stats).some(([name, value]) => WRITE_STATS.test(name) && typeof value === 'number' && value > 0);
+        call.write = queryChangedGraph(result.stats);
         return fitRows({ graph: args.graphName, ...result }, ctx.limits.maxResultBytes);
       } catch (error) {
         throw explainFailure(error, { graph: args.graphName, mayWrite, readOnlyAsked: args.readOnly === true, writeRefusal });
@@ -104,9 +105,6 @@ function assertParametersFit(parameters: Record<string, unknown> | undefined, ma
     throw new GatewayError('PARAMETERS_TOO_LARGE', `The parameters are ${size} bytes of JSON; the limit is ${maxBytes} bytes. Send less data per call, e.g. split a batch into several queries.`, { size: String(size), limit: String(maxBytes) });
   }
 }
-
-/** The statistics FalkorDB reports only for a query that changed the graph. */
-const WRITE_STATS = /(Created|Deleted|Set|Removed|Added)$/;
 
 /** Why the caller may not write to the graph: the token's scope first, then the graph rules; undefined when it may. */
 function whyNoWrite(principal: Principal, graphRefusal: GatewayError | undefined): GatewayError | undefined {
