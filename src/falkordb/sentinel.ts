@@ -8,7 +8,7 @@ import { ClientClosedError, ClientOfflineError, createClient, createSentinel, Er
 import type { SentinelConfig, SentinelNode } from '../config.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { connectDatabase, describeConnectFailure, retryDelayMs } from './connection.js';
+import { CLIENT_NAME, connectDatabase, describeConnectFailure, retryDelayMs } from './connection.js';
 import { queryChangedGraph } from './query-changed.js';
 import { commandTypeMapping } from './reply-guard.js';
 import { parseStats } from './shape.js';
@@ -26,7 +26,6 @@ export interface SentinelConnectOptions extends SentinelConfig {
   onNewPrimary?: (db: Database, address: string) => Promise<unknown>;
 }
 
-const CLIENT_NAME = 'falkordb-mcp-gateway';
 const SOCKET_CONNECT_TIMEOUT_MS = 2_000;
 // Each command takes a primary connection of its own for its duration: a graph query
 // holds its connection on the server while it runs, and a write shares it with its WAIT.

@@ -32,6 +32,7 @@ import { sendError, sendJson, setSecurityHeaders } from './respond.js';
 import { SseSessions } from './sse.js';
 import { createStreamableEndpoint } from './streamable.js';
 import { createHttpListener } from './tls.js';
+import { PRODUCT_NAME } from '../product.js';
 
 export interface HttpDeps {
   config: Config;
@@ -165,7 +166,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
         authorization_servers: deps.authorizationServers(),
         scopes_supported: ['read', 'write', 'admin'],
         bearer_methods_supported: deps.config.auth.allowQueryToken ? ['header', 'query'] : ['header'],
-        resource_name: 'FalkorDB MCP Gateway',
+        resource_name: PRODUCT_NAME,
       });
     }
 
