@@ -1,7 +1,7 @@
 // README's configuration table and docs/configuration.md, both generated from
 // CONFIG_VARIABLES so the documentation never drifts from the code.
 
-import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable, type ConfigVariable } from './config.js';
+import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable, type ConfigVariable } from './config/index.js';
 import { DURATION_FORMS } from './duration.js';
 
 function meaning(v: ConfigVariable): string {

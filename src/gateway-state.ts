@@ -2,7 +2,7 @@
 // what the server and the CLI both open. It sits above state/ and observability/,
 // which it joins.
 
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import type { Database } from './falkordb/database.js';
 import { AuditTrail } from './observability/audit.js';
 import type { Logger } from './logger.js';

@@ -11,7 +11,7 @@ import type { SigningKey } from './auth/signing.js';
 import { createTenantKeyResolver } from './auth/tenant-keys.js';
 import { createTokenVerifier } from './auth/verify.js';
 import { createGraphCache } from './cache/graph-cache.js';
-import { publicBaseUrl, type Config } from './config.js';
+import { publicBaseUrl, type Config } from './config/index.js';
 import { openTenantIsolation } from './falkordb/acl.js';
 import type { Database } from './falkordb/database.js';
 import { GraphClient } from './falkordb/graphs.js';

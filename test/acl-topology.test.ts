@@ -11,7 +11,7 @@ import { createTenantConnections, type TenantConnections } from '../src/falkordb
 import { TENANT_USER_COMMANDS, tenantUserName, tenantUserPassword } from '../src/falkordb/acl-users.js';
 import { connectCluster } from '../src/falkordb/cluster.js';
 import type { Database, RespValue } from '../src/falkordb/database.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import type { RunningGateway } from '../src/main.js';
 import { tenantGraphKey } from '../src/tenancy/keys.js';
 import { runCli } from './support/cli.js';

@@ -8,7 +8,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { startGateway } from '../src/main.js';
 import { createLogger } from '../src/logger.js';
 import { tenantEndpoint } from '../src/falkordb/acl.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { base64url, calculateJwkThumbprint, exportJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
-import type { Config } from '../src/config.js';
+import type { Config } from '../src/config/index.js';
 import { GatewayError, type ErrorCode } from '../src/errors.js';
 import { hasScope, parseScopeList, requireScope, scopesFromClaims } from '../src/tenancy/scopes.js';
 import { DEV_SIGNING_KEY_FILENAME, loadOrCreateDevSigningKey, loadSigningKey, signAccessToken } from '../src/auth/signing.js';

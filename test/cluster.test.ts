@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { connectCluster } from '../src/falkordb/cluster.js';
 import type { RunningGateway } from '../src/main.js';
 import { stateKeys } from '../src/state/keys.js';

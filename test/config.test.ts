@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CONFIG_VARIABLES, loadConfig } from '../src/config.js';
+import { CONFIG_VARIABLES, loadConfig } from '../src/config/index.js';
 import { configTableMarkdown } from '../src/config-table.js';
 
 const tempDir = mkdtempSync(path.join(os.tmpdir(), 'gw-config-'));

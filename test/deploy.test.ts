@@ -13,7 +13,7 @@ import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node
 import https from 'node:https';
 import path from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable } from '../src/config.js';
+import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable } from '../src/config/index.js';
 import { freeLoopbackPort } from './support/ports.js';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable } from '../src/config.js';
+import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable } from '../src/config/index.js';
 import { CONFIG_GROUPS, OTHER_GROUP_TITLE, configurationDocMarkdown, groupedConfigVariables } from '../src/config-table.js';
 import { ERROR_CODES, type ErrorCode } from '../src/errors.js';
 import { runCli } from './support/cli.js';

@@ -12,7 +12,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls, { type TLSSocket } from 'node:tls';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { isGatewayError } from '../src/errors.js';
 import { createClientIpResolver } from '../src/http/network.js';
 import { plainHttpWarning } from '../src/http/tls.js';

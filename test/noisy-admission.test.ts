@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, type Config } from '../src/config/index.js';
 import { startGateway, type RunningGateway } from '../src/main.js';
 import { createLogger } from '../src/logger.js';
 import { rejection } from './support/assertions.js';

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { startGateway, type RunningGateway } from '../src/main.js';
 import { rejection } from './support/assertions.js';
 import { captureLog, startTestGateway } from './support/gateway.js';

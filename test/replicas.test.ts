@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorReply } from '@redis/client';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { GatewayError } from '../src/errors.js';
 import { freeLoopbackPort } from './support/ports.js';
 import { connectDatabase } from '../src/falkordb/connection.js';

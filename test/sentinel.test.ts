@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import type { GatewayError } from '../src/errors.js';
 import { freeLoopbackPort } from './support/ports.js';
 import { connectSentinel, graphReplyWrote } from '../src/falkordb/sentinel.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { readPublicKeyFile } from '../src/auth/keys.js';
 import { GENERATED_KEY_ALGORITHMS, generateSigningKeyPair, loadPreviousKeys, loadSigningKey, signAccessToken } from '../src/auth/signing.js';
 import { createTokenVerifier } from '../src/auth/verify.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { rejection } from './support/assertions.js';
 import { runCli } from './support/cli.js';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CONFIG_VARIABLES } from '../src/config.js';
+import { CONFIG_VARIABLES } from '../src/config/index.js';
 import type { RunningGateway } from '../src/main.js';
 import { MAX_PARAMETER_DEPTH } from '../src/falkordb/params.js';
 import { stateKeys } from '../src/state/keys.js';

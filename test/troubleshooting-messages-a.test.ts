@@ -17,7 +17,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { decodeJwt } from 'jose';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { connectCluster } from '../src/falkordb/cluster.js';
 import { connectDatabase } from '../src/falkordb/connection.js';
 import { startEmbeddedFalkorDB } from '../src/falkordb/launcher.js';

@@ -2,7 +2,7 @@
 // overall. A tenant waits for its own slot before it may hold a shared one, so
 // one tenant's flood of slow queries cannot take the slots another tenant needs.
 
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { GraphOperations } from '../falkordb/graphs.js';
 import { Semaphore, type Release } from './semaphore.js';

@@ -2,7 +2,7 @@
 // how many queries a tenant (and the instance) runs at once.
 
 import type { Principal } from '../tenancy/principal.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { GatewayState } from '../gateway-state.js';
 import { AddressRateLimiter } from './address-rate.js';

@@ -6,7 +6,7 @@
 // fails, requests go through (fail open).
 
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
 import type { Logger } from '../logger.js';

@@ -4,7 +4,7 @@
 // A write that may add data is refused while the last measurement is at or
 // over the quota; reads and writes that only delete always run.
 
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
 import type { GraphClient } from '../falkordb/graphs.js';

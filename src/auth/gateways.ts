@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { publicKeyThumbprint } from '../state/key-thumbprint.js';
 import { stateKeys } from '../state/keys.js';
 import type { StateStore } from '../state/store.js';

@@ -3,7 +3,7 @@
 
 import type { KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, type CryptoKey } from 'jose';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, readPublicKeyFile } from './keys.js';
 import type { PublicSigningKey } from './signing.js';

@@ -4,7 +4,7 @@
 
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { DEV_SIGNING_KEY_FILENAME, loadOrCreateDevSigningKey, loadPreviousKeys, loadSigningKey, type PublicSigningKey, type SigningKey } from './signing.js';
 
 export interface OwnKeys {

@@ -6,7 +6,7 @@ import { access, link, mkdir, readdir, stat, unlink, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, SignJWT, type JWK } from 'jose';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { readKeyFileAsPublic, readPrivateKeyFile } from './keys.js';

@@ -9,7 +9,7 @@
 // finished therefore always holds a token the change has since deleted.
 
 import { LRUCache } from 'lru-cache';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { Database } from '../falkordb/database.js';
 import type { GraphOperations, GraphQuery, GraphSchema } from '../falkordb/graphs.js';
 import { queryChangedGraph } from '../falkordb/query-changed.js';

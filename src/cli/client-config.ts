@@ -6,7 +6,7 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { validateDeviceName } from '../tenancy/device-name.js';
 import { parseScopeList } from '../tenancy/scopes.js';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../config/index.js';
 import { parseDuration } from '../duration.js';
 import { GatewayError } from '../errors.js';
 import { PRODUCT_ID } from '../product.js';

@@ -7,7 +7,7 @@ import { TokenIssuer } from '../auth/issue.js';
 import { devSigningKeyPath, loadOwnKeys } from '../auth/own-keys.js';
 import { createTenantKeyResolver } from '../auth/tenant-keys.js';
 import { createTokenVerifier, type TokenVerifier } from '../auth/verify.js';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig, type Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { GraphClient } from '../falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from '../falkordb/open.js';

@@ -3,7 +3,7 @@
 // sign and check, so tokens are never minted that the gateway refuses.
 
 import { loadOwnKeys } from '../auth/own-keys.js';
-import { publicBaseUrl } from '../config.js';
+import { publicBaseUrl } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { liveGateways, presenceFacts, type GatewayPresence, type NewGatewayPresence } from '../auth/gateways.js';
 import { GATEWAY_VERSION } from '../version.js';

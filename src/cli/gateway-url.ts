@@ -1,7 +1,7 @@
 // The address MCP clients use to reach the gateway, as `client-config` and
 // `device enrol` print it: --url, else PUBLIC_URL, else the listener's own.
 
-import { publicBaseUrl, type Config } from '../config.js';
+import { publicBaseUrl, type Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 
 /** The base URL clients reach: --url, else PUBLIC_URL, else http://HOST:PORT; trailing /mcp or /sse is dropped. */

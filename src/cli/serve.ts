@@ -1,7 +1,7 @@
 // `serve`: run the gateway until SIGTERM/SIGINT. Shutdown is bounded: past its
 // deadline, or on a second signal, the process exits 1 whatever it still waits for.
 
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../config/index.js';
 import { DEV_TENANT, DEV_TOKEN_TTL_SECONDS, SHUTDOWN_MARGIN_MS, startGateway } from '../main.js';
 import { createLogger, finishLogging } from '../logger.js';
 import { GATEWAY_VERSION } from '../version.js';

@@ -4,7 +4,7 @@
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 
 /** A command a client runs, with its arguments and environment. */
 export interface StdioLaunch {

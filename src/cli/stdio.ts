@@ -7,7 +7,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { createAccessPolicy } from '../auth/access-policy.js';
 import type { Principal } from '../tenancy/principal.js';
 import { parseScopeList } from '../tenancy/scopes.js';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig, type Config } from '../config/index.js';
 import { embeddedDataExists, readEmbeddedState } from '../falkordb/launcher.js';
 import { openDatabase } from '../falkordb/open.js';
 import { InFlight } from '../http/in-flight.js';

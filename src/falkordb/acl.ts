@@ -1,7 +1,7 @@
 // TENANT_ISOLATION=acl, put together: the start-up check of the gateway's own user,
 // the tenants' users, and the pool of connections logged in as them.
 
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkGatewayUserRights } from './acl-check.js';

@@ -32,7 +32,7 @@ export function clusterAddress(urls: readonly string[]): string {
 
 function clusterOptions(urls: readonly string[], phase: Phase, connectTimeout: number): RedisClusterOptions {
   // Discovered nodes get only host and port from the cluster: everything else
-  // (credentials, TLS) comes from the defaults, so every seed must agree on them (config.ts checks).
+  // (credentials, TLS) comes from the defaults, so every seed must agree on them (src/config/parsers.ts checks).
   const first = new URL(urls[0]!);
   const tls = first.protocol === 'rediss:';
   const rootNodes = urls.map((url) => {

@@ -3,7 +3,7 @@
 // server (started here and owned by the caller, or, for CLI commands, one a
 // running gateway already owns on the same data dir).
 
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { connectCluster } from './cluster.js';
 import { connectDatabase } from './connection.js';

@@ -5,7 +5,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientClosedError, ClientOfflineError, createClient, createSentinel, ErrorReply, type RedisSentinelType } from '@redis/client';
-import type { SentinelConfig, SentinelNode } from '../config.js';
+import type { SentinelConfig, SentinelNode } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { CLIENT_NAME, connectDatabase, describeConnectFailure, retryDelayMs } from './connection.js';

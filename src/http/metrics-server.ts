@@ -3,7 +3,7 @@
 // limits; and the choice, from config.metrics, of what the request path reports to.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { isGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NO_METRICS, type GatewayMetrics } from '../observability/metrics.js';

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { ipMatcher } from '../cidr.js';
-import { isLoopbackHost, type Config } from '../config.js';
+import { isLoopbackHost, type Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 
 export interface NetworkGuard {

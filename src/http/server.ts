@@ -11,7 +11,7 @@ import type { TokenIssuer } from '../auth/issue.js';
 import type { Principal } from '../tenancy/principal.js';
 import { requireScope } from '../tenancy/scopes.js';
 import type { TokenVerifier } from '../auth/verify.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
 import { replicaNodesOf } from '../falkordb/replicas.js';

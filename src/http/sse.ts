@@ -11,7 +11,7 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { graphClaimCovers } from '../tenancy/graph-rules.js';
 import type { Principal } from '../tenancy/principal.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { createMcpServer } from '../tools/index.js';
 import type { ToolContext } from '../tools/context.js';

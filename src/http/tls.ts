@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import { Server as TlsServer, createSecureContext } from 'node:tls';
-import { isLoopbackHost, type Config } from '../config.js';
+import { isLoopbackHost, type Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 
 export interface TlsFiles {

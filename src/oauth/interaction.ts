@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { enrolmentUsedEvent } from '../auth/enrol.js';
 import { assertTenantMayHold } from '../auth/tenant-may-hold.js';
-import type { UpstreamOAuthConfig } from '../config.js';
+import type { UpstreamOAuthConfig } from '../config/index.js';
 import { isGatewayError } from '../errors.js';
 import type { AuditFacts } from '../observability/audit.js';
 import type { Logger } from '../logger.js';

@@ -13,7 +13,7 @@ import { exportJWK } from 'jose';
 import type { TokenIssuer } from '../auth/issue.js';
 import type { SigningKey } from '../auth/signing.js';
 import { isScope, SCOPES, type Scope } from '../tenancy/scopes.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayState } from '../gateway-state.js';

@@ -8,7 +8,7 @@
 // author. The verified claims then meet OAUTH_UPSTREAM_TENANTS.
 
 import * as client from 'openid-client';
-import type { UpstreamOAuthConfig } from '../config.js';
+import type { UpstreamOAuthConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { StateStore } from '../state/store.js';
 import { stateKeys } from '../state/keys.js';

@@ -3,7 +3,7 @@
 // stream. Writing never blocks or fails the request it describes.
 
 import type { Principal } from '../tenancy/principal.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { GatewayError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import type { ToolCallRecord } from './tool-call.js';

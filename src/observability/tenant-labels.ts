@@ -1,7 +1,7 @@
 // Which tenant label a metric sample gets: bounds the number of time series a
 // gateway with many tenants produces (METRICS_TENANT_LABELS).
 
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 
 /** The label shared by every tenant that does not get its own. */
 export const OTHER_TENANTS = 'other';

@@ -2,7 +2,7 @@
 // and written in batches so the hot path never waits on them.
 
 import { PlanRates } from '../state/plan-rates.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import type { TenantRegistry } from '../state/tenants.js';

@@ -3,7 +3,7 @@
 // plan change reaches every instance within PLAN_CACHE_TTL_MS.
 
 import { LRUCache } from 'lru-cache';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { TenantRegistry } from './tenants.js';
 
 export const PLAN_CACHE_TTL_MS = 5000;

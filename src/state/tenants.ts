@@ -7,7 +7,7 @@ import { grantGraphPatterns, revokeGraphPatterns, validateGraphRules, type Graph
 import type { Scope } from '../tenancy/scopes.js';
 import { publicKeyThumbprint } from './key-thumbprint.js';
 import { parseCidr } from '../cidr.js';
-import { isLoopbackHost } from '../config.js';
+import { isLoopbackHost } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { stateKeys } from './keys.js';

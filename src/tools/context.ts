@@ -3,7 +3,7 @@
 
 import type { GraphRules } from '../tenancy/graph-rules.js';
 import type { Principal } from '../tenancy/principal.js';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { GraphOperations } from '../falkordb/graphs.js';
 import type { Logger } from '../logger.js';
 import type { ToolCallRecord } from '../observability/tool-call.js';

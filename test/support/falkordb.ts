@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { queryThreads } from '../../src/falkordb/db-limits.js';
 import { startEmbeddedFalkorDB, type EmbeddedFalkorDB } from '../../src/falkordb/launcher.js';
 import { freeLoopbackPort } from './ports.js';

@@ -1,7 +1,7 @@
 // Starts a gateway in-process on a real FalkorDB, on a free loopback port.
 
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { startGateway, type RunningGateway } from '../../src/main.js';
 import { createLogger } from '../../src/logger.js';
 import { TEST_SECRET } from './tokens.js';
