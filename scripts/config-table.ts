@@ -1,8 +1,8 @@
 // Rewrites README's configuration table and docs/configuration.md from
-// src/config.ts: `npx tsx scripts/config-table.ts`.
+// src/config/variables.ts: `npx tsx scripts/config-table.ts`.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { configTableMarkdown, configurationDocMarkdown } from '../src/config-table.js';
+import { configTableMarkdown, configurationDocMarkdown } from './config-table-markdown.js';
 
 const readmeFile = new URL('../README.md', import.meta.url);
 const readme = readFileSync(readmeFile, 'utf8');

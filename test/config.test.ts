@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CONFIG_VARIABLES, loadConfig } from '../src/config/index.js';
-import { configTableMarkdown } from '../src/config-table.js';
+import { configTableMarkdown } from '../scripts/config-table-markdown.js';
 
 const tempDir = mkdtempSync(path.join(os.tmpdir(), 'gw-config-'));
 after(() => rmSync(tempDir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable } from '../src/config/index.js';
-import { CONFIG_GROUPS, OTHER_GROUP_TITLE, configurationDocMarkdown, groupedConfigVariables } from '../src/config-table.js';
+import { CONFIG_GROUPS, OTHER_GROUP_TITLE, configurationDocMarkdown, groupedConfigVariables } from '../scripts/config-table-markdown.js';
 import { ERROR_CODES, type ErrorCode } from '../src/errors.js';
 import { runCli } from './support/cli.js';
 import { documentedCodes, TROUBLESHOOTING_CODES_A, TROUBLESHOOTING_CODES_B } from './support/docs.js';
@@ -115,7 +115,7 @@ describe('docs/configuration.md', () => {
 
   it('places every variable in a named group, and groups only real variables, each once', () => {
     const other = groupedConfigVariables().find((g) => g.title === OTHER_GROUP_TITLE);
-    assert.equal(other, undefined, `add ${other?.variables.map((v) => v.name).join(', ')} to a group in CONFIG_GROUPS (src/config-table.ts)`);
+    assert.equal(other, undefined, `add ${other?.variables.map((v) => v.name).join(', ')} to a group in CONFIG_GROUPS (scripts/config-table-markdown.ts)`);
     const grouped = CONFIG_GROUPS.flatMap((g) => g.names);
     const real = new Set<string>(CONFIG_VARIABLES.map((v) => v.name));
     assert.deepEqual(grouped.filter((name) => !real.has(name)), [], 'CONFIG_GROUPS names variables that do not exist');

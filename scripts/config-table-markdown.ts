@@ -1,8 +1,8 @@
 // README's configuration table and docs/configuration.md, both generated from
 // CONFIG_VARIABLES so the documentation never drifts from the code.
 
-import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable, type ConfigVariable } from './config/index.js';
-import { DURATION_FORMS } from './duration.js';
+import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable, type ConfigVariable } from '../src/config/index.js';
+import { DURATION_FORMS } from '../src/duration.js';
 
 function meaning(v: ConfigVariable): string {
   return isSecretVariable(v) ? `${v.description} Also as \`${secretFileVariable(v.name)}\`.` : v.description;
@@ -138,7 +138,7 @@ export function groupedConfigVariables(): Array<{ title: string; intro: string; 
     }),
   }));
   const rest = CONFIG_VARIABLES.filter((v) => !placed.has(v.name));
-  if (rest.length > 0) groups.push({ title: OTHER_GROUP_TITLE, intro: 'Variables not yet placed in a group (see `CONFIG_GROUPS` in src/config-table.ts).', variables: [...rest] });
+  if (rest.length > 0) groups.push({ title: OTHER_GROUP_TITLE, intro: 'Variables not yet placed in a group (see `CONFIG_GROUPS` in scripts/config-table-markdown.ts).', variables: [...rest] });
   return groups.filter((g) => g.variables.length > 0);
 }
 
@@ -158,7 +158,7 @@ export function configurationDocMarkdown(): string {
     .join(', ');
   const groups = groupedConfigVariables();
   const lines = [
-    '<!-- Generated from CONFIG_VARIABLES in src/config.ts by `npx tsx scripts/config-table.ts`; edit those, not this file. -->',
+    '<!-- Generated from CONFIG_VARIABLES in src/config/variables.ts by `npx tsx scripts/config-table.ts`; edit those, not this file. -->',
     '',
     '# Configuration',
     '',
