@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   TOKEN_NOT_FOUND: 404,
   TENANT_EXISTS: 409,
   STATE_CONFLICT: 409,
+  // a record in the gateway state that this version cannot read (changed by hand, or by another program)
+  STATE_RECORD_INVALID: 500,
   GRAPH_EXISTS: 409,
   TRANSFER_FILE_INVALID: 400,
   GRANT_INVALID: 400,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { PLAN_CACHE_TTL_MS } from '../src/state/plan-rates.js';
 import type { RunningGateway } from '../src/main.js';
+import { stateKeys } from '../src/state/keys.js';
 import { TenantRegistry } from '../src/state/tenants.js';
 import { tenantGraphKey } from '../src/tenancy/keys.js';
 import { runCli } from './support/cli.js';
@@ -419,6 +420,18 @@ describe('commands', () => {
       return true;
     });
     assert.equal((await gateway.state.tenants.get('acme'))?.status, 'enabled', 'nothing was changed');
+  });
+
+  it('STATE_RECORD_INVALID: a tenant record changed by hand', async () => {
+    const key = stateKeys.tenant('acme');
+    const stored = String(await gateway.database.db.sendCommand(['GET', key]));
+    const edited = { ...(JSON.parse(stored) as Record<string, unknown>), allowIps: ['10.0.0.0/8', 'everywhere'] };
+    await gateway.database.db.sendCommand(['SET', key, JSON.stringify(edited)]);
+    try {
+      assertDocumentedMessage('STATE_RECORD_INVALID', await cli(['tenant', 'show', 'acme']));
+    } finally {
+      await gateway.database.db.sendCommand(['SET', key, stored]);
+    }
   });
 });
 

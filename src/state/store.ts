@@ -3,8 +3,10 @@
 // two callers (instances, the CLI) ever need a transaction between them (a
 // record changed in place is written only if nobody changed it meanwhile).
 
+import type { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { CommandOptions, Database, RespValue } from '../falkordb/database.js';
+import { parseRecord, type RecordSchema } from './records.js';
 
 function unavailable(): GatewayError {
   return new GatewayError('DATABASE_UNREACHABLE', 'The gateway state in the database server could not be read or written; check that the database is reachable and try again.');
@@ -46,6 +48,12 @@ export class StateStore {
   async getJson<T>(key: string): Promise<T | undefined> {
     const stored = await this.get(key);
     return stored === undefined ? undefined : (JSON.parse(stored) as T);
+  }
+
+  /** Reads a JSON record and checks it against its schema; throws STATE_RECORD_INVALID naming the key and field when it does not fit. */
+  async getParsed<S extends RecordSchema>(key: string, kind: string, schema: S): Promise<z.output<S> | undefined> {
+    const stored = await this.get(key);
+    return stored === undefined ? undefined : parseRecord(kind, key, stored, schema);
   }
 
   /** Reads and deletes a JSON record in one command (GETDEL): of two callers, only one gets it. */

@@ -3,7 +3,8 @@
 // instance and the CLI through the database server.
 
 import { createPublicKey } from 'node:crypto';
-import { grantGraphPatterns, revokeGraphPatterns, validateGraphRules, type GraphRules } from '../tenancy/graph-rules.js';
+import { z } from 'zod';
+import { grantGraphPatterns, isValidGraphPattern, revokeGraphPatterns, validateGraphRules, type GraphRules } from '../tenancy/graph-rules.js';
 import type { Scope } from '../tenancy/scopes.js';
 import { publicKeyThumbprint } from './key-thumbprint.js';
 import { parseCidr } from '../cidr.js';
@@ -11,33 +12,64 @@ import { isLoopbackHost } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { stateKeys } from './keys.js';
+import { parseRecord } from './records.js';
 import type { StateStore } from './store.js';
 
-export interface TenantRecord {
-  id: string;
-  status: 'enabled' | 'disabled';
-  plan?: string;
+/** A stored pattern must still be one: graph rules are checked on every call. */
+const graphPatterns = z.array(z.string().refine(isValidGraphPattern, 'is not a graph pattern')).readonly();
+
+function isCidr(entry: string): boolean {
+  try {
+    parseCidr(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isTenantId(value: string): boolean {
+  try {
+    validateTenantId(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const epochMs = z.number().int().nonnegative();
+
+export const TenantRecordSchema = z.object({
+  id: z.string().refine(isTenantId, 'is not a tenant id'),
+  status: z.enum(['enabled', 'disabled']),
+  plan: z.string().optional(),
   /** PEM public key that verifies the tenant's own tokens. */
-  publicKeyPem?: string;
+  publicKeyPem: z.string().optional(),
   /** Thumbprint of `publicKeyPem`, to tell which key signed a cached token. */
-  publicKeyKid?: string;
+  publicKeyKid: z.string().optional(),
   /** JWKS endpoint of the tenant's own identity provider. */
-  jwksUrl?: string;
+  jwksUrl: z.string().optional(),
   /** Required `iss` of tokens the tenant signs itself; AUTH_ISSUER when unset. */
-  issuer?: string;
+  issuer: z.string().optional(),
   /** Client addresses (CIDR or single IPs) the tenant's tokens may be used from; empty: anywhere. */
-  allowIps: string[];
+  allowIps: z.array(z.string().refine(isCidr, 'is not an IP address or CIDR range')),
   /**
    * Graph-name patterns each scope may be used on (src/tenancy/graph-rules.ts); a
    * scope left out may be used on every graph, one with an empty list on none.
    */
-  graphRules?: GraphRules;
+  graphRules: z.strictObject({ read: graphPatterns.optional(), write: graphPatterns.optional(), admin: graphPatterns.optional() } satisfies Record<Scope, unknown>).optional(),
   /** The tenant's own storage quota in bytes (0: none), instead of TENANT_STORAGE_QUOTA_BYTES. */
-  storageQuotaBytes?: number;
+  storageQuotaBytes: z.number().int().nonnegative().optional(),
   /** Epoch ms. */
-  createdAt: number;
-  updatedAt: number;
-  disabledAt?: number;
+  createdAt: epochMs,
+  updatedAt: epochMs,
+  disabledAt: epochMs.optional(),
+});
+
+export type TenantRecord = z.infer<typeof TenantRecordSchema>;
+
+/** Reads a stored tenant record, or throws STATE_RECORD_INVALID naming the key and the field. */
+function parseTenant(key: string, text: string): TenantRecord {
+  return parseRecord('tenant', key, text, TenantRecordSchema);
 }
 
 /** A tenant to register; the key's kid is computed from `publicKeyPem`. */
@@ -99,7 +131,7 @@ export class TenantRegistry {
   }
 
   get(id: string): Promise<TenantRecord | undefined> {
-    return this.#store.getJson<TenantRecord>(stateKeys.tenant(validateTenantId(id)));
+    return this.#store.getParsed(stateKeys.tenant(validateTenantId(id)), 'tenant', TenantRecordSchema);
   }
 
   async mustGet(id: string): Promise<TenantRecord> {
@@ -143,8 +175,9 @@ export class TenantRegistry {
 
   async list(): Promise<TenantRecord[]> {
     const ids = (await this.#store.smembers(stateKeys.tenantIndex())).sort();
-    const values = await this.#store.mget(ids.map((id) => stateKeys.tenant(id)));
-    return values.flatMap((v) => (v === undefined ? [] : [JSON.parse(v) as TenantRecord]));
+    const keys = ids.map((id) => stateKeys.tenant(id));
+    const values = await this.#store.mget(keys);
+    return values.flatMap((v, i) => (v === undefined ? [] : [parseTenant(keys[i]!, v)]));
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<TenantRecord> {
@@ -193,7 +226,7 @@ export class TenantRegistry {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const stored = await this.#store.get(key);
       if (stored === undefined) throw notFound(id);
-      const before = JSON.parse(stored) as TenantRecord;
+      const before = parseTenant(key, stored);
       const after = change(before);
       if (await this.#store.replaceIfUnchanged(key, stored, JSON.stringify(after))) return { before, after };
     }

@@ -1,0 +1,103 @@
+// Tenant records read back from the database server are checked against
+// their schema: a record changed by hand (or by another
+// program) is refused with an error naming its key and the wrong field, never
+// with what it holds.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connectDatabase } from '../src/falkordb/connection.js';
+import type { Database } from '../src/falkordb/database.js';
+import { isGatewayError } from '../src/errors.js';
+import { stateKeys } from '../src/state/keys.js';
+import { StateStore } from '../src/state/store.js';
+import { TenantRegistry } from '../src/state/tenants.js';
+import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
+
+let server: TestFalkorDB;
+let db: Database;
+let tenants: TenantRegistry;
+
+before(async () => {
+  server = await startTestFalkorDB();
+  db = await connectDatabase({ url: server.url, connectTimeoutMs: 5000, logger: testLogger() });
+  tenants = new TenantRegistry(new StateStore(db));
+});
+
+after(async () => {
+  await db?.close();
+  await server?.cleanup();
+});
+
+/** Writes a tenant's record as given, the way a hand edit in redis-cli would. */
+async function writeRaw(id: string, text: string): Promise<string> {
+  const key = stateKeys.tenant(id);
+  await db.sendCommand(['SET', key, text]);
+  await db.sendCommand(['SADD', stateKeys.tenantIndex(), id]);
+  return key;
+}
+
+function stateRecordInvalid(key: string, field: RegExp, secret?: string): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(isGatewayError(error), String(error));
+    assert.equal(error.code, 'STATE_RECORD_INVALID');
+    assert.equal(error.httpStatus, 500);
+    assert.ok(error.message.startsWith(`The tenant record stored at ${key} cannot be read: `), error.message);
+    assert.match(error.message, field);
+    if (secret !== undefined) assert.ok(!error.message.includes(secret), `the message quotes the record: ${error.message}`);
+    assert.deepEqual(error.details, { key, kind: 'tenant' });
+    return true;
+  };
+}
+
+describe('a tenant record that does not parse', () => {
+  // First of these tests: list reads every registered record, the bad ones the others write too.
+  it('is refused by list and by a change, which writes nothing', async () => {
+    const added = await tenants.add({ id: 'bad-quota' });
+    const text = JSON.stringify({ ...added, storageQuotaBytes: -1 });
+    const key = await writeRaw('bad-quota', text);
+    await assert.rejects(tenants.list(), stateRecordInvalid(key, /: storageQuotaBytes: too small/));
+    await assert.rejects(tenants.setEnabled('bad-quota', false), stateRecordInvalid(key, /storageQuotaBytes/));
+    assert.equal(await db.sendCommand(['GET', key]), text);
+  });
+  it('is refused by get with the key and the field, not the value', async () => {
+    const added = await tenants.add({ id: 'bad-ips', allowIps: ['10.0.0.0/8'] });
+    const key = await writeRaw('bad-ips', JSON.stringify({ ...added, allowIps: ['10.0.0.0/8', 'not-an-address-s3cret'] }));
+    await assert.rejects(tenants.get('bad-ips'), stateRecordInvalid(key, /: allowIps\[1\] is not an IP address or CIDR range\. /, 's3cret'));
+  });
+
+  it('names a field of the wrong type', async () => {
+    const added = await tenants.add({ id: 'bad-status' });
+    const key = await writeRaw('bad-status', JSON.stringify({ ...added, status: 'paused' }));
+    await assert.rejects(tenants.get('bad-status'), stateRecordInvalid(key, /: status: invalid option: expected one of "enabled"\|"disabled"\. /, 'paused'));
+  });
+
+  it('names a graph rule under a scope that does not exist', async () => {
+    const added = await tenants.add({ id: 'bad-rules' });
+    const key = await writeRaw('bad-rules', JSON.stringify({ ...added, graphRules: { read: ['sales_*'], owner: ['x'] } }));
+    await assert.rejects(tenants.get('bad-rules'), stateRecordInvalid(key, /: graphRules: unrecognized key/));
+  });
+
+  it('names a missing field', async () => {
+    const { createdAt: _createdAt, ...rest } = await tenants.add({ id: 'no-created' });
+    const key = await writeRaw('no-created', JSON.stringify(rest));
+    await assert.rejects(tenants.get('no-created'), stateRecordInvalid(key, /: createdAt: invalid input: expected number, received undefined\. /));
+  });
+
+  it('says so when the record is not JSON at all', async () => {
+    const key = await writeRaw('not-json', '{"id": "not-json", "publicKeyPem": "-----BEGIN');
+    await assert.rejects(tenants.get('not-json'), stateRecordInvalid(key, /: it is not JSON\. /, 'BEGIN'));
+  });
+
+});
+
+describe('a tenant record with fields this version does not know', () => {
+  it('is read, and a change keeps those fields', async () => {
+    const added = await tenants.add({ id: 'newer' });
+    const key = await writeRaw('newer', JSON.stringify({ ...added, region: 'eu-1' }));
+    assert.equal((await tenants.get('newer'))?.status, 'enabled');
+    await tenants.setEnabled('newer', false);
+    const stored = JSON.parse(String(await db.sendCommand(['GET', key]))) as Record<string, unknown>;
+    assert.equal(stored['status'], 'disabled');
+    assert.equal(stored['region'], 'eu-1');
+  });
+});
