@@ -1,5 +1,5 @@
-// Tenant records read back from the database server are checked against
-// their schema: a record changed by hand (or by another
+// Tenant and issued-token records read back from the database server are
+// checked against their schema: a record changed by hand (or by another
 // program) is refused with an error naming its key and the wrong field, never
 // with what it holds.
 
@@ -11,6 +11,7 @@ import { isGatewayError } from '../src/errors.js';
 import { stateKeys } from '../src/state/keys.js';
 import { StateStore } from '../src/state/store.js';
 import { TenantRegistry } from '../src/state/tenants.js';
+import { TokenLedger } from '../src/state/tokens.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
 
 let server: TestFalkorDB;
@@ -99,5 +100,23 @@ describe('a tenant record with fields this version does not know', () => {
     const stored = JSON.parse(String(await db.sendCommand(['GET', key]))) as Record<string, unknown>;
     assert.equal(stored['status'], 'disabled');
     assert.equal(stored['region'], 'eu-1');
+  });
+});
+
+describe('an issued-token record that does not parse', () => {
+  it('is refused by the ledger with the key and the field', async () => {
+    const ledger = new TokenLedger(new StateStore(db));
+    const nowSec = Math.floor(Date.now() / 1000);
+    await ledger.record({ jti: 'jti-1', tenant: 'ledger', scopes: ['read'], issuedAt: nowSec, expiresAt: nowSec + 600 });
+    const key = stateKeys.token('jti-1');
+    await db.sendCommand(['SET', key, JSON.stringify({ jti: 'jti-1', tenant: 'ledger', scopes: 'read', issuedAt: nowSec, expiresAt: nowSec + 600 })]);
+    for (const read of [ledger.get('jti-1'), ledger.listTenant('ledger')]) {
+      await assert.rejects(read, (error) => {
+        assert.ok(isGatewayError(error), String(error));
+        assert.equal(error.code, 'STATE_RECORD_INVALID');
+        assert.ok(error.message.startsWith(`The issued token record stored at ${key} cannot be read: scopes: invalid input: expected array, received string. `), error.message);
+        return true;
+      });
+    }
   });
 });

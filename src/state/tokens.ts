@@ -2,28 +2,34 @@
 // revoked (by jti, by device, by tenant), and when a token was last used.
 // Revocation markers expire with the tokens they revoke.
 
+import { z } from 'zod';
 import { stateKeys } from './keys.js';
+import { parseRecord } from './records.js';
 import type { StateStore } from './store.js';
 
 /** What a grant of access holds, whether an access token or a refresh family. */
-export interface GrantFacts {
-  tenant: string;
-  device?: string;
-  scopes: string[];
+export const GrantFactsSchema = z.object({
+  tenant: z.string(),
+  device: z.string().optional(),
+  scopes: z.array(z.string()),
   /** Graph patterns the grant is limited to; absent: no narrowing. */
-  graphs?: string[];
+  graphs: z.array(z.string()).optional(),
   /** The `aud` of the access tokens, when not AUTH_AUDIENCE: the resource an OAuth client asked for (RFC 8707). */
-  audience?: string;
+  audience: z.string().optional(),
   /** Epoch seconds. */
-  issuedAt: number;
-  expiresAt: number;
-}
+  issuedAt: z.number(),
+  expiresAt: z.number(),
+});
 
-export interface IssuedToken extends GrantFacts {
-  jti: string;
+export type GrantFacts = z.infer<typeof GrantFactsSchema>;
+
+export const IssuedTokenSchema = GrantFactsSchema.extend({
+  jti: z.string(),
   /** Refresh family the token was issued in, if any. */
-  family?: string;
-}
+  family: z.string().optional(),
+});
+
+export type IssuedToken = z.infer<typeof IssuedTokenSchema>;
 
 /** The facts revocation needs about a token. */
 export interface TokenIdentity {
@@ -78,19 +84,20 @@ export class TokenLedger {
   }
 
   get(jti: string): Promise<IssuedToken | undefined> {
-    return this.#store.getJson<IssuedToken>(stateKeys.token(jti));
+    return this.#store.getParsed(stateKeys.token(jti), 'issued token', IssuedTokenSchema);
   }
 
   /** The tenant's tokens that have not expired, oldest expiry first. */
   async listTenant(tenant: string): Promise<Array<IssuedToken & { lastUsedAt?: number; revoked?: string }>> {
     const nowSec = Math.floor(this.#now() / 1000);
     const jtis = await this.#store.zrangeFrom(stateKeys.tenantTokens(tenant), nowSec);
-    const records = await this.#store.mget(jtis.map((jti) => stateKeys.token(jti)));
+    const keys = jtis.map((jti) => stateKeys.token(jti));
+    const records = await this.#store.mget(keys);
     const used = await this.#store.mget(jtis.map((jti) => stateKeys.tokenLastUsed(jti)));
     const out: Array<IssuedToken & { lastUsedAt?: number; revoked?: string }> = [];
     for (const [i, raw] of records.entries()) {
       if (raw === undefined) continue;
-      const token = JSON.parse(raw) as IssuedToken;
+      const token = parseRecord('issued token', keys[i]!, raw, IssuedTokenSchema);
       const revoked = revocationReason(token, await this.revocationState(token));
       const lastUsedAt = numberOrUndefined(used[i]);
       out.push({ ...token, ...(lastUsedAt === undefined ? {} : { lastUsedAt }), ...(revoked === undefined ? {} : { revoked }) });
