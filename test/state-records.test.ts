@@ -1,16 +1,18 @@
-// Tenant and issued-token records read back from the database server are
-// checked against their schema: a record changed by hand (or by another
+// Tenant, issued-token and refresh records read back from the database server
+// are checked against their schema: a record changed by hand (or by another
 // program) is refused with an error naming its key and the wrong field, never
 // with what it holds.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { connectDatabase } from '../src/falkordb/connection.js';
 import type { Database } from '../src/falkordb/database.js';
 import { isGatewayError } from '../src/errors.js';
 import { stateKeys } from '../src/state/keys.js';
 import { StateStore } from '../src/state/store.js';
 import { TenantRegistry } from '../src/state/tenants.js';
+import { RefreshTokens } from '../src/state/refresh.js';
 import { TokenLedger } from '../src/state/tokens.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
 
@@ -118,5 +120,40 @@ describe('an issued-token record that does not parse', () => {
         return true;
       });
     }
+  });
+});
+
+describe('refresh records that do not parse', () => {
+  function invalid(prefix: string, field: string): (error: unknown) => boolean {
+    return (error) => {
+      assert.ok(isGatewayError(error), String(error));
+      assert.equal(error.code, 'STATE_RECORD_INVALID');
+      assert.ok(error.message.startsWith(prefix), error.message);
+      assert.ok(error.message.includes(` cannot be read: ${field}`), error.message);
+      return true;
+    };
+  }
+
+  it('refuses a refresh token record, its family record and its revocation marker, each by key and field', async () => {
+    const store = new StateStore(db);
+    const refresh = new RefreshTokens(store, new TokenLedger(store));
+    const { token, record } = await refresh.create({ tenant: 'refresher', scopes: ['read'], ttlSec: 600, issuedAt: Math.floor(Date.now() / 1000), client: 'app' });
+    const familyKey = stateKeys.family(record.family);
+    const stored = String(await db.sendCommand(['GET', familyKey]));
+    await db.sendCommand(['SET', familyKey, JSON.stringify({ ...(JSON.parse(stored) as object), scopes: 'read' })]);
+    await assert.rejects(refresh.family(record.family), invalid(`The refresh family record stored at ${familyKey} `, 'scopes: invalid input: expected array'));
+
+    await db.sendCommand(['SET', familyKey, stored]);
+    const markerKey = stateKeys.familyRevoked(record.family);
+    await db.sendCommand(['SET', markerKey, JSON.stringify({ at: 'yesterday', reason: 'x' })]);
+    await assert.rejects(refresh.family(record.family), invalid(`The family revocation record stored at ${markerKey} `, 'at: invalid input: expected number'));
+    await db.sendCommand(['DEL', markerKey]);
+
+    // Stored under the token's SHA-256, never the token itself.
+    const refreshKey = stateKeys.refresh(createHash('sha256').update(token).digest('hex'));
+    assert.equal(await db.sendCommand(['EXISTS', refreshKey]), 1);
+    await db.sendCommand(['SET', refreshKey, JSON.stringify({ ...record, client: 42 })]);
+    await assert.rejects(refresh.peek(token), invalid(`The refresh token record stored at ${refreshKey} `, 'client: invalid input: expected string'));
+    await assert.rejects(refresh.consume(token), invalid(`The refresh token record stored at ${refreshKey} `, 'client: invalid input: expected string'));
   });
 });

@@ -6,44 +6,54 @@
 // is either listed and revoked with it, or never added (and never handed out).
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { stateKeys } from './keys.js';
+import { parseRecord } from './records.js';
 import type { StateStore } from './store.js';
-import type { GrantFacts, RevocationState, TokenLedger } from './tokens.js';
+import { GrantFactsSchema, type RevocationState, type TokenLedger } from './tokens.js';
 
 /** Recognisable prefix, so secret scanners and people can tell what leaked. */
 export const REFRESH_TOKEN_PREFIX = 'fmgr_';
 const REFRESH_TOKEN_SHAPE = /^fmgr_[A-Za-z0-9_-]{43}$/;
 
 /** A refresh family; `graphs` limits every access token issued in it. */
-export interface RefreshRecord extends GrantFacts {
-  family: string;
+export const RefreshRecordSchema = GrantFactsSchema.extend({
+  family: z.string(),
   /** The OAuth client_id the token was issued to, which alone may refresh it; absent for CLI-issued tokens (and records written before it was kept). */
-  client?: string;
-}
+  client: z.string().optional(),
+});
 
-export interface FamilyRecord {
-  id: string;
-  tenant: string;
-  device?: string;
-  scopes: string[];
+export type RefreshRecord = z.infer<typeof RefreshRecordSchema>;
+
+const epochSec = z.number();
+
+export const FamilyRecordSchema = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  device: z.string().optional(),
+  scopes: z.array(z.string()),
   /** Epoch seconds. */
-  createdAt: number;
+  createdAt: epochSec,
   /** When the current refresh token was issued, epoch seconds (absent in records written before it was kept). */
-  issuedAt?: number;
+  issuedAt: epochSec.optional(),
   /** Expiry of the current refresh token, epoch seconds. */
-  expiresAt: number;
+  expiresAt: epochSec,
   /** Epoch ms; set when the family was revoked, or its device or tenant cut off (token list). */
-  revokedAt?: number;
-  revokedReason?: string;
-}
+  revokedAt: z.number().optional(),
+  revokedReason: z.string().optional(),
+});
+
+export type FamilyRecord = z.infer<typeof FamilyRecordSchema>;
 
 export type ConsumeResult = { status: 'ok'; record: RefreshRecord } | { status: 'unknown' } | { status: 'reused'; record: RefreshRecord };
 
-interface RevokedMarker {
+const RevokedMarkerSchema = z.object({
   /** Epoch ms. */
-  at: number;
-  reason: string;
-}
+  at: z.number(),
+  reason: z.string(),
+});
+
+type RevokedMarker = z.infer<typeof RevokedMarkerSchema>;
 
 // KEYS: revoked marker, family tokens. ARGV: score (expiry), jti, now (epoch s).
 const ADD_UNLESS_REVOKED = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -62,9 +72,9 @@ return redis.call('ZRANGE', KEYS[3], ARGV[3], '+inf', 'BYSCORE', 'WITHSCORES')`;
 const MIN_MARKER_MS = 3600_000;
 
 /** The marker merged into the family record, which itself never says it is revoked. */
-function withRevocation(family: FamilyRecord, marker: string | undefined): FamilyRecord {
+function withRevocation(id: string, family: FamilyRecord, marker: string | undefined): FamilyRecord {
   if (marker === undefined) return family;
-  const { at, reason } = JSON.parse(marker) as RevokedMarker;
+  const { at, reason } = parseRecord('family revocation', stateKeys.familyRevoked(id), marker, RevokedMarkerSchema);
   return { ...family, revokedAt: at, revokedReason: reason };
 }
 
@@ -135,7 +145,7 @@ export class RefreshTokens {
   /** The family record, with its revocation (not with device or tenant cut-offs: the caller checks those). */
   async family(id: string): Promise<FamilyRecord | undefined> {
     const [record, marker] = await this.#store.mget([stateKeys.family(id), stateKeys.familyRevoked(id)]);
-    return record === undefined ? undefined : withRevocation(JSON.parse(record) as FamilyRecord, marker);
+    return record === undefined ? undefined : withRevocation(id, parseRecord('refresh family', stateKeys.family(id), record, FamilyRecordSchema), marker);
   }
 
   /**
@@ -155,7 +165,7 @@ export class RefreshTokens {
   async consume(token: string): Promise<ConsumeResult> {
     if (!looksLikeRefreshToken(token)) return { status: 'unknown' };
     const hash = hashOf(token);
-    const record = await this.#store.getJson<RefreshRecord>(stateKeys.refresh(hash));
+    const record = await this.#store.getParsed(stateKeys.refresh(hash), 'refresh token', RefreshRecordSchema);
     if (record === undefined) return { status: 'unknown' };
     const first = await this.#store.set(stateKeys.refreshUsed(hash), String(this.#now()), record.expiresAt * 1000, true);
     return first ? { status: 'ok', record } : { status: 'reused', record };
@@ -165,7 +175,7 @@ export class RefreshTokens {
   async peek(token: string): Promise<{ record: RefreshRecord; used: boolean } | undefined> {
     if (!looksLikeRefreshToken(token)) return undefined;
     const hash = hashOf(token);
-    const record = await this.#store.getJson<RefreshRecord>(stateKeys.refresh(hash));
+    const record = await this.#store.getParsed(stateKeys.refresh(hash), 'refresh token', RefreshRecordSchema);
     if (record === undefined) return undefined;
     return { record, used: await this.#store.exists(stateKeys.refreshUsed(hash)) };
   }
@@ -196,7 +206,8 @@ export class RefreshTokens {
     for (let i = 0; i + 1 < values.length; i += 2) {
       const record = values[i];
       if (record === undefined) continue;
-      const family = withRevocation(JSON.parse(record) as FamilyRecord, values[i + 1]);
+      const id = ids[i / 2]!;
+      const family = withRevocation(id, parseRecord('refresh family', stateKeys.family(id), record, FamilyRecordSchema), values[i + 1]);
       families.push(withCutoff(family, await this.#ledger.revocationState({ tenant: family.tenant, ...(family.device === undefined ? {} : { device: family.device }) })));
     }
     return families;
