@@ -1,7 +1,7 @@
-// Tenant, issued-token and refresh records read back from the database server
-// are checked against their schema: a record changed by hand (or by another
-// program) is refused with an error naming its key and the wrong field, never
-// with what it holds.
+// Tenant, issued-token, refresh and enrolment records read back from the
+// database server are checked against their schema: a record changed by hand
+// (or by another program) is refused with an error naming its key and the
+// wrong field, never with what it holds.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import { isGatewayError } from '../src/errors.js';
 import { stateKeys } from '../src/state/keys.js';
 import { StateStore } from '../src/state/store.js';
 import { TenantRegistry } from '../src/state/tenants.js';
+import { EnrolmentCodes, normaliseEnrolmentCode } from '../src/state/enrolments.js';
 import { RefreshTokens } from '../src/state/refresh.js';
 import { TokenLedger } from '../src/state/tokens.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
@@ -155,5 +156,23 @@ describe('refresh records that do not parse', () => {
     await db.sendCommand(['SET', refreshKey, JSON.stringify({ ...record, client: 42 })]);
     await assert.rejects(refresh.peek(token), invalid(`The refresh token record stored at ${refreshKey} `, 'client: invalid input: expected string'));
     await assert.rejects(refresh.consume(token), invalid(`The refresh token record stored at ${refreshKey} `, 'client: invalid input: expected string'));
+  });
+});
+
+describe('an enrolment record that does not parse', () => {
+  it('is refused when the code is used, by key and field', async () => {
+    const codes = new EnrolmentCodes(new StateStore(db));
+    const { code, record } = await codes.create({ tenant: 'enrolled', device: 'phone', scopes: ['read'], ttlSec: 600, createdBy: 'test' });
+    const key = stateKeys.enrolment(createHash('sha256').update(normaliseEnrolmentCode(code)!).digest('hex'));
+    assert.equal(await db.sendCommand(['EXISTS', key]), 1);
+    await db.sendCommand(['SET', key, JSON.stringify({ ...record, scopes: ['read', 'owner'] })]);
+    for (const use of [codes.peek(code), codes.consume(code)]) {
+      await assert.rejects(use, (error) => {
+        assert.ok(isGatewayError(error), String(error));
+        assert.equal(error.code, 'STATE_RECORD_INVALID');
+        assert.ok(error.message.startsWith(`The enrolment code record stored at ${key} cannot be read: scopes[1]: invalid option: expected one of "read"|"write"|"admin". `), error.message);
+        return true;
+      });
+    }
   });
 });

@@ -4,6 +4,7 @@
 // every instance sees it; a used-marker set with NX makes it single use.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { validateDeviceName } from '../tenancy/device-name.js';
 import { validateGraphPattern } from '../tenancy/graph-rules.js';
 import { SCOPES, type Scope } from '../tenancy/scopes.js';
@@ -23,21 +24,23 @@ export const MAX_ENROLMENT_TTL_SEC = 24 * 3600;
 /** Anything longer is not a code someone typed, and is not looked at further. */
 const MAX_INPUT_LENGTH = 64;
 
-export interface EnrolmentRecord {
+export const EnrolmentRecordSchema = z.object({
   /** Random id (not the code), safe to log and to use as an OAuth account id. */
-  id: string;
-  tenant: string;
-  device: string;
-  scopes: Scope[];
+  id: z.string(),
+  tenant: z.string(),
+  device: z.string(),
+  scopes: z.array(z.enum(['read', 'write', 'admin'] satisfies Scope[])),
   /** Graph-name patterns the device's tokens are limited to; absent: every graph the tenant allows. */
-  graphs?: string[];
+  graphs: z.array(z.string()).optional(),
   /** Epoch seconds. */
-  createdAt: number;
+  createdAt: z.number(),
   /** Epoch seconds. */
-  expiresAt: number;
+  expiresAt: z.number(),
   /** Who made the code, e.g. "cli". */
-  createdBy: string;
-}
+  createdBy: z.string(),
+});
+
+export type EnrolmentRecord = z.infer<typeof EnrolmentRecordSchema>;
 
 export type EnrolmentUse = { status: 'ok'; record: EnrolmentRecord } | { status: 'unknown' } | { status: 'used'; record: EnrolmentRecord };
 
@@ -148,7 +151,7 @@ export class EnrolmentCodes {
     const normalised = normaliseEnrolmentCode(code);
     if (normalised === undefined) return undefined;
     const hash = hashOf(normalised);
-    const record = await this.#store.getJson<EnrolmentRecord>(stateKeys.enrolment(hash));
+    const record = await this.#store.getParsed(stateKeys.enrolment(hash), 'enrolment code', EnrolmentRecordSchema);
     if (record === undefined || record.expiresAt * 1000 <= this.#now()) return undefined;
     return { hash, record };
   }
