@@ -1,7 +1,8 @@
 // Tenant, issued-token, refresh and enrolment records read back from the
 // database server are checked against their schema: a record changed by hand
 // (or by another program) is refused with an error naming its key and the
-// wrong field, never with what it holds.
+// wrong field, never with what it holds; a gateway's announcement that does
+// not parse is skipped.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { stateKeys } from '../src/state/keys.js';
 import { StateStore } from '../src/state/store.js';
 import { TenantRegistry } from '../src/state/tenants.js';
 import { EnrolmentCodes, normaliseEnrolmentCode } from '../src/state/enrolments.js';
+import { liveGateways } from '../src/state/gateways.js';
 import { RefreshTokens } from '../src/state/refresh.js';
 import { TokenLedger } from '../src/state/tokens.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
@@ -174,5 +176,17 @@ describe('an enrolment record that does not parse', () => {
         return true;
       });
     }
+  });
+});
+
+describe('gateway presence announcements', () => {
+  it('skips one that does not parse and keeps the others', async () => {
+    const presence = {
+      instance: 'i-1', host: 'h', pid: 1, version: '0.0.0', url: 'http://127.0.0.1:3003', startedAt: 1, devMode: false,
+      acceptedKids: [], jwks: false, issuer: 'iss', audience: 'aud', tenantClaim: 'sub', requireRegistration: true, database: 'test',
+    };
+    const until = String(Date.now() + 60_000);
+    await db.sendCommand(['ZADD', stateKeys.gateways(), until, JSON.stringify(presence), until, JSON.stringify({ ...presence, instance: 'i-2', acceptedKids: 'all' })]);
+    assert.deepEqual((await liveGateways(new StateStore(db))).map((g) => g.instance), ['i-1']);
   });
 });

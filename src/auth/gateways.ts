@@ -5,37 +5,41 @@
 
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import { publicKeyThumbprint } from '../state/key-thumbprint.js';
+import { parseRecord } from '../state/records.js';
 import { stateKeys } from '../state/keys.js';
 import type { StateStore } from '../state/store.js';
 import { readPublicKeyFile } from './keys.js';
 import type { OwnKeys } from './own-keys.js';
 
 /** What one running instance accepts; nothing secret (kids are public-key thumbprints). */
-export interface GatewayPresence {
-  instance: string;
-  host: string;
-  pid: number;
-  version: string;
+export const GatewayPresenceSchema = z.object({
+  instance: z.string(),
+  host: z.string(),
+  pid: z.number(),
+  version: z.string(),
   /** Its base URL, e.g. http://127.0.0.1:3003 */
-  url: string;
+  url: z.string(),
   /** Epoch ms. */
-  startedAt: number;
-  devMode: boolean;
+  startedAt: z.number(),
+  devMode: z.boolean(),
   /** The kid it signs its own tokens with (AUTH_SIGNING_KEY_FILE or the dev key); absent when it signs none. */
-  signingKid?: string;
+  signingKid: z.string().optional(),
   /** Every kid whose tokens it verifies: its own keys (current and previous) and AUTH_PUBLIC_KEY_FILE's. */
-  acceptedKids: string[];
+  acceptedKids: z.array(z.string()),
   /** It also verifies through AUTH_JWKS_URL, whose keys only the identity provider knows. */
-  jwks: boolean;
-  issuer: string;
-  audience: string;
-  tenantClaim: string;
-  requireRegistration: boolean;
+  jwks: z.boolean(),
+  issuer: z.string(),
+  audience: z.string(),
+  tenantClaim: z.string(),
+  requireRegistration: z.boolean(),
   /** Where its data lives, as it describes its database. */
-  database: string;
-}
+  database: z.string(),
+});
+
+export type GatewayPresence = z.infer<typeof GatewayPresenceSchema>;
 
 export type NewGatewayPresence = Omit<GatewayPresence, 'instance' | 'host' | 'pid' | 'startedAt'>;
 
@@ -106,9 +110,9 @@ export async function liveGateways(store: StateStore, now: () => number = Date.n
   const found: GatewayPresence[] = [];
   for (const member of members) {
     try {
-      found.push(JSON.parse(member) as GatewayPresence);
+      found.push(parseRecord('gateway presence', stateKeys.gateways(), member, GatewayPresenceSchema));
     } catch {
-      // Not ours to judge; a malformed member is skipped, and expires.
+      // Not ours to judge (another version's announcement, or a hand edit); a member that does not parse is skipped, and expires.
     }
   }
   return found.sort((a, b) => a.startedAt - b.startedAt);
