@@ -14,7 +14,7 @@ import { stateKeys } from '../src/state/keys.js';
 import { StateStore } from '../src/state/store.js';
 import { TenantRegistry } from '../src/state/tenants.js';
 import { EnrolmentCodes, normaliseEnrolmentCode } from '../src/state/enrolments.js';
-import { liveGateways } from '../src/state/gateways.js';
+import { liveGateways } from '../src/auth/gateways.js';
 import { RefreshTokens } from '../src/state/refresh.js';
 import { TokenLedger } from '../src/state/tokens.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
