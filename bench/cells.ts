@@ -67,7 +67,7 @@ export async function runMemoryCell(run: Running, cell: MemoryCell, outcomes: Ou
     const rssAfter = processRssBytes(pid);
     await run.load.release();
     await sleep(300);
-    outcomes.memory.push({ cell, opened: held.opened, failed: held.failed, rssBefore, rssAfter, ...(heapBefore === undefined ? {} : { heapBefore, heapAfter }) });
+    outcomes.memory.push({ cell, opened: held.opened, failed: held.failed, rssBefore, rssAfter, ...(heapBefore === undefined || heapAfter === undefined ? {} : { heapBefore, heapAfter }) });
     const failed = held.failed === 0 ? '' : ` (${held.failed} failed: ${held.firstError ?? ''})`;
     log(`${cell.id.padEnd(44)} ${held.opened} open${failed}: RSS ${(rssBefore / 2 ** 20).toFixed(1)} → ${(rssAfter / 2 ** 20).toFixed(1)} MiB, ${((rssAfter - rssBefore) / 1024 / Math.max(1, held.opened)).toFixed(1)} KiB per session`);
   } catch (error) {

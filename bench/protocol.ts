@@ -17,7 +17,7 @@ export interface Endpoints {
   /** Base URL of a second gateway with TENANT_ISOLATION=acl (system gateway-acl). */
   gatewayAclUrl?: string;
   /** URL of the floor server (plain node:http in front of the falkordb client), when it runs. */
-  floorUrl?: string;
+  floorUrl?: string | undefined;
   /** URL of the floor server behind the MCP SDK's server, when it runs. */
   floorSdkUrl?: string;
   /** MCP URL of the official server, when it runs. */

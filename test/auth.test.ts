@@ -69,7 +69,8 @@ function sign(key: KeyObject | Uint8Array, alg: string, claims: JWTPayload = {},
 }
 
 const secretKey = new TextEncoder().encode(SECRET);
-const hs256 = (claims: JWTPayload = {}) => sign(secretKey, 'HS256', claims);
+// A claim given as undefined removes the default one (a token without `exp`, without `sub`).
+const hs256 = (claims: { [K in keyof JWTPayload]?: JWTPayload[K] | undefined } = {}) => sign(secretKey, 'HS256', claims as JWTPayload);
 
 async function refuses(verifier: TokenVerifier, token: string, code: ErrorCode, message?: RegExp): Promise<GatewayError> {
   let caught: unknown;

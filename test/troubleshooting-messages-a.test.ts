@@ -48,7 +48,7 @@ const normalise = (text: string): string => text.replace(/\s*\n\s*/g, ' ').repla
 const checked = new Set<string>();
 
 /** `message`, produced with `code`, must be one of the examples of that code's section. */
-function assertDocumented(code: Code, produced: { code?: string; message: string }): void {
+function assertDocumented(code: Code, produced: { code?: string | undefined; message: string }): void {
   assert.equal(produced.code, code, produced.message);
   const examples = documentedMessages(code);
   assert.ok(examples.length > 0, `docs/troubleshooting.md gives no example message for ${code}`);

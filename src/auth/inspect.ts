@@ -13,25 +13,25 @@ export interface TokenInspection {
   kind: 'access' | 'refresh' | 'unknown';
   valid: boolean;
   /** Why not, when not valid. */
-  reason?: string;
+  reason?: string | undefined;
   /** The gateway's error code for that reason. */
-  code?: string;
+  code?: string | undefined;
   /** What the token says of itself (checked only when `valid`). */
   claims: {
-    tenant?: string;
-    subject?: string;
-    device?: string;
-    scopes?: string;
+    tenant?: string | undefined;
+    subject?: string | undefined;
+    device?: string | undefined;
+    scopes?: string | undefined;
     /** The token's `graphs` claim: the graph patterns it is limited to. */
-    graphs?: string;
-    jti?: string;
-    issuer?: string;
-    audience?: string;
+    graphs?: string | undefined;
+    jti?: string | undefined;
+    issuer?: string | undefined;
+    audience?: string | undefined;
     /** Epoch seconds. */
-    issuedAt?: number;
-    expiresAt?: number;
-    alg?: string;
-    kid?: string;
+    issuedAt?: number | undefined;
+    expiresAt?: number | undefined;
+    alg?: string | undefined;
+    kid?: string | undefined;
   };
 }
 

@@ -28,10 +28,10 @@ export interface IssueRequest {
   tenant: string;
   scopes: readonly Scope[];
   /** Access token lifetime; ACCESS_TOKEN_TTL when unset. */
-  ttlSec?: number;
-  device?: string;
+  ttlSec?: number | undefined;
+  device?: string | undefined;
   /** Graph-name patterns the token is limited to (its `graphs` claim); absent: every graph the tenant allows. */
-  graphs?: readonly string[];
+  graphs?: readonly string[] | undefined;
   /** Also issue a refresh token (a new family). */
   withRefresh?: boolean;
   /** The tokens' `aud` instead of AUTH_AUDIENCE: the resource an OAuth client signed in for (RFC 8707); refreshes keep it. */
@@ -55,7 +55,7 @@ export interface IssuedTokens {
   device: string | undefined;
   scopes: readonly Scope[];
   /** The token's `graphs` claim, when it has one. */
-  graphs?: readonly string[];
+  graphs?: readonly string[] | undefined;
   /** Seconds from now. */
   expiresIn: number;
   /** Epoch seconds. */

@@ -70,7 +70,7 @@ type Connector = (endpoint: string, username: string, password: string) => Promi
 // distinct options object (compared as JSON), which costs milliseconds of CPU; this way every tenant's
 // options look alike and share one.
 function credentialsOf(username: string | undefined, password: string | undefined) {
-  return { type: 'async-credentials-provider' as const, credentials: () => Promise.resolve({ username, password }) };
+  return { type: 'async-credentials-provider' as const, credentials: () => Promise.resolve({ ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) }) };
 }
 
 /** Connections to one server; no reconnects (a dropped connection is replaced on the next call). */

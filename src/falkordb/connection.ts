@@ -16,7 +16,7 @@ export interface ConnectOptions {
   /** `redis://[user:pass@]host:port`, `rediss://…`, or an absolute unix socket path. */
   url: string;
   /** Password when `url` carries none (always the case for a unix socket path). */
-  password?: string;
+  password?: string | undefined;
   /** How long start-up keeps retrying an unreachable server. */
   connectTimeoutMs: number;
   logger: Logger;

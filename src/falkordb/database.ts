@@ -7,11 +7,11 @@ export interface CommandOptions {
   /** Return every RESP integer as a decimal string, so 64-bit values survive. */
   integersAsStrings?: boolean;
   /** Send a read a replica could serve to the primary anyway (FALKORDB_REPLICA_URLS); elsewhere there is only the primary. */
-  primary?: boolean;
+  primary?: boolean | undefined;
   /** A write the gateway can afford to lose in a failover (an instance's presence): never held to FALKORDB_SENTINEL_MIN_REPLICAS. */
   ephemeral?: boolean;
   /** Refuse (RESULT_TOO_LARGE) a reply bigger than this many bytes, before it is decoded; unlimited when absent. */
-  maxReplyBytes?: number;
+  maxReplyBytes?: number | undefined;
 }
 
 export interface Database {

@@ -35,10 +35,10 @@ export interface EmbeddedState {
 export interface StartEmbeddedOptions {
   dataDir: string;
   /** FALKORDB_SERVER_BIN; found automatically when unset. */
-  serverBin?: string;
+  serverBin?: string | undefined;
   logger: Logger;
   /** Listen on 127.0.0.1:tcpPort (0: a free port) instead of a unix socket. */
-  tcpPort?: number;
+  tcpPort?: number | undefined;
   /** May a missing server be installed with apt? Default true. */
   allowInstall?: boolean;
   /** Reuse a password (so clients keep working across a restart); default: a new random one. */
@@ -252,7 +252,7 @@ async function stopOrphan(state: EmbeddedState, dataDir: string, logger: Logger)
   throw new GatewayError('DATA_DIR_UNUSABLE', `FALKORDB_DATA_DIR ${dataDir} is still used by a FalkorDB server (pid ${state.serverPid}) that a previous gateway left running, and it did not stop; stop that process, or choose another FALKORDB_DATA_DIR.`, { variable: 'FALKORDB_DATA_DIR' });
 }
 
-function serverConfig(o: { dataDir: string; socketPath?: string; port?: number; password: string; modulePath: string; limits: readonly DatabaseLimit[] }): string {
+function serverConfig(o: { dataDir: string; socketPath?: string | undefined; port?: number | undefined; password: string; modulePath: string; limits: readonly DatabaseLimit[] }): string {
   const lines = [
     'daemonize no',
     'protected-mode yes',

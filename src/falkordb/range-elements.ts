@@ -38,7 +38,7 @@ interface Frame {
   sourceStart?: number;
   iterating: boolean;
   /** Where the expression of an UNWIND in this frame starts, until its AS. */
-  unwindStart?: number;
+  unwindStart?: number | undefined;
 }
 
 export const isPunct = (t: CypherToken | undefined, text: string): boolean => t?.kind === 'punct' && t.text === text;

@@ -28,7 +28,7 @@ interface TypeMapping {
 }
 
 /** The @redis/client options for a command: integers as strings, and a byte limit on its reply. */
-export function commandTypeMapping(options: { integersAsStrings?: boolean; maxReplyBytes?: number }): { typeMapping: ClientTypeMapping } | undefined {
+export function commandTypeMapping(options: { integersAsStrings?: boolean | undefined; maxReplyBytes?: number | undefined }): { typeMapping: ClientTypeMapping } | undefined {
   if (options.integersAsStrings !== true && options.maxReplyBytes === undefined) return undefined;
   const typeMapping: TypeMapping = options.integersAsStrings === true ? { [RESP_TYPES.NUMBER]: String } : {};
   if (options.maxReplyBytes !== undefined) typeMapping[REPLY_BYTES] = options.maxReplyBytes;

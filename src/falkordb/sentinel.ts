@@ -41,9 +41,14 @@ const BOOKKEEPING = new Set(['XADD', 'HINCRBY', 'HINCRBYFLOAT']);
 // demoted or loading primary during a failover).
 const NOT_APPLIED_REPLY = /^(READONLY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
 
+/** A client's `password` option, left out when there is none. */
+function passwordOption(password: string | undefined): { password?: string } {
+  return password === undefined ? {} : { password };
+}
+
 /** `[ip, port]` of the primary the sentinels name, or undefined when none of them knows `masterName`. */
 async function askSentinel(node: SentinelNode, options: SentinelConnectOptions): Promise<SentinelNode | undefined> {
-  const client = createClient({ socket: { host: node.host, port: node.port, connectTimeout: SOCKET_CONNECT_TIMEOUT_MS, reconnectStrategy: false }, password: options.sentinelPassword });
+  const client = createClient({ socket: { host: node.host, port: node.port, connectTimeout: SOCKET_CONNECT_TIMEOUT_MS, reconnectStrategy: false }, ...passwordOption(options.sentinelPassword) });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -381,12 +386,12 @@ export async function connectSentinel(options: SentinelConnectOptions): Promise<
     sentinelRootNodes: options.nodes.map((n) => ({ host: n.host, port: n.port })),
     nodeClientOptions: {
       name: CLIENT_NAME,
-      password: options.password,
+      ...passwordOption(options.password),
       // Fail at once while disconnected: the gateway decides what to wait for and what to retry.
       disableOfflineQueue: true,
       socket: { connectTimeout: SOCKET_CONNECT_TIMEOUT_MS, reconnectStrategy: retryDelayMs },
     },
-    sentinelClientOptions: { password: options.sentinelPassword, socket: { connectTimeout: SOCKET_CONNECT_TIMEOUT_MS } },
+    sentinelClientOptions: { ...passwordOption(options.sentinelPassword), socket: { connectTimeout: SOCKET_CONNECT_TIMEOUT_MS } },
     // One more than the gateway leases, for the client's own shared connection: PING (readiness) never queues behind queries.
     masterPoolSize: PRIMARY_POOL_SIZE + 1,
     scanInterval: SCAN_INTERVAL_MS,

@@ -26,7 +26,7 @@ export interface OsRelease {
 
 export interface FindServerBinaryOptions {
   /** FALKORDB_SERVER_BIN, when set. */
-  configuredBin?: string;
+  configuredBin?: string | undefined;
   logger: Logger;
   /** May the gateway install valkey-server with apt (Debian/Ubuntu, as root)? Default true. */
   allowInstall?: boolean;

@@ -53,7 +53,7 @@ export interface StreamSinkOptions {
    * writes, written in order once it does; one more fails (and is counted).
    * 0 or absent: none is held.
    */
-  bufferMax?: number;
+  bufferMax?: number | undefined;
   logger?: Logger;
 }
 

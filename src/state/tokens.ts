@@ -34,10 +34,10 @@ export type IssuedToken = z.infer<typeof IssuedTokenSchema>;
 /** The facts revocation needs about a token. */
 export interface TokenIdentity {
   tenant: string;
-  jti?: string;
-  device?: string;
+  jti?: string | undefined;
+  device?: string | undefined;
   /** Epoch seconds; a token without one counts as issued before any cut-off. */
-  issuedAt?: number;
+  issuedAt?: number | undefined;
 }
 
 export interface RevocationState {

@@ -9,7 +9,7 @@ import { SCOPES, hasScope, isScope, type Scope } from './scopes.js';
  * Per scope, the patterns of the graphs that scope may be used on. A scope left
  * out has no rule (every graph); a scope with an empty list may be used on none.
  */
-export type GraphRules = Partial<Record<Scope, readonly string[]>>;
+export type GraphRules = Partial<Record<Scope, readonly string[] | undefined>>;
 
 /** Which rule refused a right: the tenant's registry entry, or the token's `graphs` claim. */
 export type GraphRuleSource = 'tenant' | 'token';

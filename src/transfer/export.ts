@@ -37,9 +37,9 @@ export interface ExportOptions {
   graphs: GraphClient;
   tenant: string;
   /** `--graphs` patterns; none: every graph of the tenant. */
-  patterns?: readonly string[];
+  patterns?: readonly string[] | undefined;
   write(record: TransferRecord): Promise<void>;
-  progress?(message: string): void;
+  progress?: ((message: string) => void) | undefined;
   /** Node ids per read; small values exercise batching in tests. */
   batchSize?: number;
 }

@@ -28,7 +28,7 @@ export interface ImportOptions {
   /** The tenant whose graphs are written (`--rename-tenant`, else `tenant`). */
   targetTenant: string;
   onConflict: ConflictMode;
-  progress?(message: string): void;
+  progress?: ((message: string) => void) | undefined;
   /**
    * The target tenant's storage quota in bytes (its own, else TENANT_STORAGE_QUOTA_BYTES); 0 or absent: none.
    * The import is refused, writing nothing, when the tenant's graphs would take more than this after it.

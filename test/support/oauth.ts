@@ -61,14 +61,14 @@ export class MemoryOAuthClient implements OAuthClientProvider {
   saved: OAuthTokens | undefined;
   verifier = '';
   authorizationUrl: URL | undefined;
-  readonly clientMetadataUrl: string | undefined;
+  readonly clientMetadataUrl?: string;
   readonly #redirect: string;
   readonly #name: string;
 
   constructor(redirect: string, options: { name?: string; clientMetadataUrl?: string } = {}) {
     this.#redirect = redirect;
     this.#name = options.name ?? 'Test MCP host';
-    this.clientMetadataUrl = options.clientMetadataUrl;
+    if (options.clientMetadataUrl !== undefined) this.clientMetadataUrl = options.clientMetadataUrl;
   }
 
   get redirectUrl(): string {

@@ -78,7 +78,7 @@ async function killNow(child: ChildProcess): Promise<void> {
 }
 
 async function sendOnce(port: number, password: string | undefined, args: readonly string[]): Promise<unknown> {
-  const client = createClient({ socket: { host: '127.0.0.1', port, connectTimeout: 2_000, reconnectStrategy: false }, password });
+  const client = createClient({ socket: { host: '127.0.0.1', port, connectTimeout: 2_000, reconnectStrategy: false }, ...(password === undefined ? {} : { password }) });
   client.on('error', () => {});
   await client.connect();
   try {
