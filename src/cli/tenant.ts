@@ -1,5 +1,8 @@
 // `tenant add | list | show | set | disable | enable | remove | usage`: the tenant registry
 // every instance reads, with a tenant's own key, allowed addresses, its end, and its usage.
+//
+// One file over 300 lines: the one `tenant` command, whose subcommands share the option
+// parsing and the printing of a record.
 
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';

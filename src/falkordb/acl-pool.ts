@@ -5,6 +5,9 @@
 // gateway's replica router sends it, on a connection of the tenant's user there. On
 // a cluster each pooled connection is a cluster client of the tenant's user (one
 // connection per primary).
+//
+// One file over 300 lines: the pool, its eviction and the connector of each topology
+// share the pooled entries' life cycle.
 
 import { createClient, createCluster, ErrorReply, type RedisClusterOptions } from '@redis/client';
 import { LRUCache } from 'lru-cache';

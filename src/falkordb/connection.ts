@@ -1,5 +1,8 @@
 // Connects to one FalkorDB server with the `falkordb` client and exposes it as a
 // Database: bounded retries at start, endless reconnects afterwards, fail-fast commands while down.
+//
+// One file over 300 lines: connecting, the retry and reconnect policy and the wording of
+// failures serve the single-server, cluster and Sentinel connections alike.
 
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,5 +1,8 @@
 // Starts and stops the embedded FalkorDB: a Redis/Valkey server with falkordb.so, private to
 // one data folder (loopback or unix socket, random password, persistence on), owned by this process.
+//
+// One file over 300 lines: finding the server and module, writing its config, starting,
+// waiting and stopping share one child process and its data folder.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';

@@ -4,6 +4,9 @@
 // iterated, so it counts that many times. Calls whose size cannot be worked out here
 // are reported, so the caller can refuse them: the database bounds range() by neither
 // its time limit nor its memory limit.
+//
+// One file over 300 lines: one walk over the tokens with its stack of scopes; each rule
+// is a case of that walk.
 
 import type { CypherToken } from './cypher-tokens.js';
 

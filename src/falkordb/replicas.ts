@@ -2,6 +2,9 @@
 // in turn and sends everything else to the primary. A replica that fails leaves
 // the rotation until a background check finds it healthy again; the call it
 // failed is retried elsewhere, so callers never see a replica's trouble.
+//
+// One file over 300 lines: the rotation, the health checks and the retries share the
+// replica list and its state.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorReply } from '@redis/client';

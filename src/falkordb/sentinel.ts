@@ -2,6 +2,9 @@
 // (node-redis's createSentinel), exposed as one Database. Writes are reported done
 // only once enough replicas have them (WAIT), so a failover cannot lose them;
 // calls that arrive while there is no primary wait for the new one, bounded.
+//
+// One file over 300 lines: finding the primary, leasing connections, WAIT and waiting
+// through a failover are one state machine over the same client.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientClosedError, ClientOfflineError, createClient, createSentinel, ErrorReply, type RedisSentinelType } from '@redis/client';

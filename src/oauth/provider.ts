@@ -6,6 +6,9 @@
 // tokens, minted by TokenIssuer as `token issue` mints them: the provider's
 // own access token is discarded, so revocation, `token list`, rate limits,
 // audit and usage treat a connector like any other device.
+//
+// One file over 300 lines: oidc-provider takes its whole configuration at once, and the
+// grant hooks below read the same configuration.
 
 import { createHmac } from 'node:crypto';
 import type { Configuration, KoaContextWithOIDC, default as Provider } from 'oidc-provider';
