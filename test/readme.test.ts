@@ -111,8 +111,9 @@ after(async () => {
     process.kill(-server.pid, 'SIGTERM');
     await closed;
   }
-  await rm(dataDir, { recursive: true, force: true });
-  await rm(workDir, { recursive: true, force: true });
+  // The embedded server may still be writing its last save into the folder: rm retries ENOTEMPTY.
+  await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  await rm(workDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 describe('README', () => {

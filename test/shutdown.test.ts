@@ -289,7 +289,7 @@ describe('shutdown that always ends', { timeout: 180_000 }, () => {
     try {
       const script = path.join(await tempDir(), 'close-while-reconnecting.mts');
       const connection = pathToFileURL(path.join(REPO_ROOT, 'src', 'falkordb', 'connection.ts')).href;
-      const logger = pathToFileURL(path.join(REPO_ROOT, 'src', 'observability', 'logger.ts')).href;
+      const logger = pathToFileURL(path.join(REPO_ROOT, 'src', 'logger.ts')).href;
       await writeFile(
         script,
         `import { connectDatabase } from ${JSON.stringify(connection)};\n` +
