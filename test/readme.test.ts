@@ -74,6 +74,30 @@ function runGatewayCommand(args: string[]): Promise<Finished> {
   });
 }
 
+/** The pid of the embedded server `npm start` launched, from its data folder's lock file. */
+function embeddedServerPid(): number | undefined {
+  try {
+    const pid = (JSON.parse(readFileSync(path.join(dataDir, 'embedded.json'), 'utf8')) as { serverPid?: number }).serverPid;
+    return typeof pid === 'number' && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits up to 30 s for a process to end (the gateway stops its server on SIGTERM), then kills what is left. */
+async function stopped(pid: number): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 300 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) process.kill(pid, 'SIGKILL');
+}
+
 before(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'gw-readme-data-'));
   workDir = await mkdtemp(path.join(os.tmpdir(), 'gw-readme-work-'));
@@ -105,12 +129,16 @@ before(async () => {
 });
 
 after(async () => {
+  // The embedded server is a process group of its own: `close` of the shell comes before the
+  // gateway has stopped it, and deleting its folder under it would fail its last save.
+  const serverPid = embeddedServerPid();
   if (server?.pid !== undefined && server.exitCode === null) {
     server.removeAllListeners('close');
     const closed = new Promise((resolve) => server.once('close', resolve));
     process.kill(-server.pid, 'SIGTERM');
     await closed;
   }
+  if (serverPid !== undefined) await stopped(serverPid);
   // The embedded server may still be writing its last save into the folder: rm retries ENOTEMPTY.
   await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   await rm(workDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
