@@ -191,14 +191,19 @@ export function createInteractions(deps: InteractionDeps): Interactions {
     await approveEnrolment(req, res, found, used.record, clientIp);
   }
 
+  /** The page of an UpstreamRefusal; anything else is thrown on. */
+  function sendRefusal(res: ServerResponse, error: unknown): void {
+    if (!(error instanceof UpstreamRefusal)) throw error;
+    send(res, messagePage({ status: error.status, title: error.title, message: error.message }));
+  }
+
   /** Sends the browser to the OpenID provider. */
   async function startUpstream(res: ServerResponse, found: Details, upstream: UpstreamSignIn): Promise<void> {
     let target: URL;
     try {
       target = await upstream.start(found.uid);
     } catch (error) {
-      if (error instanceof UpstreamRefusal) return send(res, messagePage({ status: error.status, title: error.title, message: error.message }));
-      throw error;
+      return sendRefusal(res, error);
     }
     res.writeHead(303, { Location: target.href, 'Cache-Control': 'no-store', 'Content-Length': 0 });
     res.end();
@@ -210,8 +215,7 @@ export function createInteractions(deps: InteractionDeps): Interactions {
     try {
       claims = await upstream.signIn.finish(found.uid, query);
     } catch (error) {
-      if (error instanceof UpstreamRefusal) return send(res, messagePage({ status: error.status, title: error.title, message: error.message }));
-      throw error;
+      return sendRefusal(res, error);
     }
     const user = upstreamUser(claims);
     const rule = matchUpstreamRule(upstream.config.rules, claims, upstream.config.groupsClaim);

@@ -83,10 +83,15 @@ export function createUpstreamSignIn(deps: UpstreamDeps): UpstreamSignIn {
     return discovered.value;
   }
 
-  const unreachable = (error: unknown) => {
-    logger.warn({ issuer: config.issuer, err: error instanceof Error ? error.message : String(error) }, 'the upstream OpenID provider could not be reached');
-    return new UpstreamRefusal(502, `${config.name} cannot be reached`, `The gateway could not reach ${config.name} to sign you in. Try again in a minute; if it keeps happening, tell the person who runs the gateway.`);
-  };
+  /** The provider's configuration, or an UpstreamRefusal (logged) when it cannot be discovered. */
+  async function reachableConfiguration(): Promise<client.Configuration> {
+    try {
+      return await configuration();
+    } catch (error) {
+      logger.warn({ issuer: config.issuer, err: error instanceof Error ? error.message : String(error) }, 'the upstream OpenID provider could not be reached');
+      throw new UpstreamRefusal(502, `${config.name} cannot be reached`, `The gateway could not reach ${config.name} to sign you in. Try again in a minute; if it keeps happening, tell the person who runs the gateway.`);
+    }
+  }
 
   /**
    * Claims the provider gives only at its userinfo endpoint (many put email and groups there
@@ -107,12 +112,7 @@ export function createUpstreamSignIn(deps: UpstreamDeps): UpstreamSignIn {
     name: config.name,
 
     async start(uid) {
-      let server: client.Configuration;
-      try {
-        server = await configuration();
-      } catch (error) {
-        throw unreachable(error);
-      }
+      const server = await reachableConfiguration();
       const verifier = client.randomPKCECodeVerifier();
       const state = client.randomState();
       const nonce = client.randomNonce();
@@ -152,12 +152,7 @@ export function createUpstreamSignIn(deps: UpstreamDeps): UpstreamSignIn {
             : `${config.name} answered: ${(query.get('error_description') ?? error).slice(0, 300)}. Start again from the app you are connecting; if it keeps happening, tell the person who runs the gateway.`,
         );
       }
-      let server: client.Configuration;
-      try {
-        server = await configuration();
-      } catch (caught) {
-        throw unreachable(caught);
-      }
+      const server = await reachableConfiguration();
       const current = new URL(redirectUri);
       current.search = query.toString();
       try {

@@ -91,12 +91,16 @@ function holds(claim: unknown, value: string): boolean {
   return false;
 }
 
+/** The `email` claim when the provider says it verified it and it has the form local@domain. */
+function verifiedEmail(claims: UpstreamClaims): string | undefined {
+  const email = claims['email'];
+  return typeof email === 'string' && claims['email_verified'] === true && email.lastIndexOf('@') >= 1 ? email : undefined;
+}
+
 /** The verified email's domain, lower-cased; undefined when there is no email or it is not verified. */
 export function verifiedEmailDomain(claims: UpstreamClaims): string | undefined {
-  const email = claims['email'];
-  if (typeof email !== 'string' || claims['email_verified'] !== true) return undefined;
-  const at = email.lastIndexOf('@');
-  return at < 1 ? undefined : email.slice(at + 1).toLowerCase();
+  const email = verifiedEmail(claims);
+  return email?.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
 
 /** The first rule the claims match, or undefined. */
@@ -117,7 +121,7 @@ const DEVICE_LIMIT = 64;
  * `claude-alice@acme.com`, kept to what a device name may hold.
  */
 export function upstreamDeviceName(claims: UpstreamClaims, clientName: string): string {
-  const email = verifiedEmailDomain(claims) === undefined ? undefined : String(claims['email']);
+  const email = verifiedEmail(claims);
   const username = typeof claims['preferred_username'] === 'string' ? claims['preferred_username'] : undefined;
   const who = email ?? username ?? String(claims['sub'] ?? 'user');
   const clean = (text: string) => text.toLowerCase().replace(/[^a-z0-9_.@-]+/g, '-').replace(/^[^a-z0-9]+/, '').replace(/-+$/, '');
@@ -128,6 +132,6 @@ export function upstreamDeviceName(claims: UpstreamClaims, clientName: string): 
 
 /** Who signed in, as the audit trail names them: the verified email, else the subject. */
 export function upstreamUser(claims: UpstreamClaims): string {
-  const email = verifiedEmailDomain(claims) === undefined ? undefined : String(claims['email']);
+  const email = verifiedEmail(claims);
   return email ?? `sub:${String(claims['sub'] ?? '')}`;
 }
