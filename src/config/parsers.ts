@@ -30,30 +30,20 @@ export const bool = z
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }))
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Whether `text` is an absolute URL that `accept` takes. */
+function urlMatches(text: string, accept: (url: URL) => boolean): boolean {
+  return URL.canParse(text) && accept(new URL(text));
+}
+
 export const httpUrl = z
   .string()
   .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http:// or https:// URL');
+  .refine((v) => urlMatches(v, (u) => u.protocol === 'http:' || u.protocol === 'https:'), 'must be an http:// or https:// URL');
 
 export const falkordbUrl = z
   .string()
   .trim()
-  .refine((v) => {
-    if (v.startsWith('/')) return true;
-    try {
-      const u = new URL(v);
-      return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be redis://host:port, rediss://host:port or an absolute unix socket path');
+  .refine((v) => v.startsWith('/') || urlMatches(v, (u) => (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== ''), 'must be redis://host:port, rediss://host:port or an absolute unix socket path');
 
 export const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
@@ -183,14 +173,7 @@ export const redirectUriList = list((entry) => {
 export const upstreamIssuer = z
   .string()
   .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname.replace(/^\[|\]$/g, '')));
-    } catch {
-      return false;
-    }
-  }, 'must be an https:// URL (http:// only on a loopback address)')
+  .refine((v) => urlMatches(v, (u) => u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname.replace(/^\[|\]$/g, '')))), 'must be an https:// URL (http:// only on a loopback address)')
   .transform((v) => v.replace(/\/+$/, ''));
 
 export const upstreamRules = z.string().transform((text, ctx) => {

@@ -18,23 +18,18 @@ import type { StateStore } from './store.js';
 /** A stored pattern must still be one: graph rules are checked on every call. */
 const graphPatterns = z.array(z.string().refine(isValidGraphPattern, 'is not a graph pattern')).readonly();
 
-function isCidr(entry: string): boolean {
+/** Whether `check` accepts `value` (returns rather than throws). */
+function passes(check: (value: string) => unknown, value: string): boolean {
   try {
-    parseCidr(entry);
+    check(value);
     return true;
   } catch {
     return false;
   }
 }
 
-function isTenantId(value: string): boolean {
-  try {
-    validateTenantId(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const isCidr = (entry: string): boolean => passes(parseCidr, entry);
+const isTenantId = (value: string): boolean => passes(validateTenantId, value);
 
 const epochMs = z.number().int().nonnegative();
 
