@@ -4,6 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TokenIssuer } from '../src/auth/issue.js';
+import { loadConfig } from '../src/config/index.js';
 import type { RunningGateway } from '../src/main.js';
 import { runCli } from './support/cli.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
@@ -104,6 +106,15 @@ describe('revocation', () => {
     for (const t of mine) await assertRefused(b, t.token, 401, 'TOKEN_REVOKED');
     await assertAccepted(b, other.token);
     await assertAccepted(b, fresh.token);
+  });
+
+  it('issues a token right after a tenant cut-off past it, even when the wait ends a moment before the clock reaches the next second', async () => {
+    const cutoff = await a.state.ledger.revokeTenant('rev-early-timer');
+    // The clock a timer that fires early sees: before and after the wait, the last millisecond of the cut-off's second.
+    const lagging = new TokenIssuer({ signingKey: a.signingKey!, state: a.state, auth: loadConfig({}).auth, requireRegistration: false, now: () => cutoff * 1000 + 999 });
+    const issued = await lagging.issue({ tenant: 'rev-early-timer', scopes: ['read'], actor: 'test' });
+    const iat = (JSON.parse(Buffer.from(issued.accessToken.split('.')[1] ?? '', 'base64url').toString()) as { iat: number }).iat;
+    assert.ok(iat > cutoff, `iat ${iat} is not past the cut-off ${cutoff}`);
   });
 
   it('revokes tokens from a shared-secret identity provider by tenant too', async () => {

@@ -90,8 +90,10 @@ export class TokenIssuer {
   async #issueMoment(tenant: string, device: string | undefined): Promise<number> {
     const earliest = await this.#deps.state.ledger.earliestIssueSecond(tenant, device);
     const wait = earliest * 1000 - this.#now();
-    if (wait > 0 && wait <= 1000) await sleep(wait);
-    return this.#now();
+    if (wait <= 0 || wait > 1000) return this.#now();
+    await sleep(wait);
+    // A timer may end a millisecond before the wall clock reaches the moment it waited for.
+    return Math.max(this.#now(), earliest * 1000);
   }
 
   /**
