@@ -54,6 +54,17 @@ for (const [mode, isolationEnv] of Object.entries(MODES)) {
           for (const tool of tools) assert.ok(tool.outputSchema, `${tool.name} declares an outputSchema`);
         });
 
+        it('lists a read-only token only the tools it can use, and still answers its call of a hidden one with the scope it lacks', async () => {
+          const client = await clientFor(kind, t('reader'), 'read');
+          const { tools } = await client.listTools();
+          assert.deepEqual(
+            tools.map((tool) => tool.name).sort(),
+            ['falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_query', 'falkordb_server_info'],
+          );
+          const refused = await callTool(client, 'falkordb_delete_graph', { graphName: 'anything' });
+          assert.equal(refused.error?.code, 'SCOPE_MISSING');
+        });
+
         it("keeps tenant A's node out of tenant B's graph of the same name", async () => {
           const a = await clientFor(kind, t('acme'));
           const b = await clientFor(kind, t('widgets'));

@@ -48,11 +48,11 @@ function sdkServer(): (text: string) => Promise<unknown> {
       return { content: [{ type: 'text', text: JSON.stringify(result.rows) }], structuredContent: result };
     },
   );
-  const transport = new CallerMultiplexer<null>();
+  const transport = new CallerMultiplexer();
   void mcp.connect(transport);
   return async (text) => {
     const message: JSONRPCMessage = JSONRPCMessageSchema.parse(JSON.parse(text));
-    const [reply] = await transport.deliver([message], null);
+    const [reply] = await transport.deliver([message], {});
     return reply;
   };
 }

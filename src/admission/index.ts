@@ -19,13 +19,6 @@ export interface Admission {
   admitRequest(principal: Principal): Promise<Record<string, string>>;
   /** The same count for one tool call (inside an SSE session, or past the first of a batched POST). */
   admitToolCall(principal: Principal): Promise<void>;
-  /**
-   * Counts each tool call of one POST or session: the first `prepaid` calls
-   * were already counted with the HTTP request that carried them (a POST's
-   * own count covers its first tool call), every further one counts on its own.
-   * The function throws RATE_LIMITED when over; it resolves true when it counted.
-   */
-  toolCallCounter(principal: Principal, prepaid: number): () => Promise<boolean>;
   /** Counts one /oauth/token request from a client address (per instance); throws RATE_LIMITED when over. */
   admitTokenRequest(clientIp: string | undefined): Promise<void>;
   /** The caps on queries running at once on this instance; tools/graph-access.ts puts them under the cache. */
@@ -56,17 +49,6 @@ export function createAdmission({ config, state, logger, now }: AdmissionOptions
   return {
     admitRequest: (principal) => rate.consume(principal.tenant),
     admitToolCall,
-    toolCallCounter: (principal, prepaid) => {
-      let free = prepaid;
-      return async () => {
-        if (free > 0) {
-          free -= 1;
-          return false;
-        }
-        await admitToolCall(principal);
-        return true;
-      };
-    },
     admitTokenRequest: (clientIp) => tokenRequests.consume(clientIp),
     concurrency: gate,
   };

@@ -10,14 +10,14 @@ import { parseScopeList } from '../tenancy/scopes.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { embeddedDataExists, readEmbeddedState } from '../falkordb/launcher.js';
 import { openDatabase } from '../falkordb/open.js';
-import { InFlight } from '../http/in-flight.js';
+import { InFlight } from '../in-flight.js';
 import { openGraphAccess } from '../main.js';
 import { createLogger } from '../logger.js';
 import { NO_METRICS } from '../observability/metrics.js';
 import { createUsageRecorder } from '../observability/usage.js';
 import { openGatewayState } from '../gateway-state.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
-import type { ToolContext } from '../tools/context.js';
+import type { ToolServices } from '../tools/context.js';
 import { createMcpServer } from '../tools/index.js';
 import { GATEWAY_VERSION } from '../version.js';
 
@@ -64,29 +64,28 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
     throw error;
   });
   const inFlight = new InFlight();
-  const ctx: ToolContext = {
-    principal,
-    // The cache also bumps the version tokens, so gateways sharing this database see stdio's writes.
-    graphs: graphs.graphAccess(principal),
+  // The cache also bumps the version tokens, so gateways sharing this database see stdio's writes.
+  const tools: ToolServices = {
+    graphAccess: graphs.graphAccess,
     limits: config.query,
     versions: { gateway: GATEWAY_VERSION, falkordb: database.db.moduleVersion },
+    logger,
+    inFlight,
     // Checked on every call, as HTTP checks every request: `tenant disable` takes effect within the policy's second.
-    admitCall: async () => {
-      const refused = await policy.tenantRefusal(principal);
+    admit: async (caller) => {
+      const refused = await policy.tenantRefusal(caller.principal);
       if (refused !== undefined) throw refused;
-      usage.request(principal.tenant);
+      usage.request(caller.principal.tenant);
     },
-    recordCall: (record) => {
-      state.audit.toolCall(principal, undefined, record);
-      usage.toolCall(principal.tenant, record);
+    record: (caller, record) => {
+      state.audit.toolCall(caller.principal, undefined, record);
+      usage.toolCall(caller.principal.tenant, record);
     },
-    beginCall: () => inFlight.begin(),
-    tenantGraphRules: () => policy.graphRules(principal),
+    graphRules: (caller) => policy.graphRules(caller),
     // Usage as on HTTP; no rate limit or concurrency cap applies to a local stdio server.
     tenantStats: usage.stats === undefined ? undefined : { ...usage.stats, limits: () => Promise.resolve({ ratePerMinute: 0, maxConcurrentQueries: 0 }) },
-    logger,
   };
-  const server = createMcpServer(ctx);
+  const server = createMcpServer(tools, { principal, prepaidCalls: 0 });
   const transport = new StdioServerTransport();
   let closing = false;
   const close = async () => {

@@ -1,34 +1,29 @@
 // One MCP transport shared by every stateless POST of a gateway: it hands each
 // caller's JSON-RPC messages to one long-lived server under ids of its own, so
 // two callers' ids never meet, and gives the replies back under the caller's ids.
-// The server looks up the caller behind a request with `callerOf(requestId)`.
+// Each message goes with its POST's MessageExtraInfo, whose authInfo tells the
+// server's handlers who the caller is.
 
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 
-interface Pending<Caller> {
+interface Pending {
   callerId: RequestId;
-  caller: Caller;
   resolve(response: JSONRPCResponse): void;
 }
 
-export class CallerMultiplexer<Caller> implements Transport {
+export class CallerMultiplexer implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
 
-  readonly #pending = new Map<number, Pending<Caller>>();
+  readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #closed = false;
 
   start(): Promise<void> {
     return Promise.resolve();
-  }
-
-  /** The caller whose request the server is answering; undefined once it was answered. */
-  callerOf(requestId: RequestId): Caller | undefined {
-    return typeof requestId === 'number' ? this.#pending.get(requestId)?.caller : undefined;
   }
 
   /**
@@ -38,32 +33,32 @@ export class CallerMultiplexer<Caller> implements Transport {
    * except cancellations: in stateless HTTP one can only name a request of
    * another POST, which is no longer there (and must never be another caller's).
    */
-  deliver(messages: readonly JSONRPCMessage[], caller: Caller): Promise<JSONRPCResponse[]> {
+  deliver(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo): Promise<JSONRPCResponse[]> {
     const replies: Array<Promise<JSONRPCResponse>> = [];
     for (const message of messages) {
       if (isRequest(message)) {
         const id = this.#nextId++;
         replies.push(
           new Promise<JSONRPCResponse>((resolve) => {
-            this.#pending.set(id, { callerId: message.id, caller, resolve });
+            this.#pending.set(id, { callerId: message.id, resolve });
           }),
         );
         const inner: JSONRPCRequest = { ...message, id };
-        this.#dispatch(inner, id);
+        this.#dispatch(inner, id, extra);
       } else if ('method' in message && message.method !== 'notifications/cancelled') {
-        this.#dispatch(message, undefined);
+        this.#dispatch(message, undefined, extra);
       }
       // Responses: the server sends no requests in stateless HTTP, so there is nothing they could answer.
     }
     return Promise.all(replies);
   }
 
-  #dispatch(message: JSONRPCMessage, id: number | undefined): void {
+  #dispatch(message: JSONRPCMessage, id: number | undefined, extra: MessageExtraInfo): void {
     if (this.#closed || this.onmessage === undefined) {
       if (id !== undefined) this.#answer(id, closedError(id));
       return;
     }
-    this.onmessage(message);
+    this.onmessage(message, extra);
   }
 
   send(message: JSONRPCMessage): Promise<void> {

@@ -19,12 +19,12 @@ import type { AuditTrail } from '../observability/audit.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { UsageRecorder } from '../observability/usage.js';
 import { redactUrl, type Logger } from '../logger.js';
-import type { ToolContext } from '../tools/context.js';
 import type { GraphAccess } from '../tools/graph-access.js';
+import { networkToolServices } from '../tools/services.js';
 import type { JWK } from 'jose';
 import { authenticate, presentedToken } from './authenticate.js';
 import { readJsonBody } from './body.js';
-import { InFlight } from './in-flight.js';
+import { InFlight } from '../in-flight.js';
 import type { NetworkGuard } from './network.js';
 import { isOAuthPath, serveOAuth, type OAuthEndpoints } from './oauth-routes.js';
 import { handleTokenRequest } from './oauth-token.js';
@@ -84,41 +84,13 @@ const READY_PING_TIMEOUT_MS = 1000;
 export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   const sessions = new SseSessions(deps.config.sse);
   const inFlight = new InFlight();
-  const streamable = createStreamableEndpoint(deps.versions.gateway);
   let shuttingDown = false;
   const metadataUrl = () => `${deps.baseUrl()}/.well-known/oauth-protected-resource`;
 
   const maxBodyBytes = deps.config.limits.maxBodyBytes;
 
-  /**
-   * A caller's tool context. Every tool call is counted against the tenant's
-   * rate: the first of a POST to /mcp by the POST's own count (`prepaid` 1), the
-   * others of a batch, and each one inside an SSE session (`prepaid` 0), on their own.
-   */
-  const contextFor = (principal: Principal, clientIp: string | undefined, prepaid: number, requestId?: string): ToolContext => {
-    const countCall = deps.admission.toolCallCounter(principal, prepaid);
-    return {
-      principal,
-      logger: deps.logger,
-      ...(requestId === undefined ? {} : { requestId }),
-      graphs: deps.graphAccess(principal),
-      limits: deps.config.query,
-      versions: deps.versions,
-      tenantStats: deps.usage.stats,
-      tenantGraphRules: () => deps.policy.graphRules(principal),
-      ...(clientIp === undefined ? {} : { clientIp }),
-      admitCall: async () => {
-        // A call the POST's own count covered was recorded as a request already.
-        if (await countCall()) deps.usage.request(principal.tenant);
-      },
-      recordCall: (record) => {
-        deps.audit.toolCall(principal, clientIp, record);
-        deps.metrics.toolCall(principal, record);
-        deps.usage.toolCall(principal.tenant, record);
-      },
-      beginCall: () => inFlight.begin(),
-    };
-  };
+  const tools = networkToolServices({ ...deps, limits: deps.config.query, inFlight });
+  const streamable = createStreamableEndpoint(tools);
 
   const authenticator = {
     verifier: deps.verifier,
@@ -201,7 +173,8 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       }
       const principal = await admit(req, res, url, log);
       const body = await readJsonBody(req, maxBodyBytes);
-      return streamable.handle(req, res, body, contextFor(principal, log.clientIp, 1, log.requestId));
+      // The POST's own rate count covers its first tool call.
+      return streamable.handle(req, res, body, { principal, clientIp: log.clientIp, prepaidCalls: 1 });
     }
 
     if ((path === '/sse' || path === '/sse/') && method === 'GET') {
@@ -209,7 +182,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
       // A client that could only put its token on the URL gets it back on the endpoint, as every post needs one.
       const presented = presentedToken(req, url);
       const messagesPath = presented?.via === 'query' ? `/messages?token=${encodeURIComponent(presented.token)}` : '/messages';
-      await sessions.open(res, contextFor(principal, log.clientIp, 0), messagesPath);
+      await sessions.open(res, tools, { principal, clientIp: log.clientIp, prepaidCalls: 0 }, messagesPath);
       return;
     }
 

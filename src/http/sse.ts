@@ -14,7 +14,7 @@ import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { createMcpServer } from '../tools/index.js';
-import type { ToolContext } from '../tools/context.js';
+import type { Caller, ToolServices } from '../tools/context.js';
 
 interface SseSession {
   transport: SSEServerTransport;
@@ -67,12 +67,12 @@ export class SseSessions {
   }
 
   /**
-   * Opens a session on `res` for `ctx.principal`. `messagesPath` is where the
+   * Opens a session on `res` for `caller`, whose calls run with `tools`. `messagesPath` is where the
    * client is told to post (it carries `?token=` for a client that opened with one).
    */
-  async open(res: ServerResponse, ctx: ToolContext, messagesPath: string): Promise<string> {
-    this.#refuseExpired(ctx.principal, 'open');
-    const principal = ctx.principal;
+  async open(res: ServerResponse, tools: ToolServices, caller: Caller, messagesPath: string): Promise<string> {
+    this.#refuseExpired(caller.principal, 'open');
+    const principal = caller.principal;
     const client = clientKey(principal);
     this.#refuseOverCap(principal, client);
     this.#perTenant.add(principal.tenant, 1);
@@ -92,19 +92,19 @@ export class SseSessions {
           }, idleMs);
     idleTimer?.unref();
     const touch = () => void idleTimer?.refresh();
-    const server = createMcpServer({
-      ...ctx,
-      beginCall: () => {
+    const inFlight: ToolServices['inFlight'] = {
+      begin: () => {
         callsRunning += 1;
         touch();
-        const end = ctx.beginCall?.();
+        const end = tools.inFlight.begin();
         return () => {
           callsRunning -= 1;
           touch();
-          end?.();
+          end();
         };
       },
-    });
+    };
+    const server = createMcpServer({ ...tools, inFlight }, caller);
     const untilExpiry = principal.expiresAt * 1000 - this.#now();
     const session: SseSession = {
       transport,

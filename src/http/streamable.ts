@@ -10,40 +10,37 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolContext } from '../tools/context.js';
-import { createSharedMcpServer } from '../tools/index.js';
+import type { Caller, ToolServices } from '../tools/context.js';
+import { callerAuthInfo, createSharedMcpServer } from '../tools/index.js';
 import { CallerMultiplexer, isRequest } from './caller-multiplexer.js';
 
 export interface StreamableEndpoint {
   /** Answers one POST to /mcp whose caller is admitted and whose body is parsed. */
-  handle(req: IncomingMessage, res: ServerResponse, body: unknown, ctx: ToolContext): Promise<void>;
+  handle(req: IncomingMessage, res: ServerResponse, body: unknown, caller: Caller): Promise<void>;
 }
 
-export function createStreamableEndpoint(gatewayVersion: string): StreamableEndpoint {
-  const transport = new CallerMultiplexer<ToolContext>();
-  const server: McpServer = createSharedMcpServer(gatewayVersion, (extra) => {
-    const ctx = transport.callerOf(extra.requestId);
-    // Every request the transport delivered keeps its caller until it is answered.
-    if (ctx === undefined) throw new Error('No caller is known for this request.');
-    return ctx;
-  });
+export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoint {
+  const transport = new CallerMultiplexer();
+  const server: McpServer = createSharedMcpServer(tools);
   // The one server remembers the client info and capabilities of the last caller's
   // initialize. Nothing reads them; code that ever does must not use this server,
   // or one tenant would see another's client details.
   const connected = server.connect(transport);
 
   return {
-    async handle(req, res, body, ctx) {
+    async handle(req, res, body, caller) {
       await connected;
       const messages = parseMessages(req, res, body);
       if (messages === undefined) return;
+      // What the server's handlers learn of the request: its caller, and its headers (for the request id).
+      const extra = { authInfo: callerAuthInfo(caller), requestInfo: { headers: req.headers } };
       if (!messages.some(isRequest)) {
         // Notifications (and responses) only: accepted, nothing to answer.
-        void transport.deliver(messages, ctx);
+        void transport.deliver(messages, extra);
         res.writeHead(202).end();
         return;
       }
-      const replies = await transport.deliver(messages, ctx);
+      const replies = await transport.deliver(messages, extra);
       if (res.destroyed) return;
       writeJson(res, 200, replies.length === 1 ? replies[0] : replies);
     },

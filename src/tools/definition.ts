@@ -1,8 +1,11 @@
-// Shape of one tool: its schemas (built once at load) and its handler.
+// Shape of one tool: its schemas (made into JSON Schema once, at load), the
+// scope a token needs to see it, and the work it does. The registration
+// (tools/call.ts) wraps `run` with everything every call shares.
 
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import type { ToolContext } from './context.js';
+import type { Scope } from '../tenancy/scopes.js';
+import type { CallFacts, ToolContext } from './context.js';
 
 export interface ToolDefinition<In extends z.ZodRawShape = z.ZodRawShape> {
   name: string;
@@ -11,7 +14,10 @@ export interface ToolDefinition<In extends z.ZodRawShape = z.ZodRawShape> {
   inputSchema: In;
   outputSchema: z.ZodRawShape;
   annotations: ToolAnnotations;
-  handler(args: z.infer<z.ZodObject<In>>, ctx: ToolContext): Promise<CallToolResult>;
+  /** The scope a token needs for the tool to appear in its tools/list (a call still checks its own rights). */
+  listedFor: Scope;
+  /** The structured result of one call; a throw becomes the tool error. `call` is what the audit records of it. */
+  run(args: z.infer<z.ZodObject<In>>, ctx: ToolContext, call: CallFacts): Promise<Record<string, unknown>>;
 }
 
 export function defineTool<In extends z.ZodRawShape>(tool: ToolDefinition<In>): ToolDefinition<In> {

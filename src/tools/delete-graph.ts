@@ -3,7 +3,6 @@
 import { z } from 'zod';
 import { defineTool } from './definition.js';
 import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
-import { runTool } from './result.js';
 
 export const deleteGraphTool = defineTool({
   name: 'falkordb_delete_graph',
@@ -13,9 +12,9 @@ export const deleteGraphTool = defineTool({
   inputSchema: { graphName: graphNameArg },
   outputSchema: { graph: z.string(), deleted: z.boolean() },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  handler: (args, ctx) =>
-    runTool(ctx, { tool: 'falkordb_delete_graph', graph: args.graphName, callerInput: args.graphName }, async () => {
-      const { key } = await authorizeGraph(ctx, args.graphName, 'admin', 'Deleting a graph');
-      return { graph: args.graphName, deleted: await ctx.graphs.deleteGraph(key) };
-    }),
+  listedFor: 'admin',
+  run: async (args, ctx) => {
+    const { key } = await authorizeGraph(ctx, args.graphName, 'admin', 'Deleting a graph');
+    return { graph: args.graphName, deleted: await ctx.graphs.deleteGraph(key) };
+  },
 });

@@ -8,7 +8,7 @@
 //   4. connection   the tenant's database user (TENANT_ISOLATION=acl), else the gateway's own
 //
 // In front of all of them, in the tool call itself, run the tenant's rate limit
-// (ToolContext.admitCall), the token's scopes, the tenant's graph rules and the
+// (ToolServices.admit, in tools/call.ts), the token's scopes, the tenant's graph rules and the
 // one key-building function (tenancy/keys.ts): a cached answer passes them too.
 
 import type { ConcurrencyGate } from '../admission/concurrency.js';

@@ -15,11 +15,6 @@ export function callerGraphKey(ctx: ToolContext, graphName: string): string {
   return tenantGraphKey(ctx.principal.tenant, graphName);
 }
 
-/** The graph rules of the caller's tenant; a failed lookup fails the call rather than dropping the rules. */
-export async function callerGraphRules(ctx: ToolContext): Promise<GraphRules | undefined> {
-  return ctx.tenantGraphRules?.();
-}
-
 /**
  * Checks, in this order, that the token has `scope` (SCOPE_MISSING), that
  * `graphName` is valid (GRAPH_NAME_INVALID), and that neither the tenant's rule
@@ -31,7 +26,7 @@ export async function callerGraphRules(ctx: ToolContext): Promise<GraphRules | u
 export async function authorizeGraph(ctx: ToolContext, graphName: string, scope: Scope, action: string): Promise<{ key: string; rules: GraphRules | undefined }> {
   requireScope(ctx.principal, scope, action);
   const key = callerGraphKey(ctx, graphName);
-  const rules = await callerGraphRules(ctx);
+  const rules = await ctx.graphRules();
   requireGraphRight(ctx.principal, rules, scope, graphName, action);
   return { key, rules };
 }

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { defineTool } from './definition.js';
 import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
-import { runTool } from './result.js';
 
 export const graphSchemaTool = defineTool({
   name: 'falkordb_graph_schema',
@@ -21,16 +20,16 @@ export const graphSchemaTool = defineTool({
     constraints: z.array(z.record(z.string(), z.unknown())),
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
-  handler: (args, ctx) =>
-    runTool(ctx, { tool: 'falkordb_graph_schema', graph: args.graphName, callerInput: args.graphName }, async () => {
-      const { key } = await authorizeGraph(ctx, args.graphName, 'read', 'Reading a graph schema');
-      try {
-        return { graph: args.graphName, ...(await ctx.graphs.schema(key, ctx.limits.timeoutMs)) };
-      } catch (error) {
-        if (isGatewayError(error) && error.code === 'GRAPH_NOT_FOUND') {
-          throw new GatewayError('GRAPH_NOT_FOUND', `Graph "${args.graphName}" does not exist. falkordb_list_graphs lists your graphs.`);
-        }
-        throw error;
+  listedFor: 'read',
+  run: async (args, ctx) => {
+    const { key } = await authorizeGraph(ctx, args.graphName, 'read', 'Reading a graph schema');
+    try {
+      return { graph: args.graphName, ...(await ctx.graphs.schema(key, ctx.limits.timeoutMs)) };
+    } catch (error) {
+      if (isGatewayError(error) && error.code === 'GRAPH_NOT_FOUND') {
+        throw new GatewayError('GRAPH_NOT_FOUND', `Graph "${args.graphName}" does not exist. falkordb_list_graphs lists your graphs.`);
       }
-    }),
+      throw error;
+    }
+  },
 });

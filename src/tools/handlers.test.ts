@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
 import { FakeGraphOps } from '../../test/unit/fake-graph-ops.js';
-import { principalOf, unitToolContext, UNIT_QUERY_LIMITS } from '../../test/unit/tool-context.js';
-import type { ToolCallRecord } from '../observability/tool-call.js';
+import { principalOf, unitCalls, UNIT_QUERY_LIMITS } from '../../test/unit/tool-context.js';
 import { deleteGraphTool } from './delete-graph.js';
 import { graphSchemaTool } from './graph-schema.js';
 import { healthTool } from './health.js';
@@ -28,9 +27,9 @@ function failure(result: CallToolResult): { code: string; message: string } {
 
 describe('falkordb_query over a fake database', () => {
   it("runs a read with GRAPH.RO_QUERY on the caller's key, its time limit capped by the server's", async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']) });
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']) });
     ctx.graphs.answer = () => ({ columns: ['n'], rows: [{ n: 1 }] });
-    const result = structured(await queryTool.handler({ graphName: 'movies', query: 'RETURN 1 AS n', timeoutMs: 999_999 }, ctx));
+    const result = structured(await ctx.call(queryTool, { graphName: 'movies', query: 'RETURN 1 AS n', timeoutMs: 999_999 }));
     assert.deepEqual(result.rows, [{ n: 1 }]);
     assert.equal(result.graph, 'movies');
     const [sent] = ctx.graphs.queries;
@@ -42,21 +41,20 @@ describe('falkordb_query over a fake database', () => {
   });
 
   it('sends a write as GRAPH.QUERY and records it as a write when the statistics show a change', async () => {
-    const records: ToolCallRecord[] = [];
-    const ctx = unitToolContext({ recordCall: (r) => records.push(r) });
+    const ctx = unitCalls();
     ctx.graphs.answer = () => ({ stats: { nodesCreated: 1 } });
-    structured(await queryTool.handler({ graphName: 'movies', query: 'CREATE (:Movie {title: $t})', parameters: { t: 'Heat' } }, ctx));
+    structured(await ctx.call(queryTool, { graphName: 'movies', query: 'CREATE (:Movie {title: $t})', parameters: { t: 'Heat' } }));
     assert.equal(ctx.graphs.queries[0]?.readOnly, false);
     assert.deepEqual(ctx.graphs.queries[0]?.params, { t: 'Heat' });
-    assert.equal(records.length, 1);
-    assert.equal(records[0]?.write, true);
-    assert.equal(records[0]?.outcome, 'success');
+    assert.equal(ctx.records.length, 1);
+    assert.equal(ctx.records[0]?.write, true);
+    assert.equal(ctx.records[0]?.outcome, 'success');
   });
 
   it('runs again as a write a query FalkorDB refused read-only although its words do not say it writes', async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']) });
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']) });
     ctx.graphs.answer = () => ({ writes: true });
-    structured(await queryTool.handler({ graphName: 'movies', query: 'MATCH (n) RETURN n' }, ctx));
+    structured(await ctx.call(queryTool, { graphName: 'movies', query: 'MATCH (n) RETURN n' }));
     assert.deepEqual(
       ctx.graphs.queries.map((q) => q.readOnly),
       [true, false],
@@ -64,23 +62,23 @@ describe('falkordb_query over a fake database', () => {
   });
 
   it('refuses a write with SCOPE_MISSING for a read-only token, and never sends it as a write', async () => {
-    const ctx = unitToolContext({ principal: principalOf('acme', ['read']), graphs: new FakeGraphOps(['acme_movies']) });
+    const ctx = unitCalls({ principal: principalOf('acme', ['read']), graphs: new FakeGraphOps(['acme_movies']) });
     ctx.graphs.answer = (q) => ({ writes: /CREATE/.test(q.query) });
-    const error = failure(await queryTool.handler({ graphName: 'movies', query: 'CREATE (:Movie)' }, ctx));
+    const error = failure(await ctx.call(queryTool, { graphName: 'movies', query: 'CREATE (:Movie)' }));
     assert.equal(error.code, 'SCOPE_MISSING');
     assert.ok(ctx.graphs.queries.every((q) => q.readOnly), 'no query went out as GRAPH.QUERY');
   });
 
   it('refuses a write with QUERY_FORBIDDEN when readOnly: true was asked', async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']) });
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']) });
     ctx.graphs.answer = () => ({ writes: true });
-    const error = failure(await queryTool.handler({ graphName: 'movies', query: 'CREATE (:Movie)', readOnly: true }, ctx));
+    const error = failure(await ctx.call(queryTool, { graphName: 'movies', query: 'CREATE (:Movie)', readOnly: true }));
     assert.equal(error.code, 'QUERY_FORBIDDEN');
   });
 
   it('says a graph that does not exist does not exist, by the caller\'s name, and that a write creates it', async () => {
-    const ctx = unitToolContext();
-    const error = failure(await queryTool.handler({ graphName: 'nothing', query: 'MATCH (n) RETURN n' }, ctx));
+    const ctx = unitCalls();
+    const error = failure(await ctx.call(queryTool, { graphName: 'nothing', query: 'MATCH (n) RETURN n' }));
     assert.equal(error.code, 'GRAPH_NOT_FOUND');
     assert.match(error.message, /Graph "nothing" does not exist.*a write query creates a new one/);
     assert.doesNotMatch(error.message, /acme_/);
@@ -88,24 +86,24 @@ describe('falkordb_query over a fake database', () => {
   });
 
   it('refuses a query over the length limit before anything is sent', async () => {
-    const ctx = unitToolContext({ limits: { ...UNIT_QUERY_LIMITS, maxQueryLength: 10 } });
-    const error = failure(await queryTool.handler({ graphName: 'movies', query: 'RETURN 1 AS one, 2 AS two' }, ctx));
+    const ctx = unitCalls({ limits: { ...UNIT_QUERY_LIMITS, maxQueryLength: 10 } });
+    const error = failure(await ctx.call(queryTool, { graphName: 'movies', query: 'RETURN 1 AS one, 2 AS two' }));
     assert.equal(error.code, 'QUERY_TOO_LONG');
     assert.equal(ctx.graphs.queries.length, 0);
   });
 
   it('refuses a bad graph name with GRAPH_NAME_INVALID before anything is sent', async () => {
-    const ctx = unitToolContext();
-    const error = failure(await queryTool.handler({ graphName: '../other', query: 'RETURN 1' }, ctx));
+    const ctx = unitCalls();
+    const error = failure(await ctx.call(queryTool, { graphName: '../other', query: 'RETURN 1' }));
     assert.equal(error.code, 'GRAPH_NAME_INVALID');
     assert.equal(ctx.graphs.queries.length, 0);
   });
 
   it('returns the whole rows that fit in MAX_RESULT_BYTES, marked truncated', async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']), limits: { ...UNIT_QUERY_LIMITS, maxResultBytes: 2048 } });
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']), limits: { ...UNIT_QUERY_LIMITS, maxResultBytes: 2048 } });
     const rows = Array.from({ length: 100 }, (_, i) => ({ i, text: 'x'.repeat(50) }));
     ctx.graphs.answer = () => ({ columns: ['i', 'text'], rows });
-    const result = structured(await queryTool.handler({ graphName: 'movies', query: 'UNWIND range(1, 100) AS i RETURN i' }, ctx));
+    const result = structured(await ctx.call(queryTool, { graphName: 'movies', query: 'UNWIND range(1, 100) AS i RETURN i' }));
     assert.equal(result.truncated, true);
     assert.ok((result.rows as unknown[]).length > 0 && (result.rows as unknown[]).length < rows.length);
     assert.equal(result.rowCount, (result.rows as unknown[]).length);
@@ -114,65 +112,65 @@ describe('falkordb_query over a fake database', () => {
 
 describe('falkordb_list_graphs over a fake database', () => {
   it("lists the caller's graphs only, prefix removed", async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies', 'acme_people', 'other_secret', 'acmex_movies']) });
-    const result = structured(await listGraphsTool.handler({}, ctx));
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies', 'acme_people', 'other_secret', 'acmex_movies']) });
+    const result = structured(await ctx.call(listGraphsTool, {}));
     assert.deepEqual([...(result.graphs as string[])].sort(), ['movies', 'people']);
   });
 
   it("leaves out the graphs the token's graphs claim does not cover", async () => {
-    const ctx = unitToolContext({ principal: principalOf('acme', ['read'], { graphs: ['movies'] }), graphs: new FakeGraphOps(['acme_movies', 'acme_people']) });
-    assert.deepEqual(structured(await listGraphsTool.handler({}, ctx)).graphs, ['movies']);
+    const ctx = unitCalls({ principal: principalOf('acme', ['read'], { graphs: ['movies'] }), graphs: new FakeGraphOps(['acme_movies', 'acme_people']) });
+    assert.deepEqual(structured(await ctx.call(listGraphsTool, {})).graphs, ['movies']);
   });
 });
 
 describe('falkordb_delete_graph over a fake database', () => {
   it('needs the admin scope and deletes nothing without it', async () => {
-    const ctx = unitToolContext({ principal: principalOf('acme', ['write']), graphs: new FakeGraphOps(['acme_movies']) });
-    assert.equal(failure(await deleteGraphTool.handler({ graphName: 'movies' }, ctx)).code, 'SCOPE_MISSING');
+    const ctx = unitCalls({ principal: principalOf('acme', ['write']), graphs: new FakeGraphOps(['acme_movies']) });
+    assert.equal(failure(await ctx.call(deleteGraphTool, { graphName: 'movies' })).code, 'SCOPE_MISSING');
     assert.deepEqual(ctx.graphs.deletes, []);
   });
 
   it("deletes the caller's key, and says deleted: false when there was no such graph", async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']) });
-    assert.deepEqual(structured(await deleteGraphTool.handler({ graphName: 'movies' }, ctx)), { graph: 'movies', deleted: true });
-    assert.deepEqual(structured(await deleteGraphTool.handler({ graphName: 'movies' }, ctx)), { graph: 'movies', deleted: false });
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']) });
+    assert.deepEqual(structured(await ctx.call(deleteGraphTool, { graphName: 'movies' })), { graph: 'movies', deleted: true });
+    assert.deepEqual(structured(await ctx.call(deleteGraphTool, { graphName: 'movies' })), { graph: 'movies', deleted: false });
     assert.deepEqual(ctx.graphs.deletes, ['acme_movies', 'acme_movies']);
   });
 });
 
 describe('falkordb_graph_schema over a fake database', () => {
   it("answers GRAPH_NOT_FOUND naming the caller's graph, not its key", async () => {
-    const error = failure(await graphSchemaTool.handler({ graphName: 'movies' }, unitToolContext()));
+    const error = failure(await unitCalls().call(graphSchemaTool, { graphName: 'movies' }));
     assert.equal(error.code, 'GRAPH_NOT_FOUND');
     assert.match(error.message, /^Graph "movies" does not exist/);
   });
 
   it('returns the schema with the graph name', async () => {
-    const ctx = unitToolContext();
+    const ctx = unitCalls();
     ctx.graphs.graphs.set('acme_movies', { labels: ['Movie'], relationshipTypes: ['ACTED_IN'], propertyKeys: ['title'], indexes: [], constraints: [] });
-    const result = structured(await graphSchemaTool.handler({ graphName: 'movies' }, ctx));
+    const result = structured(await ctx.call(graphSchemaTool, { graphName: 'movies' }));
     assert.deepEqual(result, { graph: 'movies', labels: ['Movie'], relationshipTypes: ['ACTED_IN'], propertyKeys: ['title'], indexes: [], constraints: [] });
   });
 });
 
 describe('falkordb_health and falkordb_server_info over a fake database', () => {
   it('reports an unreachable database without failing, and counts no graphs then', async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']) });
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']) });
     ctx.graphs.reachable = false;
-    const result = structured(await healthTool.handler({}, ctx));
+    const result = structured(await ctx.call(healthTool, {}));
     assert.deepEqual(result.database, { reachable: false, latencyMs: null, error: 'The database did not answer within 2 s.' });
     assert.equal(result.graphCount, null);
   });
 
   it('counts the graphs the caller may read while the database answers', async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies', 'acme_people', 'other_x']) });
-    const result = structured(await healthTool.handler({}, ctx));
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies', 'acme_people', 'other_x']) });
+    const result = structured(await ctx.call(healthTool, {}));
     assert.equal(result.graphCount, 2);
     assert.equal((result.database as { reachable: boolean }).reachable, true);
   });
 
   it('names the gateway and its versions, and no rate or concurrency cap where no tenant figures are kept', async () => {
-    const result = structured(await serverInfoTool.handler({}, unitToolContext()));
+    const result = structured(await unitCalls().call(serverInfoTool, {}));
     assert.deepEqual(result.gateway, { name: 'falkordb-mcp-gateway', version: '0.0.0-test' });
     assert.deepEqual(result.falkordb, { version: '4.16.3' });
     assert.equal(result.tenant, 'acme');
@@ -190,26 +188,24 @@ describe('falkordb_health and falkordb_server_info over a fake database', () => 
 
 describe('every tool call, over a fake database', () => {
   it('passes admission before touching the database: a refused call sends nothing and is recorded with its code', async () => {
-    const records: ToolCallRecord[] = [];
-    const ctx = unitToolContext({
+    const ctx = unitCalls({
       graphs: new FakeGraphOps(['acme_movies']),
-      admitCall: () => Promise.reject(new GatewayError('RATE_LIMITED', 'Too many requests.')),
-      recordCall: (r) => records.push(r),
+      admit: () => Promise.reject(new GatewayError('RATE_LIMITED', 'Too many requests.')),
     });
-    assert.equal(failure(await queryTool.handler({ graphName: 'movies', query: 'RETURN 1' }, ctx)).code, 'RATE_LIMITED');
+    assert.equal(failure(await ctx.call(queryTool, { graphName: 'movies', query: 'RETURN 1' })).code, 'RATE_LIMITED');
     assert.equal(ctx.graphs.queries.length, 0);
     assert.deepEqual(
-      records.map((r) => [r.tool, r.outcome, r.errorCode]),
+      ctx.records.map((r) => [r.tool, r.outcome, r.errorCode]),
       [['falkordb_query', 'error', 'RATE_LIMITED']],
     );
   });
 
   it('turns an unexpected failure into INTERNAL for the caller and one log line with the request id for the operator', async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']) });
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']) });
     ctx.graphs.answer = () => {
       throw new TypeError('secret internals at acme_movies');
     };
-    const error = failure(await queryTool.handler({ graphName: 'movies', query: 'RETURN 1' }, ctx));
+    const error = failure(await ctx.call(queryTool, { graphName: 'movies', query: 'RETURN 1' }));
     assert.equal(error.code, 'INTERNAL');
     assert.doesNotMatch(error.message, /secret internals/);
     assert.equal(ctx.logLines.length, 1);
@@ -217,16 +213,31 @@ describe('every tool call, over a fake database', () => {
     assert.match(JSON.stringify(ctx.logLines[0]?.err), /secret internals/);
   });
 
-  it('ends the call it began, also when it fails', async () => {
-    let open = 0;
-    const ctx = unitToolContext({
-      beginCall: () => {
-        open += 1;
-        return () => (open -= 1);
-      },
-    });
-    failure(await queryTool.handler({ graphName: 'missing', query: 'MATCH (n) RETURN n' }, ctx));
-    structured(await listGraphsTool.handler({}, ctx));
-    assert.equal(open, 0);
+  it('counts the call as in flight while it runs, and ends it, also when it fails', async () => {
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']) });
+    const during: number[] = [];
+    ctx.graphs.answer = () => {
+      during.push(ctx.inFlight.count);
+      throw new GatewayError('QUERY_TIMEOUT', 'Too slow.');
+    };
+    failure(await ctx.call(queryTool, { graphName: 'movies', query: 'MATCH (n) RETURN n' }));
+    structured(await ctx.call(listGraphsTool, {}));
+    assert.deepEqual(during, [1]);
+    assert.equal(ctx.inFlight.count, 0);
+  });
+
+  it('refuses arguments that do not fit the schema under the tool\'s own name, admitted and recorded like any call, naming the field and never its value', async () => {
+    let admitted = 0;
+    const ctx = unitCalls({ admit: () => Promise.resolve(void (admitted += 1)) });
+    const error = failure(await ctx.call(queryTool, { graphName: 'movies', query: 'RETURN 1', readOnly: 'secret-value' }));
+    assert.equal(error.code, 'INVALID_ARGUMENT');
+    assert.match(error.message, /^Invalid arguments for falkordb_query: readOnly: expected a boolean/);
+    assert.doesNotMatch(error.message, /secret-value/);
+    assert.equal(admitted, 1);
+    assert.deepEqual(
+      ctx.records.map((r) => [r.tool, r.graph, r.query, r.outcome, r.errorCode]),
+      [['falkordb_query', 'movies', 'RETURN 1', 'error', 'INVALID_ARGUMENT']],
+    );
+    assert.equal(ctx.graphs.queries.length, 0);
   });
 });

@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { requireScope } from '../tenancy/scopes.js';
 import { tenantKeyPrefix } from '../tenancy/keys.js';
 import { defineTool } from './definition.js';
-import { callerGraphRules, readableGraphs } from './graph-name-arg.js';
-import { runTool } from './result.js';
+import { readableGraphs } from './graph-name-arg.js';
 
 const PING_TIMEOUT_MS = 2000;
 
@@ -22,8 +21,8 @@ export const healthTool = defineTool({
     lastErrorAt: z.string().nullable().describe('When one of your tool calls last failed (ISO time); null when none is on record.'),
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
-  handler: (_args, ctx) =>
-    runTool(ctx, { tool: 'falkordb_health' }, async () => {
+  listedFor: 'read',
+  run: async (_args, ctx) => {
       requireScope(ctx.principal, 'read', 'Checking health');
       const tenant = ctx.principal.tenant;
       // Every figure below is read for the caller's own tenant only; none fails the check itself.
@@ -33,11 +32,11 @@ export const healthTool = defineTool({
         () => ({ reachable: false, latencyMs: null, error: 'The database did not answer within 2 s.' }),
       );
       // Counted like falkordb_list_graphs lists: graphs the caller may not read are not even counted.
-      const rules = await callerGraphRules(ctx);
+      const rules = await ctx.graphRules();
       const graphCount = database.reachable
         ? await ctx.graphs.listKeys(tenantKeyPrefix(tenant)).then((keys) => readableGraphs(ctx, rules, keys).length, () => null)
         : null;
       const lastErrorAt = await lastError;
       return { tenant, database, graphCount, lastErrorAt: lastErrorAt === undefined ? null : new Date(lastErrorAt).toISOString() };
-    }),
+  },
 });

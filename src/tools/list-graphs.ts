@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { tenantKeyPrefix } from '../tenancy/keys.js';
 import { requireScope } from '../tenancy/scopes.js';
 import { defineTool } from './definition.js';
-import { callerGraphRules, readableGraphs } from './graph-name-arg.js';
-import { runTool } from './result.js';
+import { readableGraphs } from './graph-name-arg.js';
 
 export const listGraphsTool = defineTool({
   name: 'falkordb_list_graphs',
@@ -14,12 +13,12 @@ export const listGraphsTool = defineTool({
   inputSchema: {},
   outputSchema: { graphs: z.array(z.string()) },
   annotations: { readOnlyHint: true, openWorldHint: false },
-  handler: (_args, ctx) =>
-    runTool(ctx, { tool: 'falkordb_list_graphs' }, async () => {
-      requireScope(ctx.principal, 'read', 'Listing graphs');
-      const tenant = ctx.principal.tenant;
-      const rules = await callerGraphRules(ctx);
-      // Graphs the caller may not read are left out without a trace, not even a count.
-      return { graphs: readableGraphs(ctx, rules, await ctx.graphs.listKeys(tenantKeyPrefix(tenant))) };
-    }),
+  listedFor: 'read',
+  run: async (_args, ctx) => {
+    requireScope(ctx.principal, 'read', 'Listing graphs');
+    const tenant = ctx.principal.tenant;
+    const rules = await ctx.graphRules();
+    // Graphs the caller may not read are left out without a trace, not even a count.
+    return { graphs: readableGraphs(ctx, rules, await ctx.graphs.listKeys(tenantKeyPrefix(tenant))) };
+  },
 });

@@ -13,7 +13,7 @@ import { queryMayWrite } from '../falkordb/query-mode.js';
 import type { ShapedReply } from '../falkordb/shape.js';
 import { defineTool } from './definition.js';
 import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
-import { fitRows, runTool, type ToolCall } from './result.js';
+import { fitRows } from './result.js';
 
 export const queryTool = defineTool({
   name: 'falkordb_query',
@@ -42,7 +42,8 @@ export const queryTool = defineTool({
     executionTimeMs: z.number().nullable(),
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  handler: (args, ctx) => {
+  listedFor: 'read',
+  run: async (args, ctx, call) => {
     // Checked before anything recursive (JSON.stringify, serialisation) walks the value.
     let depthRefusal: GatewayError | undefined;
     try {
@@ -50,50 +51,47 @@ export const queryTool = defineTool({
     } catch (error) {
       depthRefusal = error as GatewayError;
     }
-    const callerInput = depthRefusal === undefined ? `${args.query} ${JSON.stringify(args.parameters ?? {})}` : args.query;
-    const call: ToolCall = { tool: 'falkordb_query', graph: args.graphName, query: args.query, callerInput };
-    return runTool(ctx, call, async () => {
-      // Every query reads, so it needs read on the graph; it may write only with write on the graph too.
-      const { key, rules } = await authorizeGraph(ctx, args.graphName, 'read', 'Querying a graph');
-      const writeRefusal = whyNoWrite(ctx.principal, graphRightRefusal(ctx.principal, rules, 'write', args.graphName, 'Writing to a graph'));
-      if (args.query.length > ctx.limits.maxQueryLength) {
-        throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);
-      }
-      if (depthRefusal !== undefined) throw depthRefusal;
-      assertParametersFit(args.parameters, ctx.limits.maxParametersBytes);
-      assertQueryAllowed(args.query, ctx.limits, args.parameters);
-      const mayWrite = queryMayWrite(args.query);
-      const canWrite = writeRefusal === undefined && args.readOnly !== true;
-      const run = (readOnly: boolean): Promise<ShapedReply> => {
-        call.write = !readOnly;
-        const q: GraphQuery = {
-          key,
-          query: args.query,
-          readOnly,
-          timeoutMs: Math.min(args.timeoutMs ?? ctx.limits.timeoutMs, ctx.limits.timeoutMs),
-          maxRows: ctx.limits.maxRows,
-          maxReplyBytes: ctx.limits.maxReplyBytes,
-          exactFloats: ctx.limits.exactFloats,
-        };
-        return ctx.graphs.query(args.parameters === undefined ? q : { ...q, params: args.parameters });
+    if (depthRefusal === undefined) call.callerInput = `${args.query} ${JSON.stringify(args.parameters ?? {})}`;
+    // Every query reads, so it needs read on the graph; it may write only with write on the graph too.
+    const { key, rules } = await authorizeGraph(ctx, args.graphName, 'read', 'Querying a graph');
+    const writeRefusal = whyNoWrite(ctx.principal, graphRightRefusal(ctx.principal, rules, 'write', args.graphName, 'Writing to a graph'));
+    if (args.query.length > ctx.limits.maxQueryLength) {
+      throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);
+    }
+    if (depthRefusal !== undefined) throw depthRefusal;
+    assertParametersFit(args.parameters, ctx.limits.maxParametersBytes);
+    assertQueryAllowed(args.query, ctx.limits, args.parameters);
+    const mayWrite = queryMayWrite(args.query);
+    const canWrite = writeRefusal === undefined && args.readOnly !== true;
+    const run = (readOnly: boolean): Promise<ShapedReply> => {
+      call.write = !readOnly;
+      const q: GraphQuery = {
+        key,
+        query: args.query,
+        readOnly,
+        timeoutMs: Math.min(args.timeoutMs ?? ctx.limits.timeoutMs, ctx.limits.timeoutMs),
+        maxRows: ctx.limits.maxRows,
+        maxReplyBytes: ctx.limits.maxReplyBytes,
+        exactFloats: ctx.limits.exactFloats,
       };
+      return ctx.graphs.query(args.parameters === undefined ? q : { ...q, params: args.parameters });
+    };
+    try {
+      // A query that cannot write runs read-only whoever asks: GRAPH.QUERY would create a missing graph.
+      let result: ShapedReply;
       try {
-        // A query that cannot write runs read-only whoever asks: GRAPH.QUERY would create a missing graph.
-        let result: ShapedReply;
-        try {
-          result = await run(!(canWrite && mayWrite));
-        } catch (error) {
-          // FalkorDB knows better than the words of the query: a write it refused read-only runs again, as a write.
-          if (!canWrite || mayWrite || !isGatewayError(error) || error.details.reason !== 'read_only') throw error;
-          result = await run(false);
-        }
-        // A query counts as a write when it changed the graph, whatever mode it ran in.
-        call.write = queryChangedGraph(result.stats);
-        return fitRows({ graph: args.graphName, ...result }, ctx.limits.maxResultBytes);
+        result = await run(!(canWrite && mayWrite));
       } catch (error) {
-        throw explainFailure(error, { graph: args.graphName, mayWrite, readOnlyAsked: args.readOnly === true, writeRefusal });
+        // FalkorDB knows better than the words of the query: a write it refused read-only runs again, as a write.
+        if (!canWrite || mayWrite || !isGatewayError(error) || error.details.reason !== 'read_only') throw error;
+        result = await run(false);
       }
-    });
+      // A query counts as a write when it changed the graph, whatever mode it ran in.
+      call.write = queryChangedGraph(result.stats);
+      return fitRows({ graph: args.graphName, ...result }, ctx.limits.maxResultBytes);
+    } catch (error) {
+      throw explainFailure(error, { graph: args.graphName, mayWrite, readOnlyAsked: args.readOnly === true, writeRefusal });
+    }
   },
 });
 

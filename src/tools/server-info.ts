@@ -6,7 +6,6 @@ import { requireScope } from '../tenancy/scopes.js';
 import type { UsageCounters } from '../observability/usage-counters.js';
 import { PRODUCT_ID } from '../product.js';
 import { defineTool } from './definition.js';
-import { runTool } from './result.js';
 
 const usageSchema = z.object({ requests: z.number(), queries: z.number(), writes: z.number(), errors: z.number(), rows: z.number(), queryMs: z.number() });
 
@@ -33,8 +32,8 @@ export const serverInfoTool = defineTool({
     usageToday: usageSchema.nullable().describe('Your counters for today (UTC); null when they cannot be read or this server records none.'),
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
-  handler: (_args, ctx) =>
-    runTool(ctx, { tool: 'falkordb_server_info' }, async () => {
+  listedFor: 'read',
+  run: async (_args, ctx) => {
       requireScope(ctx.principal, 'read', 'Reading server information');
       const { principal, limits, tenantStats } = ctx;
       // A local stdio server has no admission, so neither a rate nor a concurrency cap applies there.
@@ -51,5 +50,5 @@ export const serverInfoTool = defineTool({
         limits: { queryTimeoutMs: limits.timeoutMs, maxRows: limits.maxRows, maxQueryLength: limits.maxQueryLength, loadCsvAllowed: limits.allowLoadCsv, ...tenantLimits },
         usageToday,
       };
-    }),
+  },
 });

@@ -1,16 +1,23 @@
-// A ToolContext for unit tests of the tools: a caller of tenant `acme` with
-// every scope, the configuration's default query limits, a FakeGraphOps and a log
-// that is kept in memory.
+// Tool calls for unit tests of the tools, through the real registration and
+// call path (tools/call.ts): a caller of tenant `acme` with every scope, the
+// configuration's default query limits, a FakeGraphOps, and the records, the
+// in-flight count and the log kept in memory.
 
 import { Writable } from 'node:stream';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
 import type { Principal } from '../../src/tenancy/principal.js';
 import { expandScopes, type Scope } from '../../src/tenancy/scopes.js';
+import { InFlight } from '../../src/in-flight.js';
 import { createLogger } from '../../src/logger.js';
-import type { ToolContext } from '../../src/tools/context.js';
+import type { ToolCallRecord } from '../../src/observability/tool-call.js';
+import { callTool, registerTool } from '../../src/tools/call.js';
+import type { Caller, ToolServices } from '../../src/tools/context.js';
+import type { ToolDefinition } from '../../src/tools/definition.js';
 import { FakeGraphOps } from './fake-graph-ops.js';
 
 /** The query limits unit tests run with: the configuration's defaults, written out so no environment is read. */
-export const UNIT_QUERY_LIMITS: ToolContext['limits'] = {
+export const UNIT_QUERY_LIMITS: ToolServices['limits'] = {
   timeoutMs: 10_000,
   memoryMaxBytes: 1024 * 1024 * 1024,
   maxRows: 10_000,
@@ -26,13 +33,26 @@ export function principalOf(tenant: string, scopes: readonly Scope[] = ['admin']
   return { tenant, subject: tenant, scopes: expandScopes(scopes), expiresAt: Math.floor(Date.now() / 1000) + 3600, ...extra };
 }
 
-export interface UnitToolContext extends ToolContext {
+export interface UnitCalls {
   graphs: FakeGraphOps;
-  /** The log lines written through ctx.logger, parsed. */
+  /** One record per finished call, as the audit trail gets them. */
+  records: ToolCallRecord[];
+  /** Calls begun and not ended. */
+  inFlight: InFlight;
+  /** The log lines written through the services' logger, parsed. */
   logLines: Array<Record<string, unknown>>;
+  /** Calls `tool` with `args` as a tools/call of the unit caller would (request id `req-1`). */
+  call<In extends z.ZodRawShape>(tool: ToolDefinition<In>, args: Record<string, unknown>): Promise<CallToolResult>;
 }
 
-export function unitToolContext(overrides: Partial<ToolContext> & { graphs?: FakeGraphOps } = {}): UnitToolContext {
+export interface UnitOverrides {
+  principal?: Principal;
+  graphs?: FakeGraphOps;
+  limits?: ToolServices['limits'];
+  admit?: ToolServices['admit'];
+}
+
+export function unitCalls(overrides: UnitOverrides = {}): UnitCalls {
   const logLines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -40,14 +60,25 @@ export function unitToolContext(overrides: Partial<ToolContext> & { graphs?: Fak
       done();
     },
   });
-  return {
-    principal: principalOf('acme'),
-    graphs: new FakeGraphOps(),
-    limits: UNIT_QUERY_LIMITS,
+  const graphs = overrides.graphs ?? new FakeGraphOps();
+  const records: ToolCallRecord[] = [];
+  const inFlight = new InFlight();
+  const services: ToolServices = {
+    graphAccess: () => graphs,
+    limits: overrides.limits ?? UNIT_QUERY_LIMITS,
     versions: { gateway: '0.0.0-test', falkordb: '4.16.3' },
     logger: createLogger('info', stream),
-    requestId: 'req-1',
-    ...overrides,
+    inFlight,
+    admit: overrides.admit ?? (() => Promise.resolve()),
+    record: (_caller, record) => records.push(record),
+    graphRules: () => Promise.resolve(undefined),
+  };
+  const caller: Caller = { principal: overrides.principal ?? principalOf('acme'), prepaidCalls: 0 };
+  return {
+    graphs,
+    records,
+    inFlight,
     logLines,
-  } as UnitToolContext;
+    call: (tool, args) => callTool(registerTool(tool), args, caller, services, 'req-1'),
+  };
 }

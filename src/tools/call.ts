@@ -1,0 +1,154 @@
+// One tools/call, top to bottom. A tool is registered once (`registerTool`):
+// its JSON Schemas are made, and its `run` is wrapped with what every call
+// shares, in this order:
+//
+//   1. in flight    the call is counted, so shutdown waits for it
+//   2. admission    the tenant's rate (or, over stdio, its status): a refusal sends nothing on
+//   3. arguments    checked against the tool's schema; a bad one is INVALID_ARGUMENT naming the field
+//   4. run          the tool itself: scopes, graph rules, the key, its graph operations
+//   5. result       structuredContent and the same JSON as text, or a tool error scrubbed for the tenant
+//   6. record       one ToolCallRecord to the audit trail, metrics and usage
+//
+// An unexpected failure (not a GatewayError) is logged once with the request
+// id, and the caller sees only INTERNAL.
+
+import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { GatewayError, toGatewayError } from '../errors.js';
+import { hasScope, type Scope } from '../tenancy/scopes.js';
+import type { Principal } from '../tenancy/principal.js';
+import { describeArgumentIssues } from './arguments.js';
+import type { CallFacts, Caller, ToolContext, ToolServices } from './context.js';
+import type { ToolDefinition } from './definition.js';
+import { toolFailure, toolSuccess } from './result.js';
+
+/** A tool as the MCP server holds it: its tools/list entry, and its run wrapped with its own arguments' check. */
+export interface RegisteredTool {
+  readonly name: string;
+  readonly listed: Tool;
+  readonly listedFor: Scope;
+  /** Checks `args` against the tool's schema (INVALID_ARGUMENT when they do not fit), then runs it. */
+  run(args: Record<string, unknown>, ctx: ToolContext, call: CallFacts): Promise<Record<string, unknown>>;
+}
+
+/** What every failed call's structuredContent is: `{error: {code, message}}`. */
+const ERROR_RESULT_SCHEMA = {
+  type: 'object',
+  properties: { code: { type: 'string' }, message: { type: 'string' } },
+  required: ['code', 'message'],
+  additionalProperties: false,
+} as const;
+
+/**
+ * The tool's output schema as JSON Schema, widened to admit the error result
+ * too: clients (the SDK's among them) check structuredContent against it even
+ * when isError is set. Still one object type whose properties all have their
+ * types; which ones are required says `anyOf`: the success fields, or `error`.
+ */
+function outputJsonSchema(shape: z.ZodRawShape): Tool['outputSchema'] {
+  const { required = [], properties = {}, ...rest } = toJsonSchemaCompat(z.object(shape), { strictUnions: true, pipeStrategy: 'output' });
+  return {
+    ...rest,
+    type: 'object',
+    properties: { ...(properties as Record<string, object>), error: ERROR_RESULT_SCHEMA },
+    anyOf: [{ required: required as string[] }, { required: ['error'] }],
+  };
+}
+
+export function registerTool<In extends z.ZodRawShape>(tool: ToolDefinition<In>): RegisteredTool {
+  const input = z.object(tool.inputSchema);
+  const { type: _object, ...inputSchema } = toJsonSchemaCompat(input, { strictUnions: true, pipeStrategy: 'input' });
+  return {
+    name: tool.name,
+    listedFor: tool.listedFor,
+    listed: {
+      name: tool.name,
+      title: tool.title,
+      description: tool.description,
+      inputSchema: { type: 'object', ...inputSchema },
+      outputSchema: outputJsonSchema(tool.outputSchema),
+      annotations: tool.annotations,
+    },
+    run: async (args, ctx, call) => {
+      const parsed = input.safeParse(args);
+      if (!parsed.success) {
+        throw new GatewayError('INVALID_ARGUMENT', `Invalid arguments for ${tool.name}: ${describeArgumentIssues(parsed.error.issues, args)}. The tool's inputSchema (tools/list) gives every argument.`);
+      }
+      return tool.run(parsed.data, ctx, call);
+    },
+  };
+}
+
+/** The tools a token with these scopes sees: those listed for one of them. */
+export function toolsFor(principal: Principal, tools: readonly RegisteredTool[]): RegisteredTool[] {
+  return tools.filter((tool) => hasScope(principal, tool.listedFor));
+}
+
+/** What the audit records of a call before its tool runs: the graph and query named in its arguments. */
+function factsOf(tool: string, args: Record<string, unknown>): CallFacts {
+  const graph = typeof args['graphName'] === 'string' ? args['graphName'] : undefined;
+  const query = typeof args['query'] === 'string' ? args['query'] : undefined;
+  return { tool, ...(graph === undefined ? {} : { graph }), ...(query === undefined ? {} : { query }), callerInput: query ?? graph ?? '' };
+}
+
+/** The handles a tool's run gets for one call of `caller`. */
+function contextOf(services: ToolServices, caller: Caller, requestId: string): ToolContext {
+  const principal = caller.principal;
+  return {
+    principal,
+    graphs: services.graphAccess(principal),
+    limits: services.limits,
+    versions: services.versions,
+    logger: services.logger,
+    requestId,
+    graphRules: () => services.graphRules(principal),
+    tenantStats: services.tenantStats,
+  };
+}
+
+/**
+ * Logs a failure that is not one of the gateway's own (a bug, an unforeseen
+ * library error) once, with the request id, message and stack. Never the call's arguments.
+ */
+function logUnexpected(ctx: ToolContext, tool: string, failure: GatewayError): void {
+  const cause = failure.cause ?? failure;
+  // pino writes an Error under `err` as its type, message and stack.
+  const err = cause instanceof Error ? cause : { type: typeof cause, message: String(cause) };
+  ctx.logger.error({ requestId: ctx.requestId, tenant: ctx.principal.tenant, tool, err }, 'tool call failed unexpectedly');
+}
+
+/** Runs one tools/call of `caller` (steps 1 to 6 at the top of this file). `tool` undefined: no tool has that name. */
+export async function callTool(tool: RegisteredTool | undefined, args: Record<string, unknown>, caller: Caller, services: ToolServices, requestId: string): Promise<CallToolResult> {
+  if (tool === undefined) {
+    // Not a call of any tool: nothing to admit or audit (and no tool name to count it under).
+    return toolFailure(new GatewayError('INVALID_ARGUMENT', 'name: there is no tool of that name on this gateway; tools/list lists the tools.'), caller.principal.tenant);
+  }
+  const ctx = contextOf(services, caller, requestId);
+  const call = factsOf(tool.name, args);
+  const started = performance.now();
+  const end = services.inFlight.begin();
+  const record = (outcome: 'success' | 'error', extra: { errorCode?: string; rowCount?: number }) =>
+    services.record(caller, {
+      tool: call.tool,
+      ...(call.graph === undefined ? {} : { graph: call.graph }),
+      ...(call.query === undefined ? {} : { query: call.query }),
+      ...(call.write === undefined ? {} : { write: call.write }),
+      outcome,
+      ...extra,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    });
+  try {
+    await services.admit(caller);
+    const structured = await tool.run(args, ctx, call);
+    record('success', typeof structured['rowCount'] === 'number' ? { rowCount: structured['rowCount'] } : {});
+    return toolSuccess(structured);
+  } catch (error) {
+    const failure = toGatewayError(error);
+    if (failure.code === 'INTERNAL') logUnexpected(ctx, call.tool, failure);
+    record('error', { errorCode: failure.code });
+    return toolFailure(failure, caller.principal.tenant, call.callerInput);
+  } finally {
+    end();
+  }
+}
