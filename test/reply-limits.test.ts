@@ -1,7 +1,7 @@
 // What one query may make the gateway read and return is bounded: a reply nested
 // deeper than the client can decode, a reply bigger than MAX_REPLY_BYTES and a
-// result bigger than MAX_RESULT_BYTES each get a clear error (or whole rows, marked
-// truncated), and the connections they came on stay usable and in step for everyone.
+// result bigger than MAX_RESULT_BYTES each get a clear error (or the rows that fit, or a
+// first row with its long values cut, marked truncated), and the connections they came on stay usable and in step for everyone.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,8 +100,10 @@ describe('a reply bigger than MAX_REPLY_BYTES', () => {
   });
 
   it('is refused as one long string too', async () => {
-    const { code } = await refusal(attacker, `RETURN reduce(s = '', i IN range(1, 17) | s + s + 'ab') AS s`);
+    // 2^21 - 2 characters, past MAX_REPLY_BYTES (a string within it but past MAX_RESULT_BYTES is cut instead).
+    const { code, message } = await refusal(attacker, `RETURN reduce(s = '', i IN range(1, 20) | s + s + 'ab') AS s`);
     assert.equal(code, 'RESULT_TOO_LARGE');
+    assert.match(message, new RegExp(`larger than ${MAX_REPLY_BYTES} bytes`));
   });
 
   it('keeps every other reply on the same connections in step', async () => {
@@ -141,9 +143,23 @@ describe('a result bigger than MAX_RESULT_BYTES of JSON', () => {
     assert.deepEqual(raw.structuredContent, out);
   });
 
-  it('refuses with RESULT_TOO_LARGE when the first row alone does not fit', async () => {
-    const { code, message } = await refusal(attacker, "RETURN [x IN range(1, 20000) | 'abcdef'] AS big");
+  it('cuts a first row that alone does not fit, its long list ending with a marker', async () => {
+    const raw = await attacker.callTool({ name: 'falkordb_query', arguments: { graphName: 'g', query: "RETURN [x IN range(1, 20000) | 'abcdef'] AS big" } });
+    const text = (raw.content as Array<{ text: string }>)[0]!.text;
+    assert.ok(Buffer.byteLength(text) <= MAX_RESULT_BYTES, `${Buffer.byteLength(text)} bytes`);
+    const out = JSON.parse(text) as { rows: Array<{ big: string[] }>; truncated: boolean; notice: string };
+    const big = out.rows[0]!.big;
+    assert.equal(big[big.length - 1], `… ${20000 - (big.length - 1)} more items`);
+    assert.ok(big.slice(0, -1).every((v) => v === 'abcdef'));
+    assert.equal(out.truncated, true);
+    assert.match(out.notice, /Long values in row 1 were cut/);
+    assert.deepEqual(raw.structuredContent, out);
+  });
+
+  it('refuses with RESULT_TOO_LARGE when not even the cut first row fits', async () => {
+    const columns = Array.from({ length: 2000 }, (_, i) => `s AS c${i}`).join(', ');
+    const { code, message } = await refusal(attacker, `WITH '0123456789012345678901' AS s RETURN ${columns}`);
     assert.equal(code, 'RESULT_TOO_LARGE', message);
-    assert.match(message, new RegExp(`first row alone is more than ${MAX_RESULT_BYTES} bytes`));
+    assert.match(message, new RegExp(`first row is more than ${MAX_RESULT_BYTES} bytes of JSON`));
   });
 });

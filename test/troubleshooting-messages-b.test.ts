@@ -174,7 +174,10 @@ describe('tool errors', () => {
 
   it('RESULT_TOO_LARGE', async () => {
     assertDocumented('RESULT_TOO_LARGE', await toolError(client, { graphName: 'g', query: 'UNWIND range(1, 10000) AS x RETURN range(1, 100) AS r' }));
-    assertDocumented('RESULT_TOO_LARGE', await toolError(client, { graphName: 'g', query: "RETURN [x IN range(1, 200000) | 'abcdef'] AS big" }));
+    // A long list is cut to fit; only a row of very many columns is too large even then.
+    // Wide characters: three bytes each in the JSON, one character of the query each (its limit counts characters).
+    const columns = Array.from({ length: 3000 }, (_, i) => `s AS \`列列列列${i}\``).join(', ');
+    assertDocumented('RESULT_TOO_LARGE', await toolError(client, { graphName: 'g', query: `WITH '${'値'.repeat(20)}' AS s RETURN ${columns}` }));
   });
 
   it('GRAPH_NOT_FOUND', async () => {

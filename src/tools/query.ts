@@ -13,7 +13,7 @@ import { queryMayWrite } from '../falkordb/query-mode.js';
 import type { ShapedReply } from '../falkordb/shape.js';
 import { defineTool } from './definition.js';
 import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
-import { fitRows } from './result.js';
+import { fitRows } from './result-size.js';
 
 export const queryTool = defineTool({
   name: 'falkordb_query',
@@ -36,8 +36,10 @@ export const queryTool = defineTool({
     graph: z.string(),
     columns: z.array(z.string()),
     rows: z.array(z.record(z.string(), z.unknown())),
-    rowCount: z.number().int(),
-    truncated: z.boolean(),
+    rowCount: z.number().int().describe('Rows in `rows`.'),
+    truncated: z.boolean().describe('true when rows or parts of long values were left out; `notice` says which.'),
+    totalRows: z.number().int().optional().describe('Rows the query produced, when rows were left out for size and that number is known.'),
+    notice: z.string().optional().describe('What was left out, and how to get it (SKIP/LIMIT, fewer columns, slices of long values).'),
     stats: z.record(z.string(), z.union([z.number(), z.boolean()])),
     executionTimeMs: z.number().nullable(),
   },
