@@ -131,7 +131,7 @@ describe("the tenant's database user", () => {
     assert.equal(user.keys, '~rights_*');
     assert.equal(user.channels, '');
     assert.equal(user.commands, `-@all ${TENANT_USER_COMMANDS.map((c) => `+${c}`).join(' ')}`);
-    assert.equal(user.commands, '-@all +graph.query +graph.ro_query +graph.delete +ping');
+    assert.equal(user.commands, '-@all +graph.query +graph.ro_query +graph.explain +graph.delete +ping');
     assert.deepEqual(user.selectors, []);
     const password = tenantUserPassword(SECRET, 'fmg-t-rights');
     assert.deepEqual(user.passwords, [createHash('sha256').update(password).digest('hex')]);

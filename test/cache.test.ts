@@ -435,6 +435,7 @@ describe('cache layer ordering', () => {
         }
         return reply(seen);
       },
+      explain: () => Promise.reject(new Error('not used')),
       listKeys: () => Promise.resolve([]),
       deleteGraph: () => Promise.resolve(true),
       schema: () => Promise.reject(new Error('not used')),
@@ -490,6 +491,7 @@ describe('cache layer ordering', () => {
         return direct;
       },
       query: () => Promise.resolve(reply(answer)),
+      explain: () => Promise.reject(new Error('not used')),
       listKeys: (prefix) => Promise.resolve([`${prefix}g${answer}`]),
       deleteGraph: () => Promise.resolve(true),
       schema: () => Promise.resolve({ labels: [`L${answer}`], relationshipTypes: [], propertyKeys: [], indexes: [], constraints: [] }),

@@ -39,6 +39,7 @@ export class ConcurrencyGate {
   wrap(tenant: string, graphs: GraphOperations): GraphOperations {
     return {
       query: (q) => this.run(tenant, () => graphs.query(q)),
+      explain: (q) => this.run(tenant, () => graphs.explain(q)),
       listKeys: (prefix) => this.run(tenant, () => graphs.listKeys(prefix)),
       deleteGraph: (key) => this.run(tenant, () => graphs.deleteGraph(key)),
       schema: (key, timeoutMs) => this.run(tenant, () => graphs.schema(key, timeoutMs)),

@@ -144,6 +144,7 @@ describe('ConcurrencyGate', () => {
     const database = { address: 'test' } as GraphOperations['database'];
     const graphs: GraphOperations = {
       query: () => slow.promise.then(() => ({ columns: [], rows: [], rowCount: 0, truncated: false, stats: {}, executionTimeMs: null })),
+      explain: () => Promise.resolve(['Results']),
       listKeys: () => Promise.resolve(['k']),
       deleteGraph: () => Promise.resolve(true),
       schema: () => Promise.resolve({ labels: [], relationshipTypes: [], propertyKeys: [], indexes: [], constraints: [] }),
@@ -155,6 +156,7 @@ describe('ConcurrencyGate', () => {
     await refusal(wrapped.listKeys('a_'));
     await refusal(wrapped.deleteGraph('a_g'));
     await refusal(wrapped.schema('a_g', 1000));
+    await refusal(wrapped.explain({ key: 'a_g', query: 'RETURN 1', timeoutMs: 1000 }));
     slow.resolve();
     await running;
     assert.deepEqual(await wrapped.listKeys('a_'), ['k']);

@@ -11,7 +11,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import type { Database } from '../falkordb/database.js';
-import type { GraphOperations, GraphQuery, GraphSchema } from '../falkordb/graphs.js';
+import type { GraphExplain, GraphOperations, GraphQuery, GraphSchema } from '../falkordb/graphs.js';
 import { queryChangedGraph } from '../falkordb/query-changed.js';
 import type { ShapedReply } from '../falkordb/shape.js';
 import type { Logger } from '../logger.js';
@@ -145,6 +145,11 @@ export function createGraphCache(deps: GraphCacheDeps): GraphCache {
           const key = results === undefined ? undefined : queryCacheKey({ tenant, graph, query: q.query, params: q.params, maxRows: q.maxRows });
           if (results === undefined || key === undefined) return graphs.query(q);
           return cached(results, 'query', tenant, key, graphVersion(graph), () => graphs.query(q), replicaLagMs);
+        },
+
+        // A plan is neither a query result nor a change: it is never looked up, stored or bumped.
+        explain(q: GraphExplain) {
+          return graphs.explain(q);
         },
 
         listKeys(prefix: string) {

@@ -6,6 +6,7 @@ describe('routingKey', () => {
   it('routes by the key a command names', () => {
     assert.equal(routingKey(['GRAPH.QUERY', 'acme_g', 'RETURN 1']), 'acme_g');
     assert.equal(routingKey(['GRAPH.DELETE', 'acme_g']), 'acme_g');
+    assert.equal(routingKey(['GRAPH.EXPLAIN', 'acme_g', 'MATCH (n) RETURN n']), 'acme_g');
     assert.equal(routingKey(['GET', 'gw:tenant:{acme}']), 'gw:tenant:{acme}');
   });
 

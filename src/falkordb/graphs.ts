@@ -1,5 +1,5 @@
 // Graph operations on database keys: query (compact replies shaped to JSON),
-// list, delete and schema. Knows nothing of tenants; callers pass built keys.
+// explain, list, delete and schema. Knows nothing of tenants; callers pass built keys.
 
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
@@ -7,6 +7,7 @@ import { keyPrefixGlob } from '../tenancy/keys.js';
 import { scanKeys, type CommandOptions, type Database, type RespValue } from './database.js';
 import { cypherParamsPrefix } from './params.js';
 import { withExactFloats } from './exact-query.js';
+import { planLines } from './plan.js';
 import { translateQueryError as translate } from './query-errors.js';
 import { replyHasEntities, replyHasInexactDoubles, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type JsonValue, type ShapedReply } from './shape.js';
 
@@ -21,6 +22,14 @@ export interface GraphQuery {
   maxReplyBytes?: number;
   /** Rebuild doubles exactly with a second read-only run; on unless false (EXACT_FLOATS). */
   exactFloats?: boolean;
+}
+
+/** A query to plan (GRAPH.EXPLAIN), not run. */
+export interface GraphExplain {
+  key: string;
+  query: string;
+  params?: Record<string, unknown>;
+  timeoutMs: number;
 }
 
 export interface GraphSchema extends GraphSchemaNames {
@@ -137,6 +146,20 @@ export class GraphClient {
   }
 
   /**
+   * The execution plan FalkorDB would run `q.query` with, as its lines; nothing runs, so
+   * nothing is written and a graph is never created (a missing one is GRAPH_NOT_FOUND).
+   * A query that does not parse fails as it would when run (QUERY_FAILED, with its place).
+   */
+  async explain(q: GraphExplain): Promise<string[]> {
+    const command = ['GRAPH.EXPLAIN', q.key, cypherParamsPrefix(q.params) + q.query];
+    try {
+      return planLines(await withDeadline(this.#db.sendCommand(command), q.timeoutMs + CLIENT_TIMEOUT_GRACE_MS));
+    } catch (error) {
+      throw translate(error, q.query);
+    }
+  }
+
+  /**
    * Graph keys starting with `prefix`, read from the keyspace with SCAN: exact
    * right after a delete (GRAPH.LIST can lag an asynchronous delete), and the
    * server filters, so a tenant's listing does not ship every tenant's names.
@@ -212,4 +235,4 @@ export class GraphClient {
 }
 
 /** The graph operations tools use; GraphClient, or a wrapper that adds admission limits. */
-export type GraphOperations = Pick<GraphClient, 'query' | 'listKeys' | 'deleteGraph' | 'schema' | 'database'>;
+export type GraphOperations = Pick<GraphClient, 'query' | 'explain' | 'listKeys' | 'deleteGraph' | 'schema' | 'database'>;

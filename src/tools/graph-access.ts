@@ -30,7 +30,7 @@ export interface GraphAccessDeps {
   /** The caps on queries running at once; absent where one caller has the gateway to itself (stdio). */
   concurrency?: Pick<ConcurrencyGate, 'wrap'> | undefined;
   /**
-   * TENANT_ISOLATION=acl: queries, schema reads and deletes run on a connection logged in as the
+   * TENANT_ISOLATION=acl: queries, plans, schema reads and deletes run on a connection logged in as the
    * caller's tenant's database user; listing (SCAN) stays on the gateway's own, filtered as always.
    */
   tenantConnections?: TenantConnections | undefined;
@@ -45,6 +45,7 @@ function underQuota(storage: StorageQuota, tenant: string, graphs: GraphOperatio
       if (!q.readOnly && !queryOnlyRemoves(q.query)) await storage.assertRoom(tenant);
       return graphs.query(q);
     },
+    explain: (q) => graphs.explain(q),
     schema: (key, timeoutMs) => graphs.schema(key, timeoutMs),
     deleteGraph: (key) => graphs.deleteGraph(key),
     listKeys: (prefix) => graphs.listKeys(prefix),
@@ -57,6 +58,7 @@ function underQuota(storage: StorageQuota, tenant: string, graphs: GraphOperatio
 function asTenantUser(connections: TenantConnections, tenant: string, own: GraphClient): GraphOperations {
   return {
     query: (q) => connections.use(tenant, (graphs) => graphs.query(q)),
+    explain: (q) => connections.use(tenant, (graphs) => graphs.explain(q)),
     schema: (key, timeoutMs) => connections.use(tenant, (graphs) => graphs.schema(key, timeoutMs)),
     deleteGraph: (key) => connections.use(tenant, (graphs) => graphs.deleteGraph(key)),
     listKeys: (prefix) => own.listKeys(prefix),

@@ -6,7 +6,7 @@
 
 import { GatewayError } from '../../src/errors.js';
 import type { Database } from '../../src/falkordb/database.js';
-import type { GraphQuery, GraphSchema } from '../../src/falkordb/graphs.js';
+import type { GraphExplain, GraphQuery, GraphSchema } from '../../src/falkordb/graphs.js';
 import { translateQueryError } from '../../src/falkordb/query-errors.js';
 import type { ShapedReply } from '../../src/falkordb/shape.js';
 import type { GraphOperations } from '../../src/falkordb/graphs.js';
@@ -21,6 +21,8 @@ export class FakeGraphOps implements GraphOperations {
   readonly graphs = new Map<string, GraphSchema>();
   /** Every query sent, in order. */
   readonly queries: GraphQuery[] = [];
+  /** Every query planned (GRAPH.EXPLAIN), in order. */
+  readonly explains: GraphExplain[] = [];
   /** Every key deleted (whether or not it existed), in order. */
   readonly deletes: string[] = [];
   /** Every prefix listed, in order. */
@@ -54,6 +56,13 @@ export class FakeGraphOps implements GraphOperations {
       this.graphs.set(q.key, EMPTY_SCHEMA);
     }
     return { columns: [], rows: [], rowCount: reply.rows?.length ?? 0, truncated: false, stats: {}, executionTimeMs: 0.1, ...reply };
+  }
+
+  /** The plan of any query on an existing graph is one `Results` line; a missing graph is refused as FalkorDB does. */
+  explain(q: GraphExplain): Promise<string[]> {
+    this.explains.push(q);
+    this.#assertReachable();
+    return this.graphs.has(q.key) ? Promise.resolve(['Results']) : Promise.reject(translateQueryError(new Error('Invalid graph operation on empty key'), q.query));
   }
 
   listKeys(prefix: string): Promise<string[]> {
