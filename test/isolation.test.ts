@@ -44,12 +44,12 @@ for (const [mode, isolationEnv] of Object.entries(MODES)) {
       describe(`isolation over ${kind}`, () => {
         const t = (name: string) => `${name}-${kind}`;
 
-        it('lists the six tools', async () => {
+        it('lists the eight tools', async () => {
           const client = await clientFor(kind, t('lister'));
           const { tools } = await client.listTools();
           assert.deepEqual(
             tools.map((tool) => tool.name).sort(),
-            ['falkordb_delete_graph', 'falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_query', 'falkordb_server_info'],
+            ['falkordb_delete_graph', 'falkordb_explain', 'falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_query', 'falkordb_read_query', 'falkordb_server_info'],
           );
           for (const tool of tools) assert.ok(tool.outputSchema, `${tool.name} declares an outputSchema`);
         });
@@ -59,10 +59,12 @@ for (const [mode, isolationEnv] of Object.entries(MODES)) {
           const { tools } = await client.listTools();
           assert.deepEqual(
             tools.map((tool) => tool.name).sort(),
-            ['falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_query', 'falkordb_server_info'],
+            ['falkordb_explain', 'falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_read_query', 'falkordb_server_info'],
           );
           const refused = await callTool(client, 'falkordb_delete_graph', { graphName: 'anything' });
           assert.equal(refused.error?.code, 'SCOPE_MISSING');
+          // falkordb_query is not listed, but a client configured to call it still reads with it.
+          assert.deepEqual((await mustCall(client, 'falkordb_query', { graphName: 'nothing-here', query: 'RETURN 1 AS one' })).rows, [{ one: 1 }]);
         });
 
         it("keeps tenant A's node out of tenant B's graph of the same name", async () => {

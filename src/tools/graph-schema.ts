@@ -19,7 +19,7 @@ export const graphSchemaTool = defineTool({
     indexes: z.array(z.record(z.string(), z.unknown())),
     constraints: z.array(z.record(z.string(), z.unknown())),
   },
-  annotations: { readOnlyHint: true, openWorldHint: false },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   listedFor: 'read',
   run: async (args, ctx) => {
     const { key } = await authorizeGraph(ctx, args.graphName, 'read', 'Reading a graph schema');

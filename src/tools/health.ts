@@ -20,7 +20,7 @@ export const healthTool = defineTool({
     graphCount: z.number().int().nullable().describe('How many of your graphs you may read; null when the database does not answer.'),
     lastErrorAt: z.string().nullable().describe('When one of your tool calls last failed (ISO time); null when none is on record.'),
   },
-  annotations: { readOnlyHint: true, openWorldHint: false },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   listedFor: 'read',
   run: async (_args, ctx) => {
       requireScope(ctx.principal, 'read', 'Checking health');

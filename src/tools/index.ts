@@ -18,15 +18,19 @@ import { PRODUCT_ID } from '../product.js';
 import { callTool, registerTool, toolsFor, type RegisteredTool } from './call.js';
 import type { Caller, ToolServices } from './context.js';
 import { deleteGraphTool } from './delete-graph.js';
+import { explainTool } from './explain.js';
 import { graphSchemaTool } from './graph-schema.js';
 import { healthTool } from './health.js';
 import { listGraphsTool } from './list-graphs.js';
 import { queryTool } from './query.js';
+import { readQueryTool } from './read-query.js';
 import { serverInfoTool } from './server-info.js';
 
 // Registered once: servers are built per SSE session, and the JSON Schemas never change.
 export const TOOLS: readonly RegisteredTool[] = [
   registerTool(queryTool),
+  registerTool(readQueryTool),
+  registerTool(explainTool),
   registerTool(listGraphsTool),
   registerTool(graphSchemaTool),
   registerTool(deleteGraphTool),

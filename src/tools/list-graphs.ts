@@ -12,7 +12,7 @@ export const listGraphsTool = defineTool({
   description: 'Lists the names of your FalkorDB graphs (those you may read). Use one of them as graphName in the other tools. Takes no arguments.',
   inputSchema: {},
   outputSchema: { graphs: z.array(z.string()) },
-  annotations: { readOnlyHint: true, openWorldHint: false },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   listedFor: 'read',
   run: async (_args, ctx) => {
     requireScope(ctx.principal, 'read', 'Listing graphs');

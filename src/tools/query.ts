@@ -5,78 +5,45 @@ import { graphRightRefusal } from '../tenancy/graph-rules.js';
 import type { Principal } from '../tenancy/principal.js';
 import { hasScope } from '../tenancy/scopes.js';
 import { GatewayError, isGatewayError } from '../errors.js';
-import { assertQueryAllowed } from '../falkordb/cypher-guard.js';
-import type { GraphQuery } from '../falkordb/graphs.js';
-import { assertParametersDepth } from '../falkordb/params.js';
 import { queryChangedGraph } from '../falkordb/query-changed.js';
 import { queryMayWrite } from '../falkordb/query-mode.js';
 import type { ShapedReply } from '../falkordb/shape.js';
 import { defineTool } from './definition.js';
-import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
+import { authorizeGraph } from './graph-name-arg.js';
+import { graphNotFound, graphQuery, guardQuery, queryArgs, queryCall, queryResultSchema, queryTimedOut, timeoutMsArg } from './query-input.js';
 import { fitRows } from './result-size.js';
 
 export const queryTool = defineTool({
   name: 'falkordb_query',
   title: 'Run a Cypher query',
   description: [
-    'Runs an openCypher query on one of your FalkorDB graphs and returns the rows as JSON objects keyed by column.',
+    'Runs an openCypher query on one of your FalkorDB graphs, writes included, and returns the rows as JSON objects keyed by column.',
+    'For a query that only reads, prefer falkordb_read_query: it cannot change anything, so hosts can run it without asking.',
     'Pass values through `parameters` and refer to them as $name in the query, instead of writing them into the query text.',
     'A query needs the "read" scope on the graph; one that creates, changes or deletes data also needs "write" on it. Set readOnly: true to make sure a query cannot write.',
     'Writing to a graph that does not exist yet creates it; a query that does not write never does.',
-    'Example: {"graphName": "movies", "query": "MATCH (m:Movie) WHERE m.year > $year RETURN m.title AS title LIMIT 10", "parameters": {"year": 2000}}',
+    'Example: {"graphName": "movies", "query": "CREATE (:Movie {title: $title, year: $year})", "parameters": {"title": "Arrival", "year": 2016}}',
   ].join(' '),
   inputSchema: {
-    graphName: graphNameArg,
-    query: z.string().min(1).describe('The openCypher query.'),
-    parameters: z.record(z.string(), z.unknown()).optional().describe('Query parameters, used as $name in the query. Names: letters, digits and _.'),
+    ...queryArgs,
     readOnly: z.boolean().optional().describe('true: refuse any write (runs with GRAPH.RO_QUERY).'),
-    timeoutMs: z.number().int().positive().optional().describe('Time limit in milliseconds, capped by the server limit.'),
+    timeoutMs: timeoutMsArg,
   },
-  outputSchema: {
-    graph: z.string(),
-    columns: z.array(z.string()),
-    rows: z.array(z.record(z.string(), z.unknown())),
-    rowCount: z.number().int().describe('Rows in `rows`.'),
-    truncated: z.boolean().describe('true when rows or parts of long values were left out; `notice` says which.'),
-    totalRows: z.number().int().optional().describe('Rows the query produced, when rows were left out for size and that number is known.'),
-    notice: z.string().optional().describe('What was left out, and how to get it (SKIP/LIMIT, fewer columns, slices of long values).'),
-    stats: z.record(z.string(), z.union([z.number(), z.boolean()])),
-    executionTimeMs: z.number().nullable(),
-  },
+  outputSchema: queryResultSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  listedFor: 'read',
+  // A read-only token is offered falkordb_read_query instead; its call of this tool is still answered.
+  listedFor: 'write',
   run: async (args, ctx, call) => {
-    // Checked before anything recursive (JSON.stringify, serialisation) walks the value.
-    let depthRefusal: GatewayError | undefined;
-    try {
-      assertParametersDepth(args.parameters);
-    } catch (error) {
-      depthRefusal = error as GatewayError;
-    }
-    if (depthRefusal === undefined) call.callerInput = `${args.query} ${JSON.stringify(args.parameters ?? {})}`;
+    const input = queryCall(args, call);
     // Every query reads, so it needs read on the graph; it may write only with write on the graph too.
     const { key, rules } = await authorizeGraph(ctx, args.graphName, 'read', 'Querying a graph');
     const writeRefusal = whyNoWrite(ctx.principal, graphRightRefusal(ctx.principal, rules, 'write', args.graphName, 'Writing to a graph'));
-    if (args.query.length > ctx.limits.maxQueryLength) {
-      throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);
-    }
-    if (depthRefusal !== undefined) throw depthRefusal;
-    assertParametersFit(args.parameters, ctx.limits.maxParametersBytes);
-    assertQueryAllowed(args.query, ctx.limits, args.parameters);
+    guardQuery(ctx, args, input);
     const mayWrite = queryMayWrite(args.query);
     const canWrite = writeRefusal === undefined && args.readOnly !== true;
     const run = (readOnly: boolean): Promise<ShapedReply> => {
       call.write = !readOnly;
-      const q: GraphQuery = {
-        key,
-        query: args.query,
-        readOnly,
-        timeoutMs: Math.min(args.timeoutMs ?? ctx.limits.timeoutMs, ctx.limits.timeoutMs),
-        maxRows: ctx.limits.maxRows,
-        maxReplyBytes: ctx.limits.maxReplyBytes,
-        exactFloats: ctx.limits.exactFloats,
-      };
-      return ctx.graphs.query(args.parameters === undefined ? q : { ...q, params: args.parameters });
+      return ctx.graphs.query(graphQuery(ctx, key, args, readOnly));
     };
     try {
       // A query that cannot write runs read-only whoever asks: GRAPH.QUERY would create a missing graph.
@@ -96,15 +63,6 @@ export const queryTool = defineTool({
     }
   },
 });
-
-/** Big parameter objects cost memory on every instance and the database; refuse them before they are sent. */
-function assertParametersFit(parameters: Record<string, unknown> | undefined, maxBytes: number): void {
-  if (parameters === undefined) return;
-  const size = Buffer.byteLength(JSON.stringify(parameters), 'utf8');
-  if (size > maxBytes) {
-    throw new GatewayError('PARAMETERS_TOO_LARGE', `The parameters are ${size} bytes of JSON; the limit is ${maxBytes} bytes. Send less data per call, e.g. split a batch into several queries.`, { size: String(size), limit: String(maxBytes) });
-  }
-}
 
 /** Why the caller may not write to the graph: the token's scope first, then the graph rules; undefined when it may. */
 function whyNoWrite(principal: Principal, graphRefusal: GatewayError | undefined): GatewayError | undefined {
@@ -139,11 +97,8 @@ function explainFailure(error: unknown, facts: FailureFacts): unknown {
     // A write the caller may not make is refused for that, whether or not the graph exists yet.
     const refusal = facts.mayWrite ? writeNotAllowed(facts) : undefined;
     if (refusal !== undefined) return refusal;
-    const create = facts.writeRefusal === undefined ? '; a write query creates a new one' : '';
-    return new GatewayError('GRAPH_NOT_FOUND', `Graph "${facts.graph}" does not exist. falkordb_list_graphs lists your graphs${create}.`);
+    return graphNotFound(facts.graph, facts.writeRefusal === undefined ? '; a write query creates a new one' : '');
   }
-  if (error.code === 'QUERY_TIMEOUT') {
-    return new GatewayError('QUERY_TIMEOUT', 'The query ran past its time limit and was stopped. Narrow it (a LIMIT, an index, fewer hops) or raise timeoutMs within the server limit.');
-  }
+  if (error.code === 'QUERY_TIMEOUT') return queryTimedOut();
   return error;
 }

@@ -31,7 +31,7 @@ export const serverInfoTool = defineTool({
     }),
     usageToday: usageSchema.nullable().describe('Your counters for today (UTC); null when they cannot be read or this server records none.'),
   },
-  annotations: { readOnlyHint: true, openWorldHint: false },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   listedFor: 'read',
   run: async (_args, ctx) => {
       requireScope(ctx.principal, 'read', 'Reading server information');

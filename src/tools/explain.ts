@@ -1,0 +1,37 @@
+// falkordb_explain: the execution plan of a Cypher query, without running it.
+
+import { z } from 'zod';
+import { isGatewayError } from '../errors.js';
+import { planWrites } from '../falkordb/plan.js';
+import { defineTool } from './definition.js';
+import { authorizeGraph } from './graph-name-arg.js';
+import { graphNotFound, guardQuery, queryArgs, queryCall } from './query-input.js';
+
+export const explainTool = defineTool({
+  name: 'falkordb_explain',
+  title: 'Explain a Cypher query',
+  description: [
+    'Shows how FalkorDB would run an openCypher query on one of your graphs (its execution plan, GRAPH.EXPLAIN) without running it, so nothing is read or changed.',
+    'Use it to check a query before running it: a query that does not parse comes back as an error with its place;',
+    '`writes` says whether running it would change the graph (its plan creates, merges, deletes or updates, changes an index, or calls a procedure that may write), so it needs falkordb_query rather than falkordb_read_query.',
+    '`plan` is one operation per line, each indented under the one it feeds. Needs the "read" scope on the graph, which must exist.',
+    'Example: {"graphName": "movies", "query": "MATCH (m:Movie) WHERE m.year > $year RETURN m.title", "parameters": {"year": 2000}}',
+  ].join(' '),
+  inputSchema: queryArgs,
+  outputSchema: { graph: z.string(), plan: z.array(z.string()), writes: z.boolean() },
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  listedFor: 'read',
+  run: async (args, ctx, call) => {
+    const input = queryCall(args, call);
+    call.write = false;
+    const { key } = await authorizeGraph(ctx, args.graphName, 'read', 'Explaining a query');
+    guardQuery(ctx, args, input);
+    try {
+      const plan = await ctx.graphs.explain({ key, query: args.query, timeoutMs: ctx.limits.timeoutMs, ...(args.parameters === undefined ? {} : { params: args.parameters }) });
+      return { graph: args.graphName, plan, writes: planWrites(plan, args.query) };
+    } catch (error) {
+      if (isGatewayError(error) && error.code === 'GRAPH_NOT_FOUND') throw graphNotFound(args.graphName, '; a plan is made for an existing graph only');
+      throw error;
+    }
+  },
+});
