@@ -9,10 +9,12 @@ import { GatewayError } from '../errors.js';
 import { FakeGraphOps } from '../../test/unit/fake-graph-ops.js';
 import { principalOf, unitCalls, UNIT_QUERY_LIMITS } from '../../test/unit/tool-context.js';
 import { deleteGraphTool } from './delete-graph.js';
+import { explainTool } from './explain.js';
 import { graphSchemaTool } from './graph-schema.js';
 import { healthTool } from './health.js';
 import { listGraphsTool } from './list-graphs.js';
 import { queryTool } from './query.js';
+import { readQueryTool } from './read-query.js';
 import { serverInfoTool } from './server-info.js';
 
 function structured(result: CallToolResult): Record<string, unknown> {
@@ -239,5 +241,48 @@ describe('every tool call, over a fake database', () => {
       [['falkordb_query', 'movies', 'RETURN 1', 'error', 'INVALID_ARGUMENT']],
     );
     assert.equal(ctx.graphs.queries.length, 0);
+  });
+});
+
+describe('falkordb_read_query over a fake database', () => {
+  it('sends every query read-only, a write-scoped caller too, and records it as a read', async () => {
+    const records: ToolCallRecord[] = [];
+    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']), recordCall: (r) => records.push(r) });
+    ctx.graphs.answer = () => ({ columns: ['n'], rows: [{ n: 1 }] });
+    assert.deepEqual(structured(await readQueryTool.handler({ graphName: 'movies', query: 'RETURN 1 AS n', parameters: { a: 1 } }, ctx)).rows, [{ n: 1 }]);
+    assert.deepEqual(ctx.graphs.queries.map((q) => [q.key, q.readOnly, q.params]), [['acme_movies', true, { a: 1 }]]);
+    assert.equal(records[0]?.write, false);
+  });
+
+  it('refuses a write FalkorDB refused read-only with QUERY_FORBIDDEN naming falkordb_query, and never sends it as a write', async () => {
+    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']) });
+    ctx.graphs.answer = () => ({ writes: true });
+    const error = failure(await readQueryTool.handler({ graphName: 'movies', query: 'CREATE (:Movie)' }, ctx));
+    assert.equal(error.code, 'QUERY_FORBIDDEN');
+    assert.match(error.message, /falkordb_query/);
+    assert.deepEqual(ctx.graphs.queries.map((q) => q.readOnly), [true]);
+  });
+});
+
+describe('falkordb_explain over a fake database', () => {
+  it("plans the query on the caller's key with its parameters, and runs nothing", async () => {
+    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']) });
+    const result = structured(await explainTool.handler({ graphName: 'movies', query: 'MATCH (n) RETURN n', parameters: { a: 1 } }, ctx));
+    assert.deepEqual(result, { graph: 'movies', plan: ['Results'], writes: false });
+    assert.deepEqual(ctx.graphs.explains.map((q) => [q.key, q.params]), [['acme_movies', { a: 1 }]]);
+    assert.equal(ctx.graphs.queries.length, 0);
+  });
+
+  it('needs the read scope, and sends nothing without it', async () => {
+    const ctx = unitToolContext({ principal: principalOf('acme', []), graphs: new FakeGraphOps(['acme_movies']) });
+    assert.equal(failure(await explainTool.handler({ graphName: 'movies', query: 'RETURN 1' }, ctx)).code, 'SCOPE_MISSING');
+    assert.equal(ctx.graphs.explains.length, 0);
+  });
+
+  it('says a missing graph does not exist', async () => {
+    const ctx = unitToolContext();
+    const error = failure(await explainTool.handler({ graphName: 'nothing', query: 'RETURN 1' }, ctx));
+    assert.equal(error.code, 'GRAPH_NOT_FOUND');
+    assert.match(error.message, /Graph "nothing" does not exist/);
   });
 });
