@@ -57,18 +57,20 @@ describe('prometheus metrics', () => {
     assert.equal(await sample(metrics, 'tool_calls_total', { tool: 'falkordb_list_graphs', outcome: 'success', tenant: 'widgets' }), 1);
   });
 
-  it('times falkordb_query calls only, as a write when the record says the query wrote', async () => {
+  it('times the queries of falkordb_query and falkordb_read_query only, as a write when the record says the query wrote', async () => {
     const metrics = metricsWith();
     metrics.toolCall(principal('acme'), record('falkordb_query', 'success', { write: true, durationMs: 3 }));
     metrics.toolCall(principal('acme'), record('falkordb_query', 'success', { write: false, durationMs: 1500 }));
     metrics.toolCall(principal('acme'), record('falkordb_query', 'error', { errorCode: 'GRAPH_NAME_INVALID' }));
     metrics.toolCall(principal('acme'), record('falkordb_graph_schema', 'success'));
+    metrics.toolCall(principal('acme'), record('falkordb_explain', 'success', { write: false }));
+    metrics.toolCall(principal('acme'), record('falkordb_read_query', 'success', { write: false, durationMs: 2 }));
     const duration = (labels: Record<string, string>, series: string) => sample(metrics, 'query_duration_seconds', labels, `query_duration_seconds_${series}`);
     assert.equal(await duration({ tenant: 'acme', kind: 'write' }, 'count'), 1);
-    assert.equal(await duration({ tenant: 'acme', kind: 'read' }, 'count'), 2);
+    assert.equal(await duration({ tenant: 'acme', kind: 'read' }, 'count'), 3);
     assert.equal(await duration({ tenant: 'acme', kind: 'write' }, 'sum'), 0.003);
-    assert.equal(await duration({ tenant: 'acme', kind: 'read', le: '1' }, 'bucket'), 1, 'the 1.5 s query is above the 1 s bucket');
-    assert.equal(await duration({ tenant: 'acme', kind: 'read', le: '60' }, 'bucket'), 2);
+    assert.equal(await duration({ tenant: 'acme', kind: 'read', le: '1' }, 'bucket'), 2, 'the 1.5 s query is above the 1 s bucket');
+    assert.equal(await duration({ tenant: 'acme', kind: 'read', le: '60' }, 'bucket'), 3);
   });
 
   it('counts each authentication failure under the reason of its code', async () => {

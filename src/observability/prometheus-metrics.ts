@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Principal } from '../tenancy/principal.js';
 import type { GatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
-import type { ToolCallRecord } from './tool-call.js';
+import { isQueryCall, type ToolCallRecord } from './tool-call.js';
 import type { AuditTrail } from './audit.js';
 import { registerMetricFamilies } from './metric-families.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -78,7 +78,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     toolCall(principal: Principal, record: ToolCallRecord) {
       const tenant = tenantLabel(principal.tenant);
       m.toolCalls.inc({ tool: record.tool, outcome: record.outcome, tenant });
-      if (record.tool === 'falkordb_query') {
+      if (isQueryCall(record)) {
         m.queryDuration.observe({ tenant, kind: record.write === true ? 'write' : 'read' }, record.durationMs / 1000);
       }
       // Refusals inside a tool call (an SSE session's rate, the concurrency cap, a missing scope) count as refusals too.

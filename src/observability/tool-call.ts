@@ -7,10 +7,17 @@ export interface ToolCallRecord {
   graph?: string;
   /** The query text; the audit trail keeps its hash, and the text itself only when configured to. */
   query?: string;
-  /** For falkordb_query: whether it ran as a write (GRAPH.QUERY) rather than read-only. */
+  /** For a query tool: whether it ran as a write (GRAPH.QUERY) rather than read-only. */
   write?: boolean;
   outcome: 'success' | 'error';
   errorCode?: string;
   rowCount?: number;
   durationMs: number;
+}
+
+/** The tools whose calls run a query, counted and timed as queries (a plan from falkordb_explain runs none). */
+const QUERY_TOOLS: ReadonlySet<string> = new Set(['falkordb_query', 'falkordb_read_query']);
+
+export function isQueryCall(record: Pick<ToolCallRecord, 'tool'>): boolean {
+  return QUERY_TOOLS.has(record.tool);
 }

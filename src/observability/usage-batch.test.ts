@@ -178,6 +178,11 @@ describe('usage counters', () => {
     assert.deepEqual(countersOfCall({ tool: 'falkordb_list_graphs', outcome: 'error', durationMs: 3 }), counts({ errors: 1 }));
   });
 
+  it('count a falkordb_read_query call as a query, and a plan (falkordb_explain) as no query', () => {
+    assert.deepEqual(countersOfCall({ tool: 'falkordb_read_query', write: false, outcome: 'success', rowCount: 2, durationMs: 4 }), counts({ queries: 1, rows: 2, queryMs: 4 }));
+    assert.deepEqual(countersOfCall({ tool: 'falkordb_explain', write: false, outcome: 'success', durationMs: 1 }), counts({}));
+  });
+
   it('map usage keys back to their tenant, and nothing else', () => {
     assert.equal(tenantOfUsageKey(stateKeys.usageDay('a_b', DAY)), 'a_b');
     assert.equal(tenantOfUsageKey(stateKeys.usageDay('acme', DAY)), 'acme');

@@ -1,7 +1,7 @@
 // The six daily usage counters of a tenant, the UTC day they are filed under,
 // and how one tool call adds to them. Plain data: no clock, no database.
 
-import type { ToolCallRecord } from './tool-call.js';
+import { isQueryCall, type ToolCallRecord } from './tool-call.js';
 
 export interface UsageCounters {
   /** Admitted HTTP requests (and tool calls inside an SSE session). */
@@ -41,7 +41,7 @@ export function roundMs(ms: number): number {
 
 /** What one finished tool call adds. */
 export function countersOfCall(record: ToolCallRecord): UsageCounters {
-  const query = record.tool === 'falkordb_query';
+  const query = isQueryCall(record);
   return {
     requests: 0,
     queries: query ? 1 : 0,
