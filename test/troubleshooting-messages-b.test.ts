@@ -152,6 +152,8 @@ describe('tool errors', () => {
   it('QUERY_FORBIDDEN', async () => {
     assertDocumented('QUERY_FORBIDDEN', await toolError(client, { graphName: 'g', query: "LOAD CSV FROM 'file:///etc/passwd' AS row RETURN row" }));
     assertDocumented('QUERY_FORBIDDEN', await toolError(client, { graphName: 'g', query: 'CREATE (:N)', readOnly: true }));
+    await mustCall(client, 'falkordb_query', { graphName: 'read-tool', query: 'CREATE (:N)' });
+    assertDocumented('QUERY_FORBIDDEN', await toolError(client, { graphName: 'read-tool', query: 'CREATE (:N)' }, 'falkordb_read_query'));
   });
 
   it('QUERY_TOO_COMPLEX', async () => {
@@ -182,6 +184,8 @@ describe('tool errors', () => {
 
   it('GRAPH_NOT_FOUND', async () => {
     assertDocumented('GRAPH_NOT_FOUND', await toolError(client, { graphName: 'sales', query: 'MATCH (n) RETURN n' }));
+    assertDocumented('GRAPH_NOT_FOUND', await toolError(client, { graphName: 'sales', query: 'CREATE (n)' }, 'falkordb_read_query'));
+    assertDocumented('GRAPH_NOT_FOUND', await toolError(client, { graphName: 'sales', query: 'MATCH (n) RETURN n' }, 'falkordb_explain'));
   });
 
   it('QUERY_FAILED', async () => {
