@@ -113,6 +113,20 @@ describe('graphs on a cluster', () => {
     assert.deepEqual([...(widgets['graphs'] as string[])].sort(), ['people', 'stock']);
   });
 
+  it('runs read-only queries and plans on whichever shard holds the graph', async () => {
+    const planner = await client('cl-plans');
+    const shards = new Set<TestClusterNode>();
+    for (const graph of ACME_GRAPHS) {
+      await mustCall(planner, 'falkordb_query', { graphName: graph, query: `CREATE (:Item {name: '${graph}'})` });
+      shards.add(await cluster.nodeOfKey(tenantGraphKey('cl-plans', graph)));
+      const read = await mustCall(planner, 'falkordb_read_query', { graphName: graph, query: 'MATCH (i:Item) RETURN i.name AS name' });
+      assert.deepEqual(read['rows'], [{ name: graph }]);
+      const plan = await mustCall(planner, 'falkordb_explain', { graphName: graph, query: 'MATCH (i:Item) SET i.seen = true' });
+      assert.equal(plan['writes'], true);
+    }
+    assert.ok(shards.size > 1, 'the graphs sit on more than one shard');
+  });
+
   it('queries, reads the schema of and deletes a graph on whichever shard holds it', async () => {
     for (const graph of ACME_GRAPHS) {
       const read = await mustCall(acme, 'falkordb_query', { graphName: graph, query: 'MATCH (i:Item) RETURN i.name AS name, i.n AS n', readOnly: true });
