@@ -96,6 +96,12 @@ describe('reads through a primary outage', { timeout: 180_000 }, () => {
     assert.deepEqual(listed['graphs'], [GRAPH]);
     const schema = await mustCall(client, 'falkordb_graph_schema', { graphName: GRAPH });
     assert.deepEqual(schema['labels'], ['Item']);
+    const rows = await mustCall(client, 'falkordb_read_query', { graphName: GRAPH, query: 'MATCH (n:Item) RETURN count(n) AS items' });
+    assert.deepEqual(rows['rows'], [{ items: 3 }]);
+    // FalkorDB counts GRAPH.EXPLAIN among the write commands, which a replica refuses: only the primary plans.
+    const plan = await callTool(client, 'falkordb_explain', { graphName: GRAPH, query: 'MATCH (n:Item) RETURN n' });
+    assert.equal(plan.error?.code, 'PRIMARY_UNAVAILABLE', plan.text);
+    assert.match(plan.error?.message ?? '', /only it makes query plans.*falkordb_read_query/);
     const info = await mustCall(client, 'falkordb_server_info');
     assert.equal(info['tenant'], TENANT);
   });
@@ -231,6 +237,7 @@ describe('reads through a primary outage with TENANT_ISOLATION=acl', { timeout: 
     }, 30_000);
     assert.deepEqual(read.structured?.['rows'], [{ items: 3 }]);
     assert.deepEqual((await mustCall(client, 'falkordb_list_graphs'))['graphs'], [GRAPH]);
+    assert.deepEqual((await mustCall(client, 'falkordb_read_query', { graphName: GRAPH, query: 'MATCH (n:Item) RETURN count(n) AS items' }))['rows'], [{ items: 3 }]);
     const write = await callTool(client, 'falkordb_query', { graphName: GRAPH, query: 'CREATE (:Item {n: 4})' });
     assert.equal(write.error?.code, 'PRIMARY_UNAVAILABLE', write.text);
   });

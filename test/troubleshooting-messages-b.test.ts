@@ -512,6 +512,7 @@ describe('read replicas', () => {
       return refused;
     }, 60_000);
     assertDocumented('PRIMARY_UNAVAILABLE', error);
+    assertDocumented('PRIMARY_UNAVAILABLE', await toolError(client, { graphName: 'sales', query: 'MATCH (n) RETURN n' }, 'falkordb_explain'));
   });
 });
 

@@ -1,11 +1,14 @@
 // falkordb_explain: the execution plan of a Cypher query, without running it.
 
 import { z } from 'zod';
-import { isGatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../errors.js';
 import { planWrites } from '../falkordb/plan.js';
 import { defineTool } from './definition.js';
 import { authorizeGraph } from './graph-name-arg.js';
 import { graphNotFound, guardQuery, queryArgs, queryCall } from './query-input.js';
+
+const PLAN_NEEDS_PRIMARY =
+  'The primary database server is unreachable, and only it makes query plans (read replicas refuse GRAPH.EXPLAIN). Run a read with falkordb_read_query, which the read replicas still serve, or ask for the plan again in a little while.';
 
 export const explainTool = defineTool({
   name: 'falkordb_explain',
@@ -30,7 +33,10 @@ export const explainTool = defineTool({
       const plan = await ctx.graphs.explain({ key, query: args.query, timeoutMs: ctx.limits.timeoutMs, ...(args.parameters === undefined ? {} : { params: args.parameters }) });
       return { graph: args.graphName, plan, writes: planWrites(plan, args.query) };
     } catch (error) {
-      if (isGatewayError(error) && error.code === 'GRAPH_NOT_FOUND') throw graphNotFound(args.graphName, '; a plan is made for an existing graph only');
+      if (!isGatewayError(error)) throw error;
+      if (error.code === 'GRAPH_NOT_FOUND') throw graphNotFound(args.graphName, '; a plan is made for an existing graph only');
+      // FalkorDB flags GRAPH.EXPLAIN as a write command, so a read replica refuses it: only the primary plans.
+      if (error.code === 'PRIMARY_UNAVAILABLE') throw new GatewayError('PRIMARY_UNAVAILABLE', PLAN_NEEDS_PRIMARY, error.details, { cause: error });
       throw error;
     }
   },
