@@ -136,6 +136,10 @@ describe('sentinel failover', { timeout: 240_000 }, () => {
     // A query that writes nothing is not held to it.
     const read = await callTool(client, 'falkordb_query', { graphName: 'g', query: 'MATCH (w:W) RETURN count(w) AS n' });
     assert.equal(read.ok, true, read.text);
+    // Nor a plan: FalkorDB flags GRAPH.EXPLAIN as a write command, yet it writes nothing.
+    const plan = await callTool(client, 'falkordb_explain', { graphName: 'g', query: 'CREATE (:W {i: 2})' });
+    assert.equal(plan.ok, true, plan.text);
+    assert.equal(plan.structured?.writes, true);
   });
 
   it('loses no acknowledged write through a SENTINEL FAILOVER and a kill -9 of the primary, and recovers by itself', async () => {

@@ -40,6 +40,8 @@ const NOT_APPLIED_RETRY_MS = 100;
 // Counters the gateway can afford to lose a moment of in a failover; waiting on
 // replicas for each of them would slow every call and fail calls while a replica is down.
 const BOOKKEEPING = new Set(['XADD', 'HINCRBY', 'HINCRBYFLOAT']);
+// Commands the server flags as writes that never change anything: FalkorDB's GRAPH.EXPLAIN only plans.
+const NEVER_WRITE = new Set(['GRAPH.EXPLAIN']);
 // Error replies that say the command was not applied and another try may work (a
 // demoted or loading primary during a failover).
 const NOT_APPLIED_REPLY = /^(READONLY|LOADING|MASTERDOWN|TRYAGAIN)\b/;
@@ -337,6 +339,7 @@ class SentinelDatabase implements Database {
   /** Whether the server flags the command as a write (COMMAND INFO), asked once per command name. */
   async #isWrite(name: string, client?: NodeClient): Promise<boolean> {
     const upper = name.toUpperCase();
+    if (NEVER_WRITE.has(upper)) return false;
     const known = this.#writes.get(upper);
     if (known !== undefined) return known;
     // Unknown and no connection to ask on: assume the worst.
