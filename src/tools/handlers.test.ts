@@ -246,18 +246,17 @@ describe('every tool call, over a fake database', () => {
 
 describe('falkordb_read_query over a fake database', () => {
   it('sends every query read-only, a write-scoped caller too, and records it as a read', async () => {
-    const records: ToolCallRecord[] = [];
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']), recordCall: (r) => records.push(r) });
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']) });
     ctx.graphs.answer = () => ({ columns: ['n'], rows: [{ n: 1 }] });
-    assert.deepEqual(structured(await readQueryTool.handler({ graphName: 'movies', query: 'RETURN 1 AS n', parameters: { a: 1 } }, ctx)).rows, [{ n: 1 }]);
+    assert.deepEqual(structured(await ctx.call(readQueryTool, { graphName: 'movies', query: 'RETURN 1 AS n', parameters: { a: 1 } })).rows, [{ n: 1 }]);
     assert.deepEqual(ctx.graphs.queries.map((q) => [q.key, q.readOnly, q.params]), [['acme_movies', true, { a: 1 }]]);
-    assert.equal(records[0]?.write, false);
+    assert.equal(ctx.records[0]?.write, false);
   });
 
   it('refuses a write FalkorDB refused read-only with QUERY_FORBIDDEN naming falkordb_query, and never sends it as a write', async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']) });
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']) });
     ctx.graphs.answer = () => ({ writes: true });
-    const error = failure(await readQueryTool.handler({ graphName: 'movies', query: 'CREATE (:Movie)' }, ctx));
+    const error = failure(await ctx.call(readQueryTool, { graphName: 'movies', query: 'CREATE (:Movie)' }));
     assert.equal(error.code, 'QUERY_FORBIDDEN');
     assert.match(error.message, /falkordb_query/);
     assert.deepEqual(ctx.graphs.queries.map((q) => q.readOnly), [true]);
@@ -266,22 +265,22 @@ describe('falkordb_read_query over a fake database', () => {
 
 describe('falkordb_explain over a fake database', () => {
   it("plans the query on the caller's key with its parameters, and runs nothing", async () => {
-    const ctx = unitToolContext({ graphs: new FakeGraphOps(['acme_movies']) });
-    const result = structured(await explainTool.handler({ graphName: 'movies', query: 'MATCH (n) RETURN n', parameters: { a: 1 } }, ctx));
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_movies']) });
+    const result = structured(await ctx.call(explainTool, { graphName: 'movies', query: 'MATCH (n) RETURN n', parameters: { a: 1 } }));
     assert.deepEqual(result, { graph: 'movies', plan: ['Results'], writes: false });
     assert.deepEqual(ctx.graphs.explains.map((q) => [q.key, q.params]), [['acme_movies', { a: 1 }]]);
     assert.equal(ctx.graphs.queries.length, 0);
   });
 
   it('needs the read scope, and sends nothing without it', async () => {
-    const ctx = unitToolContext({ principal: principalOf('acme', []), graphs: new FakeGraphOps(['acme_movies']) });
-    assert.equal(failure(await explainTool.handler({ graphName: 'movies', query: 'RETURN 1' }, ctx)).code, 'SCOPE_MISSING');
+    const ctx = unitCalls({ principal: principalOf('acme', []), graphs: new FakeGraphOps(['acme_movies']) });
+    assert.equal(failure(await ctx.call(explainTool, { graphName: 'movies', query: 'RETURN 1' })).code, 'SCOPE_MISSING');
     assert.equal(ctx.graphs.explains.length, 0);
   });
 
   it('says a missing graph does not exist', async () => {
-    const ctx = unitToolContext();
-    const error = failure(await explainTool.handler({ graphName: 'nothing', query: 'RETURN 1' }, ctx));
+    const ctx = unitCalls();
+    const error = failure(await ctx.call(explainTool, { graphName: 'nothing', query: 'RETURN 1' }));
     assert.equal(error.code, 'GRAPH_NOT_FOUND');
     assert.match(error.message, /Graph "nothing" does not exist/);
   });
