@@ -131,7 +131,7 @@ describe("the tenant's database user", () => {
     assert.equal(user.keys, '~rights_*');
     assert.equal(user.channels, '');
     assert.equal(user.commands, `-@all ${TENANT_USER_COMMANDS.map((c) => `+${c}`).join(' ')}`);
-    assert.equal(user.commands, '-@all +graph.query +graph.ro_query +graph.explain +graph.delete +ping');
+    assert.equal(user.commands, '-@all +graph.query +graph.ro_query +graph.explain +graph.constraint +graph.delete +ping');
     assert.deepEqual(user.selectors, []);
     const password = tenantUserPassword(SECRET, 'fmg-t-rights');
     assert.deepEqual(user.passwords, [createHash('sha256').update(password).digest('hex')]);
@@ -195,6 +195,8 @@ describe('the database refuses what the key function would never build', () => {
       (graphs: GraphClient) => graphs.query(query(tenantGraphKey('victim', 'secrets'), 'MATCH (n) DELETE n')),
       (graphs: GraphClient) => graphs.deleteGraph(tenantGraphKey('victim', 'secrets')),
       (graphs: GraphClient) => graphs.schema(tenantGraphKey('victim', 'secrets'), 5000),
+      (graphs: GraphClient) => graphs.createConstraint(tenantGraphKey('victim', 'secrets'), { kind: 'mandatory', entity: 'node', label: 'Secret', properties: ['code'] }, 5000),
+      (graphs: GraphClient) => graphs.dropConstraint(tenantGraphKey('victim', 'secrets'), { kind: 'mandatory', entity: 'node', label: 'Secret', properties: ['code'] }, 5000),
     ];
     for (const attempt of attempts) {
       await assert.rejects(connections.use('intruder', attempt), (e: Error & { code?: string }) => e.code === 'DATABASE_ACCESS_DENIED' && !e.message.includes('victim'));

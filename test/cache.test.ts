@@ -23,6 +23,7 @@ import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falk
 import { startTestGateway } from './support/gateway.js';
 import { callTool, connectClient, connectStdioClient, mustCall } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
+import { EMPTY_SCHEMA } from './unit/fake-graph-ops.js';
 
 const G = 'falkordb_gateway_';
 // Long enough that within a test only an invalidation, never the TTL, can refresh an entry.
@@ -78,7 +79,7 @@ async function write(client: Client, graph: string, query: string): Promise<void
 }
 
 async function labels(client: Client, graph: string): Promise<string[]> {
-  return ((await mustCall(client, 'falkordb_graph_schema', { graphName: graph })).labels as string[]).sort();
+  return ((await mustCall(client, 'falkordb_graph_schema', { graphName: graph })).labels as Array<{ name: string }>).map((l) => l.name).sort();
 }
 
 async function graphList(client: Client): Promise<string[]> {
@@ -439,6 +440,8 @@ describe('cache layer ordering', () => {
       listKeys: () => Promise.resolve([]),
       deleteGraph: () => Promise.resolve(true),
       schema: () => Promise.reject(new Error('not used')),
+      createConstraint: () => Promise.reject(new Error('not used')),
+      dropConstraint: () => Promise.reject(new Error('not used')),
     };
     return { ops, calls: () => calls, release: () => release?.() };
   }
@@ -494,7 +497,9 @@ describe('cache layer ordering', () => {
       explain: () => Promise.reject(new Error('not used')),
       listKeys: (prefix) => Promise.resolve([`${prefix}g${answer}`]),
       deleteGraph: () => Promise.resolve(true),
-      schema: () => Promise.resolve({ labels: [`L${answer}`], relationshipTypes: [], propertyKeys: [], indexes: [], constraints: [] }),
+      schema: () => Promise.resolve({ ...EMPTY_SCHEMA, labels: [{ name: `L${answer}`, count: 0, properties: [] }] }),
+      createConstraint: () => Promise.reject(new Error('not used')),
+      dropConstraint: () => Promise.reject(new Error('not used')),
     });
     const acme = cache.wrap('acme', answering(1));
     const widgets = cache.wrap('widgets', answering(2));
@@ -502,8 +507,8 @@ describe('cache layer ordering', () => {
     for (let round = 0; round < 2; round++) {
       assert.deepEqual((await acme.query(q('acme'))).rows, [{ v: 1 }]);
       assert.deepEqual((await widgets.query(q('widgets'))).rows, [{ v: 2 }]);
-      assert.deepEqual((await acme.schema(tenantGraphKey('acme', 'g'), 1000)).labels, ['L1']);
-      assert.deepEqual((await widgets.schema(tenantGraphKey('widgets', 'g'), 1000)).labels, ['L2']);
+      assert.deepEqual((await acme.schema(tenantGraphKey('acme', 'g'), 1000)).labels.map((l) => l.name), ['L1']);
+      assert.deepEqual((await widgets.schema(tenantGraphKey('widgets', 'g'), 1000)).labels.map((l) => l.name), ['L2']);
       assert.deepEqual(await acme.listKeys(tenantKeyPrefix('acme')), ['acme_g1']);
       assert.deepEqual(await widgets.listKeys(tenantKeyPrefix('widgets')), ['widgets_g2']);
     }

@@ -120,7 +120,7 @@ describe('client-config prints a working config for each client', { concurrency:
     const client = new Client({ name: 'sse-url', version: '1.0.0' });
     await client.connect(new SSEClientTransport(new URL(fallback.args[2]!)));
     // The config's token has "read write": every tool but the admin one.
-    assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['falkordb_explain', 'falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_query', 'falkordb_read_query', 'falkordb_server_info']);
+    assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['falkordb_create_constraint', 'falkordb_drop_constraint', 'falkordb_explain', 'falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_query', 'falkordb_read_query', 'falkordb_server_info']);
     await client.close();
     assert.ok((await devicesOf('cc-acme')).includes('cc-desktop'));
   });

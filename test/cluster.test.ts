@@ -133,7 +133,7 @@ describe('graphs on a cluster', () => {
       assert.deepEqual(read['rows'], [{ name: graph, n: 1 }]);
     }
     const schema = await mustCall(acme, 'falkordb_graph_schema', { graphName: 'roads' });
-    assert.deepEqual(schema['labels'], ['Item']);
+    assert.deepEqual((schema['labels'] as Array<{ name: string }>).map((l) => l.name), ['Item']);
     assert.deepEqual(schema['propertyKeys'], ['name', 'n']);
 
     const deleted = await mustCall(acme, 'falkordb_delete_graph', { graphName: 'genes' });

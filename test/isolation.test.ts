@@ -49,7 +49,7 @@ for (const [mode, isolationEnv] of Object.entries(MODES)) {
           const { tools } = await client.listTools();
           assert.deepEqual(
             tools.map((tool) => tool.name).sort(),
-            ['falkordb_delete_graph', 'falkordb_explain', 'falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_query', 'falkordb_read_query', 'falkordb_server_info'],
+            ['falkordb_create_constraint', 'falkordb_delete_graph', 'falkordb_drop_constraint', 'falkordb_explain', 'falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_query', 'falkordb_read_query', 'falkordb_server_info'],
           );
           for (const tool of tools) assert.ok(tool.outputSchema, `${tool.name} declares an outputSchema`);
         });

@@ -80,7 +80,7 @@ async function connectThroughMcpRemote(entry: DesktopEntry): Promise<{ client: C
 
 async function listWriteAndRead(client: Client, graphName: string): Promise<void> {
   const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-  assert.deepEqual(tools, ['falkordb_delete_graph', 'falkordb_explain', 'falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_query', 'falkordb_read_query', 'falkordb_server_info']);
+  assert.deepEqual(tools, ['falkordb_create_constraint', 'falkordb_delete_graph', 'falkordb_drop_constraint', 'falkordb_explain', 'falkordb_graph_schema', 'falkordb_health', 'falkordb_list_graphs', 'falkordb_query', 'falkordb_read_query', 'falkordb_server_info']);
   await mustCall(client, 'falkordb_query', { graphName, query: 'CREATE (:Note {text: $text})', parameters: { text: `written through mcp-remote to ${graphName}` } });
   const read = await mustCall(client, 'falkordb_query', { graphName, query: 'MATCH (n:Note) RETURN n.text AS text' });
   assert.deepEqual(read.rows, [{ text: `written through mcp-remote to ${graphName}` }]);

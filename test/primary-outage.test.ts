@@ -95,7 +95,7 @@ describe('reads through a primary outage', { timeout: 180_000 }, () => {
     const listed = await mustCall(client, 'falkordb_list_graphs');
     assert.deepEqual(listed['graphs'], [GRAPH]);
     const schema = await mustCall(client, 'falkordb_graph_schema', { graphName: GRAPH });
-    assert.deepEqual(schema['labels'], ['Item']);
+    assert.deepEqual((schema['labels'] as Array<{ name: string }>).map((l) => l.name), ['Item']);
     const rows = await mustCall(client, 'falkordb_read_query', { graphName: GRAPH, query: 'MATCH (n:Item) RETURN count(n) AS items' });
     assert.deepEqual(rows['rows'], [{ items: 3 }]);
     // FalkorDB counts GRAPH.EXPLAIN among the write commands, which a replica refuses: only the primary plans.

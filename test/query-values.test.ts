@@ -166,7 +166,7 @@ describe('temporal values and points', () => {
     const [row] = await rows('MATCH (n:When) RETURN n', 'when');
     assert.deepEqual((row?.n as { properties: unknown }).properties, { at: '2024-05-06T07:08:09', dur: 'P1Y2M3DT4H5M6S' });
     const schema = await mustCall(client, 'falkordb_graph_schema', { graphName: 'when' });
-    assert.deepEqual(schema.labels, ['When']);
+    assert.deepEqual((schema.labels as Array<{ name: string }>).map((l) => l.name), ['When']);
     assert.deepEqual([...(schema.propertyKeys as string[])].sort(), ['at', 'dur']);
   });
 });

@@ -43,6 +43,8 @@ export class ConcurrencyGate {
       listKeys: (prefix) => this.run(tenant, () => graphs.listKeys(prefix)),
       deleteGraph: (key) => this.run(tenant, () => graphs.deleteGraph(key)),
       schema: (key, timeoutMs) => this.run(tenant, () => graphs.schema(key, timeoutMs)),
+      createConstraint: (key, spec, timeoutMs) => this.run(tenant, () => graphs.createConstraint(key, spec, timeoutMs)),
+      dropConstraint: (key, spec, timeoutMs) => this.run(tenant, () => graphs.dropConstraint(key, spec, timeoutMs)),
       get database() {
         return graphs.database;
       },

@@ -6,6 +6,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { GatewayError } from '../errors.js';
 import type { GraphOperations } from '../falkordb/graphs.js';
+import { EMPTY_SCHEMA } from '../../test/unit/fake-graph-ops.js';
 import { ConcurrencyGate } from './concurrency.js';
 import { Semaphore } from './semaphore.js';
 
@@ -147,7 +148,9 @@ describe('ConcurrencyGate', () => {
       explain: () => Promise.resolve(['Results']),
       listKeys: () => Promise.resolve(['k']),
       deleteGraph: () => Promise.resolve(true),
-      schema: () => Promise.resolve({ labels: [], relationshipTypes: [], propertyKeys: [], indexes: [], constraints: [] }),
+      schema: () => Promise.resolve(EMPTY_SCHEMA),
+      createConstraint: () => Promise.resolve({ created: true, indexCreated: false, status: 'OPERATIONAL' }),
+      dropConstraint: () => Promise.resolve(true),
       database,
     };
     const wrapped = gate.wrap('a', graphs);
@@ -157,6 +160,9 @@ describe('ConcurrencyGate', () => {
     await refusal(wrapped.deleteGraph('a_g'));
     await refusal(wrapped.schema('a_g', 1000));
     await refusal(wrapped.explain({ key: 'a_g', query: 'RETURN 1', timeoutMs: 1000 }));
+    const spec = { kind: 'unique', entity: 'node', label: 'P', properties: ['id'] } as const;
+    await refusal(wrapped.createConstraint('a_g', { ...spec, properties: [...spec.properties] }, 1000));
+    await refusal(wrapped.dropConstraint('a_g', { ...spec, properties: [...spec.properties] }, 1000));
     slow.resolve();
     await running;
     assert.deepEqual(await wrapped.listKeys('a_'), ['k']);

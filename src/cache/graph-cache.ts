@@ -163,6 +163,19 @@ export function createGraphCache(deps: GraphCacheDeps): GraphCache {
           return cached(schemas, 'schema', tenant, schemaCacheKey(tenant, graph), graphVersion(graph), () => graphs.schema(key, timeoutMs), replicaLagMs);
         },
 
+        // A constraint changes the schema, and creating one on a missing graph creates the graph.
+        createConstraint(key, spec, timeoutMs) {
+          const graph = ownGraph(key);
+          if (graph === undefined) return graphs.createConstraint(key, spec, timeoutMs);
+          return change(graph, () => graphs.createConstraint(key, spec, timeoutMs), () => true);
+        },
+
+        dropConstraint(key, spec, timeoutMs) {
+          const graph = ownGraph(key);
+          if (graph === undefined) return graphs.dropConstraint(key, spec, timeoutMs);
+          return change(graph, () => graphs.dropConstraint(key, spec, timeoutMs), () => true);
+        },
+
         deleteGraph(key: string) {
           const graph = ownGraph(key);
           if (graph === undefined) return graphs.deleteGraph(key);

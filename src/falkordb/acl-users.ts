@@ -14,10 +14,10 @@ export const TENANT_USER_PREFIX = 'fmg-t-';
 
 /**
  * The only commands a tenant user may run: what the tools send on a tenant's
- * connection (queries, read-only queries, plans, delete) and PING. The handshake sends
+ * connection (queries, read-only queries, plans, constraints, delete) and PING. The handshake sends
  * AUTH alone (no client name, no CLIENT SETINFO), which every user may run.
  */
-export const TENANT_USER_COMMANDS = ['graph.query', 'graph.ro_query', 'graph.explain', 'graph.delete', 'ping'] as const;
+export const TENANT_USER_COMMANDS = ['graph.query', 'graph.ro_query', 'graph.explain', 'graph.constraint', 'graph.delete', 'ping'] as const;
 
 /** `acme` → `fmg-t-acme`; `a_b` → `fmg-t-a%5Fb` (the key-prefix encoding, so no two tenants share a user). */
 export function tenantUserName(tenant: string): string {

@@ -1,15 +1,17 @@
 // Graph operations on database keys: query (compact replies shaped to JSON),
-// explain, list, delete and schema. Knows nothing of tenants; callers pass built keys.
+// explain, list, delete, schema and constraints. Knows nothing of tenants; callers pass built keys.
 
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
 import { keyPrefixGlob } from '../tenancy/keys.js';
 import { scanKeys, type CommandOptions, type Database, type RespValue } from './database.js';
+import { createConstraint, dropConstraint, type ConstraintCreated, type ConstraintDeps, type ConstraintSpec } from './constraints.js';
+import { readGraphSchema, type GraphSchema } from './graph-schema.js';
 import { cypherParamsPrefix } from './params.js';
 import { withExactFloats } from './exact-query.js';
 import { planLines } from './plan.js';
 import { translateQueryError as translate } from './query-errors.js';
-import { replyHasEntities, replyHasInexactDoubles, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type JsonValue, type ShapedReply } from './shape.js';
+import { replyHasEntities, replyHasInexactDoubles, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type ShapedReply } from './shape.js';
 
 export interface GraphQuery {
   key: string;
@@ -32,10 +34,8 @@ export interface GraphExplain {
   timeoutMs: number;
 }
 
-export interface GraphSchema extends GraphSchemaNames {
-  indexes: Record<string, JsonValue>[];
-  constraints: Record<string, JsonValue>[];
-}
+export type { GraphSchema } from './graph-schema.js';
+export type { ConstraintCreated, ConstraintSpec } from './constraints.js';
 
 // Below this much time left, a reply keeps FalkorDB's 15 digits rather than run again.
 const MIN_EXACT_RUN_MS = 10;
@@ -187,22 +187,26 @@ export class GraphClient {
     }
   }
 
+  /** Names, exact counts, indexes and constraints, with property keys and endpoints sampled (graph-schema.ts). */
   async schema(key: string, timeoutMs: number): Promise<GraphSchema> {
-    const run = (procedure: string) => this.query({ key, query: `CALL ${procedure}`, readOnly: true, timeoutMs, maxRows: 100_000 });
-    const [labels, types, keys, indexes, constraints] = await Promise.all([
-      run('db.labels()'),
-      run('db.relationshipTypes()'),
-      run('db.propertyKeys()'),
-      run('db.indexes()'),
-      run('db.constraints()'),
-    ]);
-    const firstColumn = (r: ShapedReply) => r.rows.map((row) => String(Object.values(row)[0]));
+    return readGraphSchema((query, ms) => this.query({ key, query, readOnly: true, timeoutMs: ms, maxRows: 100_000 }), timeoutMs);
+  }
+
+  /** Creates a constraint (and the index a unique one needs), waiting within `timeoutMs` for FalkorDB to check it. */
+  async createConstraint(key: string, spec: ConstraintSpec, timeoutMs: number): Promise<ConstraintCreated> {
+    return createConstraint(this.#constraintDeps(key), key, spec, timeoutMs);
+  }
+
+  /** Drops a constraint; false when there was none. */
+  async dropConstraint(key: string, spec: ConstraintSpec, timeoutMs: number): Promise<boolean> {
+    return dropConstraint(this.#constraintDeps(key), key, spec, timeoutMs);
+  }
+
+  #constraintDeps(key: string): ConstraintDeps {
     return {
-      labels: firstColumn(labels),
-      relationshipTypes: firstColumn(types),
-      propertyKeys: firstColumn(keys),
-      indexes: indexes.rows,
-      constraints: constraints.rows,
+      send: (args, ms) => withDeadline(this.#db.sendCommand(args, { primary: true }), ms + CLIENT_TIMEOUT_GRACE_MS),
+      // Reads go to the primary too: a replica may not have the constraint yet.
+      query: (query, readOnly, ms) => this.#send(readOnly ? 'GRAPH.RO_QUERY' : 'GRAPH.QUERY', key, '', query, ms, { primary: true }).then((reply) => shapeReply(reply, { labels: [], relationshipTypes: [], propertyKeys: [] }, 100_000)),
     };
   }
 
@@ -235,4 +239,4 @@ export class GraphClient {
 }
 
 /** The graph operations tools use; GraphClient, or a wrapper that adds admission limits. */
-export type GraphOperations = Pick<GraphClient, 'query' | 'explain' | 'listKeys' | 'deleteGraph' | 'schema' | 'database'>;
+export type GraphOperations = Pick<GraphClient, 'query' | 'explain' | 'listKeys' | 'deleteGraph' | 'schema' | 'createConstraint' | 'dropConstraint' | 'database'>;

@@ -21,6 +21,12 @@ describe('describeQueryError', () => {
     assert.equal(describeQueryError('Error: Multiple result columns with the same name are not supported.', 'x'), 'Multiple result columns with the same name are not supported.');
     assert.equal(describeQueryError('errMsg: Message starting with Msg', 'x'), 'Message starting with Msg');
   });
+  it('names the constraint tools where FalkorDB refuses a constraint in Cypher', () => {
+    const error = translateQueryError(new Error('Invalid constraint command use the GRAPH.CONSTRAINT command instead'), 'CREATE CONSTRAINT ON (p:P) ASSERT p.id IS UNIQUE');
+    assert.equal(error.code, 'QUERY_FAILED');
+    assert.match(error.message, /falkordb_create_constraint/);
+    assert.doesNotMatch(error.message, /GRAPH\.CONSTRAINT/);
+  });
   it('keeps the reply as the cause of the GatewayError', () => {
     const reply = new Error("errMsg: Invalid input 'R': expected RETURN line: 1, column: 14, offset: 13 errCtx: MATCH (n) RETRN n errCtxOffset: 13");
     const error = translateQueryError(reply, 'MATCH (n) RETRN n');

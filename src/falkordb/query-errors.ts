@@ -71,6 +71,15 @@ export function translateQueryError(error: unknown, query?: string): GatewayErro
       { cause: error },
     );
   }
+  if (/use the GRAPH\.CONSTRAINT command instead/i.test(message)) {
+    // FalkorDB's own words name a command no tool sends; the tools that do it are these.
+    return new GatewayError(
+      'QUERY_FAILED',
+      'FalkorDB does not create or drop constraints in Cypher. Use the falkordb_create_constraint or falkordb_drop_constraint tool (graphName, kind: unique|mandatory, entity: node|relationship, label, properties).',
+      { reason },
+      { cause: error },
+    );
+  }
   const code = reason === 'timeout' ? 'QUERY_TIMEOUT' : reason === 'missing_graph' ? 'GRAPH_NOT_FOUND' : 'QUERY_FAILED';
   return new GatewayError(code, describeQueryError(message, query), { reason, origin: 'database' }, { cause: error });
 }

@@ -4,7 +4,7 @@
 //   1. cache        schemas, the graph list and read results of the caller's tenant, each
 //                   checked against its version token; a hit ends here, so it takes no query slot
 //   2. concurrency  the tenant's and the instance's query slots (HTTP and SSE; stdio has one caller)
-//   3. storage      a write that may add data is refused while the tenant is over its quota
+//   3. storage      a write that may add data (or a new constraint) is refused while the tenant is over its quota
 //   4. connection   the tenant's database user (TENANT_ISOLATION=acl), else the gateway's own
 //
 // In front of all of them, in the tool call itself, run the tenant's rate limit
@@ -30,7 +30,7 @@ export interface GraphAccessDeps {
   /** The caps on queries running at once; absent where one caller has the gateway to itself (stdio). */
   concurrency?: Pick<ConcurrencyGate, 'wrap'> | undefined;
   /**
-   * TENANT_ISOLATION=acl: queries, plans, schema reads and deletes run on a connection logged in as the
+   * TENANT_ISOLATION=acl: queries, plans, schema reads, constraints and deletes run on a connection logged in as the
    * caller's tenant's database user; listing (SCAN) stays on the gateway's own, filtered as always.
    */
   tenantConnections?: TenantConnections | undefined;
@@ -47,6 +47,12 @@ function underQuota(storage: StorageQuota, tenant: string, graphs: GraphOperatio
     },
     explain: (q) => graphs.explain(q),
     schema: (key, timeoutMs) => graphs.schema(key, timeoutMs),
+    // A constraint adds little, but a unique one may build an index: like a write, refused over the quota.
+    createConstraint: async (key, spec, timeoutMs) => {
+      await storage.assertRoom(tenant);
+      return graphs.createConstraint(key, spec, timeoutMs);
+    },
+    dropConstraint: (key, spec, timeoutMs) => graphs.dropConstraint(key, spec, timeoutMs),
     deleteGraph: (key) => graphs.deleteGraph(key),
     listKeys: (prefix) => graphs.listKeys(prefix),
     get database() {
@@ -60,6 +66,8 @@ function asTenantUser(connections: TenantConnections, tenant: string, own: Graph
     query: (q) => connections.use(tenant, (graphs) => graphs.query(q)),
     explain: (q) => connections.use(tenant, (graphs) => graphs.explain(q)),
     schema: (key, timeoutMs) => connections.use(tenant, (graphs) => graphs.schema(key, timeoutMs)),
+    createConstraint: (key, spec, timeoutMs) => connections.use(tenant, (graphs) => graphs.createConstraint(key, spec, timeoutMs)),
+    dropConstraint: (key, spec, timeoutMs) => connections.use(tenant, (graphs) => graphs.dropConstraint(key, spec, timeoutMs)),
     deleteGraph: (key) => connections.use(tenant, (graphs) => graphs.deleteGraph(key)),
     listKeys: (prefix) => own.listKeys(prefix),
     get database() {

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
-import { FakeGraphOps } from '../../test/unit/fake-graph-ops.js';
+import { EMPTY_SCHEMA, FakeGraphOps } from '../../test/unit/fake-graph-ops.js';
 import { principalOf, unitCalls, UNIT_QUERY_LIMITS } from '../../test/unit/tool-context.js';
 import { deleteGraphTool } from './delete-graph.js';
 import { explainTool } from './explain.js';
@@ -147,11 +147,20 @@ describe('falkordb_graph_schema over a fake database', () => {
     assert.match(error.message, /^Graph "movies" does not exist/);
   });
 
-  it('returns the schema with the graph name', async () => {
+  it('returns the compact schema with the graph name, and the index internals only with detail: "full"', async () => {
     const ctx = unitCalls();
-    ctx.graphs.graphs.set('acme_movies', { labels: ['Movie'], relationshipTypes: ['ACTED_IN'], propertyKeys: ['title'], indexes: [], constraints: [] });
-    const result = structured(await ctx.call(graphSchemaTool, { graphName: 'movies' }));
-    assert.deepEqual(result, { graph: 'movies', labels: ['Movie'], relationshipTypes: ['ACTED_IN'], propertyKeys: ['title'], indexes: [], constraints: [] });
+    const schema = {
+      ...EMPTY_SCHEMA,
+      labels: [{ name: 'Movie', count: 2, properties: ['title'] }],
+      relationshipTypes: [{ name: 'ACTED_IN', count: 1, properties: [], endpoints: [{ from: 'Person', to: 'Movie' }] }],
+      propertyKeys: ['title'],
+      indexes: ['Movie.title range'],
+      indexDetails: [{ label: 'Movie', info: { docTableSize: 1 } }],
+    };
+    ctx.graphs.graphs.set('acme_movies', schema);
+    const { indexDetails, ...compact } = schema;
+    assert.deepEqual(structured(await ctx.call(graphSchemaTool, { graphName: 'movies' })), { graph: 'movies', ...compact });
+    assert.deepEqual(structured(await ctx.call(graphSchemaTool, { graphName: 'movies', detail: 'full' })), { graph: 'movies', ...compact, indexDetails });
   });
 });
 

@@ -16,6 +16,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { Principal } from '../tenancy/principal.js';
 import { PRODUCT_ID } from '../product.js';
 import { callTool, registerTool, toolsFor, type RegisteredTool } from './call.js';
+import { createConstraintTool, dropConstraintTool } from './constraints.js';
 import type { Caller, ToolServices } from './context.js';
 import { deleteGraphTool } from './delete-graph.js';
 import { explainTool } from './explain.js';
@@ -33,6 +34,8 @@ export const TOOLS: readonly RegisteredTool[] = [
   registerTool(explainTool),
   registerTool(listGraphsTool),
   registerTool(graphSchemaTool),
+  registerTool(createConstraintTool),
+  registerTool(dropConstraintTool),
   registerTool(deleteGraphTool),
   registerTool(serverInfoTool),
   registerTool(healthTool),

@@ -6,7 +6,7 @@
 
 import { GatewayError } from '../../src/errors.js';
 import type { Database } from '../../src/falkordb/database.js';
-import type { GraphExplain, GraphQuery, GraphSchema } from '../../src/falkordb/graphs.js';
+import type { ConstraintCreated, ConstraintSpec, GraphExplain, GraphQuery, GraphSchema } from '../../src/falkordb/graphs.js';
 import { translateQueryError } from '../../src/falkordb/query-errors.js';
 import type { ShapedReply } from '../../src/falkordb/shape.js';
 import type { GraphOperations } from '../../src/falkordb/graphs.js';
@@ -14,7 +14,15 @@ import type { GraphOperations } from '../../src/falkordb/graphs.js';
 /** What the test scripts a query to do: return a reply, or say it writes (then GRAPH.RO_QUERY refuses it). */
 export type FakeAnswer = Partial<ShapedReply> & { writes?: boolean };
 
-export const EMPTY_SCHEMA: GraphSchema = { labels: [], relationshipTypes: [], propertyKeys: [], indexes: [], constraints: [] };
+export const EMPTY_SCHEMA: GraphSchema = {
+  labels: [],
+  relationshipTypes: [],
+  propertyKeys: [],
+  indexes: [],
+  constraints: [],
+  sampling: { nodesPerLabel: 1000, relationshipsPerType: 1000, complete: true },
+  indexDetails: [],
+};
 
 export class FakeGraphOps implements GraphOperations {
   /** Graph keys that exist, with their schema. */
@@ -25,6 +33,8 @@ export class FakeGraphOps implements GraphOperations {
   readonly explains: GraphExplain[] = [];
   /** Every key deleted (whether or not it existed), in order. */
   readonly deletes: string[] = [];
+  /** Every constraint created or dropped, with the key, in order. */
+  readonly constraintChanges: Array<{ action: 'create' | 'drop'; key: string; spec: ConstraintSpec }> = [];
   /** Every prefix listed, in order. */
   readonly listings: string[] = [];
   /** Answers each query; the default is an empty reply that writes nothing. */
@@ -81,6 +91,19 @@ export class FakeGraphOps implements GraphOperations {
     this.#assertReachable();
     const schema = this.graphs.get(key);
     return schema === undefined ? Promise.reject(translateQueryError(new Error('Invalid graph operation on empty key'))) : Promise.resolve(schema);
+  }
+
+  createConstraint(key: string, spec: ConstraintSpec): Promise<ConstraintCreated> {
+    this.constraintChanges.push({ action: 'create', key, spec });
+    this.#assertReachable();
+    if (!this.graphs.has(key)) this.graphs.set(key, EMPTY_SCHEMA);
+    return Promise.resolve({ created: true, indexCreated: spec.kind === 'unique', status: 'OPERATIONAL' });
+  }
+
+  dropConstraint(key: string, spec: ConstraintSpec): Promise<boolean> {
+    this.constraintChanges.push({ action: 'drop', key, spec });
+    this.#assertReachable();
+    return this.graphs.has(key) ? Promise.resolve(true) : Promise.reject(translateQueryError(new Error('Invalid graph operation on empty key')));
   }
 
   #assertReachable(): void {
