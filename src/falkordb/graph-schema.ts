@@ -106,10 +106,14 @@ export async function readGraphSchema(run: SchemaQuery, timeoutMs: number): Prom
     run('CALL db.propertyKeys()', timeoutMs).then(column),
     run('CALL db.indexes()', timeoutMs),
     run('CALL db.constraints()', timeoutMs),
-    run('CALL db.meta.stats() YIELD labels, relTypes RETURN labels, relTypes', timeoutMs),
+    // A FalkorDB without db.meta.stats gets its counts one label or type at a time (O(1) each too).
+    run('CALL db.meta.stats() YIELD labels, relTypes RETURN labels, relTypes', timeoutMs).catch((error: unknown) => {
+      if (isGatewayError(error) && error.code === 'QUERY_FAILED') return undefined;
+      throw error;
+    }),
   ]);
-  const labelCounts = countsOf(stats.rows[0]?.['labels']);
-  const typeCounts = countsOf(stats.rows[0]?.['relTypes']);
+  const labelCounts = stats === undefined ? undefined : countsOf(stats.rows[0]?.['labels']);
+  const typeCounts = stats === undefined ? undefined : countsOf(stats.rows[0]?.['relTypes']);
   let complete = true;
 
   /** One sample query; a timed-out or skipped one leaves its entry without properties and marks the schema incomplete. */
@@ -129,9 +133,16 @@ export async function readGraphSchema(run: SchemaQuery, timeoutMs: number): Prom
     }
   };
 
-  const labelSchemas: LabelSchema[] = labels.map((name) => ({ name, count: labelCounts.get(name) ?? 0, properties: [] }));
-  const typeSchemas: RelationshipTypeSchema[] = types.map((name) => ({ name, count: typeCounts.get(name) ?? 0, properties: [], endpoints: [] }));
+  const labelSchemas: LabelSchema[] = labels.map((name) => ({ name, count: labelCounts?.get(name) ?? 0, properties: [] }));
+  const typeSchemas: RelationshipTypeSchema[] = types.map((name) => ({ name, count: typeCounts?.get(name) ?? 0, properties: [], endpoints: [] }));
+  const counted = (reply: ShapedReply | undefined): number => Number(Object.values(reply?.rows[0] ?? {})[0] ?? 0);
   const tasks = [
+    ...(labelCounts !== undefined ? [] : labelSchemas.map((label) => async () => {
+      label.count = counted(await sample(label.name, (l) => `MATCH (n:${l}) RETURN count(n)`));
+    })),
+    ...(typeCounts !== undefined ? [] : typeSchemas.map((type) => async () => {
+      type.count = counted(await sample(type.name, (t) => `MATCH ()-[r:${t}]->() RETURN count(r)`));
+    })),
     ...labelSchemas.map((label) => async () => {
       const reply = await sample(label.name, (l) => `MATCH (n:${l}) WITH n LIMIT ${SCHEMA_SAMPLE_SIZE} UNWIND keys(n) AS k RETURN DISTINCT k ORDER BY k`);
       if (reply !== undefined) label.properties = column(reply);
