@@ -191,6 +191,10 @@ describe('tool errors', () => {
   it('QUERY_FAILED', async () => {
     assertDocumented('QUERY_FAILED', await toolError(client, { graphName: 'g', query: 'MATCH (n) RETRN n' }));
     assertDocumented('QUERY_FAILED', await toolError(client, { graphName: 'g', query: 'RETURN foo(1)' }));
+    assertDocumented('QUERY_FAILED', await toolError(client, { graphName: 'g', query: 'CREATE CONSTRAINT ON (p:P) ASSERT p.id IS UNIQUE' }));
+    await mustCall(client, 'falkordb_query', { graphName: 'dupes', query: "CREATE (:Item {sku: 'a'}), (:Item {sku: 'a'})" });
+    const unique = { graphName: 'dupes', kind: 'unique', entity: 'node', label: 'Item', properties: ['sku'] };
+    assertDocumented('QUERY_FAILED', await toolError(client, unique, 'falkordb_create_constraint'));
   });
 
   it('QUERY_MEMORY_EXCEEDED', async () => {
