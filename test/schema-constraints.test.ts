@@ -23,6 +23,8 @@ async function clientOf(tenant: string, options: { scope?: string; claims?: Reco
   const token = await signTestToken(tenant, { scope: options.scope ?? 'read write admin', claims: options.claims ?? {} });
   const c = await connectClient('http', (options.on ?? gateway).url, token);
   clients.push(c);
+  // The client checks every structuredContent against the outputSchema it listed.
+  await c.listTools();
   return c;
 }
 
@@ -84,6 +86,14 @@ describe('falkordb_graph_schema', () => {
     assert.deepEqual(schema.sampling, { nodesPerLabel: 1000, relationshipsPerType: 1000, complete: true });
     assert.equal('indexDetails' in schema, false);
     assert.doesNotMatch(JSON.stringify(schema), /docTableSize/);
+  });
+
+  it('answers within its declared outputSchema at both detail levels', async () => {
+    const listed = (await client.listTools()).tools.find((t) => t.name === 'falkordb_graph_schema');
+    assert.deepEqual(listed?.annotations, { readOnlyHint: true, openWorldHint: false });
+    const properties = Object.keys((listed?.outputSchema as { properties: Record<string, unknown> }).properties).sort();
+    assert.deepEqual(properties, ['constraints', 'error', 'graph', 'indexDetails', 'indexes', 'labels', 'propertyKeys', 'relationshipTypes', 'sampling']);
+    for (const detail of ['compact', 'full']) assert.equal((await callTool(client, 'falkordb_graph_schema', { graphName: 'movies', detail })).ok, true);
   });
 
   it('adds the index internals with detail: "full", the rest unchanged', async () => {

@@ -104,6 +104,13 @@ describe('a tenant over its storage quota', () => {
     assert.ok(Number((read.rows as Array<{ n: number }>)[0]?.n) > 0);
   });
 
+  it('is refused a new constraint, and may still drop one', async () => {
+    const spec = { graphName: 'big', kind: 'mandatory', entity: 'node', label: 'Blob', properties: ['v'] };
+    const create = await callTool(hog, 'falkordb_create_constraint', spec);
+    assert.equal(create.error?.code, 'STORAGE_QUOTA_EXCEEDED', create.text);
+    assert.equal((await mustCall(hog, 'falkordb_drop_constraint', spec)).dropped, false);
+  });
+
   it('may still delete, and writes again once the deletion is measured', async () => {
     const deleted = await mustCall(hog, 'falkordb_query', { graphName: 'big', query: 'MATCH (n:Blob) DELETE n' });
     assert.ok(Number((deleted.stats as Record<string, number>).nodesDeleted) > 0);
