@@ -8,6 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.js';
 import { EMPTY_SCHEMA, FakeGraphOps } from '../../test/unit/fake-graph-ops.js';
 import { principalOf, unitCalls, UNIT_QUERY_LIMITS } from '../../test/unit/tool-context.js';
+import { createConstraintTool, dropConstraintTool } from './constraints.js';
 import { deleteGraphTool } from './delete-graph.js';
 import { explainTool } from './explain.js';
 import { graphSchemaTool } from './graph-schema.js';
@@ -161,6 +162,32 @@ describe('falkordb_graph_schema over a fake database', () => {
     const { indexDetails, ...compact } = schema;
     assert.deepEqual(structured(await ctx.call(graphSchemaTool, { graphName: 'movies' })), { graph: 'movies', ...compact });
     assert.deepEqual(structured(await ctx.call(graphSchemaTool, { graphName: 'movies', detail: 'full' })), { graph: 'movies', ...compact, indexDetails });
+  });
+});
+
+describe('falkordb_create_constraint and falkordb_drop_constraint over a fake database', () => {
+  const spec = { kind: 'unique', entity: 'node', label: 'Person', properties: ['email'] } as const;
+  const args = (graphName: string) => ({ graphName, ...spec, properties: [...spec.properties] });
+
+  it("sends the constraint on the caller's key and answers with what was asked and what happened", async () => {
+    const ctx = unitCalls({ graphs: new FakeGraphOps(['acme_people']) });
+    const created = structured(await ctx.call(createConstraintTool, args('people')));
+    assert.deepEqual(created, { graph: 'people', ...spec, created: true, indexCreated: true, status: 'OPERATIONAL' });
+    assert.equal(structured(await ctx.call(dropConstraintTool, args('people'))).dropped, true);
+    assert.deepEqual(ctx.graphs.constraintChanges.map((c) => [c.action, c.key]), [['create', 'acme_people'], ['drop', 'acme_people']]);
+  });
+
+  it('needs the write scope and sends nothing without it', async () => {
+    const ctx = unitCalls({ principal: principalOf('acme', ['read']), graphs: new FakeGraphOps(['acme_people']) });
+    assert.equal(failure(await ctx.call(createConstraintTool, args('people'))).code, 'SCOPE_MISSING');
+    assert.equal(failure(await ctx.call(dropConstraintTool, args('people'))).code, 'SCOPE_MISSING');
+    assert.deepEqual(ctx.graphs.constraintChanges, []);
+  });
+
+  it('says GRAPH_NOT_FOUND in the words of the graph name for a drop on a missing graph', async () => {
+    const error = failure(await dropConstraintTool.handler(args('nowhere'), unitCalls()));
+    assert.equal(error.code, 'GRAPH_NOT_FOUND');
+    assert.match(error.message, /^Graph "nowhere" does not exist/);
   });
 });
 
