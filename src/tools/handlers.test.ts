@@ -185,7 +185,7 @@ describe('falkordb_create_constraint and falkordb_drop_constraint over a fake da
   });
 
   it('says GRAPH_NOT_FOUND in the words of the graph name for a drop on a missing graph', async () => {
-    const error = failure(await dropConstraintTool.handler(args('nowhere'), unitCalls()));
+    const error = failure(await unitCalls().call(dropConstraintTool, args('nowhere')));
     assert.equal(error.code, 'GRAPH_NOT_FOUND');
     assert.match(error.message, /^Graph "nowhere" does not exist/);
   });
