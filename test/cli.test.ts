@@ -75,7 +75,7 @@ describe('falkordb-mcp-gateway', () => {
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       assert.equal(ready.status, 200);
       const client = await connectClient('http', `http://127.0.0.1:${port}`, first.token);
-      assert.equal((await client.listTools()).tools.length, 8);
+      assert.equal((await client.listTools()).tools.length, 10);
       await mustCall(client, 'falkordb_query', { graphName: 'kept', query: "CREATE (:Memo {text: 'still here'})" });
       await client.close();
     } finally {

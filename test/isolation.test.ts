@@ -44,7 +44,7 @@ for (const [mode, isolationEnv] of Object.entries(MODES)) {
       describe(`isolation over ${kind}`, () => {
         const t = (name: string) => `${name}-${kind}`;
 
-        it('lists the eight tools', async () => {
+        it('lists the ten tools', async () => {
           const client = await clientFor(kind, t('lister'));
           const { tools } = await client.listTools();
           assert.deepEqual(

@@ -88,7 +88,7 @@ async function listWriteAndRead(client: Client, graphName: string): Promise<void
 }
 
 describe('Claude Desktop through mcp-remote', () => {
-  it('lists the eight tools and writes and reads a graph with the Authorization header from env on /mcp', async () => {
+  it('lists the ten tools and writes and reads a graph with the Authorization header from env on /mcp', async () => {
     const printed = await desktopConfig('desktop-header');
     const entry = printed.config.mcpServers['falkordb'];
     assert.ok(entry, JSON.stringify(printed.config));
@@ -104,7 +104,7 @@ describe('Claude Desktop through mcp-remote', () => {
     }
   });
 
-  it('lists the eight tools and writes and reads a graph with the token on the legacy /sse/ URL', async () => {
+  it('lists the ten tools and writes and reads a graph with the token on the legacy /sse/ URL', async () => {
     const printed = await desktopConfig('desktop-sse');
     const entry = printed.alternative.mcpServers['falkordb'];
     assert.ok(entry, JSON.stringify(printed.alternative));

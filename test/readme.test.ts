@@ -145,10 +145,10 @@ after(async () => {
 });
 
 describe('README', () => {
-  it('set-up: `npm start` prints a demo token with which the gateway serves the eight tools', async () => {
+  it('set-up: `npm start` prints a demo token with which the gateway serves the ten tools', async () => {
     const client = await connectClient('http', base, demoToken);
     try {
-      assert.equal((await client.listTools()).tools.length, 8);
+      assert.equal((await client.listTools()).tools.length, 10);
       await mustCall(client, 'falkordb_query', { graphName: 'readme', query: "CREATE (:Step {name: 'set up'})" });
       assert.deepEqual((await mustCall(client, 'falkordb_query', { graphName: 'readme', query: 'MATCH (s:Step) RETURN s.name AS name' })).rows, [{ name: 'set up' }]);
     } finally {
@@ -186,7 +186,7 @@ describe('README', () => {
     const client = new Client({ name: 'readme-sse', version: '1.0.0' });
     await client.connect(new SSEClientTransport(new URL(`${url.pathname}${url.search}`, base)));
     try {
-      assert.equal((await client.listTools()).tools.length, 8);
+      assert.equal((await client.listTools()).tools.length, 10);
     } finally {
       await client.close();
     }

@@ -23,6 +23,8 @@ const CAPABILITIES: Record<string, { can: 'read' | 'write' | 'delete'; call: Rec
   falkordb_explain: { can: 'read', call: { graphName: 'g', query: 'MATCH (n) RETURN n' } },
   falkordb_list_graphs: { can: 'read', call: {} },
   falkordb_graph_schema: { can: 'read', call: { graphName: 'g' } },
+  falkordb_create_constraint: { can: 'write', call: { graphName: 'g', kind: 'mandatory', entity: 'node', label: 'Kept', properties: ['name'] } },
+  falkordb_drop_constraint: { can: 'write', call: { graphName: 'g', kind: 'mandatory', entity: 'node', label: 'Kept', properties: ['name'] } },
   falkordb_delete_graph: { can: 'delete', call: { graphName: 'g' } },
   falkordb_server_info: { can: 'read', call: {} },
   falkordb_health: { can: 'read', call: {} },
@@ -87,6 +89,19 @@ describe('tools/list', () => {
     const remove = tools.find((t) => t.name === 'falkordb_delete_graph')!;
     // Deleting a graph twice leaves the same state: it is destructive, and idempotent.
     assert.deepEqual([remove.annotations?.readOnlyHint, remove.annotations?.destructiveHint, remove.annotations?.idempotentHint], [false, true, true]);
+    // A new constraint removes nothing; dropping one takes a rule away. Both, repeated, leave the same state.
+    const create = tools.find((t) => t.name === 'falkordb_create_constraint')!;
+    assert.deepEqual([create.annotations?.readOnlyHint, create.annotations?.destructiveHint, create.annotations?.idempotentHint], [false, false, true]);
+    const drop = tools.find((t) => t.name === 'falkordb_drop_constraint')!;
+    assert.deepEqual([drop.annotations?.readOnlyHint, drop.annotations?.destructiveHint, drop.annotations?.idempotentHint], [false, true, true]);
+  });
+
+  it('lists a token only the tools its scopes can use: a read-only token exactly the read tools, a write token all but the graph delete', async () => {
+    const byScope = async (scope: string) => (await (await clientOf('annotations-lists', scope)).listTools()).tools.map((t) => t.name).sort();
+    const names = (...kinds: string[]) => Object.entries(CAPABILITIES).filter(([, c]) => kinds.includes(c.can)).map(([name]) => name).sort();
+    assert.deepEqual(await byScope('read'), names('read'));
+    assert.deepEqual(await byScope('read write'), names('read', 'write'));
+    assert.deepEqual(await byScope('read write admin'), names('read', 'write', 'delete'));
   });
 });
 
