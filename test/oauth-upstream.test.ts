@@ -248,6 +248,53 @@ describe('hostile upstream answers', () => {
     }
   });
 
+  it('refuses a stored start or ticket changed by hand with STATE_RECORD_INVALID naming the record and field, never its value, and grants nothing', async () => {
+    /** The 500 the gateway answers for a record of `kind` at `key` whose `field` is wrong. */
+    const refusedFor = (body: string, kind: string, key: string, field: string) => {
+      const parsed = JSON.parse(body) as { code: string; message: string };
+      assert.equal(parsed.code, 'STATE_RECORD_INVALID');
+      assert.ok(parsed.message.startsWith(`The ${kind} record stored at ${key} cannot be read: ${field}`), parsed.message);
+      assert.doesNotMatch(parsed.message, /s3cret/);
+    };
+    const page = await localPage();
+    try {
+      // The start: read when the provider's answer arrives, and taken when the interaction finishes.
+      const client = await startSignIn(page);
+      const intercepted = idp.interceptNextAnswer();
+      await page.getByRole('link', { name: 'Sign in with Acme SSO' }).click();
+      await signInAtIdp(page, 'alice');
+      const answer = new URL(await intercepted);
+      const startKey = stateKeys.oauthUpstream('start', answer.searchParams.get('state') ?? '');
+      const back = await fetch(answer, { redirect: 'manual' });
+      assert.equal(back.status, 303);
+      const stored = JSON.parse(String(await gateway.state.store.get(startKey))) as Record<string, unknown>;
+      await gateway.state.store.set(startKey, JSON.stringify({ ...stored, verifier: ['s3cret'] }));
+      const atCallback = await fetch(answer, { redirect: 'manual' });
+      assert.equal(atCallback.status, 500);
+      refusedFor(await atCallback.text(), 'upstream sign-in start', startKey, 'verifier: invalid input: expected string');
+      const atInteraction = await page.goto(new URL(back.headers.get('location') ?? '', gateway.url).href);
+      assert.equal(atInteraction?.status(), 500);
+      refusedFor(await page.locator('body').innerText(), 'upstream sign-in start', startKey, 'verifier: invalid input: expected string');
+      assert.equal(await gateway.state.store.get(startKey), undefined, 'the start is spent all the same');
+
+      // The ticket: taken when the person allows.
+      await startSignIn(page);
+      await page.getByRole('link', { name: 'Sign in with Acme SSO' }).click();
+      await signInAtIdp(page, 'alice');
+      await page.getByRole('button', { name: 'Allow' }).waitFor();
+      const ticketKey = stateKeys.oauthUpstream('ticket', (await page.locator('input[name="ticket"]').getAttribute('value')) ?? '');
+      const ticket = JSON.parse(String(await gateway.state.store.get(ticketKey))) as { grant: Record<string, unknown> };
+      await gateway.state.store.set(ticketKey, JSON.stringify({ ...ticket, grant: { ...ticket.grant, scopes: ['read', 's3cret'] } }));
+      const allowed = page.waitForResponse((r) => r.request().method() === 'POST');
+      await page.getByRole('button', { name: 'Allow' }).click();
+      assert.equal((await allowed).status(), 500);
+      refusedFor(await page.locator('body').innerText(), 'upstream sign-in ticket', ticketKey, 'grant.scopes[1]: invalid option');
+      assert.equal(client.saved, undefined);
+    } finally {
+      await closePage(page);
+    }
+  });
+
   it('answers an unknown state and a cancelled sign-in with a page, never a grant', async () => {
     const unknown = await fetch(`${gateway.url}/oauth/upstream/callback?code=forged&state=forged`, { redirect: 'manual' });
     assert.equal(unknown.status, 400);

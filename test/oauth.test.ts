@@ -13,10 +13,11 @@ import { importPKCS8, SignJWT } from 'jose';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningGateway } from '../src/main.js';
+import { stateKeys } from '../src/state/keys.js';
 import { closePage, launchBrowser, newPage, screenshot } from './support/browser.js';
 import { runCli, runCliJson } from './support/cli.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
-import { startTestGateway } from './support/gateway.js';
+import { captureLog, startTestGateway } from './support/gateway.js';
 import { tempDir, writeSigningKey } from './support/keys.js';
 import { callTool, connectClient, mustCall, untilRefused } from './support/mcp.js';
 import { approveInBrowser, MemoryOAuthClient, signIn, startCallback, type Callback } from './support/oauth.js';
@@ -256,8 +257,8 @@ describe('hostile sign-ins', () => {
     return { clientId: started.clientId, verifier: started.verifier, authorizationCode };
   }
 
-  function exchange(clientId: string, code: string, verifier: string, resource = `${gateway.url}/mcp`): Promise<Response> {
-    return postForm(`${gateway.url}/oauth/exchange`, { grant_type: 'authorization_code', client_id: clientId, code, code_verifier: verifier, redirect_uri: callback.url, resource });
+  function exchange(clientId: string, code: string, verifier: string, resource = `${gateway.url}/mcp`, at = gateway.url): Promise<Response> {
+    return postForm(`${at}/oauth/exchange`, { grant_type: 'authorization_code', client_id: clientId, code, code_verifier: verifier, redirect_uri: callback.url, resource });
   }
 
   it('refuses a wrong PKCE verifier, and then the right one too: the code is spent', async () => {
@@ -289,6 +290,41 @@ describe('hostile sign-ins', () => {
     const refreshed = await postForm(`${gateway.url}/oauth/exchange`, { grant_type: 'refresh_token', client_id: got.clientId, refresh_token: tokens.refresh_token });
     assert.equal(refreshed.status, 400);
     await mcp.close().catch(() => undefined);
+  });
+
+  it('answers a stored sign-in grant or client changed by hand with a server error, and logs STATE_RECORD_INVALID with the key and field, never the value', async () => {
+    // A second instance on the same state, whose log the test reads.
+    const log = captureLog();
+    const logged = await startTestGateway(db.url, { AUTH_SIGNING_KEY_FILE: keyFile, PUBLIC_URL: gateway.url }, log.stream);
+    // Its own listener: its url is the PUBLIC_URL the two share.
+    const loggedAt = `http://127.0.0.1:${logged.port}`;
+    try {
+      const enrolment = await enrol('oauth-hostile', 'mangled', 'read');
+      const accountId = (await gateway.state.enrolments.peek(enrolment))?.id ?? '';
+      const got = await codeFor(enrolment);
+      const grantKey = stateKeys.oauthAccount(accountId);
+      const grant = JSON.parse(String(await gateway.state.store.get(grantKey))) as Record<string, unknown>;
+      await gateway.state.store.set(grantKey, JSON.stringify({ ...grant, scopes: ['read', 's3cret'] }));
+      const exchanged = await exchange(got.clientId, got.authorizationCode, got.verifier, `${gateway.url}/mcp`, loggedAt);
+      assert.equal(exchanged.status, 500);
+      const body = (await exchanged.json()) as { error: string; access_token?: string };
+      assert.equal(body.error, 'server_error');
+      assert.equal(body.access_token, undefined);
+      assert.ok(log.text().includes(`The OAuth sign-in grant record stored at ${grantKey} cannot be read: scopes[1]: invalid option`), log.text());
+
+      // A registered client's record (oidc-provider's own), read when an authorization names it.
+      const clientKey = stateKeys.oauth('Client', got.clientId);
+      const client = JSON.parse(String(await gateway.state.store.get(clientKey))) as Record<string, unknown>;
+      await gateway.state.store.set(clientKey, JSON.stringify({ ...client, client_id: ['s3cret'] }));
+      const authorize = await fetch(`${loggedAt}/oauth/authorize?${new URLSearchParams({ client_id: got.clientId, response_type: 'code', redirect_uri: callback.url, code_challenge: pkcePair().challenge, code_challenge_method: 'S256', scope: 'read', resource: `${gateway.url}/mcp` })}`, { redirect: 'manual' });
+      assert.equal(authorize.status, 500);
+      assert.equal(authorize.headers.get('location'), null);
+      assert.match(await authorize.text(), /This sign-in cannot go on/);
+      assert.ok(log.text().includes(`The OAuth Client record stored at ${clientKey} cannot be read: client_id: invalid input: expected string`), log.text());
+      assert.doesNotMatch(log.text(), /s3cret/);
+    } finally {
+      await logged.stop();
+    }
   });
 
   it('refuses an authorization request without a resource, or for another resource', async () => {

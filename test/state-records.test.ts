@@ -15,6 +15,7 @@ import { StateStore } from '../src/state/store.js';
 import { TenantRegistry } from '../src/state/tenants.js';
 import { EnrolmentCodes, normaliseEnrolmentCode } from '../src/state/enrolments.js';
 import { liveGateways } from '../src/auth/gateways.js';
+import { StateAdapter } from '../src/oauth/adapter.js';
 import { RefreshTokens } from '../src/state/refresh.js';
 import { TokenLedger } from '../src/state/tokens.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
@@ -176,6 +177,34 @@ describe('an enrolment record that does not parse', () => {
         return true;
       });
     }
+  });
+});
+
+describe('an OAuth authorization server record that does not parse', () => {
+  it('is refused by the adapter with the model, the key and the field, so oidc-provider fails the request instead of acting on it', async () => {
+    const adapter = new StateAdapter('Session', new StateStore(db));
+    await adapter.upsert('sess-1', { uid: 'uid-1', accountId: 'acct', exp: 1 }, 600);
+    const key = stateKeys.oauth('Session', 'sess-1');
+    const refused = (problem: string) => (error: unknown) => {
+      assert.ok(isGatewayError(error), String(error));
+      assert.equal(error.code, 'STATE_RECORD_INVALID');
+      assert.ok(error.message.startsWith(`The OAuth Session record stored at ${key} cannot be read: ${problem}`), error.message);
+      assert.ok(!error.message.includes('s3cret'), error.message);
+      assert.deepEqual(error.details, { key, kind: 'OAuth Session' });
+      return true;
+    };
+    for (const [text, problem] of [
+      [JSON.stringify({ uid: ['s3cret'], accountId: 'acct' }), 'uid: invalid input: expected string'],
+      [JSON.stringify(['s3cret']), 'the record itself: invalid input: expected object'],
+      ['{"uid": "s3cret', 'it is not JSON'],
+    ] as const) {
+      await db.sendCommand(['SET', key, text]);
+      await assert.rejects(adapter.find('sess-1'), refused(problem));
+      await assert.rejects(adapter.findByUid('uid-1'), refused(problem));
+    }
+    // What oidc-provider stored beyond the fields checked is its own, given back as stored.
+    await db.sendCommand(['SET', key, JSON.stringify({ uid: 'uid-1', accountId: 'acct', authorizations: { app: { sid: 's' } }, future: 1 })]);
+    assert.deepEqual(await adapter.find('sess-1'), { uid: 'uid-1', accountId: 'acct', authorizations: { app: { sid: 's' } }, future: 1 });
   });
 });
 

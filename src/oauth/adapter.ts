@@ -5,7 +5,9 @@
 // revoking the grant removes them all.
 
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { z } from 'zod';
 import { stateKeys } from '../state/keys.js';
+import { parseRecord } from '../state/records.js';
 import type { StateStore } from '../state/store.js';
 
 /** Records issued under a grant; removed with it. */
@@ -16,6 +18,24 @@ const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', '
  * after their last use: a client in use (each refresh looks it up) stays, an abandoned one goes.
  */
 const NO_EXPIRY_KEEP_MS = 90 * 24 * 3600 * 1000;
+
+/**
+ * oidc-provider's own record, whatever the model: an object, with the fields every
+ * model shares and the adapter relies on checked, the rest kept as stored. A record
+ * that does not fit throws STATE_RECORD_INVALID, which oidc-provider answers as a
+ * server_error (logged with the key and field) instead of acting on it.
+ */
+const AdapterPayloadSchema = z.object({
+  kind: z.string().optional(),
+  jti: z.string().optional(),
+  iat: z.number().optional(),
+  exp: z.number().optional(),
+  uid: z.string().optional(),
+  grantId: z.string().optional(),
+  accountId: z.string().optional(),
+  clientId: z.string().optional(),
+  client_id: z.string().optional(),
+});
 
 export class StateAdapter implements Adapter {
   readonly #model: string;
@@ -54,7 +74,8 @@ export class StateAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     const [record, consumed] = await this.#store.mget([this.#key(id), stateKeys.oauthConsumed(this.#model, id)]);
     if (record === undefined) return undefined;
-    const payload = JSON.parse(record) as AdapterPayload;
+    // The schema checks the fields above; what else oidc-provider stored is its own, kept as it was.
+    const payload = parseRecord(`OAuth ${this.#model}`, this.#key(id), record, AdapterPayloadSchema);
     if (this.#model === 'Client') await this.#store.command(['PEXPIRE', this.#key(id), String(NO_EXPIRY_KEEP_MS)]);
     return consumed === undefined ? payload : { ...payload, consumed: Number(consumed) };
   }

@@ -8,6 +8,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { z } from 'zod';
 import { enrolmentUsedEvent } from '../auth/enrol.js';
 import { assertTenantMayHold } from '../auth/tenant-may-hold.js';
 import type { UpstreamOAuthConfig } from '../config/index.js';
@@ -18,7 +19,7 @@ import type { GatewayState } from '../gateway-state.js';
 import { normaliseEnrolmentCode, type EnrolmentRecord } from '../state/enrolments.js';
 import { stateKeys } from '../state/keys.js';
 import { consentPage, enrolPage, formActionSource, messagePage, PAGE_MESSAGES, type ClientFacts, type ConsentPageInput, type RenderedPage } from './pages.js';
-import { INTERACTION_PATH, SIGN_IN_GRANT_TTL_MS, type OAuthServer, type SignInGrant } from './provider.js';
+import { INTERACTION_PATH, SIGN_IN_GRANT_TTL_MS, SignInGrantSchema, type OAuthServer, type SignInGrant } from './provider.js';
 import { UpstreamRefusal, type UpstreamSignIn } from './upstream.js';
 import { matchUpstreamRule, upstreamDeviceName, upstreamUser, type UpstreamClaims } from '../tenancy/upstream-rules.js';
 
@@ -38,14 +39,16 @@ export interface InteractionDeps {
 }
 
 /** What a sign-in at the OpenID provider grants, kept from its return until the person allows or denies. */
-interface UpstreamTicket {
-  uid: string;
-  grant: Omit<SignInGrant, 'client'>;
+const UpstreamTicketSchema = z.object({
+  uid: z.string(),
+  grant: SignInGrantSchema.omit({ client: true }),
   /** Who signed in (verified email, else `sub:…`). */
-  user: string;
+  user: z.string(),
   /** The OAUTH_UPSTREAM_TENANTS rule that matched. */
-  rule: string;
-}
+  rule: z.string(),
+});
+
+type UpstreamTicket = z.infer<typeof UpstreamTicketSchema>;
 
 export interface Interactions {
   /** Serves everything under /oauth/interaction/; `form` is the parsed body of a POST. */
@@ -164,7 +167,7 @@ export function createInteractions(deps: InteractionDeps): Interactions {
   }
 
   async function approveUpstream(req: IncomingMessage, res: ServerResponse, found: Details, ticketId: string, clientIp: string | undefined): Promise<void> {
-    const ticket = await deps.state.store.takeJson<UpstreamTicket>(stateKeys.oauthUpstream('ticket', ticketId));
+    const ticket = await deps.state.store.takeParsed(stateKeys.oauthUpstream('ticket', ticketId), 'upstream sign-in ticket', UpstreamTicketSchema);
     if (ticket === undefined || ticket.uid !== found.uid) return send(res, messagePage(PAGE_MESSAGES.signInExpired));
     const event: AuditFacts = {
       event: 'upstream_sign_in',

@@ -13,6 +13,7 @@
 import { createHmac } from 'node:crypto';
 import type { Configuration, KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import { exportJWK } from 'jose';
+import { z } from 'zod';
 import type { TokenIssuer } from '../auth/issue.js';
 import type { SigningKey } from '../auth/signing.js';
 import { isScope, SCOPES, type Scope } from '../tenancy/scopes.js';
@@ -37,14 +38,19 @@ export const OAUTH_ROUTES = {
 export const INTERACTION_PATH = '/oauth/interaction';
 
 /** What an approved sign-in grants, kept from the approval until its code is exchanged. */
-export interface SignInGrant {
-  tenant: string;
-  device: string;
-  scopes: Scope[];
-  graphs?: string[];
+export const SignInGrantSchema = z.object({
+  tenant: z.string(),
+  device: z.string(),
+  scopes: z.array(z.enum(['read', 'write', 'admin'] satisfies Scope[])),
+  graphs: z.array(z.string()).optional(),
   /** The client's name as the user saw it, for the audit trail. */
-  client: string;
-}
+  client: z.string(),
+});
+
+export type SignInGrant = z.infer<typeof SignInGrantSchema>;
+
+/** The kind STATE_RECORD_INVALID names for a stored sign-in grant. */
+const SIGN_IN_GRANT = 'OAuth sign-in grant';
 
 /** How long an approved sign-in's facts are kept for its code exchange (a code lives 60 s). */
 export const SIGN_IN_GRANT_TTL_MS = 10 * 60 * 1000;
@@ -135,7 +141,7 @@ export async function createOAuthServer(deps: OAuthServerDeps): Promise<OAuthSer
     adapter: stateAdapterFactory(state.store),
     clients: [],
     findAccount: async (_ctx, id) => {
-      const grant = await state.store.getJson<SignInGrant>(stateKeys.oauthAccount(id));
+      const grant = await state.store.getParsed(stateKeys.oauthAccount(id), SIGN_IN_GRANT, SignInGrantSchema);
       if (grant === undefined) return undefined;
       return { accountId: id, claims: () => ({ sub: id }) };
     },
@@ -306,7 +312,7 @@ async function mintGatewayTokens(ctx: KoaContextWithOIDC, deps: OAuthServerDeps,
     await revokeReplayed(deps, codeValue);
     return refuse('the authorization code was already exchanged');
   }
-  const grant = code.accountId === undefined ? undefined : await deps.state.store.getJson<SignInGrant>(stateKeys.oauthAccount(code.accountId));
+  const grant = code.accountId === undefined ? undefined : await deps.state.store.getParsed(stateKeys.oauthAccount(code.accountId), SIGN_IN_GRANT, SignInGrantSchema);
   if (grant === undefined) return refuse('the sign-in expired before its code was exchanged; start the sign-in again');
   const asked = (providerToken?.scope ?? '').split(' ').filter(isScope);
   const scopes = asked.length > 0 ? grant.scopes.filter((s) => asked.includes(s)) : grant.scopes;

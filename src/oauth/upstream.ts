@@ -8,6 +8,7 @@
 // author. The verified claims then meet OAUTH_UPSTREAM_TENANTS.
 
 import * as client from 'openid-client';
+import { z } from 'zod';
 import type { UpstreamOAuthConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { StateStore } from '../state/store.js';
@@ -24,11 +25,17 @@ const START_TTL_MS = 10 * 60 * 1000;
 const DISCOVERY_TTL_MS = 60 * 60 * 1000;
 const DISCOVERY_TIMEOUT_SEC = 10;
 
-interface StartRecord {
-  uid: string;
-  verifier: string;
-  nonce: string;
-}
+/** A sign-in sent to the provider, kept until its answer comes back: the interaction and the PKCE verifier and nonce. */
+const StartRecordSchema = z.object({
+  uid: z.string(),
+  verifier: z.string(),
+  nonce: z.string(),
+});
+
+type StartRecord = z.infer<typeof StartRecordSchema>;
+
+/** The kind STATE_RECORD_INVALID names for a stored start. */
+const START = 'upstream sign-in start';
 
 /** Why an upstream sign-in did not give claims, worded for the person in the browser. */
 export class UpstreamRefusal extends Error {
@@ -131,13 +138,13 @@ export function createUpstreamSignIn(deps: UpstreamDeps): UpstreamSignIn {
     async returnPath(query) {
       const state = query.get('state');
       if (state === null || state === '') return undefined;
-      const record = await store.getJson<StartRecord>(stateKeys.oauthUpstream('start', state));
+      const record = await store.getParsed(stateKeys.oauthUpstream('start', state), START, StartRecordSchema);
       return record === undefined ? undefined : `${INTERACTION_PATH}/${encodeURIComponent(record.uid)}/upstream?${query.toString()}`;
     },
 
     async finish(uid, query) {
       const state = query.get('state') ?? '';
-      const record = state === '' ? undefined : await store.takeJson<StartRecord>(stateKeys.oauthUpstream('start', state));
+      const record = state === '' ? undefined : await store.takeParsed(stateKeys.oauthUpstream('start', state), START, StartRecordSchema);
       if (record === undefined || record.uid !== uid) {
         throw new UpstreamRefusal(400, 'This sign-in has expired', `The answer from ${config.name} does not belong to this sign-in, or was already used. Start again from the app you are connecting.`);
       }

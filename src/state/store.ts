@@ -45,21 +45,19 @@ export class StateStore {
     }
   }
 
-  async getJson<T>(key: string): Promise<T | undefined> {
-    const stored = await this.get(key);
-    return stored === undefined ? undefined : (JSON.parse(stored) as T);
-  }
-
   /** Reads a JSON record and checks it against its schema; throws STATE_RECORD_INVALID naming the key and field when it does not fit. */
   async getParsed<S extends RecordSchema>(key: string, kind: string, schema: S): Promise<z.output<S> | undefined> {
     const stored = await this.get(key);
     return stored === undefined ? undefined : parseRecord(kind, key, stored, schema);
   }
 
-  /** Reads and deletes a JSON record in one command (GETDEL): of two callers, only one gets it. */
-  async takeJson<T>(key: string): Promise<T | undefined> {
+  /**
+   * Reads and deletes a JSON record in one command (GETDEL): of two callers, only one gets it.
+   * Checked like getParsed; a record that does not fit is gone all the same.
+   */
+  async takeParsed<S extends RecordSchema>(key: string, kind: string, schema: S): Promise<z.output<S> | undefined> {
     const reply = await this.command(['GETDEL', key]);
-    return typeof reply === 'string' ? (JSON.parse(reply) as T) : undefined;
+    return typeof reply === 'string' ? parseRecord(kind, key, reply, schema) : undefined;
   }
 
   /** One MGET; on a cluster the database sends one GET per key instead, all at once, wherever the keys live. */
