@@ -33,8 +33,11 @@ export interface TopologyNode {
 
 export interface Topology {
   password: string;
-  /** A FalkorDB node; with `replicaOf`, a replica of that node (in sync when this resolves); `port` to choose it. */
-  startNode(options?: { replicaOf?: TopologyNode; port?: number }): Promise<TopologyNode>;
+  /**
+   * A FalkorDB node; with `replicaOf`, a replica of that node (in sync when this resolves); `port` to choose it;
+   * `appendOnly` to keep its data in an append-only file, so that a restart brings it back with its data.
+   */
+  startNode(options?: { replicaOf?: TopologyNode; port?: number; appendOnly?: boolean }): Promise<TopologyNode>;
   /** A sentinel watching `primary` as `name`. */
   startSentinel(primary: TopologyNode, options: { name: string; quorum: number; downAfterMs: number; failoverTimeoutMs: number }): Promise<TopologyNode>;
   /** Kills every process and removes the folder. */
@@ -142,7 +145,7 @@ export async function startTopology(): Promise<Topology> {
         `dbfilename node-${port}.rdb`,
         `logfile ${path.join(dir, `node-${port}.log`)}`,
         'save ""',
-        'appendonly no',
+        ...(options.appendOnly === true ? ['appendonly yes', `appenddirname appendonly-${port}`, 'appendfsync everysec'] : ['appendonly no']),
         // Replicas sync at once instead of waiting for more replicas to join the transfer.
         'repl-diskless-sync-delay 0',
         `loadmodule ${modulePath} THREAD_COUNT ${TEST_THREAD_COUNT}`,
