@@ -15,7 +15,7 @@ import { testLogger } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { callTool, connectClient } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
-import { startTopology, waitFor, type Topology, type TopologyNode } from './support/topology.js';
+import { infoField, startTopology, waitFor, type Topology, type TopologyNode } from './support/topology.js';
 
 const MASTER = 'falkordb-test';
 
@@ -96,9 +96,8 @@ function writeLoop(client: Client, graphName: string, first: number) {
 
 before(async () => {
   topology = await startTopology();
-  // With persistence, as docs/deployment.md asks: the node killed below comes back with its writes, not empty.
-  const primary = await topology.startNode({ appendOnly: true });
-  const replica = await topology.startNode({ replicaOf: primary, appendOnly: true });
+  const primary = await topology.startNode();
+  const replica = await topology.startNode({ replicaOf: primary });
   nodes = [primary, replica];
   sentinels = [];
   for (let s = 0; s < 3; s++) sentinels.push(await topology.startSentinel(primary, { name: MASTER, quorum: 2, downAfterMs: 1000, failoverTimeoutMs: 4000 }));
@@ -162,8 +161,14 @@ describe('sentinel failover', { timeout: 240_000 }, () => {
       const second = await primaryPort();
       await nodeAt(second).kill();
       await waitFor('the sentinels to fail over from the killed primary', async () => ((await primaryPort()) !== second ? true : undefined), 60_000);
-      // Back after the failover, with the writes it had: an empty node could be promoted before it has resynced (docs/deployment.md).
-      await nodeAt(second).restart();
+      // Back only after the failover, and out of promotion until it has copied the data again: it has no
+      // persistence, so it comes back empty, and a failover in the meantime (the primary missing the
+      // sentinels' pings for a second, as on a loaded machine) would promote it and have the primary,
+      // which holds every acknowledged write, copy its empty data set (docs/deployment.md).
+      const promoted = nodeAt(await primaryPort());
+      await nodeAt(second).restart([`replicaof 127.0.0.1 ${promoted.port}`, 'replica-priority 0']);
+      await waitFor('the restarted node in sync', async () => (infoField(await nodeAt(second).command(['INFO', 'replication']), 'master_link_status') === 'up' ? true : undefined), 60_000);
+      await nodeAt(second).command(['CONFIG', 'SET', 'replica-priority', '100']);
       mark = acked();
       await waitFor('writes acknowledged after the kill', () => (acked() >= mark + 20 ? true : undefined), 90_000);
       } finally {

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,8 +24,11 @@ export interface TopologyNode {
   command(args: readonly string[]): Promise<unknown>;
   /** SIGKILL: no goodbye to clients or replicas. */
   kill(): Promise<void>;
-  /** Starts it again on the same port and config file (a sentinel keeps what it learnt). */
-  restart(): Promise<void>;
+  /**
+   * Starts it again on the same port and config file (a sentinel keeps what it learnt); `extraConfig`
+   * lines are added to that file first, e.g. to bring a node back as a replica.
+   */
+  restart(extraConfig?: readonly string[]): Promise<void>;
   readonly running: boolean;
   /** The server's process id while it runs, e.g. to freeze it with SIGSTOP. */
   readonly pid: number | undefined;
@@ -33,11 +36,8 @@ export interface TopologyNode {
 
 export interface Topology {
   password: string;
-  /**
-   * A FalkorDB node; with `replicaOf`, a replica of that node (in sync when this resolves); `port` to choose it;
-   * `appendOnly` to keep its data in an append-only file, so that a restart brings it back with its data.
-   */
-  startNode(options?: { replicaOf?: TopologyNode; port?: number; appendOnly?: boolean }): Promise<TopologyNode>;
+  /** A FalkorDB node; with `replicaOf`, a replica of that node (in sync when this resolves); `port` to choose it. */
+  startNode(options?: { replicaOf?: TopologyNode; port?: number }): Promise<TopologyNode>;
   /** A sentinel watching `primary` as `name`. */
   startSentinel(primary: TopologyNode, options: { name: string; quorum: number; downAfterMs: number; failoverTimeoutMs: number }): Promise<TopologyNode>;
   /** Kills every process and removes the folder. */
@@ -127,7 +127,10 @@ export async function startTopology(): Promise<Topology> {
       kill: async () => {
         if (child !== undefined) await killNow(child);
       },
-      restart: spawnIt,
+      restart: async (extraConfig = []) => {
+        if (extraConfig.length > 0) await appendFile(configPath, `${extraConfig.join('\n')}\n`);
+        await spawnIt();
+      },
     };
   }
 
@@ -145,7 +148,7 @@ export async function startTopology(): Promise<Topology> {
         `dbfilename node-${port}.rdb`,
         `logfile ${path.join(dir, `node-${port}.log`)}`,
         'save ""',
-        ...(options.appendOnly === true ? ['appendonly yes', `appenddirname appendonly-${port}`, 'appendfsync everysec'] : ['appendonly no']),
+        'appendonly no',
         // Replicas sync at once instead of waiting for more replicas to join the transfer.
         'repl-diskless-sync-delay 0',
         `loadmodule ${modulePath} THREAD_COUNT ${TEST_THREAD_COUNT}`,
