@@ -64,7 +64,8 @@ for (const [mode, isolationEnv] of Object.entries(MODES)) {
           const refused = await callTool(client, 'falkordb_delete_graph', { graphName: 'anything' });
           assert.equal(refused.error?.code, 'SCOPE_MISSING');
           // falkordb_query is not listed, but a client configured to call it still reads with it.
-          assert.deepEqual((await mustCall(client, 'falkordb_query', { graphName: 'nothing-here', query: 'RETURN 1 AS one' })).rows, [{ one: 1 }]);
+          await mustCall(await clientFor(kind, t('reader')), 'falkordb_query', { graphName: 'notes', query: 'CREATE (:Note)' });
+          assert.deepEqual((await mustCall(client, 'falkordb_query', { graphName: 'notes', query: 'MATCH (n:Note) RETURN count(n) AS n' })).rows, [{ n: 1 }]);
         });
 
         it("keeps tenant A's node out of tenant B's graph of the same name", async () => {

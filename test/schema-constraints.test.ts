@@ -90,7 +90,7 @@ describe('falkordb_graph_schema', () => {
 
   it('answers within its declared outputSchema at both detail levels', async () => {
     const listed = (await client.listTools()).tools.find((t) => t.name === 'falkordb_graph_schema');
-    assert.deepEqual(listed?.annotations, { readOnlyHint: true, openWorldHint: false });
+    assert.deepEqual(listed?.annotations, { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
     const properties = Object.keys((listed?.outputSchema as { properties: Record<string, unknown> }).properties).sort();
     assert.deepEqual(properties, ['constraints', 'error', 'graph', 'indexDetails', 'indexes', 'labels', 'propertyKeys', 'relationshipTypes', 'sampling']);
     for (const detail of ['compact', 'full']) assert.equal((await callTool(client, 'falkordb_graph_schema', { graphName: 'movies', detail })).ok, true);
