@@ -39,6 +39,15 @@ function integer(value: RespValue | undefined): number | string {
 }
 
 /**
+ * Sets `out[key]` as an own property: a plain assignment of `__proto__` would
+ * set the object's prototype instead, and the key (a map key, property or
+ * column the caller chose) would be missing from the result.
+ */
+function setEntry(out: Record<string, JsonValue>, key: string, value: JsonValue): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
  * What the query's exact-float column (exact-query.ts) says of one value:
  * `[split]` for a float, `[[[index or key, info]…]]` for a value holding floats.
  */
@@ -102,7 +111,7 @@ export function shapeValue(cell: RespValue | undefined, names: GraphSchemaNames,
       const infos = childInfos(info);
       const flat = asArray(value);
       const out: Record<string, JsonValue> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = shapeValue(flat[i + 1], names, infos.get(String(flat[i])));
+      for (let i = 0; i + 1 < flat.length; i += 2) setEntry(out, String(flat[i]), shapeValue(flat[i + 1], names, infos.get(String(flat[i]))));
       return out;
     }
     case T.Point: {
@@ -130,7 +139,7 @@ function shapeProperties(list: RespValue | undefined, names: GraphSchemaNames, i
   for (const entry of asArray(list)) {
     const [keyId, type, value] = asArray(entry);
     const key = name(names.propertyKeys, keyId);
-    out[key] = shapeValue([type ?? null, value ?? null], names, infos.get(key));
+    setEntry(out, key, shapeValue([type ?? null, value ?? null], names, infos.get(key)));
   }
   return out;
 }
@@ -242,7 +251,7 @@ export function shapeReply(reply: RespValue, names: GraphSchemaNames, maxRows: n
     const infos = cells.slice(columns.length).flatMap((cell) => asArray(untyped(cell) as RespValue));
     const out: Record<string, JsonValue> = {};
     columns.forEach((column, i) => {
-      out[column] = shapeValue(cells[i], names, infos[i]);
+      setEntry(out, column, shapeValue(cells[i], names, infos[i]));
     });
     return out;
   });
