@@ -8,7 +8,7 @@ describe('cypherParamsPrefix', () => {
     assert.equal(cypherParamsPrefix({}), '');
   });
   it('serialises scalars, lists and maps', () => {
-    assert.equal(cypherParamsPrefix({ a: 1, b: 'x', c: null, d: true, e: [1, 'y'], f: { k: -0.5 } }), 'CYPHER a=1 b="x" c=null d=true e=[1,"y"] f={k:-0.5} ');
+    assert.equal(cypherParamsPrefix({ a: 1, b: 'x', c: null, d: true, e: [1, 'y'], f: { k: -0.5 } }), 'CYPHER a=1 b="x" c=null d=true e=[1,"y"] f={`k`:-0.5} ');
   });
   it('escapes quotes and backslashes in strings', () => {
     assert.equal(cypherParamsPrefix({ s: 'a"b\\c' }), 'CYPHER s="a\\"b\\\\c" ');
@@ -18,8 +18,16 @@ describe('cypherParamsPrefix', () => {
     assert.throws(() => cypherParamsPrefix({ '1a': 1 }), { code: 'PARAMETERS_INVALID' });
     assert.throws(() => cypherParamsPrefix({ '': 1 }), { code: 'PARAMETERS_INVALID' });
   });
-  it('refuses map keys that are not identifiers', () => {
-    assert.throws(() => cypherParamsPrefix({ m: { 'k}) DETACH DELETE n //': 1 } }), { code: 'PARAMETERS_INVALID' });
+  it('writes every map key between backticks, whatever it holds', () => {
+    assert.equal(
+      cypherParamsPrefix({ m: { 'first-name': 1, '@id': 2, 'a b': 3, '': 4, 'k}) DETACH DELETE n //': 5, 'a"b': 6, 'ключ': { 'x.y': [7] } } }),
+      'CYPHER m={`first-name`:1,`@id`:2,`a b`:3,``:4,`k}) DETACH DELETE n //`:5,`a"b`:6,`ключ`:{`x.y`:[7]}} ',
+    );
+  });
+  it('refuses a map key holding a backtick or NUL, which FalkorDB cannot read', () => {
+    assert.throws(() => cypherParamsPrefix({ m: { 'a`b': 1 } }), { code: 'PARAMETERS_INVALID', message: /backtick/ });
+    assert.throws(() => cypherParamsPrefix({ m: { 'a`}) MATCH (n) DETACH DELETE n //': 1 } }), { code: 'PARAMETERS_INVALID' });
+    assert.throws(() => cypherParamsPrefix({ m: [{ 'a\0b': 1 }] }), { code: 'PARAMETERS_INVALID', message: /NUL/ });
   });
   it('refuses non-finite numbers and deep nesting', () => {
     assert.throws(() => cypherParamsPrefix({ n: Number.NaN }), { code: 'PARAMETERS_INVALID' });

@@ -1,6 +1,8 @@
 // Turns a tool call's `parameters` object into FalkorDB's `CYPHER name=value …`
 // prefix. Values are serialised here, never spliced into the query text, and
-// every name is checked, because FalkorDB reads names and map keys unquoted.
+// every parameter name is checked, because FalkorDB reads names unquoted.
+// Map keys may be any text FalkorDB can hold: each is written between
+// backticks, which FalkorDB (4.16) ends at the next backtick with no escape.
 
 import { GatewayError } from '../errors.js';
 
@@ -40,6 +42,20 @@ export function assertParametersDepth(parameters: Record<string, unknown> | unde
   }
 }
 
+/**
+ * `` `key` `` for a map key. FalkorDB reads an escaped name up to the next backtick
+ * and knows no escape for one inside (a doubled ``` `` ``` is refused too), and
+ * the server reads the query as C text, so NUL would cut it short: a key with
+ * either is refused, and any other key reaches the database as it was sent.
+ */
+function mapKey(key: string): string {
+  if (key.includes('`') || key.includes('\0')) {
+    const shown = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+    throw invalid(`Map key ${shown} holds a backtick (\`) or a NUL character, which FalkorDB cannot read in a parameter's map key; rename the key, or pass such data as a list of [key, value] pairs.`);
+  }
+  return `\`${key}\``;
+}
+
 function literal(value: unknown, depth: number): string {
   if (value === null) return 'null';
   if (typeof value === 'object' && depth > MAX_PARAMETER_DEPTH) throw invalid(TOO_DEEP);
@@ -55,8 +71,7 @@ function literal(value: unknown, depth: number): string {
     case 'object': {
       if (Array.isArray(value)) return `[${value.map((v) => literal(v, depth + 1)).join(',')}]`;
       const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
-        checkName(k, 'Map key');
-        return `${k}:${literal(v, depth + 1)}`;
+        return `${mapKey(k)}:${literal(v, depth + 1)}`;
       });
       return `{${entries.join(',')}}`;
     }

@@ -14,7 +14,7 @@ import { graphNameArg } from './graph-name-arg.js';
 export const queryArgs = {
   graphName: graphNameArg,
   query: z.string().min(1).describe('The openCypher query.'),
-  parameters: z.record(z.string(), z.unknown()).optional().describe('Query parameters, used as $name in the query. Names: letters, digits and _.'),
+  parameters: z.record(z.string(), z.unknown()).optional().describe('Query parameters, used as $name in the query. Names: letters, digits and _; keys of maps inside values: any text without a backtick.'),
 };
 
 export const timeoutMsArg = z.number().int().positive().optional().describe('Time limit in milliseconds, capped by the server limit.');
