@@ -68,6 +68,7 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
       'AUTH_PREVIOUS_KEYS_DIR',
       'AUTH_CLOCK_TOLERANCE',
       'AUTH_ALLOW_QUERY_TOKEN',
+      'AUTH_HEADER_NAME',
       'ACCESS_TOKEN_TTL',
       'REFRESH_TOKEN_TTL',
       'TENANTS_REQUIRE_REGISTRATION',

@@ -49,6 +49,7 @@ function authConfig(overrides: Partial<Config['auth']> = {}): Config['auth'] {
     signingKeyFile: undefined,
     clockToleranceSec: TOLERANCE,
     allowQueryToken: true,
+    headerName: 'Authorization',
     devMode: false,
     previousKeysDir: undefined,
     accessTokenTtlSec: 3600,

@@ -194,7 +194,7 @@ async function tokenClientConfig(client: ClientKind, options: ClientConfigOption
     const mcpUrl = `${gatewayBaseUrl(options.url, ctx.config)}/mcp`;
     const issuer = await cliIssuer(ctx);
     const issued = await issuer.issue({ tenant, scopes, ttlSec, device, actor: 'cli' });
-    const rendered = renderClientConfig(client, { mcpUrl, token: issued.accessToken, name });
+    const rendered = renderClientConfig(client, { mcpUrl, token: issued.accessToken, name, headerName: ctx.config.auth.headerName });
     let written: MergeResult | undefined;
     try {
       written = target === undefined ? undefined : await mergeServerEntry(target.file, target.section, name, rendered.entry);

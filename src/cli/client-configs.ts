@@ -21,6 +21,8 @@ export interface ClientConfigInput {
   mcpUrl: string;
   token: string;
   name?: string;
+  /** The header the gateway reads the token from (AUTH_HEADER_NAME); `Authorization` when left out. */
+  headerName?: string;
 }
 
 export const DEFAULT_SERVER_NAME = 'falkordb';
@@ -41,8 +43,8 @@ export function sseTokenUrl(mcpUrl: string, token: string): string {
 }
 
 /** The arguments after `claude`. */
-export function claudeCodeArgs({ mcpUrl, token, name = DEFAULT_SERVER_NAME }: ClientConfigInput): string[] {
-  return ['mcp', 'add', '--transport', 'http', name, mcpUrl, '--header', `Authorization: Bearer ${token}`];
+export function claudeCodeArgs({ mcpUrl, token, name = DEFAULT_SERVER_NAME, headerName = 'Authorization' }: ClientConfigInput): string[] {
+  return ['mcp', 'add', '--transport', 'http', name, mcpUrl, '--header', `${headerName}: Bearer ${token}`];
 }
 
 export function claudeCodeCommand(input: ClientConfigInput): string {
@@ -63,11 +65,11 @@ function mcpRemoteNeedsAllowHttp(url: string): boolean {
  * Claude Desktop starts mcp-remote; the header lives in env, because a header
  * argument with a space in it is split apart on Windows before mcp-remote sees it.
  */
-export function claudeDesktopEntry({ mcpUrl, token }: ClientConfigInput): Record<string, unknown> {
+export function claudeDesktopEntry({ mcpUrl, token, headerName = 'Authorization' }: ClientConfigInput): Record<string, unknown> {
   const allowHttp = mcpRemoteNeedsAllowHttp(mcpUrl) ? ['--allow-http'] : [];
   return {
     command: 'npx',
-    args: ['-y', 'mcp-remote', mcpUrl, '--header', 'Authorization:${AUTH_HEADER}', ...allowHttp],
+    args: ['-y', 'mcp-remote', mcpUrl, '--header', `${headerName}:\${AUTH_HEADER}`, ...allowHttp],
     env: { AUTH_HEADER: `Bearer ${token}` },
   };
 }
@@ -83,8 +85,8 @@ export function claudeDesktopConfig(input: ClientConfigInput): Record<string, un
 }
 
 /** Cursor's and VS Code's mcp.json entry (VS Code also wants the transport type). */
-export function mcpJsonEntry({ mcpUrl, token }: ClientConfigInput, flavour: 'cursor' | 'vscode'): Record<string, unknown> {
-  const entry = { url: mcpUrl, headers: { Authorization: `Bearer ${token}` } };
+export function mcpJsonEntry({ mcpUrl, token, headerName = 'Authorization' }: ClientConfigInput, flavour: 'cursor' | 'vscode'): Record<string, unknown> {
+  const entry = { url: mcpUrl, headers: { [headerName]: `Bearer ${token}` } };
   return flavour === 'vscode' ? { type: 'http', ...entry } : entry;
 }
 
@@ -123,7 +125,7 @@ export function renderClientConfig(client: ClientKind, input: ClientConfigInput)
       return { config: { [section]: { [name]: entry } }, section, entry };
     }
     case 'generic':
-      return { connection: { url: input.mcpUrl, header: `Authorization: Bearer ${input.token}`, token: input.token, sseUrl: sseTokenUrl(input.mcpUrl, input.token) } };
+      return { connection: { url: input.mcpUrl, header: `${input.headerName ?? 'Authorization'}: Bearer ${input.token}`, token: input.token, sseUrl: sseTokenUrl(input.mcpUrl, input.token) } };
   }
 }
 

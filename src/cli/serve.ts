@@ -20,6 +20,7 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
       devBanner({
         mcpUrl: gateway.mcpUrl,
         token: gateway.devToken,
+        headerName: config.auth.headerName,
         version: GATEWAY_VERSION,
         database: gateway.database.description,
         tenant: DEV_TENANT,

@@ -84,6 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
       previousKeysDir: v.AUTH_PREVIOUS_KEYS_DIR === undefined ? undefined : path.resolve(v.AUTH_PREVIOUS_KEYS_DIR),
       clockToleranceSec: v.AUTH_CLOCK_TOLERANCE,
       allowQueryToken: v.AUTH_ALLOW_QUERY_TOKEN,
+      headerName: v.AUTH_HEADER_NAME,
       accessTokenTtlSec: v.ACCESS_TOKEN_TTL,
       refreshTokenTtlSec: v.REFRESH_TOKEN_TTL,
       devMode: !hasVerifier && loopback,

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
-import { bool, cidrList, clusterSeeds, duration, integer, metricsTenantLabels, parseSentinelNode, ratePlans, replicaUrlList, trustProxy, upstreamIssuer } from './parsers.js';
+import { bool, cidrList, clusterSeeds, duration, headerName, integer, metricsTenantLabels, parseSentinelNode, ratePlans, replicaUrlList, trustProxy, upstreamIssuer } from './parsers.js';
 
 /** The first issue's message of input the parser refuses. */
 function refusal(parser: z.ZodType, input: string): string {
@@ -139,5 +139,18 @@ describe('metricsTenantLabels', () => {
 
   it('refuses top:0', () => {
     assert.equal(refusal(metricsTenantLabels, 'top:0'), 'must be all, none or top:N (N above zero)');
+  });
+});
+
+describe('headerName', () => {
+  it('keeps an HTTP header name as written, spaces around it trimmed', () => {
+    assert.equal(headerName.parse(' X-Gateway-Authorization '), 'X-Gateway-Authorization');
+    assert.equal(headerName.parse('Authorization'), 'Authorization');
+  });
+
+  it('refuses what is no header name, and the headers read for something else', () => {
+    assert.match(refusal(headerName, 'X Auth'), /^must be an HTTP header name/);
+    assert.match(refusal(headerName, 'X-Auth:'), /^must be an HTTP header name/);
+    assert.match(refusal(headerName, 'HOST'), /already reads for something else/);
   });
 });

@@ -216,6 +216,17 @@ export const ratePlans = z.string().transform((text, ctx) => {
 
 export const logLevel = z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` });
 
+/** Headers HTTP, MCP or the gateway itself read for something else: a token there would be lost or break them. */
+const RESERVED_HEADERS = new Set([
+  'accept', 'connection', 'content-length', 'content-type', 'cookie', 'forwarded', 'host', 'last-event-id', 'mcp-protocol-version',
+  'mcp-session-id', 'origin', 'te', 'transfer-encoding', 'upgrade', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-request-id',
+]);
+
+/** An HTTP header name (RFC 9110 token), as written, for the header the bearer token comes in. */
+export const headerName = nonEmpty
+  .refine((v) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v), 'must be an HTTP header name: letters, digits and ! # $ % & \' * + - . ^ _ ` | ~, without spaces or a colon')
+  .refine((v) => !RESERVED_HEADERS.has(v.toLowerCase()), 'is a header HTTP, MCP or the gateway already reads for something else; pick another name, e.g. X-Gateway-Authorization');
+
 /** An address to listen on. */
 export const hostName = nonEmpty.refine((v) => isIP(v) !== 0 || /^[A-Za-z0-9.-]+$/.test(v), 'must be an IP address or a host name');
 

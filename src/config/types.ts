@@ -51,6 +51,8 @@ export interface Config {
     previousKeysDir: string | undefined;
     clockToleranceSec: number;
     allowQueryToken: boolean;
+    /** The header the bearer token is read from, as configured (compare it case-insensitively). */
+    headerName: string;
     accessTokenTtlSec: number;
     refreshTokenTtlSec: number;
     /** No verification key configured and bound to loopback: the gateway signs its own tokens. */

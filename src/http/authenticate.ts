@@ -14,12 +14,18 @@ export interface PresentedToken {
   via: 'header' | 'query';
 }
 
-export function presentedToken(req: IncomingMessage, url: URL): PresentedToken | undefined {
-  const header = req.headers.authorization;
+/**
+ * The token of `req`: from the `headerName` header (AUTH_HEADER_NAME, `Authorization`
+ * by default) as `Bearer <token>`, else from `?token=`. With another header name
+ * configured, `Authorization` is not read at all: the proxy in front owns it, and
+ * its credential is never taken for the tenant's.
+ */
+export function presentedToken(req: IncomingMessage, url: URL, headerName = 'Authorization'): PresentedToken | undefined {
+  const header = req.headers[headerName.toLowerCase()];
   if (header !== undefined) {
-    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    const match = typeof header === 'string' ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
     if (!match?.[1]) {
-      throw new GatewayError('TOKEN_MALFORMED', 'The Authorization header must read "Bearer <token>".');
+      throw new GatewayError('TOKEN_MALFORMED', `The ${headerName} header must read "Bearer <token>".`);
     }
     return { token: match[1], via: 'header' };
   }
@@ -33,6 +39,8 @@ export interface Authenticator {
   /** Revocation, tenant status and address checks after the signature. */
   policy: AccessPolicy;
   allowQueryToken: boolean;
+  /** The header the token comes in (AUTH_HEADER_NAME); `Authorization` when left out. */
+  headerName?: string;
   /** Failed authentications per client address (AUTH_FAILURES_PER_MINUTE); none: unlimited. */
   failures?: AuthFailureLimit;
 }
@@ -67,17 +75,17 @@ export async function authenticate(
 async function authenticateToken(
   req: IncomingMessage,
   url: URL,
-  { verifier, policy, allowQueryToken, failures }: Authenticator,
+  { verifier, policy, allowQueryToken, headerName = 'Authorization', failures }: Authenticator,
   clientIp: string | undefined,
   onVerified: (principal: Principal) => void,
 ): Promise<Principal> {
   const overLimit = await failures?.refusal(clientIp);
-  const presented = presentedToken(req, url);
+  const presented = presentedToken(req, url, headerName);
   if (presented === undefined) {
-    throw new GatewayError('TOKEN_MISSING', 'No access token: send "Authorization: Bearer <token>", or add ?token=<token> to the URL for clients that cannot set headers.');
+    throw new GatewayError('TOKEN_MISSING', `No access token: send "${headerName}: Bearer <token>", or add ?token=<token> to the URL for clients that cannot set headers.`);
   }
   if (presented.via === 'query' && !allowQueryToken) {
-    throw new GatewayError('QUERY_TOKEN_DISABLED', 'Tokens on the URL are turned off on this gateway; send "Authorization: Bearer <token>" instead.');
+    throw new GatewayError('QUERY_TOKEN_DISABLED', `Tokens on the URL are turned off on this gateway; send "${headerName}: Bearer <token>" instead.`);
   }
   const principal = overLimit === undefined ? await verifier.verify(presented.token) : verifier.known?.(presented.token);
   if (principal === undefined) throw overLimit;

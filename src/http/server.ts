@@ -96,6 +96,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     verifier: deps.verifier,
     policy: deps.policy,
     allowQueryToken: deps.config.auth.allowQueryToken,
+    headerName: deps.config.auth.headerName,
     failures: createAuthFailureLimit(deps.config.refusals.authFailuresPerMinute),
   };
 
@@ -180,7 +181,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     if ((path === '/sse' || path === '/sse/') && method === 'GET') {
       const principal = await admit(req, res, url, log);
       // A client that could only put its token on the URL gets it back on the endpoint, as every post needs one.
-      const presented = presentedToken(req, url);
+      const presented = presentedToken(req, url, authenticator.headerName);
       const messagesPath = presented?.via === 'query' ? `/messages?token=${encodeURIComponent(presented.token)}` : '/messages';
       await sessions.open(res, tools, { principal, clientIp: log.clientIp, prepaidCalls: 0 }, messagesPath);
       return;
