@@ -103,6 +103,12 @@ describe('map keys in parameters', () => {
     assert.match(out.error?.message ?? '', /backtick/);
   });
 
+  it('are refused when they hold half of a surrogate pair, which would reach the database as another key', async () => {
+    const out = await callTool(client, 'falkordb_query', { graphName: 'keys', query: 'RETURN $m AS m', parameters: { m: { 'a\ud800b': 1, 'a\ud801b': 2 } } });
+    assert.equal(out.error?.code, 'PARAMETERS_INVALID', out.text);
+    assert.match(out.error?.message ?? '', /surrogate/);
+  });
+
   it('do not change what parameter names may be: still identifiers only', async () => {
     const out = await callTool(client, 'falkordb_query', { graphName: 'keys', query: 'RETURN 1', parameters: { 'first-name': 1 } });
     assert.equal(out.error?.code, 'PARAMETERS_INVALID');

@@ -140,6 +140,7 @@ describe('tool errors', () => {
     for (let i = 0; i < 40; i++) deep = [deep];
     assertDocumented('PARAMETERS_INVALID', await toolError(client, { graphName: 'g', query: 'RETURN $rows', parameters: { rows: deep } }));
     assertDocumented('PARAMETERS_INVALID', await toolError(client, { graphName: 'g', query: 'RETURN $m', parameters: { m: { 'a`b': 1 } } }));
+    assertDocumented('PARAMETERS_INVALID', await toolError(client, { graphName: 'g', query: 'RETURN $m', parameters: { m: { 'a\ud800b': 1 } } }));
   });
 
   it('PARAMETERS_TOO_LARGE', async () => {

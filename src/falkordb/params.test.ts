@@ -29,6 +29,10 @@ describe('cypherParamsPrefix', () => {
     assert.throws(() => cypherParamsPrefix({ m: { 'a`}) MATCH (n) DETACH DELETE n //': 1 } }), { code: 'PARAMETERS_INVALID' });
     assert.throws(() => cypherParamsPrefix({ m: [{ 'a\0b': 1 }] }), { code: 'PARAMETERS_INVALID', message: /NUL/ });
   });
+  it('refuses a map key with a lone surrogate, which would reach the database as U+FFFD', () => {
+    assert.throws(() => cypherParamsPrefix({ m: { 'a\ud800b': 1 } }), { code: 'PARAMETERS_INVALID', message: /surrogate/ });
+    assert.equal(cypherParamsPrefix({ m: { '😀': 1 } }), 'CYPHER m={`😀`:1} ');
+  });
   it('refuses non-finite numbers and deep nesting', () => {
     assert.throws(() => cypherParamsPrefix({ n: Number.NaN }), { code: 'PARAMETERS_INVALID' });
     let deep: unknown = 1;

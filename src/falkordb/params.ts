@@ -46,12 +46,17 @@ export function assertParametersDepth(parameters: Record<string, unknown> | unde
  * `` `key` `` for a map key. FalkorDB reads an escaped name up to the next backtick
  * and knows no escape for one inside (a doubled ``` `` ``` is refused too), and
  * the server reads the query as C text, so NUL would cut it short: a key with
- * either is refused, and any other key reaches the database as it was sent.
+ * either is refused. So is one with a lone UTF-16 surrogate, which UTF-8 turns
+ * into U+FFFD (two such keys would become one). Any other key reaches the
+ * database as it was sent.
  */
 function mapKey(key: string): string {
+  const shown = (): string => JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
   if (key.includes('`') || key.includes('\0')) {
-    const shown = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
-    throw invalid(`Map key ${shown} holds a backtick (\`) or a NUL character, which FalkorDB cannot read in a parameter's map key; rename the key, or pass such data as a list of [key, value] pairs.`);
+    throw invalid(`Map key ${shown()} holds a backtick (\`) or a NUL character, which FalkorDB cannot read in a parameter's map key; rename the key, or pass such data as a list of [key, value] pairs.`);
+  }
+  if (!key.isWellFormed()) {
+    throw invalid(`Map key ${shown()} holds half of a UTF-16 surrogate pair, which is no character and cannot be stored as sent; send the key as valid Unicode text.`);
   }
   return `\`${key}\``;
 }
