@@ -20,6 +20,9 @@ export interface ToolDefinition<In extends z.ZodRawShape = z.ZodRawShape> {
   run(args: z.infer<z.ZodObject<In>>, ctx: ToolContext, call: CallFacts): Promise<Record<string, unknown>>;
 }
 
+/** The hints of a tool that only reads: a host may run it without asking, and running it again changes nothing. */
+export const READS_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+
 export function defineTool<In extends z.ZodRawShape>(tool: ToolDefinition<In>): ToolDefinition<In> {
   return tool;
 }

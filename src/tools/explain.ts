@@ -3,9 +3,8 @@
 import { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { planWrites } from '../falkordb/plan.js';
-import { defineTool } from './definition.js';
-import { authorizeGraph } from './graph-name-arg.js';
-import { graphNotFound, guardQuery, queryArgs, queryCall } from './query-input.js';
+import { defineTool, READS_ONLY } from './definition.js';
+import { admitReadOnlyQuery, graphNotFound, queryArgs } from './query-input.js';
 
 const PLAN_NEEDS_PRIMARY =
   'The primary database server is unreachable, and only it makes query plans (read replicas refuse GRAPH.EXPLAIN). Run a read with falkordb_read_query, which the read replicas still serve, or ask for the plan again in a little while.';
@@ -22,13 +21,10 @@ export const explainTool = defineTool({
   ].join(' '),
   inputSchema: queryArgs,
   outputSchema: { graph: z.string(), plan: z.array(z.string()), writes: z.boolean() },
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READS_ONLY,
   listedFor: 'read',
   run: async (args, ctx, call) => {
-    const input = queryCall(args, call);
-    call.write = false;
-    const { key } = await authorizeGraph(ctx, args.graphName, 'read', 'Explaining a query');
-    guardQuery(ctx, args, input);
+    const key = await admitReadOnlyQuery(ctx, args, call, 'Explaining a query');
     try {
       const plan = await ctx.graphs.explain({ key, query: args.query, timeoutMs: ctx.limits.timeoutMs, ...(args.parameters === undefined ? {} : { params: args.parameters }) });
       return { graph: args.graphName, plan, writes: planWrites(plan, args.query) };

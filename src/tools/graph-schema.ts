@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { SCHEMA_SAMPLE_SIZE } from '../falkordb/graph-schema.js';
-import { defineTool } from './definition.js';
+import { defineTool, READS_ONLY } from './definition.js';
 import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
 
 const names = z.array(z.string());
@@ -46,7 +46,7 @@ export const graphSchemaTool = defineTool({
     sampling: z.object({ nodesPerLabel: z.number(), relationshipsPerType: z.number(), complete: z.boolean() }),
     indexDetails: z.array(z.record(z.string(), z.unknown())).optional().describe('Only with detail: "full".'),
   },
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READS_ONLY,
   listedFor: 'read',
   run: async (args, ctx) => {
     const { key } = await authorizeGraph(ctx, args.graphName, 'read', 'Reading a graph schema');

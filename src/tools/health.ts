@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { requireScope } from '../tenancy/scopes.js';
 import { tenantKeyPrefix } from '../tenancy/keys.js';
-import { defineTool } from './definition.js';
+import { defineTool, READS_ONLY } from './definition.js';
 import { readableGraphs } from './graph-name-arg.js';
 
 const PING_TIMEOUT_MS = 2000;
@@ -20,7 +20,7 @@ export const healthTool = defineTool({
     graphCount: z.number().int().nullable().describe('How many of your graphs you may read; null when the database does not answer.'),
     lastErrorAt: z.string().nullable().describe('When one of your tool calls last failed (ISO time); null when none is on record.'),
   },
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READS_ONLY,
   listedFor: 'read',
   run: async (_args, ctx) => {
       requireScope(ctx.principal, 'read', 'Checking health');

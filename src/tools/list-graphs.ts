@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { tenantKeyPrefix } from '../tenancy/keys.js';
 import { requireScope } from '../tenancy/scopes.js';
-import { defineTool } from './definition.js';
+import { defineTool, READS_ONLY } from './definition.js';
 import { readableGraphs } from './graph-name-arg.js';
 
 export const listGraphsTool = defineTool({
@@ -12,7 +12,7 @@ export const listGraphsTool = defineTool({
   description: 'Lists the names of your FalkorDB graphs (those you may read). Use one of them as graphName in the other tools. Takes no arguments.',
   inputSchema: {},
   outputSchema: { graphs: z.array(z.string()) },
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READS_ONLY,
   listedFor: 'read',
   run: async (_args, ctx) => {
     requireScope(ctx.principal, 'read', 'Listing graphs');

@@ -8,7 +8,7 @@ import { assertQueryAllowed } from '../falkordb/cypher-guard.js';
 import type { GraphQuery } from '../falkordb/graphs.js';
 import { assertParametersDepth } from '../falkordb/params.js';
 import type { CallFacts, ToolContext } from './context.js';
-import { graphNameArg } from './graph-name-arg.js';
+import { authorizeGraph, graphNameArg } from './graph-name-arg.js';
 
 /** The arguments of every query tool; falkordb_query and falkordb_read_query add timeoutMs. */
 export const queryArgs = {
@@ -69,6 +69,19 @@ export function guardQuery(ctx: ToolContext, args: QueryInput, { depthRefusal }:
   if (depthRefusal !== undefined) throw depthRefusal;
   assertParametersFit(args.parameters, ctx.limits.maxParametersBytes);
   assertQueryAllowed(args.query, ctx.limits, args.parameters);
+}
+
+/**
+ * What the tools that never write (falkordb_read_query, falkordb_explain) do
+ * before they send anything: the call recorded as a read, the read right on the
+ * graph, then the query's checks. Returns the caller's key for the graph.
+ */
+export async function admitReadOnlyQuery(ctx: ToolContext, args: QueryInput, call: CallFacts, action: string): Promise<string> {
+  const input = queryCall(args, call);
+  call.write = false;
+  const { key } = await authorizeGraph(ctx, args.graphName, 'read', action);
+  guardQuery(ctx, args, input);
+  return key;
 }
 
 /** The query to send for the caller's `args` on `key`, within the server's limits. */

@@ -2,9 +2,8 @@
 
 import { GatewayError, isGatewayError } from '../errors.js';
 import { queryMayWrite } from '../falkordb/query-mode.js';
-import { defineTool } from './definition.js';
-import { authorizeGraph } from './graph-name-arg.js';
-import { graphNotFound, graphQuery, guardQuery, queryArgs, queryCall, queryResultSchema, queryTimedOut, timeoutMsArg } from './query-input.js';
+import { defineTool, READS_ONLY } from './definition.js';
+import { admitReadOnlyQuery, graphNotFound, graphQuery, queryArgs, queryResultSchema, queryTimedOut, timeoutMsArg } from './query-input.js';
 import { fitRows } from './result-size.js';
 
 export const readQueryTool = defineTool({
@@ -19,13 +18,10 @@ export const readQueryTool = defineTool({
   ].join(' '),
   inputSchema: { ...queryArgs, timeoutMs: timeoutMsArg },
   outputSchema: queryResultSchema,
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READS_ONLY,
   listedFor: 'read',
   run: async (args, ctx, call) => {
-    const input = queryCall(args, call);
-    call.write = false;
-    const { key } = await authorizeGraph(ctx, args.graphName, 'read', 'Querying a graph');
-    guardQuery(ctx, args, input);
+    const key = await admitReadOnlyQuery(ctx, args, call, 'Querying a graph');
     try {
       // The same query as falkordb_query sends read-only, so both find the same cached results.
       const result = await ctx.graphs.query(graphQuery(ctx, key, args, true));

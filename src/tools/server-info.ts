@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { requireScope } from '../tenancy/scopes.js';
 import type { UsageCounters } from '../observability/usage-counters.js';
 import { PRODUCT_ID } from '../product.js';
-import { defineTool } from './definition.js';
+import { defineTool, READS_ONLY } from './definition.js';
 
 const usageSchema = z.object({ requests: z.number(), queries: z.number(), writes: z.number(), errors: z.number(), rows: z.number(), queryMs: z.number() });
 
@@ -31,7 +31,7 @@ export const serverInfoTool = defineTool({
     }),
     usageToday: usageSchema.nullable().describe('Your counters for today (UTC); null when they cannot be read or this server records none.'),
   },
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  annotations: READS_ONLY,
   listedFor: 'read',
   run: async (_args, ctx) => {
       requireScope(ctx.principal, 'read', 'Reading server information');
