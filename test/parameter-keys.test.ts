@@ -114,3 +114,33 @@ describe('map keys in parameters', () => {
     assert.equal(out.error?.code, 'PARAMETERS_INVALID');
   });
 });
+
+describe('text FalkorDB cannot take as sent', () => {
+  it('refuses a parameter value holding a NUL, which would cut the query short, without showing the value', async () => {
+    const out = await callTool(client, 'falkordb_query', { graphName: 'keys', query: 'RETURN $v AS v', parameters: { v: 'secret-\u0000-value' } });
+    assert.equal(out.error?.code, 'PARAMETERS_INVALID', out.text);
+    assert.match(out.error?.message ?? '', /NUL/);
+    assert.doesNotMatch(out.text, /secret/);
+  });
+
+  it('refuses a parameter value holding half of a surrogate pair, which would be stored as U+FFFD', async () => {
+    const out = await callTool(client, 'falkordb_query', { graphName: 'keys', query: 'RETURN $v AS v', parameters: { v: ['ok', 'secret\ud800'] } });
+    assert.equal(out.error?.code, 'PARAMETERS_INVALID', out.text);
+    assert.match(out.error?.message ?? '', /surrogate/);
+    assert.doesNotMatch(out.text, /secret/);
+  });
+
+  it('refuses a query holding a NUL in every query tool, as only the text before it would run', async () => {
+    for (const tool of ['falkordb_query', 'falkordb_read_query', 'falkordb_explain']) {
+      const out = await callTool(client, tool, { graphName: 'keys', query: 'RETURN 1 AS a\u0000, 2 AS b' });
+      assert.equal(out.error?.code, 'INVALID_ARGUMENT', `${tool}: ${out.text}`);
+      assert.match(out.error?.message ?? '', /NUL/);
+    }
+  });
+
+  it('still takes every other text as sent: backslashes, quotes and astral characters', async () => {
+    const v = 'tail\\ "quoted" \ud83d\ude00';
+    const [row] = await rows('RETURN $v AS v', { v });
+    assert.equal(row?.v, v);
+  });
+});

@@ -128,6 +128,7 @@ describe('tool errors', () => {
   it('INVALID_ARGUMENT', async () => {
     assertDocumented('INVALID_ARGUMENT', await toolError(client, { graphName: 'g', query: 'RETURN 1', readOnly: 'yes' }));
     assertDocumented('INVALID_ARGUMENT', await toolError(client, { graphName: 'g' }));
+    assertDocumented('INVALID_ARGUMENT', await toolError(client, { graphName: 'g', query: 'RETURN 1\u0000' }));
   });
 
   it('GRAPH_NAME_INVALID', async () => {
@@ -141,6 +142,8 @@ describe('tool errors', () => {
     assertDocumented('PARAMETERS_INVALID', await toolError(client, { graphName: 'g', query: 'RETURN $rows', parameters: { rows: deep } }));
     assertDocumented('PARAMETERS_INVALID', await toolError(client, { graphName: 'g', query: 'RETURN $m', parameters: { m: { 'a`b': 1 } } }));
     assertDocumented('PARAMETERS_INVALID', await toolError(client, { graphName: 'g', query: 'RETURN $m', parameters: { m: { 'a\ud800b': 1 } } }));
+    assertDocumented('PARAMETERS_INVALID', await toolError(client, { graphName: 'g', query: 'RETURN $v', parameters: { v: 'a\u0000b' } }));
+    assertDocumented('PARAMETERS_INVALID', await toolError(client, { graphName: 'g', query: 'RETURN $v', parameters: { v: 'a\ud800b' } }));
   });
 
   it('PARAMETERS_TOO_LARGE', async () => {

@@ -24,6 +24,12 @@ describe('cypherParamsPrefix', () => {
       'CYPHER m={`first-name`:1,`@id`:2,`a b`:3,``:4,`k}) DETACH DELETE n //`:5,`a"b`:6,`ключ`:{`x.y`:[7]}} ',
     );
   });
+  it('refuses a string value holding a NUL or a lone surrogate, and never shows the value', () => {
+    assert.throws(() => cypherParamsPrefix({ v: 'secret\0' }), (e: Error) => /NUL/.test(e.message) && !/secret/.test(e.message));
+    assert.throws(() => cypherParamsPrefix({ v: [{ k: 'secret\udc00' }] }), (e: Error) => /surrogate/.test(e.message) && !/secret/.test(e.message));
+    assert.equal(cypherParamsPrefix({ v: '\ud83d\ude00' }), 'CYPHER v="\ud83d\ude00" ');
+  });
+
   it('refuses a map key holding a backtick or NUL, which FalkorDB cannot read', () => {
     assert.throws(() => cypherParamsPrefix({ m: { 'a`b': 1 } }), { code: 'PARAMETERS_INVALID', message: /backtick/ });
     assert.throws(() => cypherParamsPrefix({ m: { 'a`}) MATCH (n) DETACH DELETE n //': 1 } }), { code: 'PARAMETERS_INVALID' });

@@ -66,6 +66,13 @@ function literal(value: unknown, depth: number): string {
   if (typeof value === 'object' && depth > MAX_PARAMETER_DEPTH) throw invalid(TOO_DEEP);
   switch (typeof value) {
     case 'string':
+      // Never the value itself in the message: parameter values are the caller's data.
+      if (value.includes('\0')) {
+        throw invalid('A parameter value holds a NUL character, which FalkorDB reads as the end of the query (the rest would be cut off); remove it, or send such data encoded (e.g. base64).');
+      }
+      if (!value.isWellFormed()) {
+        throw invalid('A parameter value holds half of a UTF-16 surrogate pair, which is no character: FalkorDB would store U+FFFD in its place. Send the value as valid Unicode text.');
+      }
       // FalkorDB decodes exactly these two escapes inside a double-quoted string.
       return `"${value.replace(/["\\]/g, '\\$&')}"`;
     case 'boolean':

@@ -66,6 +66,10 @@ export function guardQuery(ctx: ToolContext, args: QueryInput, { depthRefusal }:
   if (args.query.length > ctx.limits.maxQueryLength) {
     throw new GatewayError('QUERY_TOO_LONG', `The query is ${args.query.length} characters long; the limit is ${ctx.limits.maxQueryLength}. Split it, or pass data as parameters.`);
   }
+  // FalkorDB reads the query as C text: what follows a NUL would not run, though every check here saw it.
+  if (args.query.includes('\0')) {
+    throw new GatewayError('INVALID_ARGUMENT', 'query: holds a NUL character, which FalkorDB reads as the end of the query, so only the text before it would run. Remove it.');
+  }
   if (depthRefusal !== undefined) throw depthRefusal;
   assertParametersFit(args.parameters, ctx.limits.maxParametersBytes);
   assertQueryAllowed(args.query, ctx.limits, args.parameters);
