@@ -129,9 +129,11 @@ describe('the JSON reply path of /mcp', () => {
   });
 
   it('refuses what is not JSON-RPC, oversized batches and batched initialize with 400', async () => {
+    // Valid JSON that is no JSON-RPC message is an invalid request (JSON-RPC 2.0, section 5.1), as the SDK classifies it.
     const notRpc = await post({ hello: 'world' });
     assert.equal(notRpc.status, 400);
-    assert.equal(rpcError(notRpc).code, -32700);
+    assert.equal(rpcError(notRpc).code, -32600);
+    assert.match(rpcError(notRpc).message, /not a valid JSON-RPC message/);
     const tooMany = await post(Array.from({ length: 101 }, (_, i) => ping(i)));
     assert.equal(tooMany.status, 400);
     assert.equal(rpcError(tooMany).code, -32600);

@@ -3,7 +3,7 @@
 // are audited, counted and checked against the tenant registry as on HTTP.
 
 import { Console } from 'node:console';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createAccessPolicy } from '../auth/access-policy.js';
 import type { Principal } from '../tenancy/principal.js';
 import { parseScopeList } from '../tenancy/scopes.js';
@@ -85,13 +85,17 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
     // Usage as on HTTP; no rate limit or concurrency cap applies to a local stdio server.
     tenantStats: usage.stats === undefined ? undefined : { ...usage.stats, limits: () => Promise.resolve({ ratePerMinute: 0, maxConcurrentQueries: 0 }) },
   };
-  const server = createMcpServer(tools, { principal, prepaidCalls: 0 });
-  const transport = new StdioServerTransport();
+  const caller = { principal, prepaidCalls: 0 };
+  // The client's first message says which revision it speaks: 2025 (initialize) or 2026-07-28 (server/discover, or any request with its _meta).
+  const served = serveStdio(({ era }) => createMcpServer(tools, caller, era === 'modern' ? 'modern' : 'legacy'), {
+    transport: new StdioServerTransport(),
+    onerror: (error) => logger.debug({ err: error }, 'stdio protocol error'),
+  });
   let closing = false;
   const close = async () => {
     if (closing) return;
     closing = true;
-    await server.close().catch(() => undefined);
+    await served.close().catch(() => undefined);
     // Calls still running finish (and leave their audit event and counts) before the database goes.
     await inFlight.idle(config.shutdownTimeoutMs);
     await usage.close();
@@ -100,11 +104,9 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
     await database.close();
     logger.flush(() => process.exit(0));
   };
-  transport.onclose = () => void close();
   process.stdin.on('end', () => void close());
   process.on('SIGTERM', () => void close());
   process.on('SIGINT', () => void close());
-  await server.connect(transport);
   const refused = await policy.tenantRefusal(principal).catch(() => undefined);
   if (refused !== undefined) logger.warn({ tenant: principal.tenant, code: refused.code }, `${refused.message} Every tool call is refused until then.`);
   logger.info({ tenant: principal.tenant, scopes: principal.scopes }, 'stdio server ready');

@@ -4,7 +4,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ErrorCode, type JSONRPCMessage, type JSONRPCRequest, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest, MessageExtraInfo } from '@modelcontextprotocol/server';
 import { CallerMultiplexer, isRequest } from './caller-multiplexer.js';
 
 /** A multiplexer with a stand-in server that keeps every message it is handed. */
@@ -20,7 +20,9 @@ function withServer(): { mux: CallerMultiplexer; received: JSONRPCMessage[]; ext
 }
 
 /** The extra info of one caller's POST, told apart by a header. */
-const postOf = (who: string): MessageExtraInfo => ({ requestInfo: { headers: { who } } });
+const postOf = (who: string): MessageExtraInfo => ({ authInfo: { token: who, clientId: who, scopes: [] } });
+/** JSON-RPC's connection-closed error: the request was not served, and may be sent again. */
+const CONNECTION_CLOSED = -32000;
 const ALICE = postOf('alice');
 const BOB = postOf('bob');
 
@@ -112,7 +114,7 @@ describe('CallerMultiplexer', () => {
       replies.map((r) => r.id),
       ['a', 'b'],
     );
-    for (const r of replies) assert.equal((r as { error: { code: number } }).error.code, ErrorCode.ConnectionClosed);
+    for (const r of replies) assert.equal((r as { error: { code: number } }).error.code, CONNECTION_CLOSED);
     assert.equal(closes, 1);
   });
 
@@ -122,12 +124,12 @@ describe('CallerMultiplexer', () => {
     const [reply] = await mux.deliver([ping(7)], ALICE);
     assert.equal(received.length, 0);
     assert.equal(reply?.id, 7);
-    assert.equal((reply as { error: { code: number; message: string } }).error.code, ErrorCode.ConnectionClosed);
+    assert.equal((reply as { error: { code: number; message: string } }).error.code, CONNECTION_CLOSED);
   });
 
   it('answers at once while no server is connected yet', async () => {
     const mux = new CallerMultiplexer();
     const [reply] = await mux.deliver([ping(3)], ALICE);
-    assert.equal((reply as { error: { code: number } }).error.code, ErrorCode.ConnectionClosed);
+    assert.equal((reply as { error: { code: number } }).error.code, CONNECTION_CLOSED);
   });
 });

@@ -3,17 +3,34 @@
 // two callers' ids never meet, and gives the replies back under the caller's ids.
 // Each message goes with its POST's MessageExtraInfo, whose authInfo tells the
 // server's handlers who the caller is.
+//
+// There are two: one for the 2025 revisions (CallerMultiplexer), and one for
+// the 2026-07-28 revision (ModernCallerMultiplexer), which the SDK's server
+// recognises as a per-request HTTP transport of that revision when it
+// connects, and so pins to it: it answers server/discover, checks each
+// request's _meta envelope and writes results in that revision's form.
 
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import {
+  PerRequestHTTPServerTransport,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type JSONRPCResponse,
+  type MessageExtraInfo,
+  type RequestId,
+  type Transport,
+} from '@modelcontextprotocol/server';
 
 interface Pending {
   callerId: RequestId;
   resolve(response: JSONRPCResponse): void;
 }
 
-export class CallerMultiplexer implements Transport {
+/** What both multiplexers offer the HTTP endpoint. */
+export interface Multiplexer extends Transport {
+  deliver(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo): Promise<JSONRPCResponse[]>;
+}
+
+export class CallerMultiplexer implements Multiplexer {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
@@ -93,5 +110,41 @@ export function isRequest(message: JSONRPCMessage): message is JSONRPCRequest {
 }
 
 function closedError(id: number): JSONRPCResponse {
-  return { jsonrpc: '2.0', id, error: { code: ErrorCode.ConnectionClosed, message: 'The gateway is shutting down; retry.' } };
+  return { jsonrpc: '2.0', id, error: { code: CONNECTION_CLOSED, message: 'The gateway is shutting down; retry.' } };
 }
+
+/** JSON-RPC's "connection closed" (the SDK's ConnectionClosed): the request was not served, and may be sent again. */
+const CONNECTION_CLOSED = -32000;
+
+/**
+ * The multiplexer of the 2026-07-28 revision. It is the SDK's per-request
+ * transport only in name, so that the server it connects to is pinned to that
+ * revision; every message goes through a CallerMultiplexer inside.
+ */
+export class ModernCallerMultiplexer extends PerRequestHTTPServerTransport implements Multiplexer {
+  readonly #inner = new CallerMultiplexer();
+
+  constructor(revision: string) {
+    super({ classification: { era: 'modern', revision }, responseMode: 'json' });
+  }
+
+  override start(): Promise<void> {
+    this.#inner.onmessage = (message, extra) => this.onmessage?.(message, extra);
+    this.#inner.onclose = () => this.onclose?.();
+    this.#inner.onerror = (error) => this.onerror?.(error);
+    return this.#inner.start();
+  }
+
+  deliver(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo): Promise<JSONRPCResponse[]> {
+    return this.#inner.deliver(messages, extra);
+  }
+
+  override send(message: JSONRPCMessage): Promise<void> {
+    return this.#inner.send(message);
+  }
+
+  override close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
+

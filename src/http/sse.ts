@@ -7,18 +7,20 @@
 // per client and per tenant on this instance, and closed when idle.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { isJsonContentType, type McpServer } from '@modelcontextprotocol/server';
 import { graphClaimCovers } from '../tenancy/graph-rules.js';
 import type { Principal } from '../tenancy/principal.js';
 import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
-import { createMcpServer } from '../tools/index.js';
+import { callerAuthInfo, createMcpServer } from '../tools/index.js';
 import type { Caller, ToolServices } from '../tools/context.js';
+import { sendJson } from './respond.js';
+import { SseServerTransport } from './sse-transport.js';
 
 interface SseSession {
-  transport: SSEServerTransport;
+  transport: SseServerTransport;
   server: McpServer;
+  caller: Caller;
   principal: Principal;
   expiryTimer: NodeJS.Timeout | undefined;
   /** Restarts the idle clock: a POST arrived, or a tool call began or ended. */
@@ -79,7 +81,7 @@ export class SseSessions {
     this.#perClient.add(client, 1);
     // Reverse proxies (nginx) buffer responses by default, which would hold every event back.
     res.setHeader('X-Accel-Buffering', 'no');
-    const transport = new SSEServerTransport(messagesPath, res);
+    const transport = new SseServerTransport(messagesPath, res);
     // A tool call in progress keeps its session from being idle, however long it runs.
     let callsRunning = 0;
     const idleMs = this.#limits.idleTimeoutMs;
@@ -109,6 +111,7 @@ export class SseSessions {
     const session: SseSession = {
       transport,
       server,
+      caller,
       principal,
       expiryTimer: setTimeout(() => void transport.close(), Math.max(0, Math.min(untilExpiry, MAX_TIMER_MS))),
       touch,
@@ -169,7 +172,18 @@ export class SseSessions {
       throw new GatewayError('SESSION_FORBIDDEN', 'This token is limited to fewer graphs (its "graphs" claim) than the one that opened the SSE session. Open a new session on /sse with this token.');
     }
     session.touch();
-    await session.transport.handlePostMessage(req, res, body);
+    if (!isJsonContentType(req.headers['content-type'] ?? null)) {
+      sendJson(res, 415, { error: 'unsupported_media_type', message: 'Post MCP messages as JSON (Content-Type: application/json).' });
+      return;
+    }
+    const requestId = req.headers['x-request-id'];
+    try {
+      session.transport.receive(body, { authInfo: callerAuthInfo(session.caller, typeof requestId === 'string' ? requestId : undefined) });
+    } catch (error) {
+      sendJson(res, 400, { error: 'invalid_message', message: (error as Error).message });
+      return;
+    }
+    res.writeHead(202).end('Accepted');
   }
 
   /** SESSION_LIMIT when this client, or its tenant, already has as many sessions here as the caps allow. */

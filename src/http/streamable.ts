@@ -1,67 +1,161 @@
 // MCP Streamable HTTP on /mcp, stateless: every POST carries its own token, so
-// any instance can serve any request. One long-lived MCP server per gateway
-// answers every caller (CallerMultiplexer keeps their ids and contexts apart),
-// and each POST gets one JSON reply: the checks and status codes are those of
-// the SDK's StreamableHTTPServerTransport in JSON response mode, without
-// building a server, a transport and web Request/Response objects per request.
+// any instance can serve any request. Two long-lived MCP servers per gateway
+// answer every caller (their multiplexers keep callers' ids and contexts apart):
+// one for the 2025 revisions (initialize, then requests), one for the
+// 2026-07-28 revision (no initialize: each request carries its protocol version
+// and client capabilities in `_meta`, and server/discover says what the gateway
+// offers). The SDK's classifier decides which revision a POST speaks; the
+// checks and status codes are those of the SDK's own HTTP entry in JSON
+// response mode, without building a server, a transport and web
+// Request/Response objects per request.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js';
-import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
-import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  SUPPORTED_PROTOCOL_VERSIONS,
+  classifyInboundRequest,
+  isJsonContentType,
+  parseJSONRPCMessage,
+  type InboundModernRoute,
+  type JSONRPCMessage,
+  type JSONRPCResponse,
+  type McpServer,
+  type MessageExtraInfo,
+} from '@modelcontextprotocol/server';
 import type { Caller, ToolServices } from '../tools/context.js';
-import { callerAuthInfo, createSharedMcpServer } from '../tools/index.js';
-import { CallerMultiplexer, isRequest } from './caller-multiplexer.js';
+import { MODERN_PROTOCOL_VERSION, callerAuthInfo, createSharedMcpServer } from '../tools/index.js';
+import { CallerMultiplexer, ModernCallerMultiplexer, isRequest, type Multiplexer } from './caller-multiplexer.js';
+import { standardHeaderMismatch } from './standard-headers.js';
 
 export interface StreamableEndpoint {
   /** Answers one POST to /mcp whose caller is admitted and whose body is parsed. */
   handle(req: IncomingMessage, res: ServerResponse, body: unknown, caller: Caller): Promise<void>;
 }
 
+/** The most messages one POST may batch (the SDK's HTTP transport allows as many). */
+const MAX_BATCH_SIZE = 100;
+
+interface Served {
+  transport: Multiplexer;
+  connected: Promise<void>;
+}
+
+function serve(server: McpServer, transport: Multiplexer): Served {
+  return { transport, connected: server.connect(transport) };
+}
+
 export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoint {
-  const transport = new CallerMultiplexer();
-  const server: McpServer = createSharedMcpServer(tools);
-  // The one server remembers the client info and capabilities of the last caller's
+  // The 2025 server remembers the client info and capabilities of the last caller's
   // initialize. Nothing reads them; code that ever does must not use this server,
   // or one tenant would see another's client details.
-  const connected = server.connect(transport);
+  const legacy = serve(createSharedMcpServer(tools, 'legacy'), new CallerMultiplexer());
+  const modern = serve(createSharedMcpServer(tools, 'modern'), new ModernCallerMultiplexer(MODERN_PROTOCOL_VERSION));
 
   return {
     async handle(req, res, body, caller) {
-      await connected;
-      const messages = parseMessages(req, res, body);
+      if (!acceptable(req, res)) return;
+      // What the server's handlers learn of the request: its caller, and the id of the HTTP request.
+      const requestId = req.headers['x-request-id'];
+      const extra: MessageExtraInfo = { authInfo: callerAuthInfo(caller, typeof requestId === 'string' ? requestId : undefined) };
+      const route = classifyInboundRequest({
+        httpMethod: 'POST',
+        ...header(req, 'mcp-protocol-version', 'protocolVersionHeader'),
+        ...header(req, 'mcp-method', 'mcpMethodHeader'),
+        ...header(req, 'mcp-name', 'mcpNameHeader'),
+        body,
+      });
+      if (route.kind === 'reject') {
+        writeError(res, route.httpStatus, route.code, route.message, route.data, echoableId(body));
+        return;
+      }
+      if (route.kind === 'modern') {
+        await serveModern(modern, route, req, res, extra);
+        return;
+      }
+      const messages = legacyMessages(req, res, body);
       if (messages === undefined) return;
-      // What the server's handlers learn of the request: its caller, and its headers (for the request id).
-      const extra = { authInfo: callerAuthInfo(caller), requestInfo: { headers: req.headers } };
+      await legacy.connected;
       if (!messages.some(isRequest)) {
         // Notifications (and responses) only: accepted, nothing to answer.
-        void transport.deliver(messages, extra);
+        void legacy.transport.deliver(messages, extra);
         res.writeHead(202).end();
         return;
       }
-      const replies = await transport.deliver(messages, extra);
+      const replies = await legacy.transport.deliver(messages, extra);
       if (res.destroyed) return;
       writeJson(res, 200, replies.length === 1 ? replies[0] : replies);
     },
   };
 }
 
-/** The POST's JSON-RPC messages, or undefined once it has been refused (status and JSON-RPC error written). */
-function parseMessages(req: IncomingMessage, res: ServerResponse, body: unknown): JSONRPCMessage[] | undefined {
+/** One request or notification of the 2026-07-28 revision. */
+async function serveModern(modern: Served, route: InboundModernRoute, req: IncomingMessage, res: ServerResponse, extra: MessageExtraInfo): Promise<void> {
+  const revision = route.classification.revision;
+  const id = route.messageKind === 'request' ? route.message.id : null;
+  if (revision !== MODERN_PROTOCOL_VERSION) {
+    const supported = [MODERN_PROTOCOL_VERSION];
+    writeError(res, 400, UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version: ${revision ?? 'unknown'} (supported versions: ${[...supported, ...SUPPORTED_PROTOCOL_VERSIONS].join(', ')})`, { supported, requested: revision ?? 'unknown' }, id);
+    return;
+  }
+  const mismatch = standardHeaderMismatch(route, req.headers);
+  if (mismatch !== undefined) {
+    writeError(res, 400, HEADER_MISMATCH, mismatch, undefined, id);
+    return;
+  }
+  await modern.connected;
+  const extraWithEra: MessageExtraInfo = { ...extra, classification: route.classification };
+  if (route.messageKind === 'notification') {
+    void modern.transport.deliver([route.message], extraWithEra);
+    res.writeHead(202).end();
+    return;
+  }
+  const [reply] = await modern.transport.deliver([route.message], extraWithEra);
+  if (res.destroyed || reply === undefined) return;
+  writeJson(res, statusOf(reply), reply);
+}
+
+/** JSON-RPC error codes of the 2026-07-28 revision. */
+const UNSUPPORTED_PROTOCOL_VERSION = -32022;
+const HEADER_MISMATCH = -32020;
+
+/**
+ * On the 2026-07-28 revision an error the protocol layer answers before any
+ * handler runs has an HTTP status of its own (an unknown method is 404); what a
+ * handler answers is 200, with the error in the body.
+ */
+function statusOf(reply: JSONRPCResponse): number {
+  if (!('error' in reply)) return 200;
+  const code = reply.error.code;
+  if (code === -32601) return 404;
+  return code === -32700 || code === -32600 || code === UNSUPPORTED_PROTOCOL_VERSION || code === -32021 || code === HEADER_MISMATCH ? 400 : 200;
+}
+
+function header<K extends string>(req: IncomingMessage, name: string, key: K): Partial<Record<K, string>> {
+  const value = req.headers[name];
+  return typeof value === 'string' ? ({ [key]: value } as Record<K, string>) : {};
+}
+
+/** false once the POST has been refused for what it accepts or what it sent (status and JSON-RPC error written). */
+function acceptable(req: IncomingMessage, res: ServerResponse): boolean {
   const accept = req.headers.accept;
   if (accept === undefined || !accept.includes('application/json') || !accept.includes('text/event-stream')) {
-    return refuse(res, 406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');
+    writeError(res, 406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');
+    return false;
   }
   if (!isJsonContentType(req.headers['content-type'] ?? null)) {
-    return refuse(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    writeError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    return false;
   }
+  return true;
+}
+
+/** The JSON-RPC messages of a POST of the 2025 revisions, or undefined once it has been refused. */
+function legacyMessages(req: IncomingMessage, res: ServerResponse, body: unknown): JSONRPCMessage[] | undefined {
   if (Array.isArray(body) && body.length > MAX_BATCH_SIZE) {
     return refuse(res, 400, -32600, `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`);
   }
   let messages: JSONRPCMessage[];
   try {
-    messages = Array.isArray(body) ? body.map((m) => JSONRPCMessageSchema.parse(m)) : [JSONRPCMessageSchema.parse(body)];
+    messages = Array.isArray(body) ? body.map((m) => parseJSONRPCMessage(m)) : [parseJSONRPCMessage(body)];
   } catch {
     return refuse(res, 400, -32700, 'Parse error: Invalid JSON-RPC message');
   }
@@ -71,15 +165,26 @@ function parseMessages(req: IncomingMessage, res: ServerResponse, body: unknown)
   } else {
     const version = req.headers['mcp-protocol-version'];
     if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      return refuse(res, 400, -32000, `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
+      return refuse(res, 400, -32000, `Bad Request: Unsupported protocol version: ${version} (supported versions: ${[MODERN_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS].join(', ')})`);
     }
   }
   return messages;
 }
 
+/** The id of a request body, when it has one a reply can carry. */
+function echoableId(body: unknown): string | number | null {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const { method, id } = body as { method?: unknown; id?: unknown };
+  return typeof method === 'string' && (typeof id === 'string' || typeof id === 'number') ? id : null;
+}
+
 function refuse(res: ServerResponse, status: number, code: number, message: string): undefined {
-  writeJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+  writeError(res, status, code, message);
   return undefined;
+}
+
+function writeError(res: ServerResponse, status: number, code: number, message: string, data?: unknown, id: string | number | null = null): void {
+  writeJson(res, status, { jsonrpc: '2.0', error: { code, message, ...(data === undefined ? {} : { data }) }, id });
 }
 
 function writeJson(res: ServerResponse, status: number, body: unknown): void {

@@ -12,8 +12,7 @@
 // An unexpected failure (not a GatewayError) is logged once with the request
 // id, and the caller sees only INTERNAL.
 
-import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { GatewayError, toGatewayError } from '../errors.js';
 import { hasScope, type Scope } from '../tenancy/scopes.js';
@@ -21,6 +20,7 @@ import type { Principal } from '../tenancy/principal.js';
 import { describeArgumentIssues } from './arguments.js';
 import type { CallFacts, Caller, ToolContext, ToolServices } from './context.js';
 import type { ToolDefinition } from './definition.js';
+import { toolJsonSchema } from './json-schema.js';
 import { toolFailure, toolSuccess } from './result.js';
 
 /** A tool as the MCP server holds it: its tools/list entry, and its run wrapped with its own arguments' check. */
@@ -47,7 +47,7 @@ const ERROR_RESULT_SCHEMA = {
  * types; which ones are required says `anyOf`: the success fields, or `error`.
  */
 function outputJsonSchema(shape: z.ZodRawShape): Tool['outputSchema'] {
-  const { required = [], properties = {}, ...rest } = toJsonSchemaCompat(z.object(shape), { strictUnions: true, pipeStrategy: 'output' });
+  const { required = [], properties = {}, ...rest } = toolJsonSchema(z.object(shape), 'output');
   return {
     ...rest,
     type: 'object',
@@ -58,7 +58,7 @@ function outputJsonSchema(shape: z.ZodRawShape): Tool['outputSchema'] {
 
 export function registerTool<In extends z.ZodRawShape>(tool: ToolDefinition<In>): RegisteredTool {
   const input = z.object(tool.inputSchema);
-  const { type: _object, ...inputSchema } = toJsonSchemaCompat(input, { strictUnions: true, pipeStrategy: 'input' });
+  const { type: _object, ...inputSchema } = toolJsonSchema(input, 'input');
   return {
     name: tool.name,
     listedFor: tool.listedFor,

@@ -2,7 +2,7 @@
 // scope a token needs to see it, and the work it does. The registration
 // (tools/call.ts) wraps `run` with everything every call shares.
 
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { Scope } from '../tenancy/scopes.js';
 import type { CallFacts, ToolContext } from './context.js';

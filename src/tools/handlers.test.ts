@@ -4,7 +4,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { GatewayError } from '../errors.js';
 import { EMPTY_SCHEMA, FakeGraphOps } from '../../test/unit/fake-graph-ops.js';
 import { principalOf, unitCalls, UNIT_QUERY_LIMITS } from '../../test/unit/tool-context.js';

@@ -8,11 +8,8 @@
 // failure (INVALID_ARGUMENT naming the field and the rule, audited like any
 // call) instead of the SDK's plain-text "MCP error -32602: Input validation error".
 
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type ListToolsResult, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import { McpServer, SUPPORTED_PROTOCOL_VERSIONS, type AuthInfo, type ListToolsResult, type ServerContext } from '@modelcontextprotocol/server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type { Principal } from '../tenancy/principal.js';
 import { PRODUCT_ID } from '../product.js';
 import { callTool, registerTool, toolsFor, type RegisteredTool } from './call.js';
@@ -57,29 +54,40 @@ function toolListFor(principal: Principal): ListToolsResult {
 // The SDK would build a new Ajv per server; it serves only elicitation, which these tools never send.
 const JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+/** The caller behind each request, and the id of the HTTP request that carried it, by the authInfo object the transport delivered it with. */
+const CALLERS = new WeakMap<AuthInfo, { caller: Caller; requestId: string | undefined }>();
 
-/** The caller behind each stateless request, by the authInfo object the transport delivered it with. */
-const CALLERS = new WeakMap<AuthInfo, Caller>();
-
-/** The authInfo a transport delivers a caller's messages with, for a server made by createSharedMcpServer. */
-export function callerAuthInfo(caller: Caller): AuthInfo {
+/**
+ * The authInfo a transport delivers a caller's messages with. `requestId` is
+ * the X-Request-Id of the HTTP request that carried them, when there is one.
+ */
+export function callerAuthInfo(caller: Caller, requestId?: string): AuthInfo {
   const { principal } = caller;
   // The token itself is not carried: nothing past authentication reads it.
   const info: AuthInfo = { token: '', clientId: principal.device ?? principal.subject, scopes: [...principal.scopes], expiresAt: principal.expiresAt };
-  CALLERS.set(info, caller);
+  CALLERS.set(info, { caller, requestId });
   return info;
 }
 
+/** The revision of MCP that has no initialize and carries the protocol version and client capabilities in every request. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+/**
+ * Which revisions a server answers. A server pinned to the 2026-07-28 revision
+ * (its transport says so when it connects) answers server/discover; one for the
+ * 2025 revisions answers initialize.
+ */
+export type ServedEra = 'legacy' | 'modern';
+
 /** A server bound to one caller: an SSE session, stdio. */
-export function createMcpServer(services: ToolServices, caller: Caller): McpServer {
-  return buildServer(services, () => caller);
+export function createMcpServer(services: ToolServices, caller: Caller, era: ServedEra = 'legacy'): McpServer {
+  return buildServer(services, era, () => caller);
 }
 
 /** One server for many callers (stateless Streamable HTTP): each request's caller comes from its authInfo. */
-export function createSharedMcpServer(services: ToolServices): McpServer {
-  return buildServer(services, (extra) => {
-    const caller = extra.authInfo === undefined ? undefined : CALLERS.get(extra.authInfo);
+export function createSharedMcpServer(services: ToolServices, era: ServedEra): McpServer {
+  return buildServer(services, era, (ctx) => {
+    const caller = ctx.http?.authInfo === undefined ? undefined : CALLERS.get(ctx.http.authInfo)?.caller;
     // The transport delivers every request with its caller's authInfo.
     if (caller === undefined) throw new Error('No caller is known for this request.');
     return caller;
@@ -90,24 +98,33 @@ export function createSharedMcpServer(services: ToolServices): McpServer {
  * The id of the HTTP request behind a call (the X-Request-Id the listener set
  * on the request that carried it), else, over stdio, the JSON-RPC id.
  */
-function requestIdOf(extra: Extra): string {
-  const header = extra.requestInfo?.headers['x-request-id'];
-  return typeof header === 'string' ? header : `rpc-${String(extra.requestId)}`;
+function requestIdOf(ctx: ServerContext): string {
+  const info = ctx.http?.authInfo;
+  return (info === undefined ? undefined : CALLERS.get(info)?.requestId) ?? `rpc-${String(ctx.mcpReq.id)}`;
 }
 
-function buildServer(services: ToolServices, callerOf: (extra: Extra) => Caller): McpServer {
+/**
+ * On the 2026-07-28 revision list results say how long a client may keep them.
+ * The tool list depends on the caller's scopes, so it is private to the caller;
+ * it changes only with the gateway's version, so an hour is safe.
+ */
+const CACHE_HINTS = { 'tools/list': { ttlMs: 3_600_000, cacheScope: 'private' } } as const;
+
+function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: ServerContext) => Caller): McpServer {
   const server = new McpServer(
     { name: PRODUCT_ID, version: services.versions.gateway },
     {
       instructions: 'FalkorDB graph database tools. Every graph name you use is private to your tenant. Start with falkordb_list_graphs and falkordb_graph_schema.',
       jsonSchemaValidator: JSON_SCHEMA_VALIDATOR,
+      capabilities: { tools: { listChanged: false } },
+      cacheHints: CACHE_HINTS,
+      ...(era === 'modern' ? { supportedProtocolVersions: [MODERN_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS] } : {}),
     },
   );
   const lowLevel = server.server;
-  lowLevel.registerCapabilities({ tools: { listChanged: false } });
-  lowLevel.setRequestHandler(ListToolsRequestSchema, (_request, extra) => toolListFor(callerOf(extra).principal));
-  lowLevel.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    callTool(BY_NAME.get(request.params.name), request.params.arguments ?? {}, callerOf(extra), services, requestIdOf(extra)),
+  lowLevel.setRequestHandler('tools/list', (_request, ctx) => toolListFor(callerOf(ctx).principal));
+  lowLevel.setRequestHandler('tools/call', (request, ctx) =>
+    callTool(BY_NAME.get(request.params.name), request.params.arguments ?? {}, callerOf(ctx), services, requestIdOf(ctx)),
   );
   return server;
 }

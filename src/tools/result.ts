@@ -2,7 +2,7 @@
 // block with the same JSON, or an error result ({"error": {code, message}} as
 // both) whose message is scrubbed for the tenant.
 
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { tenantFacingMessage, toGatewayError } from '../errors.js';
 import { scrubForTenant } from '../tenancy/scrub.js';
 import { resultText } from './result-size.js';

@@ -4,7 +4,7 @@
 // in-flight count and the log kept in memory.
 
 import { Writable } from 'node:stream';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { Principal } from '../../src/tenancy/principal.js';
 import { expandScopes, type Scope } from '../../src/tenancy/scopes.js';
