@@ -56,13 +56,15 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
       // What the server's handlers learn of the request: its caller, and the id of the HTTP request.
       const requestId = req.headers['x-request-id'];
       const extra: MessageExtraInfo = { authInfo: callerAuthInfo(caller, typeof requestId === 'string' ? requestId : undefined) };
-      const route = classifyInboundRequest({
-        httpMethod: 'POST',
-        ...header(req, 'mcp-protocol-version', 'protocolVersionHeader'),
-        ...header(req, 'mcp-method', 'mcpMethodHeader'),
-        ...header(req, 'mcp-name', 'mcpNameHeader'),
-        body,
-      });
+      const route = plainLegacyRequest(req, body)
+        ? LEGACY
+        : classifyInboundRequest({
+            httpMethod: 'POST',
+            ...header(req, 'mcp-protocol-version', 'protocolVersionHeader'),
+            ...header(req, 'mcp-method', 'mcpMethodHeader'),
+            ...header(req, 'mcp-name', 'mcpNameHeader'),
+            body,
+          });
       if (route.kind === 'reject') {
         writeError(res, route.httpStatus, route.code, route.message, route.data, echoableId(body));
         return;
@@ -85,6 +87,30 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
       writeJson(res, 200, replies.length === 1 ? replies[0] : replies);
     },
   };
+}
+
+const LEGACY = { kind: 'legacy' } as const;
+
+/**
+ * Whether the SDK's classifier would route this POST to the 2025 revisions
+ * without a doubt, told without running it (it parses the body against the
+ * JSON-RPC schemas, a few per cent of a call's CPU): one request or
+ * notification object whose params carry no `_meta` at all (so no envelope
+ * claim, valid or not) and whose MCP-Protocol-Version header, if any, names a
+ * 2025 revision. Everything else goes to the classifier.
+ * (src/http/streamable.test.ts checks both agree.)
+ */
+export function plainLegacyRequest(req: { headers: IncomingMessage['headers'] }, body: unknown): boolean {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
+  const message = body as Record<string, unknown>;
+  if (message['jsonrpc'] !== '2.0' || typeof message['method'] !== 'string' || message['method'] === '') return false;
+  if ('id' in message && typeof message['id'] !== 'string' && !Number.isSafeInteger(message['id'])) return false;
+  if ('params' in message) {
+    const params = message['params'];
+    if (params === null || typeof params !== 'object' || Array.isArray(params) || '_meta' in params) return false;
+  }
+  const version = req.headers['mcp-protocol-version'];
+  return version === undefined || (typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version));
 }
 
 /** One request or notification of the 2026-07-28 revision. */

