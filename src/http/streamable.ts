@@ -22,7 +22,7 @@ import {
   type MessageExtraInfo,
 } from '@modelcontextprotocol/server';
 import type { Caller, ToolServices } from '../tools/context.js';
-import { MODERN_PROTOCOL_VERSION, callerAuthInfo, createSharedMcpServer } from '../tools/index.js';
+import { MODERN_PROTOCOL_VERSION, callToolDirectly, callerAuthInfo, createSharedMcpServer, plainToolCall } from '../tools/index.js';
 import { CallerMultiplexer, ModernCallerMultiplexer, isRequest, type Multiplexer } from './caller-multiplexer.js';
 import { standardHeaderMismatch } from './standard-headers.js';
 
@@ -73,6 +73,16 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
         await serveModern(modern, route, req, res, extra);
         return;
       }
+      if (route === LEGACY) {
+        // The common case, a plain tools/call of a 2025 client, is run without the SDK's dispatch.
+        const message = body as { id?: string | number; method: string; params?: unknown };
+        const call = message.method === 'tools/call' && message.id !== undefined ? plainToolCall(message.params) : undefined;
+        if (call !== undefined) {
+          const reply = await answerDirectly(message.id as string | number, () => callToolDirectly(tools, caller, typeof requestId === 'string' ? requestId : undefined, call));
+          if (!res.destroyed) writeJson(res, 200, reply);
+          return;
+        }
+      }
       const messages = legacyMessages(req, res, body);
       if (messages === undefined) return;
       await legacy.connected;
@@ -111,6 +121,15 @@ export function plainLegacyRequest(req: { headers: IncomingMessage['headers'] },
   }
   const version = req.headers['mcp-protocol-version'];
   return version === undefined || (typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version));
+}
+
+/** The JSON-RPC reply to request `id` whose result `run` makes; a failure is an internal error, as the SDK's server answers one. */
+async function answerDirectly(id: string | number, run: () => Promise<unknown>): Promise<JSONRPCResponse> {
+  try {
+    return { jsonrpc: '2.0', id, result: (await run()) as Record<string, unknown> };
+  } catch (error) {
+    return { jsonrpc: '2.0', id, error: { code: -32603, message: error instanceof Error ? error.message : 'Internal error' } };
+  }
 }
 
 /** One request or notification of the 2026-07-28 revision. */

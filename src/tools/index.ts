@@ -110,6 +110,29 @@ function requestIdOf(ctx: ServerContext): string {
  */
 const CACHE_HINTS = { 'tools/list': { ttlMs: 3_600_000, cacheScope: 'private' } } as const;
 
+/**
+ * tools/call of the 2025 revisions without the SDK's dispatch, for the
+ * stateless endpoint's plain requests: the arguments of a call whose params are
+ * exactly `{name, arguments?}` (anything else goes through the server, which
+ * gives the SDK's own errors), and the result the server would send (its 2025
+ * codec passes tools/call results through as they are; the SDK would parse it
+ * against CallToolResult, which results shaped here always are).
+ * test/fast-tool-call.test.ts checks both give the same replies.
+ */
+export function plainToolCall(params: unknown): { name: string; arguments: Record<string, unknown> } | undefined {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) return undefined;
+  const { name, arguments: args, ...rest } = params as Record<string, unknown>;
+  if (typeof name !== 'string' || Object.keys(rest).length > 0) return undefined;
+  if (args === undefined) return { name, arguments: {} };
+  if (args === null || typeof args !== 'object' || Array.isArray(args) || Object.getPrototypeOf(args) !== Object.prototype) return undefined;
+  return { name, arguments: args as Record<string, unknown> };
+}
+
+/** Runs a call `plainToolCall` accepted, as the server's tools/call handler would. */
+export function callToolDirectly(services: ToolServices, caller: Caller, requestId: string | undefined, call: { name: string; arguments: Record<string, unknown> }) {
+  return callTool(BY_NAME.get(call.name), call.arguments, caller, services, requestId ?? 'rpc-direct');
+}
+
 function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: ServerContext) => Caller): McpServer {
   const server = new McpServer(
     { name: PRODUCT_ID, version: services.versions.gateway },
