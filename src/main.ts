@@ -180,6 +180,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     // Unwound after the listener has drained (its step comes later) and before the database closes: the last counts get written.
     shutdown.add('usage flush', () => usage.close());
     const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
+    shutdown.add('policy change stream', () => Promise.resolve(policy.close()));
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
     const admission = createAdmission({ config, state, logger });
     const graphs = await openGraphAccess(config, database.db, logger, metrics, state.tenants, admission.concurrency);

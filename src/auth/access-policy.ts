@@ -1,8 +1,12 @@
 // What a valid signature does not settle: is the token revoked, is its tenant
 // registered and enabled, may it be used from this address. Answers come from
-// the shared state and are reused for at most one second, so a revocation or
-// a disabled tenant reaches every instance within that second; busy principals
-// get their answers refreshed in the background before that second runs out.
+// the shared state and are kept in memory for as long as the policy change
+// stream (src/state/policy-changes.ts, read by policy-watch.ts) says nothing
+// about their tenant or token changed; no answer is used unless a read of that
+// stream, or the answer itself, started less than `cacheMs` (1 s) ago, so a
+// revocation or a disabled tenant reaches every instance within that second.
+// When the stream cannot be read, answers are looked up again every second, as
+// if there were no stream (failing closed when the database is down too).
 // While the primary is down, the answers are the stricter of a read replica's
 // and what this instance last read from the primary (last-seen-policy.ts).
 
@@ -12,7 +16,9 @@ import type { GatewayState } from '../gateway-state.js';
 import { ipMatcher } from '../cidr.js';
 import type { TenantRecord } from '../state/tenants.js';
 import { revocationReason, type RevocationState } from '../state/tokens.js';
+import { newestPolicyChange, policyChangesFrom, CHANGE_RETENTION_MS } from '../state/policy-changes.js';
 import { LastSeenPolicy } from './last-seen-policy.js';
+import { PolicyWatch, type PolicyChanges } from './policy-watch.js';
 import type { Principal } from '../tenancy/principal.js';
 
 export interface AccessPolicyOptions {
@@ -20,8 +26,12 @@ export interface AccessPolicyOptions {
   /** Refuse tokens of tenants missing from the registry (TENANTS_REQUIRE_REGISTRATION). */
   requireRegistration: boolean;
   now?: () => number;
-  /** Longest a state lookup is reused. */
+  /** Longest an answer is used without a read of the change stream, or a lookup, that started since; 0: look up every time. */
   cacheMs?: number;
+  /** Longest an answer is kept at all, whatever the change stream says: a safety net for changes written around it. */
+  maxAgeMs?: number;
+  /** Builds the reader of the change stream, given what to call with its findings; by default from `state`, every `cacheMs / 2` (none when `cacheMs` is 0). */
+  watch?: (onChanges: (changes: PolicyChanges) => void) => PolicyWatch;
   /** Least time between two "last used" writes for one token. */
   lastUsedEveryMs?: number;
   /** Stamp "last used" on tokens that pass (off for `token inspect`). */
@@ -37,14 +47,20 @@ export interface AccessPolicy {
   tenantRefusal(principal: Principal): Promise<GatewayError | undefined>;
   /** The graph rules of the principal's tenant (src/tenancy/graph-rules.ts), from the same cached lookup. */
   graphRules(principal: Principal): Promise<TenantRecord['graphRules']>;
+  /** Stops reading the change stream. */
+  close(): void;
 }
 
 interface Entry {
   facts: Promise<Facts>;
-  /** When the lookup began: the entry says nothing about later than `cacheMs` after it. */
+  /** When the lookup began: on its own, the entry says nothing about later than `cacheMs` after it. */
   startedAt: number;
   /** A background lookup to replace this entry is under way. */
   refreshing: boolean;
+  tenant: string;
+  jti: string | undefined;
+  /** Whether the primary was up when the lookup began; an entry is used only while that still holds. */
+  fromPrimary: boolean;
 }
 
 interface Facts {
@@ -52,6 +68,11 @@ interface Facts {
   revocation: RevocationState;
   allows: ((ip: string) => boolean) | undefined;
 }
+
+/** Principals whose answers are kept; past this the least recently used are forgotten (and looked up again when next needed). */
+const MAX_ENTRIES = 50_000;
+/** Longest an answer is kept whatever the change stream says (see AccessPolicyOptions.maxAgeMs). */
+const DEFAULT_MAX_AGE_MS = 60_000;
 
 function tenantRefusal(principal: Principal, tenant: TenantRecord | undefined, requireRegistration: boolean): GatewayError | undefined {
   const id = principal.tenant;
@@ -83,15 +104,43 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   const { state, requireRegistration } = options;
   const now = options.now ?? Date.now;
   const cacheMs = options.cacheMs ?? 1000;
-  // Past this share of an entry's life, the next request starts a fresh lookup in the
-  // background and is still answered from the entry: busy principals never wait for one.
-  const refreshAfterMs = cacheMs * 0.75;
-  const facts = new LRUCache<string, Entry>({ max: 50_000 });
-  const lastUsedWritten = new LRUCache<string, number>({ max: 50_000 });
+  const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  // In the last quarter of `cacheMs` before an entry runs out, the next request starts a
+  // fresh lookup in the background and is still answered from the entry: busy principals
+  // never wait for one. With the change stream read every half `cacheMs`, entries only
+  // get there when a read is late or failing, and near the end of `maxAgeMs`.
+  const refreshAheadMs = cacheMs * 0.25;
+  const facts = new LRUCache<string, Entry>({ max: MAX_ENTRIES });
+  const lastUsedWritten = new LRUCache<string, number>({ max: MAX_ENTRIES });
   const lastUsedEveryMs = options.lastUsedEveryMs ?? 30_000;
 
   // What the primary last said, for a primary outage (the replica's state may lag behind it).
   const lastSeen = new LastSeenPolicy();
+
+  function forget(changes: PolicyChanges): void {
+    if (changes.all) {
+      facts.clear();
+      return;
+    }
+    const stale: string[] = [];
+    for (const [key, entry] of facts.entries()) {
+      if (changes.tenants.has(entry.tenant) || (entry.jti !== undefined && changes.jtis.has(entry.jti))) stale.push(key);
+    }
+    for (const key of stale) facts.delete(key);
+  }
+
+  const watch =
+    options.watch?.(forget) ??
+    (cacheMs > 0 ?
+      new PolicyWatch({
+        newest: () => newestPolicyChange(state.store),
+        from: (from, count) => policyChangesFrom(state.store, from, count),
+        onChanges: forget,
+        now,
+        intervalMs: cacheMs / 2,
+        resyncAfterMs: CHANGE_RETENTION_MS / 2,
+      })
+    : undefined);
 
   async function fetchFacts(principal: Principal): Promise<Facts> {
     const fromPrimary = state.store.primaryAvailable;
@@ -108,21 +157,35 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
     return { tenant, revocation, allows };
   }
 
+  /** Until when the entry may answer: `cacheMs` past the later of its lookup and the last read of the change stream, within its maximum age. */
+  function usableUntil(entry: Entry): number {
+    if (entry.fromPrimary !== state.store.primaryAvailable) return Number.NEGATIVE_INFINITY;
+    const current = Math.max(entry.startedAt, watch?.freshAt ?? Number.NEGATIVE_INFINITY);
+    return Math.min(current + cacheMs, entry.startedAt + maxAgeMs);
+  }
+
+  function newEntry(principal: Principal, found: Promise<Facts>, at: number, fromPrimary: boolean): Entry {
+    return { facts: found, startedAt: at, refreshing: false, tenant: principal.tenant, jti: principal.jti, fromPrimary };
+  }
+
   // Entries hold the lookup's promise, so requests arriving while it runs share it
   // instead of each sending their own (many arrive together when an entry expires).
-  // An entry is used only until `cacheMs` after its lookup *started*, so what it
-  // says is never older than that.
+  // An entry answers only while usableUntil says so, so what it says is never older than `cacheMs`.
   function lookup(principal: Principal): Promise<Facts> {
+    watch?.start();
     const key = [principal.tenant, principal.device ?? '', principal.jti ?? '', principal.issuedAt ?? ''].join('\0');
     const at = now();
     const hit = facts.get(key);
-    if (hit !== undefined && at < hit.startedAt + cacheMs) {
-      if (!hit.refreshing && at >= hit.startedAt + refreshAfterMs) {
+    const until = hit === undefined ? Number.NEGATIVE_INFINITY : usableUntil(hit);
+    if (hit !== undefined && at < until) {
+      if (!hit.refreshing && at >= until - refreshAheadMs) {
         hit.refreshing = true;
+        const fromPrimary = state.store.primaryAvailable;
         const refreshed = fetchFacts(principal);
         refreshed.then(
+          // Only if no change dropped the entry meanwhile: then this lookup may have read what was there before it.
           () => {
-            if (facts.get(key) === hit) facts.set(key, { facts: refreshed, startedAt: at, refreshing: false });
+            if (facts.get(key) === hit) facts.set(key, newEntry(principal, refreshed, at, fromPrimary));
           },
           // A failed refresh changes nothing: the entry runs out, and the next request looks up in the foreground.
           () => undefined,
@@ -131,7 +194,7 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
       return hit.facts;
     }
     const found = fetchFacts(principal);
-    const entry: Entry = { facts: found, startedAt: at, refreshing: false };
+    const entry = newEntry(principal, found, at, state.store.primaryAvailable);
     facts.set(key, entry);
     // A failed lookup is not kept: the next request tries again.
     found.catch(() => {
@@ -169,6 +232,9 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
         throw new GatewayError('IP_FORBIDDEN', `Tenant "${principal.tenant}" may not connect from ${clientIp ?? 'an unknown address'}; ask the operator to add it to the tenant's allowed addresses.`);
       }
       noteUse(principal);
+    },
+    close() {
+      watch?.close();
     },
   };
 }

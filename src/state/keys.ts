@@ -30,6 +30,11 @@ export const stateKeys = {
   deviceCutoff: (tenant: string, device: string) => `${P}revoked-device:{${encodedTenantId(tenant)}}:${part(device)}`,
   /** Present while a revoked token would otherwise still be valid. */
   revokedJti: (jti: string) => `${P}revoked-jti:{${part(jti)}}`,
+  /**
+   * Stream of changes to what the access policy reads (tenant records, revocation markers), one
+   * entry per write naming the tenant or token (src/state/policy-changes.ts); polled by every instance.
+   */
+  policyChanges: () => `${P}policy-changes`,
   /** Record of a token the gateway issued (JSON), kept until it expires. */
   token: (jti: string) => `${P}token:{${part(jti)}}`,
   /** Sorted set of the tenant's issued jtis, scored by expiry. */

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { CommandOptions, Database, RespValue } from '../falkordb/database.js';
+import { replaceNoting, type PolicyChange } from './policy-changes.js';
 import { parseRecord, type RecordSchema } from './records.js';
 
 function unavailable(): GatewayError {
@@ -34,6 +35,14 @@ export class StateStore {
    */
   get primaryAvailable(): boolean {
     return this.#db.primaryAvailable !== false;
+  }
+
+  /**
+   * True on a Redis/Valkey Cluster, where keys with different hash tags live on different shards
+   * and one script cannot write them together.
+   */
+  get sharded(): boolean {
+    return this.#db.primaries !== undefined;
   }
 
   async command(args: readonly string[], options?: CommandOptions): Promise<RespValue> {
@@ -84,8 +93,10 @@ export class StateStore {
   /**
    * Writes `next` only if the key still holds exactly `expected` (one script, so no
    * other writer can come between the check and the write); false when it did not.
+   * With `noting`, the change is noted in the policy change stream by the same script.
    */
-  async replaceIfUnchanged(key: string, expected: string, next: string): Promise<boolean> {
+  async replaceIfUnchanged(key: string, expected: string, next: string, noting?: PolicyChange): Promise<boolean> {
+    if (noting !== undefined) return replaceNoting(this, noting, key, expected, next);
     return Number(await this.command(['EVAL', REPLACE_IF_UNCHANGED, '1', key, expected, next])) === 1;
   }
 

@@ -1,6 +1,8 @@
 // The tenant registry: which tenants exist, whether they are enabled, and the
 // key (PEM or JWKS URL) a tenant may sign its own tokens with. Shared by every
-// instance and the CLI through the database server.
+// instance and the CLI through the database server. Every write of a record also
+// notes the tenant in the policy change stream, in the same script, so instances
+// holding the record in memory drop it (src/state/policy-changes.ts).
 
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
@@ -12,6 +14,7 @@ import { isLoopbackHost } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { stateKeys } from './keys.js';
+import { writeNoting } from './policy-changes.js';
 import { parseRecord } from './records.js';
 import type { StateStore } from './store.js';
 
@@ -163,7 +166,7 @@ export class TenantRegistry {
     };
     // Indexed first: an index entry without a record is skipped by list(), while a record missing from the index would be invisible.
     await this.#store.sadd(stateKeys.tenantIndex(), id);
-    const created = await this.#store.set(stateKeys.tenant(id), JSON.stringify(record), undefined, true);
+    const created = (await writeNoting(this.#store, { tenant: id }, ['SET', stateKeys.tenant(id), JSON.stringify(record), 'NX'])) !== null;
     if (!created) throw new GatewayError('TENANT_EXISTS', `Tenant "${id}" is already registered; see \`tenant show ${id}\`, or remove it first.`);
     return record;
   }
@@ -223,7 +226,7 @@ export class TenantRegistry {
       if (stored === undefined) throw notFound(id);
       const before = parseTenant(key, stored);
       const after = change(before);
-      if (await this.#store.replaceIfUnchanged(key, stored, JSON.stringify(after))) return { before, after };
+      if (await this.#store.replaceIfUnchanged(key, stored, JSON.stringify(after), { tenant: before.id })) return { before, after };
     }
     throw new GatewayError('STATE_CONFLICT', `Tenant "${id}" kept changing while this change was being written (${MAX_UPDATE_ATTEMPTS} tries); nothing was changed by this command. Run it again.`);
   }
@@ -231,7 +234,7 @@ export class TenantRegistry {
   /** Removes the record; the caller revokes tokens and purges graphs as asked. */
   async remove(id: string): Promise<TenantRecord> {
     const record = await this.mustGet(id);
-    await this.#store.del(stateKeys.tenant(record.id));
+    await writeNoting(this.#store, { tenant: record.id }, ['DEL', stateKeys.tenant(record.id)]);
     await this.#store.srem(stateKeys.tenantIndex(), record.id);
     return record;
   }

@@ -1,9 +1,12 @@
 // The token ledger: what the gateway issued (for `token list`), what has been
 // revoked (by jti, by device, by tenant), and when a token was last used.
-// Revocation markers expire with the tokens they revoke.
+// Revocation markers expire with the tokens they revoke; each is written together
+// with an entry in the policy change stream, which tells every instance to forget
+// what it holds about that token or tenant (src/state/policy-changes.ts).
 
 import { z } from 'zod';
 import { stateKeys } from './keys.js';
+import { writeNoting } from './policy-changes.js';
 import { parseRecord } from './records.js';
 import type { StateStore } from './store.js';
 
@@ -130,20 +133,21 @@ export class TokenLedger {
    * kept; without it (a token the gateway has no record of) it is kept for good.
    */
   async revokeJti(jti: string, expiresAt: number | undefined): Promise<void> {
-    await this.#store.set(stateKeys.revokedJti(jti), String(this.#now()), expiresAt === undefined ? undefined : expiresAt * 1000);
+    const expiry: string[] = expiresAt === undefined ? [] : ['PXAT', String(Math.ceil(expiresAt * 1000))];
+    await writeNoting(this.#store, { jti }, ['SET', stateKeys.revokedJti(jti), String(this.#now()), ...expiry]);
   }
 
   /** Revokes every token of the device issued up to now; returns the cut-off (epoch seconds). */
   async revokeDevice(tenant: string, device: string): Promise<number> {
     const cutoff = Math.floor(this.#now() / 1000);
-    await this.#store.set(stateKeys.deviceCutoff(tenant, device), String(cutoff));
+    await writeNoting(this.#store, { tenant }, ['SET', stateKeys.deviceCutoff(tenant, device), String(cutoff)]);
     return cutoff;
   }
 
   /** Revokes every token of the tenant issued up to now; returns the cut-off (epoch seconds). */
   async revokeTenant(tenant: string): Promise<number> {
     const cutoff = Math.floor(this.#now() / 1000);
-    await this.#store.set(stateKeys.tenantCutoff(tenant), String(cutoff));
+    await writeNoting(this.#store, { tenant }, ['SET', stateKeys.tenantCutoff(tenant), String(cutoff)]);
     return cutoff;
   }
 
