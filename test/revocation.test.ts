@@ -1,5 +1,7 @@
 // Revocation and tenant status across two gateway instances on one FalkorDB:
 // whatever one instance (or the CLI) decides, the other obeys within a second.
+// Instances keep these facts in memory and learn of changes from the policy
+// change stream, so every writer is checked to note its change there.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TokenIssuer } from '../src/auth/issue.js';
 import { loadConfig } from '../src/config/index.js';
 import type { RunningGateway } from '../src/main.js';
+import { stateKeys } from '../src/state/keys.js';
 import { runCli } from './support/cli.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
@@ -181,5 +184,69 @@ describe('tenant status', () => {
     const message = await assertRefused(b, await signTestToken('ip-far'), 403, 'IP_FORBIDDEN');
     assert.match(message, /may not connect from/);
     await assertAccepted(b, await signTestToken('ip-near'));
+  });
+});
+
+describe('every writer of the policy notes its change for the other instances', () => {
+  /** The changes noted while `write` ran, as `tenant:<id>` / `jti:<id>`. */
+  async function notedBy(write: () => Promise<unknown>): Promise<string[]> {
+    const stream = stateKeys.policyChanges();
+    const newest = (await a.state.store.command(['XREVRANGE', stream, '+', '-', 'COUNT', '1'])) as Array<[string, string[]]>;
+    await write();
+    const entries = (await a.state.store.command(['XRANGE', stream, newest[0]?.[0] ?? '-', '+'])) as Array<[string, string[]]>;
+    return entries.filter(([id]) => id !== newest[0]?.[0]).map(([, fields]) => fields.join(':'));
+  }
+
+  it('notes the tenant or token of each write, in the same script as the write', async () => {
+    await a.state.tenants.add({ id: 'noted' });
+    const { jti } = await issue('noted', 'laptop');
+    const writes: Array<[string, () => Promise<unknown>, string[]]> = [
+      ['add', () => a.state.tenants.add({ id: 'noted-new' }), ['tenant:noted-new']],
+      ['setEnabled', () => a.state.tenants.setEnabled('noted', false), ['tenant:noted']],
+      ['grantGraphs', () => a.state.tenants.grantGraphs('noted', 'read', ['r_*']), ['tenant:noted']],
+      ['revokeGraphs', () => a.state.tenants.revokeGraphs('noted', 'read', ['r_*']), ['tenant:noted']],
+      ['setStorageQuota', () => a.state.tenants.setStorageQuota('noted', 1000), ['tenant:noted']],
+      ['revokeJti', () => a.state.ledger.revokeJti(jti, undefined), [`jti:${jti}`]],
+      ['revokeDevice', () => a.state.ledger.revokeDevice('noted', 'laptop'), ['tenant:noted']],
+      ['revokeTenant', () => a.state.ledger.revokeTenant('noted'), ['tenant:noted']],
+      ['remove', () => a.state.tenants.remove('noted'), ['tenant:noted']],
+    ];
+    for (const [name, write, expected] of writes) assert.deepEqual(await notedBy(write), expected, name);
+    // A write that changes nothing notes nothing.
+    assert.deepEqual(await notedBy(() => a.state.tenants.add({ id: 'noted-new' }).catch(() => undefined)), [], 'add of an existing tenant');
+  });
+
+  it('accepts a tenant added after the other instance refused it as not registered, within a second', async () => {
+    const strict = await startTestGateway(db.url, { TENANTS_REQUIRE_REGISTRATION: 'true' });
+    try {
+      const token = await signTestToken('late-add');
+      await assertRefused(strict, token, 403, 'TENANT_NOT_REGISTERED');
+      await a.state.tenants.add({ id: 'late-add' });
+      await sleep(STATE_CACHE_EXPIRY_MS);
+      await assertAccepted(strict, token);
+      await a.state.tenants.remove('late-add');
+      await sleep(STATE_CACHE_EXPIRY_MS);
+      await assertRefused(strict, token, 403, 'TENANT_NOT_REGISTERED');
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it("applies a tenant's new graph rules on the other instance within a second", async () => {
+    await a.state.tenants.add({ id: 'rules-live' });
+    const { token } = await issue('rules-live');
+    const client = await connectClient('http', b.url, token);
+    const readG1 = async () => (await callTool(client, 'falkordb_query', { graphName: 'g1', query: 'RETURN 1' })).error?.code;
+    try {
+      assert.notEqual(await readG1(), 'GRAPH_FORBIDDEN');
+      await a.state.tenants.grantGraphs('rules-live', 'read', ['other_*']);
+      await sleep(STATE_CACHE_EXPIRY_MS);
+      assert.equal(await readG1(), 'GRAPH_FORBIDDEN');
+      await a.state.tenants.grantGraphs('rules-live', 'read', ['g1']);
+      await sleep(STATE_CACHE_EXPIRY_MS);
+      assert.notEqual(await readG1(), 'GRAPH_FORBIDDEN');
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -32,8 +32,11 @@ local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - t
 redis.call('XADD', ${stream}, 'MINID', '~', string.format('%d', oldest), '*', ARGV[1], ARGV[2])`;
 
 // KEYS: the key written, the stream. ARGV: field, value, retention ms, the write command's name, its arguments after the key.
+// A write that did nothing (SET … NX on an existing key) notes nothing.
 const WRITE_NOTING = `local reply = redis.call(ARGV[4], KEYS[1], unpack(ARGV, 5))
+if reply then
 ${append('KEYS[2]')}
+end
 return reply`;
 
 // KEYS: the record, the stream. ARGV: field, value, retention ms, expected, next.
@@ -69,7 +72,7 @@ export async function writeNoting(store: StateStore, change: PolicyChange, comma
   const [name, key, ...args] = command;
   if (store.sharded) {
     const reply = await store.command(command);
-    await appendAfter(store, change);
+    if (reply !== null) await appendAfter(store, change);
     return reply;
   }
   return store.command(['EVAL', WRITE_NOTING, '2', key, stateKeys.policyChanges(), ...changeArgs(change), name, ...args]);
