@@ -157,39 +157,52 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
     return { tenant, revocation, allows };
   }
 
-  /** Until when the entry may answer: `cacheMs` past the later of its lookup and the last read of the change stream, within its maximum age. */
-  function usableUntil(entry: Entry): number {
-    if (entry.fromPrimary !== state.store.primaryAvailable) return Number.NEGATIVE_INFINITY;
-    const current = Math.max(entry.startedAt, watch?.freshAt ?? Number.NEGATIVE_INFINITY);
-    return Math.min(current + cacheMs, entry.startedAt + maxAgeMs);
+  /**
+   * Until when the entry may answer: `cacheMs` past the later of its own lookup and the
+   * last read of the change stream, within its maximum age; `byStream` when that read is
+   * what sets the limit (so one read renews it, and every other entry with it).
+   */
+  function usable(entry: Entry): { until: number; byStream: boolean } {
+    if (entry.fromPrimary !== state.store.primaryAvailable) return { until: Number.NEGATIVE_INFINITY, byStream: false };
+    const own = entry.startedAt + cacheMs;
+    const stream = (watch?.freshAt ?? Number.NEGATIVE_INFINITY) + cacheMs;
+    const oldest = entry.startedAt + maxAgeMs;
+    const until = Math.min(Math.max(own, stream), oldest);
+    return { until, byStream: stream > own && stream <= oldest };
   }
 
   function newEntry(principal: Principal, found: Promise<Facts>, at: number, fromPrimary: boolean): Entry {
     return { facts: found, startedAt: at, refreshing: false, tenant: principal.tenant, jti: principal.jti, fromPrimary };
   }
 
+  function refreshAhead(key: string, hit: Entry, principal: Principal, at: number): void {
+    hit.refreshing = true;
+    const fromPrimary = state.store.primaryAvailable;
+    const refreshed = fetchFacts(principal);
+    refreshed.then(
+      // Only if no change dropped the entry meanwhile: then this lookup may have read what was there before it.
+      () => {
+        if (facts.get(key) === hit) facts.set(key, newEntry(principal, refreshed, at, fromPrimary));
+      },
+      // A failed refresh changes nothing: the entry runs out, and the next request looks up in the foreground.
+      () => undefined,
+    );
+  }
+
   // Entries hold the lookup's promise, so requests arriving while it runs share it
   // instead of each sending their own (many arrive together when an entry expires).
-  // An entry answers only while usableUntil says so, so what it says is never older than `cacheMs`.
+  // An entry answers only while usable() says so, so what it says is never older than `cacheMs`.
   function lookup(principal: Principal): Promise<Facts> {
     watch?.start();
     const key = [principal.tenant, principal.device ?? '', principal.jti ?? '', principal.issuedAt ?? ''].join('\0');
     const at = now();
     const hit = facts.get(key);
-    const until = hit === undefined ? Number.NEGATIVE_INFINITY : usableUntil(hit);
+    const { until, byStream } = hit === undefined ? { until: Number.NEGATIVE_INFINITY, byStream: false } : usable(hit);
     if (hit !== undefined && at < until) {
-      if (!hit.refreshing && at >= until - refreshAheadMs) {
-        hit.refreshing = true;
-        const fromPrimary = state.store.primaryAvailable;
-        const refreshed = fetchFacts(principal);
-        refreshed.then(
-          // Only if no change dropped the entry meanwhile: then this lookup may have read what was there before it.
-          () => {
-            if (facts.get(key) === hit) facts.set(key, newEntry(principal, refreshed, at, fromPrimary));
-          },
-          // A failed refresh changes nothing: the entry runs out, and the next request looks up in the foreground.
-          () => undefined,
-        );
+      if (at >= until - refreshAheadMs) {
+        // The stream's read is late (a busy event loop delays its timer): one read renews every entry at once.
+        if (byStream) watch?.hurry();
+        else if (!hit.refreshing) refreshAhead(key, hit, principal, at);
       }
       return hit.facts;
     }

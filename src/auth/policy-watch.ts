@@ -32,6 +32,7 @@ export class PolicyWatch {
   readonly #pageSize: number;
   #lastId: string | undefined;
   #lastSuccess: number | undefined;
+  #lastStart: number | undefined;
   #freshAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -64,18 +65,30 @@ export class PolicyWatch {
     clearTimeout(this.#timer);
   }
 
+  /**
+   * A poll now, for a caller that found the last one late, unless one started less
+   * than a quarter interval ago (so failing polls are not repeated back to back).
+   */
+  hurry(): void {
+    if (this.#lastStart !== undefined && this.#now() - this.#lastStart < this.#options.intervalMs / 4) return;
+    void this.poll();
+  }
+
   /** One poll (joined by callers while one runs); a failed poll leaves `freshAt` where it was. */
   poll(): Promise<void> {
+    if (this.#running === undefined) this.#lastStart = this.#now();
     this.#running ??= this.#pollOnce()
       .catch(() => undefined)
       .finally(() => (this.#running = undefined));
     return this.#running;
   }
 
+  // Start to start, so a slow read does not stretch the time between two.
   async #loop(): Promise<void> {
+    const startedAt = this.#now();
     await this.poll();
     if (this.#closed) return;
-    this.#timer = setTimeout(() => void this.#loop(), this.#options.intervalMs);
+    this.#timer = setTimeout(() => void this.#loop(), Math.max(0, startedAt + this.#options.intervalMs - this.#now()));
     this.#timer.unref();
   }
 
