@@ -4,6 +4,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import type { RunningGateway } from '../src/main.js';
 import { AuditTrail } from '../src/observability/audit.js';
 import { STREAM_BATCH_MAX } from '../src/observability/audit-sinks.js';
@@ -14,7 +15,7 @@ import { dayExpiresAtSec, utcDay, zeroCounters } from '../src/observability/usag
 import { stateKeys } from '../src/state/keys.js';
 import type { StateStore } from '../src/state/store.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
-import { startTestGateway } from './support/gateway.js';
+import { captureLog, startTestGateway } from './support/gateway.js';
 import { signTestToken } from './support/tokens.js';
 
 let db: TestFalkorDB;
@@ -92,6 +93,23 @@ describe('the batched audit stream', () => {
     assert.equal(commands.length, 40);
     assert.ok(commands.every((c) => c[0] === 'XADD' && c[1] === stateKeys.tenantAudit('batch-unit')));
     assert.equal(new Set(ticksOf).size, 1, 'all of them in one go');
+  });
+
+  it("builds a tool call's event on a later turn than the call's own, with the time of the call", async () => {
+    const { store, commands } = recordingStore();
+    const log = captureLog();
+    let now = Date.parse('2030-01-01T00:00:00.123Z');
+    const trail = new AuditTrail(store, createLogger('info', log.stream), { queryText: false, logFile: undefined, streamMaxLen: 100 }, () => now);
+    trail.toolCall(principal, undefined, { tool: 'falkordb_query', graph: 'g', query: 'RETURN 1', outcome: 'success', rowCount: 1, durationMs: 2 });
+    now += 5_000;
+    assert.equal(log.text(), '', 'not in the turn that answers the call');
+    await trail.flush();
+    const [line] = log.text().trim().split('\n').map((l) => JSON.parse(l) as { audit: Record<string, unknown> });
+    assert.deepEqual(Object.keys(line!.audit), ['time', 'event', 'tenant', 'tool', 'graph', 'querySha256', 'durationMs', 'rowCount'], 'in AUDIT_FIELDS order');
+    assert.equal(line!.audit['time'], '2030-01-01T00:00:00.123Z');
+    assert.equal(line!.audit['querySha256'], createHash('sha256').update('RETURN 1').digest('hex'));
+    assert.equal(commands.length, 1);
+    await trail.close();
   });
 
   it('sends a full batch at once, without waiting', async () => {

@@ -98,24 +98,33 @@ function who(principal: Principal | undefined): Partial<AuditFacts> {
   };
 }
 
+/** The event name of a finished tool call. */
+function toolCallEventName(call: ToolCallRecord): AuditEventName {
+  if (call.outcome === 'success') return 'query_success';
+  const refusal = call.errorCode === undefined ? undefined : refusalEventName(call.errorCode as ErrorCode);
+  return refusal ?? 'query_error';
+}
+
 /**
- * One finished tool call. A call refused for scope or admission is filed as
- * `denied` / `rate_limited` so those events list every refusal, wherever it happened.
+ * One finished tool call, built in AUDIT_FIELDS order in one go (no reordering
+ * pass). A call refused for scope or admission is filed as `denied` /
+ * `rate_limited` so those events list every refusal, wherever it happened.
+ * `querySha256` is the hash of `call.query`, computed by the caller (which caches it).
  */
-export function toolCallFacts(principal: Principal, clientIp: string | undefined, call: ToolCallRecord, withQueryText: boolean): AuditFacts {
-  const refusal = call.outcome === 'error' && call.errorCode !== undefined ? refusalEventName(call.errorCode as ErrorCode) : undefined;
-  return {
-    event: call.outcome === 'success' ? 'query_success' : (refusal ?? 'query_error'),
-    ...who(principal),
-    ...(clientIp === undefined ? {} : { clientIp }),
-    tool: call.tool,
-    ...(call.graph === undefined ? {} : { graph: call.graph }),
-    ...(call.query === undefined ? {} : { querySha256: sha256Hex(call.query) }),
-    ...(call.query !== undefined && withQueryText ? { query: call.query } : {}),
-    durationMs: call.durationMs,
-    ...(call.rowCount === undefined ? {} : { rowCount: call.rowCount }),
-    ...(call.errorCode === undefined ? {} : { errorCode: call.errorCode }),
-  };
+export function toolCallEvent(time: string, principal: Principal, clientIp: string | undefined, call: ToolCallRecord, querySha256: string | undefined, withQueryText: boolean): AuditEvent {
+  const event: AuditEvent = { time, event: toolCallEventName(call), tenant: principal.tenant };
+  if (principal.device !== undefined) event.device = principal.device;
+  if (principal.jti !== undefined) event.jti = principal.jti;
+  if (principal.subject !== principal.tenant) event.subject = principal.subject;
+  if (clientIp !== undefined) event.clientIp = clientIp;
+  event.tool = call.tool;
+  if (call.graph !== undefined) event.graph = call.graph;
+  if (querySha256 !== undefined) event.querySha256 = querySha256;
+  if (call.query !== undefined && withQueryText) event.query = call.query;
+  event.durationMs = call.durationMs;
+  if (call.rowCount !== undefined) event.rowCount = call.rowCount;
+  if (call.errorCode !== undefined) event.errorCode = call.errorCode;
+  return event;
 }
 
 export interface RefusalFacts {

@@ -12,8 +12,12 @@ export function auditStreamKey(tenant: string | undefined): string {
 
 /** Appends one event; the stream keeps about `maxLen` of the newest (`~` lets the server trim in whole nodes, cheaply). */
 export async function appendAuditEvent(store: StateStore, event: AuditEvent, maxLen: number): Promise<void> {
-  const fields = AUDIT_FIELDS.flatMap((f) => (event[f] === undefined ? [] : [f, String(event[f])]));
-  await store.command(['XADD', auditStreamKey(event.tenant), 'MAXLEN', '~', String(maxLen), '*', ...fields]);
+  const args = ['XADD', auditStreamKey(event.tenant), 'MAXLEN', '~', String(maxLen), '*'];
+  for (const field of AUDIT_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) args.push(field, String(value));
+  }
+  await store.command(args);
 }
 
 export interface StoredAuditEvent {
