@@ -190,4 +190,32 @@ describe('the usage script on the database server', () => {
     assert.deepEqual(await store.command(['HMGET', key, 'requests', 'queryMs']), ['1', '0.25']);
     assert.equal(Number(await store.command(['EXPIRETIME', key])), dayExpiresAtSec(day, 30));
   });
+
+  it('adds the tenant-days of many tenants in one command, and keeps for the next flush only the one the server refused', async () => {
+    const store = reader.state.store;
+    const send = (args: readonly string[]) => store.command(args);
+    const day = utcDay(Date.now());
+    const tenants = Array.from({ length: 5 }, (_, i) => `script-many-${i}`);
+    const refused = stateKeys.usageDay('script-many-2', day);
+    // Not a hash: the server refuses HINCRBY on it (WRONGTYPE) in the middle of the script.
+    await store.command(['SET', refused, 'not a hash']);
+    const batch = new UsageBatch(30);
+    tenants.forEach((tenant, i) => batch.add(tenant, day, { ...zeroCounters(), requests: i + 1, queryMs: 0.5 }));
+    const first = await batch.flush(send, Date.now());
+    assert.deepEqual([first.sent, first.failed], [1, 1]);
+    assert.match(String(first.error), /WRONGTYPE/);
+    for (const [i, tenant] of tenants.entries()) {
+      if (tenant === 'script-many-2') continue;
+      const key = stateKeys.usageDay(tenant, day);
+      assert.deepEqual(await store.command(['HMGET', key, 'requests', 'queryMs']), [String(i + 1), '0.5'], tenant);
+      assert.equal(Number(await store.command(['EXPIRETIME', key])), dayExpiresAtSec(day, 30), tenant);
+    }
+    assert.equal(batch.unflushed('script-many-2', day).requests, 3);
+
+    await store.command(['DEL', refused]);
+    assert.deepEqual(await batch.flush(send, Date.now()), { sent: 1, failed: 0 });
+    assert.deepEqual(await store.command(['HMGET', refused, 'requests', 'queryMs']), ['3', '0.5']);
+    assert.equal(Number(await store.command(['EXPIRETIME', refused])), dayExpiresAtSec(day, 30));
+    assert.deepEqual(await store.command(['HMGET', stateKeys.usageDay('script-many-0', day), 'requests']), ['1'], 'nothing went twice');
+  });
 });

@@ -4,6 +4,7 @@
 import { PlanRates } from '../state/plan-rates.js';
 import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
+import type { Database } from '../falkordb/database.js';
 import type { StateStore } from '../state/store.js';
 import type { TenantRegistry } from '../state/tenants.js';
 import type { Logger } from '../logger.js';
@@ -41,7 +42,8 @@ const ONE_REQUEST: Readonly<UsageCounters> = Object.freeze({ ...zeroCounters(), 
 export const USAGE_WARN_INTERVAL_MS = 60_000;
 
 export interface UsageRecorderOptions {
-  store: Pick<StateStore, 'command'>;
+  /** On a cluster (its database has `primaries`), each tenant-day is a command of its own: keys of one script must share a slot. */
+  store: Pick<StateStore, 'command'> & { readonly database?: Pick<Database, 'primaries'> };
   tenants: Pick<TenantRegistry, 'get'>;
   config: Pick<Config, 'usage' | 'limits'>;
   logger: Logger;
@@ -50,7 +52,7 @@ export interface UsageRecorderOptions {
 }
 
 export function createUsageRecorder({ store, tenants, config, logger, now = Date.now, flushIntervalMs = USAGE_FLUSH_INTERVAL_MS }: UsageRecorderOptions): UsageRecorder {
-  const batch = new UsageBatch(config.usage.retentionDays);
+  const batch = new UsageBatch(config.usage.retentionDays, store.database?.primaries === undefined ? {} : { keysPerCommand: 1 });
   const send = (args: readonly string[]) => store.command(args);
   let lastWarnedAt = Number.NEGATIVE_INFINITY;
   // Flushes run one after another, so each one's in-flight batch is the only one.
