@@ -1,7 +1,8 @@
 // Turns a bearer token into a Principal, or a TOKEN_* GatewayError saying why not.
-// Verified tokens are cached by hash until their expiry (or a short max age).
+// Verified tokens are cached until their expiry (or a short max age), by the
+// hash of their signature part, and served only to the same token.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
@@ -59,6 +60,35 @@ interface CachedPrincipal {
   principal: Principal;
   /** Epoch ms after which this entry is never served. */
   until: number;
+  /** The token's `header.payload`, which a hit must match exactly (a copy: no slice of the token's own text). */
+  signingInput: string;
+}
+
+/**
+ * Where a token stands in the verified-token cache. `key` is the SHA-256 of
+ * its signature part: the JWS signature (or MAC) over `header.payload`, a few
+ * dozen to a few hundred characters, so hashing it costs a fraction of hashing
+ * the whole token. A hit must also have the same `header.payload`, compared in
+ * full, so two tokens differing anywhere never share an entry. The cache holds
+ * no usable token: `header.payload` without its signature is not one, and the
+ * signature is kept only as its hash.
+ */
+interface CacheSlot {
+  key: string;
+  /** Length of `header.payload` (where the last dot is). */
+  dot: number;
+}
+
+function cacheSlotOf(token: string): CacheSlot | undefined {
+  const dot = token.lastIndexOf('.');
+  // No signature (or no dot): never verified, so never cached.
+  if (dot < 0 || dot === token.length - 1) return undefined;
+  return { key: hash('sha256', token.slice(dot + 1), 'base64url'), dot };
+}
+
+/** A copy of the text that shares no memory with `text` (a slice would keep the whole token alive). */
+function detached(text: string): string {
+  return Buffer.from(text, 'latin1').toString('latin1');
 }
 
 function malformed(): GatewayError {
@@ -137,7 +167,7 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
   const tenantKeys = options.tenantKeys;
   // Tenants' own keys are asymmetric; their algorithms are accepted once a registry is consulted.
   const algorithms = new Set([...sources.algorithms, ...(tenantKeys === undefined ? [] : ASYMMETRIC_ALGORITHMS)]);
-  // Keyed by a hash so the cache never holds a usable token.
+  // Keyed by the hash of the signature part (see CacheSlot), so the cache never holds a usable token.
   const cache = cacheSize > 0 ? new LRUCache<string, CachedPrincipal>({ max: cacheSize }) : undefined;
 
   const audiences = (): string[] => (options.resource === undefined ? [auth.audience] : [auth.audience, options.resource()]);
@@ -209,13 +239,13 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
     throw new GatewayError('TOKEN_SIGNATURE_INVALID', 'The token\'s signature matches neither the key registered for the tenant it names nor any key this gateway trusts.');
   }
 
-  const cacheKeyOf = (token: string) => createHash('sha256').update(token).digest('base64url');
   /** The cached principal of the token while it may still be served from the cache. */
-  const cached = (cacheKey: string, at: number): Principal | undefined => {
-    const hit = cache?.get(cacheKey);
-    if (hit === undefined) return undefined;
+  const cached = (token: string, slot: CacheSlot, at: number): Principal | undefined => {
+    const hit = cache?.get(slot.key);
+    // Same signature part; the rest must be the same text too.
+    if (hit === undefined || hit.signingInput.length !== slot.dot || token.slice(0, slot.dot) !== hit.signingInput) return undefined;
     if (at < hit.until) return hit.principal;
-    cache?.delete(cacheKey);
+    cache?.delete(slot.key);
     return undefined;
   };
 
@@ -223,15 +253,16 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
     hasOwnKeys: sources.hasOwnKeys,
     known(token) {
       if (cache === undefined || typeof token !== 'string' || token === '' || token.length > MAX_TOKEN_LENGTH) return undefined;
-      return cached(cacheKeyOf(token), now());
+      const slot = cacheSlotOf(token);
+      return slot === undefined ? undefined : cached(token, slot, now());
     },
     async verify(token) {
       if (typeof token !== 'string' || token === '') {
         throw new GatewayError('TOKEN_MISSING', 'No token was given; send "Authorization: Bearer <token>".');
       }
       const at = now();
-      const cacheKey = cache === undefined ? '' : cacheKeyOf(token);
-      const hit = cache === undefined ? undefined : cached(cacheKey, at);
+      const slot = cache === undefined || token.length > MAX_TOKEN_LENGTH ? undefined : cacheSlotOf(token);
+      const hit = slot === undefined ? undefined : cached(token, slot, at);
       if (hit !== undefined) return hit;
 
       const verified = await verifySignedToken(token, at);
@@ -242,7 +273,7 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
       }
       const principal = toPrincipal(verified, auth.tenantClaim);
       const until = Math.min(principal.expiresAt * 1000, at + cacheMaxAgeMs);
-      if (cache !== undefined && until > at) cache.set(cacheKey, { principal, until });
+      if (cache !== undefined && slot !== undefined && until > at) cache.set(slot.key, { principal, until, signingInput: detached(token.slice(0, slot.dot)) });
       return principal;
     },
   };
