@@ -120,6 +120,12 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
     intro: 'What the gateway records about each call, and where. Audit events never hold a token or a parameter value.',
     names: ['AUDIT_QUERY_TEXT', 'AUDIT_LOG_FILE', 'AUDIT_STREAM_MAXLEN', 'AUDIT_BUFFER_MAX', 'AUDIT_REFUSALS_PER_MINUTE', 'METRICS_HOST', 'METRICS_PORT', 'METRICS_TENANT_LABELS', 'USAGE_RETENTION_DAYS'],
   },
+  {
+    title: 'Tracing (OpenTelemetry)',
+    intro:
+      'One span per tool call, sent over OTLP/HTTP, parented by the caller\'s W3C `traceparent` (the request\'s `_meta` or the HTTP header). Off unless an endpoint is set; these are the OpenTelemetry SDKs\' own variables, read the same way. [observability.md](observability.md#tracing) says what a span holds, and what it never holds.',
+    names: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_SDK_DISABLED'],
+  },
 ];
 
 export const OTHER_GROUP_TITLE = 'Other';

@@ -3,6 +3,6 @@
 
 export { CONFIG_VARIABLES, isSecretVariable, secretFileVariable, type ConfigVariable, type ConfigVariableName } from './variables.js';
 export { parseSentinelNode, type SentinelNode } from './parsers.js';
-export type { Config, SentinelConfig, UpstreamOAuthConfig } from './types.js';
+export type { Config, SentinelConfig, TraceSampler, TracingConfig, UpstreamOAuthConfig } from './types.js';
 export { isLoopbackHost, publicBaseUrl } from './hosts.js';
 export { loadConfig } from './load.js';

@@ -7,6 +7,7 @@ import { checkCluster, checkTopology, checkUpstream, devModeHostMessage } from '
 import { isLoopbackHost } from './hosts.js';
 import { configError, given, readRawValue, type Env } from './raw-values.js';
 import { SCHEMA, type Values } from './schema.js';
+import { tracingConfig } from './tracing.js';
 import type { Config } from './types.js';
 import { CONFIG_VARIABLES, isSecretVariable } from './variables.js';
 
@@ -47,6 +48,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   checkUpstream(v, !hasVerifier && loopback);
+  const tracing = tracingConfig(v);
 
   const config: Config = {
     falkordb: {
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     metrics: { host: v.METRICS_HOST, port: v.METRICS_PORT, portExplicit: given(env['METRICS_PORT']) !== undefined, tenantLabels: v.METRICS_TENANT_LABELS },
     usage: { retentionDays: v.USAGE_RETENTION_DAYS },
+    tracing,
   };
   return deepFreeze(config);
 }

@@ -29,6 +29,7 @@ import {
   upstreamRules,
   upstreamScope,
 } from './parsers.js';
+import { otlpHeaders, otlpProtocol, resourceAttributes, samplerRatio, traceSampler } from './tracing.js';
 import type { ConfigVariableName } from './variables.js';
 
 const DAY_SEC = 24 * 3600;
@@ -119,6 +120,15 @@ export const SCHEMA = {
   AUDIT_BUFFER_MAX: integer(0, 10_000_000),
   AUTH_FAILURES_PER_MINUTE: integer(0, 10_000_000),
   AUDIT_REFUSALS_PER_MINUTE: integer(1, 10_000_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders.optional(),
+  OTEL_TRACES_SAMPLER: traceSampler,
+  OTEL_TRACES_SAMPLER_ARG: samplerRatio.optional(),
+  OTEL_SERVICE_NAME: nonEmpty.optional(),
+  OTEL_RESOURCE_ATTRIBUTES: resourceAttributes.optional(),
+  OTEL_SDK_DISABLED: bool,
   SHUTDOWN_TIMEOUT_MS: integer(0, 3_600_000),
   METRICS_HOST: hostName,
   METRICS_PORT: metricsPort,

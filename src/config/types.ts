@@ -169,6 +169,23 @@ export interface Config {
   usage: {
     retentionDays: number;
   };
+  /** Spans of tool calls sent over OTLP/HTTP; undefined: tracing off (no OTLP endpoint set, or OTEL_SDK_DISABLED). */
+  tracing: TracingConfig | undefined;
+}
+
+export type TraceSampler = 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+
+export interface TracingConfig {
+  /** Where spans are POSTed: the OTLP/HTTP traces URL, `/v1/traces` included. */
+  url: string;
+  protocol: 'http/protobuf' | 'http/json';
+  /** Sent with every export (an API key); secret. */
+  headers: Readonly<Record<string, string>>;
+  sampler: TraceSampler;
+  /** Share of traces a traceidratio sampler keeps, 0 to 1. */
+  ratio: number;
+  serviceName: string;
+  resourceAttributes: Readonly<Record<string, string>>;
 }
 
 export interface SentinelConfig {
