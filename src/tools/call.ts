@@ -7,7 +7,7 @@
 //   3. arguments    checked against the tool's schema; a bad one is INVALID_ARGUMENT naming the field
 //   4. run          the tool itself: scopes, graph rules, the key, its graph operations
 //   5. result       structuredContent and the same JSON as text, or a tool error scrubbed for the tenant
-//   6. record       one ToolCallRecord to the audit trail, metrics and usage
+//   6. record       one ToolCallRecord to the audit trail, metrics and usage (and the call's span, when tracing is on)
 //
 // An unexpected failure (not a GatewayError) is logged once with the request
 // id, and the caller sees only INTERNAL.
@@ -15,6 +15,7 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { GatewayError, toGatewayError } from '../errors.js';
+import type { CallSpan, TraceCarriers } from '../observability/tracing.js';
 import { hasScope, type Scope } from '../tenancy/scopes.js';
 import type { Principal } from '../tenancy/principal.js';
 import { describeArgumentIssues } from './arguments.js';
@@ -93,11 +94,12 @@ function factsOf(tool: string, args: Record<string, unknown>): CallFacts {
 }
 
 /** The handles a tool's run gets for one call of `caller`. */
-function contextOf(services: ToolServices, caller: Caller, requestId: string): ToolContext {
+function contextOf(services: ToolServices, caller: Caller, requestId: string, span: CallSpan | undefined): ToolContext {
   const principal = caller.principal;
+  const graphs = services.graphAccess(principal);
   return {
     principal,
-    graphs: services.graphAccess(principal),
+    graphs: span === undefined ? graphs : span.graphs(graphs),
     limits: services.limits,
     versions: services.versions,
     logger: services.logger,
@@ -118,17 +120,22 @@ function logUnexpected(ctx: ToolContext, tool: string, failure: GatewayError): v
   ctx.logger.error({ requestId: ctx.requestId, tenant: ctx.principal.tenant, tool, err }, 'tool call failed unexpectedly');
 }
 
-/** Runs one tools/call of `caller` (steps 1 to 6 at the top of this file). `tool` undefined: no tool has that name. */
-export async function callTool(tool: RegisteredTool | undefined, args: Record<string, unknown>, caller: Caller, services: ToolServices, requestId: string): Promise<CallToolResult> {
+/**
+ * Runs one tools/call of `caller` (steps 1 to 6 at the top of this file). `tool` undefined: no tool has that name.
+ * `trace`: where the caller's W3C trace context may be (the request's `_meta`, the HTTP headers), read only when tracing is on.
+ */
+export async function callTool(tool: RegisteredTool | undefined, args: Record<string, unknown>, caller: Caller, services: ToolServices, requestId: string, trace?: TraceCarriers): Promise<CallToolResult> {
   if (tool === undefined) {
     // Not a call of any tool: nothing to admit or audit (and no tool name to count it under).
     return toolFailure(new GatewayError('INVALID_ARGUMENT', 'name: there is no tool of that name on this gateway; tools/list lists the tools.'), caller.principal.tenant);
   }
-  const ctx = contextOf(services, caller, requestId);
   const call = factsOf(tool.name, args);
+  const span = services.tracer?.startCall({ tool: call.tool, tenant: caller.principal.tenant, graph: call.graph, requestId }, trace);
+  const ctx = contextOf(services, caller, requestId, span);
   const started = performance.now();
   const end = services.inFlight.begin();
-  const record = (outcome: 'success' | 'error', extra: { errorCode?: string; rowCount?: number }) =>
+  const record = (outcome: 'success' | 'error', extra: { errorCode?: string; rowCount?: number }) => {
+    span?.end(outcome, extra);
     services.record(caller, {
       tool: call.tool,
       ...(call.graph === undefined ? {} : { graph: call.graph }),
@@ -138,6 +145,7 @@ export async function callTool(tool: RegisteredTool | undefined, args: Record<st
       ...extra,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     });
+  };
   try {
     await services.admit(caller);
     const structured = await tool.run(args, ctx, call);

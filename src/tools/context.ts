@@ -14,6 +14,7 @@ import type { GraphOperations } from '../falkordb/graphs.js';
 import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
 import type { ToolCallRecord } from '../observability/tool-call.js';
+import type { CallTracer } from '../observability/tracing.js';
 import type { TenantStats } from '../observability/usage.js';
 import type { GraphAccess } from './graph-access.js';
 
@@ -37,6 +38,8 @@ export interface ToolServices {
   graphRules(principal: Principal): Promise<GraphRules | undefined>;
   /** Usage, last error and limits of tenants; absent where nothing is recorded. */
   tenantStats?: TenantStats | undefined;
+  /** Starts each call's span; absent when tracing is off, so that a call then does no tracing work at all. */
+  tracer?: CallTracer | undefined;
 }
 
 export interface Caller {

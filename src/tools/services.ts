@@ -9,6 +9,7 @@ import type { InFlight } from '../in-flight.js';
 import type { Logger } from '../logger.js';
 import type { AuditTrail } from '../observability/audit.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { CallTracer } from '../observability/tracing.js';
 import type { UsageRecorder } from '../observability/usage.js';
 import type { ToolServices } from './context.js';
 import type { GraphAccess } from './graph-access.js';
@@ -24,6 +25,8 @@ export interface NetworkToolDeps {
   audit: Pick<AuditTrail, 'toolCall'>;
   metrics: Pick<GatewayMetrics, 'toolCall'>;
   usage: UsageRecorder;
+  /** The spans of tool calls; absent when tracing is off. */
+  tracer?: CallTracer | undefined;
 }
 
 export function networkToolServices(deps: NetworkToolDeps): ToolServices {
@@ -50,5 +53,6 @@ export function networkToolServices(deps: NetworkToolDeps): ToolServices {
     },
     graphRules: (principal) => policy.graphRules(principal),
     tenantStats: usage.stats,
+    tracer: deps.tracer,
   };
 }
