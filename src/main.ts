@@ -28,6 +28,7 @@ import type { Logger } from './logger.js';
 import { createGatewayMetrics, METRICS_LISTENER } from './http/metrics-server.js';
 import { createGraphAccess, type GraphAccess } from './tools/graph-access.js';
 import type { GatewayMetrics } from './observability/metrics.js';
+import { startTracing } from './observability/tracing.js';
 import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
 import { SHUTDOWN_STEP_TIMEOUT_MS, ShutdownSequence } from './shutdown.js';
 import { announceGateway, presenceFacts } from './auth/gateways.js';
@@ -186,6 +187,9 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     const graphs = await openGraphAccess(config, database.db, logger, metrics, state.tenants, admission.concurrency);
     shutdown.add('tenant connections', () => graphs.close());
     const oauth = signingKey === undefined || issuer === undefined || !config.oauth.server ? undefined : oauthEndpoints(config, state, issuer, signingKey, logger, baseUrl);
+    // Unwound after the in-flight calls (a later step): their spans are sent before the exporter stops.
+    const tracing = config.tracing === undefined ? undefined : await startTracing(config.tracing, GATEWAY_VERSION, logger);
+    if (tracing !== undefined) shutdown.add('trace export', () => tracing.shutdown());
     const http = createGatewayHttpServer({
       config,
       logger,
@@ -205,6 +209,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       baseUrl,
       authorizationServers: () => (oauth !== undefined ? [baseUrl()] : /^https?:\/\//.test(config.auth.issuer) ? [config.auth.issuer] : []),
       tls: tlsOptions,
+      tracer: tracing?.calls,
     });
     const { server, sessions } = http;
     boundPort = await listenOn(server, config.http.host, config.http.port, listenerNames(config).main);

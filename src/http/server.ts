@@ -20,7 +20,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { UsageRecorder } from '../observability/usage.js';
 import { redactUrl, type Logger } from '../logger.js';
 import type { GraphAccess } from '../tools/graph-access.js';
-import { networkToolServices } from '../tools/services.js';
+import { networkToolServices, type NetworkToolDeps } from '../tools/services.js';
 import type { JWK } from 'jose';
 import { authenticate, presentedToken } from './authenticate.js';
 import { readJsonBody } from './body.js';
@@ -61,6 +61,8 @@ export interface HttpDeps {
   authorizationServers: () => string[];
   /** Certificate and key (from readTlsPair): serve HTTPS instead of HTTP. */
   tls?: TlsServerOptions | undefined;
+  /** The spans of tool calls (observability/tracing.ts); absent when tracing is off. */
+  tracer?: NetworkToolDeps['tracer'];
 }
 
 /** What is known of a request as it goes along, for the access log and audit events. */

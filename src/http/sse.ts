@@ -178,7 +178,7 @@ export class SseSessions {
     }
     const requestId = req.headers['x-request-id'];
     try {
-      session.transport.receive(body, { authInfo: callerAuthInfo(session.caller, typeof requestId === 'string' ? requestId : undefined) });
+      session.transport.receive(body, { authInfo: callerAuthInfo(session.caller, typeof requestId === 'string' ? requestId : undefined, req.headers) });
     } catch (error) {
       sendJson(res, 400, { error: 'invalid_message', message: (error as Error).message });
       return;

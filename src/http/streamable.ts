@@ -55,7 +55,7 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
       if (!acceptable(req, res)) return;
       // What the server's handlers learn of the request: its caller, and the id of the HTTP request.
       const requestId = req.headers['x-request-id'];
-      const extra: MessageExtraInfo = { authInfo: callerAuthInfo(caller, typeof requestId === 'string' ? requestId : undefined) };
+      const extra: MessageExtraInfo = { authInfo: callerAuthInfo(caller, typeof requestId === 'string' ? requestId : undefined, req.headers) };
       const route = plainLegacyRequest(req, body)
         ? LEGACY
         : classifyInboundRequest({

@@ -8,6 +8,7 @@
 // failure (INVALID_ARGUMENT naming the field and the rule, audited like any
 // call) instead of the SDK's plain-text "MCP error -32602: Input validation error".
 
+import type { IncomingHttpHeaders } from 'node:http';
 import { McpServer, SUPPORTED_PROTOCOL_VERSIONS, type AuthInfo, type ListToolsResult, type ServerContext } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type { Principal } from '../tenancy/principal.js';
@@ -55,17 +56,18 @@ function toolListFor(principal: Principal): ListToolsResult {
 const JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
 /** The caller behind each request, and the id of the HTTP request that carried it, by the authInfo object the transport delivered it with. */
-const CALLERS = new WeakMap<AuthInfo, { caller: Caller; requestId: string | undefined }>();
+const CALLERS = new WeakMap<AuthInfo, { caller: Caller; requestId: string | undefined; headers: IncomingHttpHeaders | undefined }>();
 
 /**
  * The authInfo a transport delivers a caller's messages with. `requestId` is
- * the X-Request-Id of the HTTP request that carried them, when there is one.
+ * the X-Request-Id of the HTTP request that carried them, when there is one;
+ * `headers` its headers, where a call's trace context may be (`traceparent`).
  */
-export function callerAuthInfo(caller: Caller, requestId?: string): AuthInfo {
+export function callerAuthInfo(caller: Caller, requestId?: string, headers?: IncomingHttpHeaders): AuthInfo {
   const { principal } = caller;
   // The token itself is not carried: nothing past authentication reads it.
   const info: AuthInfo = { token: '', clientId: principal.device ?? principal.subject, scopes: [...principal.scopes], expiresAt: principal.expiresAt };
-  CALLERS.set(info, { caller, requestId });
+  CALLERS.set(info, { caller, requestId, headers });
   return info;
 }
 
@@ -101,6 +103,12 @@ export function createSharedMcpServer(services: ToolServices, era: ServedEra): M
 function requestIdOf(ctx: ServerContext): string {
   const info = ctx.http?.authInfo;
   return (info === undefined ? undefined : CALLERS.get(info)?.requestId) ?? `rpc-${String(ctx.mcpReq.id)}`;
+}
+
+/** The headers of the HTTP request behind a call, when it came over HTTP. */
+function headersOf(ctx: ServerContext): IncomingHttpHeaders | undefined {
+  const info = ctx.http?.authInfo;
+  return info === undefined ? undefined : CALLERS.get(info)?.headers;
 }
 
 /**
@@ -147,7 +155,7 @@ function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: Ser
   const lowLevel = server.server;
   lowLevel.setRequestHandler('tools/list', (_request, ctx) => toolListFor(callerOf(ctx).principal));
   lowLevel.setRequestHandler('tools/call', (request, ctx) =>
-    callTool(BY_NAME.get(request.params.name), request.params.arguments ?? {}, callerOf(ctx), services, requestIdOf(ctx)),
+    callTool(BY_NAME.get(request.params.name), request.params.arguments ?? {}, callerOf(ctx), services, requestIdOf(ctx), { meta: request.params._meta, headers: headersOf(ctx) }),
   );
   return server;
 }
