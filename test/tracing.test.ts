@@ -12,26 +12,28 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
-import { startTestGateway } from './support/gateway.js';
+import { captureLog, startTestGateway } from './support/gateway.js';
 import { signTestToken } from './support/tokens.js';
 
 interface Export {
   path: string;
   contentType: string;
+  apiKey: string | undefined;
   body: Buffer;
 }
 
 /** An OTLP/HTTP receiver: keeps every export it is sent and answers as a collector does. */
-async function startReceiver(): Promise<{ url: string; exports: Export[]; close(): Promise<void> }> {
+async function startReceiver(status = 200): Promise<{ url: string; exports: Export[]; close(): Promise<void> }> {
   const exports: Export[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const contentType = req.headers['content-type'] ?? '';
-      exports.push({ path: req.url ?? '', contentType, body: Buffer.concat(chunks) });
+      const apiKey = req.headers['x-api-key'];
+      exports.push({ path: req.url ?? '', contentType, apiKey: typeof apiKey === 'string' ? apiKey : undefined, body: Buffer.concat(chunks) });
       // An empty ExportTraceServiceResponse: `{}` in JSON, no bytes in protobuf.
-      res.writeHead(200, { 'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf' });
+      res.writeHead(status, { 'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf' });
       res.end(contentType.includes('json') ? '{}' : '');
     });
   });
@@ -209,13 +211,13 @@ describe('tracing', () => {
     });
   });
 
-  it('sends http/protobuf by default, the caller\'s trace id in it', async () => {
+  it('sends http/protobuf by default, with OTEL_EXPORTER_OTLP_HEADERS, the caller\'s trace id in it', async () => {
     const receiver = await startReceiver();
     const caller = { traceId: hex(16), spanId: hex(8) };
     const secretValue = `param-value-${hex(8)}`;
     let token = '';
     try {
-      const gateway = await startTestGateway(falkordb.url, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/custom/traces` });
+      const gateway = await startTestGateway(falkordb.url, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/custom/traces`, OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=k%2C1' });
       try {
         token = await signTestToken(`proto-${hex(4)}`);
         const client = await connect(gateway.url, { Authorization: `Bearer ${token}`, traceparent: traceparent(caller.traceId, caller.spanId) });
@@ -229,7 +231,7 @@ describe('tracing', () => {
     }
     assert.ok(receiver.exports.length > 0, 'nothing was exported');
     const body = Buffer.concat(receiver.exports.map((e) => e.body));
-    assert.deepEqual([...new Set(receiver.exports.map((e) => `${e.path} ${e.contentType}`))], ['/custom/traces application/x-protobuf']);
+    assert.deepEqual([...new Set(receiver.exports.map((e) => `${e.path} ${e.contentType} ${e.apiKey}`))], ['/custom/traces application/x-protobuf k,1']);
     assert.ok(body.includes(Buffer.from(caller.traceId, 'hex')), 'the caller\'s trace id is in the export');
     assert.ok(body.includes(Buffer.from('tools/call falkordb_query')));
     assert.ok(!body.includes(Buffer.from(secretValue)) && !body.includes(Buffer.from(token)));
@@ -250,5 +252,27 @@ describe('tracing', () => {
       await receiver.close();
     }
     assert.deepEqual(receiver.exports, []);
+  });
+
+  it('logs a receiver that refuses the spans, without its credentials', async () => {
+    const receiver = await startReceiver(400);
+    const log = captureLog();
+    try {
+      const gateway = await startTestGateway(falkordb.url, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=hidden-key-value' }, log.stream);
+      try {
+        const client = await connect(gateway.url, { Authorization: `Bearer ${await signTestToken(`refused-${hex(4)}`)}` });
+        await call(client, 'falkordb_query', { graphName: 'g', query: 'RETURN 1' });
+        await client.close();
+      } finally {
+        await gateway.stop();
+      }
+    } finally {
+      await receiver.close();
+    }
+    assert.ok(receiver.exports.length > 0, 'the exporter tried');
+    const warning = log.text().split('\n').find((line) => line.includes('could not send spans to the OTLP receiver'));
+    assert.ok(warning !== undefined, 'no warning was logged');
+    assert.ok(warning.includes(`${receiver.url}/v1/traces`));
+    assert.ok(!log.text().includes('hidden-key-value'));
   });
 });
