@@ -15,6 +15,7 @@ import { WindowProfiler } from './profiler.js';
 import type { Endpoints, SystemName } from './protocol.js';
 import { startFloorServer, type FloorServer } from './systems/floor-server.js';
 import { buildGateway, startGatewayServer, type GatewayServer } from './systems/gateway-server.js';
+import { startOtlpSink, type OtlpSink } from './systems/otlp-sink.js';
 import { startOfficialServer, type OfficialServer } from './systems/official-server.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -30,6 +31,9 @@ export const GATEWAY_ENV = {
 /** The second gateway (system gateway-acl): the same, plus a database user per tenant. */
 export const GATEWAY_ACL_ENV = { TENANT_ISOLATION: 'acl', ACL_USER_SECRET: 'bench-acl-user-secret-0123456789abcdef' };
 
+/** The third gateway (system gateway-otel): the same, tracing 1 % of its calls to the sink at OTEL_EXPORTER_OTLP_ENDPOINT. */
+export const GATEWAY_OTEL_ENV = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' };
+
 export interface Running {
   falkordb: TestFalkorDB;
   /** A connection of the benchmark's own, for data, INFO and CONFIG. */
@@ -42,6 +46,9 @@ export interface Running {
   /** Compiled and in a process of its own; in this process (from the TypeScript source) with --profile. */
   gateway: GatewayServer;
   gatewayAcl: GatewayServer;
+  gatewayOtel: GatewayServer;
+  /** The OTLP receiver gatewayOtel exports to. */
+  otlpSink: OtlpSink;
   official: OfficialServer | undefined;
   floor: FloorServer | undefined;
   floorSdk: FloorServer | undefined;
@@ -63,6 +70,7 @@ export function isRunning(run: Running, system: SystemName): boolean {
 /** The process whose CPU a system's calls cost; undefined for the direct client. */
 export function serverPidOf(run: Running, system: SystemName): number | undefined {
   if (system === 'gateway-acl') return run.gatewayAcl.pid;
+  if (system === 'gateway-otel') return run.gatewayOtel.pid;
   return system.startsWith('gateway') ? run.gateway.pid : childOf(run, system)?.pid;
 }
 
@@ -101,6 +109,8 @@ export async function startSystems(needsOfficial: boolean, needsFloor: boolean, 
   const startGateway = profile ? startInProcess : startGatewayServer;
   const gateway = await startGateway(falkordb.url, GATEWAY_ENV);
   const gatewayAcl = await startGateway(falkordb.url, { ...GATEWAY_ENV, ...GATEWAY_ACL_ENV });
+  const otlpSink = await startOtlpSink();
+  const gatewayOtel = await startGateway(falkordb.url, { ...GATEWAY_ENV, ...GATEWAY_OTEL_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url });
   let official: OfficialServer | undefined;
   if (needsOfficial) {
     official = await startOfficialServer(falkordb.url).catch((error: unknown) => {
@@ -119,12 +129,13 @@ export async function startSystems(needsOfficial: boolean, needsFloor: boolean, 
     falkordbUrl: falkordb.url,
     gatewayUrl: gateway.url,
     gatewayAclUrl: gatewayAcl.url,
+    gatewayOtelUrl: gatewayOtel.url,
     ...(official === undefined ? {} : { officialUrl: official.url }),
     ...(floor === undefined ? {} : { floorUrl: floor.url }),
     ...(floorSdk === undefined ? {} : { floorSdkUrl: floorSdk.url }),
   };
   const profiler = profile ? new WindowProfiler(path.join(REPO_ROOT, 'bench', 'profiles')) : undefined;
-  return { falkordb, admin, falkordbPid, serverName, moduleVersion, gateway, gatewayAcl, official, floor, floorSdk, load, endpoints, profiler };
+  return { falkordb, admin, falkordbPid, serverName, moduleVersion, gateway, gatewayAcl, gatewayOtel, otlpSink, official, floor, floorSdk, load, endpoints, profiler };
 }
 
 export async function stopSystems(run: Running): Promise<void> {
@@ -135,6 +146,10 @@ export async function stopSystems(run: Running): Promise<void> {
   await run.floorSdk?.stop().catch(() => undefined);
   await run.gateway.stop().catch(() => undefined);
   await run.gatewayAcl.stop().catch(() => undefined);
+  await run.gatewayOtel.stop().catch(() => undefined);
+  const sent = run.otlpSink.received();
+  process.stdout.write(`gateway-otel exported ${sent.exports} batches of spans (${sent.bytes} bytes) to the OTLP receiver\n`);
+  await run.otlpSink.stop().catch(() => undefined);
   await run.admin.close().catch(() => undefined);
   await run.falkordb.cleanup().catch(() => undefined);
 }

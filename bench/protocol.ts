@@ -3,7 +3,7 @@
 
 import type { LoadResult } from './runner.js';
 
-export const SYSTEMS = ['direct', 'floor', 'floor-sdk', 'gateway-raw', 'gateway-acl', 'gateway-sdk', 'official-raw', 'official-sdk'] as const;
+export const SYSTEMS = ['direct', 'floor', 'floor-sdk', 'gateway-raw', 'gateway-otel', 'gateway-acl', 'gateway-sdk', 'official-raw', 'official-sdk'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export const WORKLOADS = ['return1', 'read1hop', 'write'] as const;
@@ -16,6 +16,8 @@ export interface Endpoints {
   gatewayUrl: string;
   /** Base URL of a second gateway with TENANT_ISOLATION=acl (system gateway-acl). */
   gatewayAclUrl?: string;
+  /** Base URL of a third gateway with tracing on at 1 % sampling (system gateway-otel). */
+  gatewayOtelUrl?: string;
   /** URL of the floor server (plain node:http in front of the falkordb client), when it runs. */
   floorUrl?: string | undefined;
   /** URL of the floor server behind the MCP SDK's server, when it runs. */

@@ -30,6 +30,7 @@ const SYSTEM_LABELS: Record<SystemName, string> = {
   'floor-sdk': 'floor + the MCP SDK\'s server',
   'gateway-raw': 'gateway, raw JSON-RPC',
   'gateway-acl': 'gateway, TENANT_ISOLATION=acl, raw JSON-RPC',
+  'gateway-otel': 'gateway, tracing on at 1 % (OTLP to a local receiver), raw JSON-RPC',
   'gateway-sdk': 'gateway, SDK Client',
   'official-raw': 'official, raw JSON-RPC',
   'official-sdk': 'official, SDK Client',

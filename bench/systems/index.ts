@@ -15,6 +15,8 @@ export const CLIENT_FACTORIES: Record<SystemName, (ctx: SystemContext) => Promis
   'gateway-raw': gatewayRawClient,
   // The same raw JSON-RPC client, against the gateway with TENANT_ISOLATION=acl.
   'gateway-acl': (ctx) => gatewayRawClient({ ...ctx, job: { ...ctx.job, endpoints: { ...ctx.job.endpoints, gatewayUrl: ctx.job.endpoints.gatewayAclUrl ?? '' } } }),
+  // The same raw JSON-RPC client, against the gateway that traces 1 % of its calls.
+  'gateway-otel': (ctx) => gatewayRawClient({ ...ctx, job: { ...ctx.job, endpoints: { ...ctx.job.endpoints, gatewayUrl: ctx.job.endpoints.gatewayOtelUrl ?? '' } } }),
   'gateway-sdk': gatewaySdkClient,
   'official-raw': officialRawClient,
   'official-sdk': officialSdkClient,
