@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Client as ClientV2, StreamableHTTPClientTransport as HttpTransportV2 } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -102,6 +103,7 @@ describe('tracing', () => {
     const metaParent = { traceId: hex(16), spanId: hex(8) };
     const metaHeader = { traceId: hex(16), spanId: hex(8) };
     const unsampled = { traceId: hex(16), spanId: hex(8) };
+    const modern = { traceId: hex(16), spanId: hex(8) };
     let token: string;
     let exports: Export[];
     let spans: OtlpSpan[];
@@ -128,6 +130,13 @@ describe('tracing', () => {
           const failed = await call(without, 'falkordb_query', { graphName: 'people', query: `RETURN '${literalInError}' +* 1` });
           assert.equal(failed.isError, true);
           await without.close();
+
+          // The SDK v2 client on the 2026-07-28 revision, whose every request carries _meta of its own.
+          const v2 = new ClientV2({ name: 'tracing-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+          await v2.connect(new HttpTransportV2(new URL(`${gateway.url}/mcp`), { requestInit: { headers: auth } }));
+          const modernCall = await v2.callTool({ name: 'falkordb_read_query', arguments: { graphName: 'people', query: 'MATCH (p:P) RETURN count(p) AS n' }, _meta: { traceparent: traceparent(modern.traceId, modern.spanId), tracestate: 'caller=v2' } });
+          assert.notEqual(modernCall.isError, true, JSON.stringify(modernCall.content));
+          await v2.close();
 
           const notSampled = await connect(gateway.url, { ...auth, traceparent: traceparent(unsampled.traceId, unsampled.spanId, '00') });
           await call(notSampled, 'falkordb_list_graphs', {});
@@ -187,10 +196,18 @@ describe('tracing', () => {
       assert.deepEqual((span.links ?? []).map((l) => [l.traceId, l.spanId]), [[metaHeader.traceId, metaHeader.spanId]]);
     });
 
+    it('takes the parent from _meta on the 2026-07-28 revision (SDK v2 client)', () => {
+      const span = spans.find((s) => s.traceId === modern.traceId && s.name === 'tools/call falkordb_read_query');
+      assert.ok(span !== undefined, 'no span of the modern call');
+      assert.equal(span.parentSpanId, modern.spanId);
+      const child = spans.find((s) => s.parentSpanId === span.spanId);
+      assert.equal(child === undefined ? undefined : attribute(child, 'db.operation.name'), 'GRAPH.RO_QUERY');
+    });
+
     it('starts a new trace for a call without traceparent, and marks a failed call with its code only', () => {
       const span = spans.find((s) => s.name === 'tools/call falkordb_query' && s.traceId !== header.traceId);
       assert.ok(span !== undefined);
-      assert.ok(![header.traceId, metaParent.traceId, metaHeader.traceId, unsampled.traceId].includes(span.traceId));
+      assert.ok(![header.traceId, metaParent.traceId, metaHeader.traceId, unsampled.traceId, modern.traceId].includes(span.traceId));
       assert.ok(span.parentSpanId === undefined || span.parentSpanId === '', `parent ${span.parentSpanId}`);
       assert.equal(attribute(span, 'falkordb_gateway.outcome'), 'error');
       assert.equal(attribute(span, 'error.type'), 'tool_error');
