@@ -78,7 +78,7 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
         const message = body as { id?: string | number; method: string; params?: unknown };
         const call = message.method === 'tools/call' && message.id !== undefined ? plainToolCall(message.params) : undefined;
         if (call !== undefined) {
-          const reply = await answerDirectly(message.id as string | number, () => callToolDirectly(tools, caller, typeof requestId === 'string' ? requestId : undefined, call));
+          const reply = await answerDirectly(message.id as string | number, () => callToolDirectly(tools, caller, typeof requestId === 'string' ? requestId : undefined, call, req.headers));
           if (!res.destroyed) writeJson(res, 200, reply);
           return;
         }

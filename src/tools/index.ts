@@ -137,8 +137,15 @@ export function plainToolCall(params: unknown): { name: string; arguments: Recor
 }
 
 /** Runs a call `plainToolCall` accepted, as the server's tools/call handler would. */
-export function callToolDirectly(services: ToolServices, caller: Caller, requestId: string | undefined, call: { name: string; arguments: Record<string, unknown> }) {
-  return callTool(BY_NAME.get(call.name), call.arguments, caller, services, requestId ?? 'rpc-direct');
+export function callToolDirectly(
+  services: ToolServices,
+  caller: Caller,
+  requestId: string | undefined,
+  call: { name: string; arguments: Record<string, unknown> },
+  headers: IncomingHttpHeaders,
+) {
+  // A plain call has no _meta, so its trace context can only be in the headers.
+  return callTool(BY_NAME.get(call.name), call.arguments, caller, services, requestId ?? 'rpc-direct', { headers });
 }
 
 function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: ServerContext) => Caller): McpServer {
