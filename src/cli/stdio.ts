@@ -98,6 +98,7 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
     await served.close().catch(() => undefined);
     // Calls still running finish (and leave their audit event and counts) before the database goes.
     await inFlight.idle(config.shutdownTimeoutMs);
+    policy.close();
     await usage.close();
     await state.audit.close();
     await graphs.close();
