@@ -8,11 +8,16 @@ import { CpuMeter, processRssBytes } from './cpu.js';
 import { createTier, deleteGraphs, nodesPerGraph } from './dataset.js';
 import { infoField, isRunning, serverPidOf, type Running } from './environment.js';
 import type { BenchOptions } from './options.js';
-import { cpuPerCallUs, type LoadOutcome, type Outcomes } from './outcomes.js';
-import type { LoadCell, MemoryCell } from './plan.js';
+import type { RequestName } from './protocol.js';
+import type { GatewayServer } from './systems/gateway-server.js';
+import { cpuPerCallUs, type LoadOutcome, type Outcomes, type RequestOutcome } from './outcomes.js';
+import type { LoadCell, MemoryCell, RequestCell } from './plan.js';
 import { fmtInt, fmtMs } from './stats.js';
 
 const PRIME_CONCURRENCY = 8;
+/** The unmeasured pass over every tenant of a tier: its lanes, and the most time it may take. */
+const PASS_CONCURRENCY = 64;
+const PASS_MAX_MS = 300_000;
 
 export function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -47,6 +52,40 @@ async function runLoadCell(run: Running, cell: LoadCell, options: BenchOptions, 
     log(`${cell.id.padEnd(44)} FAILED: ${outcome.error}`);
   }
   outcomes.load.set(cell.id, outcome);
+}
+
+/**
+ * Request cells run on a gateway of their own (started for the cell, with these settings on top of
+ * GATEWAY_ENV) when their failed authentications would otherwise limit the benchmark's own address.
+ */
+const OWN_GATEWAY: Partial<Record<RequestName, Record<string, string>>> = {
+  'bad-token': { AUTH_FAILURES_PER_MINUTE: '0' },
+  'bad-token-limited': {},
+};
+
+/** A request cell: one kind of request to the gateway in a closed loop, the gateway's CPU around the timed window. */
+export async function runRequestCell(run: Running, cell: RequestCell, options: BenchOptions, outcomes: Outcomes): Promise<void> {
+  const outcome: RequestOutcome = { cell, serverCpuMs: NaN, clientCpuMs: NaN };
+  const env = OWN_GATEWAY[cell.request];
+  let own: GatewayServer | undefined;
+  try {
+    own = env === undefined ? undefined : await run.startGateway(env);
+    const gateway = own ?? run.gateway;
+    const meter = new CpuMeter({ server: gateway.pid });
+    const { result, clientCpuMs } = await run.load.run(
+      { kind: 'request', request: cell.request, concurrency: cell.concurrency, warmupMs: options.warmupMs, durationMs: options.durationMs, endpoints: { ...run.endpoints, gatewayUrl: gateway.url } },
+      (edge) => meter.mark(edge),
+    );
+    Object.assign(outcome, { stats: result, serverCpuMs: meter.deltaMs('server'), clientCpuMs });
+    const errors = result.errors === 0 ? '' : `  ERRORS ${result.errors}: ${result.errorSamples.join(' | ')}`;
+    log(`${cell.id.padEnd(44)} ${fmtInt(result.callsPerSec).padStart(7)} req/s    p50 ${fmtMs(result.p50Ms)}  p99 ${fmtMs(result.p99Ms)} ms  gateway CPU µs/request: ${fmtInt(cpuPerCallUs(outcome.serverCpuMs, result))}${errors}`);
+  } catch (error) {
+    outcome.error = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    log(`${cell.id.padEnd(44)} FAILED: ${outcome.error}`);
+  } finally {
+    await own?.stop().catch(() => undefined);
+  }
+  outcomes.requests.set(cell.id, outcome);
 }
 
 export async function runMemoryCell(run: Running, cell: MemoryCell, outcomes: Outcomes): Promise<void> {
@@ -92,6 +131,22 @@ async function prime(run: Running, cells: LoadCell[], options: BenchOptions): Pr
   }
 }
 
+/**
+ * One unmeasured call for every tenant of a tier on each gateway the tier measures, so that the
+ * timed windows see tenants the gateway has met before (token verified once, database user made
+ * in acl mode), as in a running deployment, and not a window's worth of first calls.
+ */
+async function visitEveryTenant(run: Running, tenants: number, cells: LoadCell[]): Promise<void> {
+  const systems = [...new Set(cells.filter((c) => c.system.startsWith('gateway')).map((c) => c.system))];
+  for (const system of systems) {
+    const started = performance.now();
+    await run.load
+      .run({ kind: 'load', system, workload: 'return1', concurrency: PASS_CONCURRENCY, tenants, warmupMs: 0, durationMs: PASS_MAX_MS, maxCalls: tenants, endpoints: run.endpoints }, () => undefined)
+      .catch((error: unknown) => log(`  ${system}: the pass over every tenant failed: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`));
+    log(`-- ${system}: one call for each of the ${fmtInt(tenants)} tenants in ${((performance.now() - started) / 1000).toFixed(1)} s (not measured)`);
+  }
+}
+
 export async function runTier(run: Running, tenants: number, cells: LoadCell[], options: BenchOptions, outcomes: Outcomes): Promise<void> {
   const started = performance.now();
   log(`-- creating the data of ${fmtInt(tenants)} tenant${tenants === 1 ? '' : 's'} (${fmtInt(nodesPerGraph(tenants))} nodes each)`);
@@ -101,6 +156,7 @@ export async function runTier(run: Running, tenants: number, cells: LoadCell[], 
   outcomes.tiers.push({ tenants, nodesPerGraph: nodesPerGraph(tenants), createSec: (performance.now() - started) / 1000, usedMemoryBytes: usedMemory });
   try {
     if (outcomes.tiers.length === 1) await prime(run, cells, options);
+    if (tenants > 1) await visitEveryTenant(run, tenants, cells);
     for (const cell of cells) await runLoadCell(run, cell, options, outcomes);
   } finally {
     await deleteGraphs(run.falkordb.url, keys);

@@ -7,10 +7,12 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { FalkorDB } from 'falkordb';
 import { readGraphModuleVersion } from '../src/falkordb/connection.js';
+import { queryThreads } from '../src/falkordb/db-limits.js';
 import { startTestFalkorDB, type TestFalkorDB } from '../test/support/falkordb.js';
 import { startTestGateway } from '../test/support/gateway.js';
 import { LoadProcess } from './load-client.js';
 import type { Outcomes } from './outcomes.js';
+import { CONCURRENCY } from './plan.js';
 import { WindowProfiler } from './profiler.js';
 import type { Endpoints, SystemName } from './protocol.js';
 import { startFloorServer, type FloorServer } from './systems/floor-server.js';
@@ -20,16 +22,27 @@ import { startOfficialServer, type OfficialServer } from './systems/official-ser
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 
-/** The gateway as a load test needs it: no rate limit, caps above the highest concurrency, no metrics listener. */
+/** Lanes of the busiest cell: one tenant's calls at once. */
+const MOST_LANES = Math.max(...CONCURRENCY);
+
+/**
+ * The gateway as a load test needs it: no rate limit, the per-tenant cap at the highest
+ * concurrency (so that one tenant's 64 lanes never queue), no metrics listener.
+ */
 export const GATEWAY_ENV = {
   RATE_LIMIT_PER_MINUTE: '0',
-  MAX_CONCURRENT_QUERIES_PER_TENANT: '256',
+  MAX_CONCURRENT_QUERIES_PER_TENANT: String(MOST_LANES),
   MAX_CONCURRENT_QUERIES: '1024',
   METRICS_PORT: 'off',
 };
 
-/** The second gateway (system gateway-acl): the same, plus a database user per tenant. */
-export const GATEWAY_ACL_ENV = { TENANT_ISOLATION: 'acl', ACL_USER_SECRET: 'bench-acl-user-secret-0123456789abcdef' };
+/**
+ * The second gateway (system gateway-acl): the same, plus a database user per tenant. Its pool
+ * is sized above the 1,000 tenants the acl target is measured at, as docs/deployment.md advises
+ * (ACL_POOL_MAX above the tenants active at once; the default, 500, would open a connection and
+ * AUTH on nearly every call of a round-robin over 1,000); at 10,000 tenants it still evicts.
+ */
+export const GATEWAY_ACL_ENV = { TENANT_ISOLATION: 'acl', ACL_USER_SECRET: 'bench-acl-user-secret-0123456789abcdef', ACL_POOL_MAX: '2000' };
 
 /** The third gateway (system gateway-otel): the same, tracing 1 % of its calls to the sink at OTEL_EXPORTER_OTLP_ENDPOINT. */
 export const GATEWAY_OTEL_ENV = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' };
@@ -55,6 +68,8 @@ export interface Running {
   load: LoadProcess;
   endpoints: Endpoints;
   profiler: WindowProfiler | undefined;
+  /** Starts one more gateway like the first, with `env` on top of GATEWAY_ENV (for a cell that needs other settings). */
+  startGateway(env: Record<string, string>): Promise<GatewayServer>;
 }
 
 /** The child process serving a system, when it has one: the official server or a floor. */
@@ -93,7 +108,8 @@ export function infoField(info: string, field: string): string | undefined {
 }
 
 export async function startSystems(needsOfficial: boolean, needsFloor: boolean, profile: boolean, outcomes: Outcomes): Promise<Running> {
-  const falkordb = await startTestFalkorDB();
+  // The query threads the gateway requires for its per-tenant cap (DATABASE_LIMITS), as the embedded server would get.
+  const falkordb = await startTestFalkorDB({ threads: queryThreads(MOST_LANES) });
   const admin = await FalkorDB.connect({ url: falkordb.url });
   const conn = await admin.connection;
   // No snapshot or AOF rewrite may fork in the middle of a timed window.
@@ -135,7 +151,8 @@ export async function startSystems(needsOfficial: boolean, needsFloor: boolean, 
     ...(floorSdk === undefined ? {} : { floorSdkUrl: floorSdk.url }),
   };
   const profiler = profile ? new WindowProfiler(path.join(REPO_ROOT, 'bench', 'profiles')) : undefined;
-  return { falkordb, admin, falkordbPid, serverName, moduleVersion, gateway, gatewayAcl, gatewayOtel, otlpSink, official, floor, floorSdk, load, endpoints, profiler };
+  const startAnother = (env: Record<string, string>) => startGateway(falkordb.url, { ...GATEWAY_ENV, ...env });
+  return { falkordb, admin, falkordbPid, serverName, moduleVersion, gateway, gatewayAcl, gatewayOtel, otlpSink, official, floor, floorSdk, load, endpoints, profiler, startGateway: startAnother };
 }
 
 export async function stopSystems(run: Running): Promise<void> {

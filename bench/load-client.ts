@@ -2,7 +2,7 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { HoldJob, Job, LoadJob, Reply } from './protocol.js';
+import type { HoldJob, Job, LoadJob, Reply, RequestJob } from './protocol.js';
 import type { LoadResult } from './runner.js';
 import { endChild } from './systems/child.js';
 
@@ -33,7 +33,7 @@ export class LoadProcess {
     return this.#child.pid;
   }
 
-  async run(job: LoadJob, onWindow: (edge: 'start' | 'end') => void): Promise<{ result: LoadResult; clientCpuMs: number }> {
+  async run(job: LoadJob | RequestJob, onWindow: (edge: 'start' | 'end') => void): Promise<{ result: LoadResult; clientCpuMs: number }> {
     this.#onWindow = onWindow;
     try {
       const reply = await this.#request(job, (r) => r.kind === 'result');

@@ -1,10 +1,11 @@
 // The load process: plays every client (direct, gateway, official) so that the
 // gateway's process runs only the gateway. Driven over IPC by load-client.ts.
 
-import { runClosedLoop } from './runner.js';
-import type { Job, LoadJob, Reply } from './protocol.js';
+import { runClosedLoop, type Call } from './runner.js';
+import type { Job, LoadJob, Reply, RequestJob } from './protocol.js';
 import { holdStreams, type HeldStreams } from './streams.js';
 import { CLIENT_FACTORIES } from './systems/index.js';
+import { requestClient } from './systems/requests.js';
 import { WORKLOAD_SPECS } from './workloads.js';
 
 function send(reply: Reply): void {
@@ -19,23 +20,40 @@ async function runLoad(job: LoadJob): Promise<void> {
     // One checked call first: a system that answers wrongly is an error, not a fast result.
     const rows = await client.call(0, 0);
     if (rows !== workload.expectedRows && rows !== -1) throw new Error(`${job.system} returned ${rows} rows for ${job.workload}; expected ${workload.expectedRows}`);
-    const cpuBefore = process.cpuUsage();
-    let cpuAtStart = cpuBefore;
-    let cpuAtEnd = cpuBefore;
-    const result = await runClosedLoop((lane, seq) => client.call(lane, seq).then(() => undefined), {
-      concurrency: job.concurrency,
-      warmupMs: job.warmupMs,
-      durationMs: job.durationMs,
-      onWindow: (edge) => {
-        if (edge === 'start') cpuAtStart = process.cpuUsage();
-        else cpuAtEnd = process.cpuUsage();
-        send({ kind: 'window', edge });
-      },
-    });
-    const clientCpuMs = (cpuAtEnd.user - cpuAtStart.user + cpuAtEnd.system - cpuAtStart.system) / 1000;
-    send({ kind: 'result', result, clientCpuMs });
+    await timedLoop((lane, seq) => client.call(lane, seq).then(() => undefined), job);
   } finally {
     await client.close();
+  }
+}
+
+/** The closed loop of a job, with the load process's own CPU in the timed window; sends the result. */
+async function timedLoop(call: Call, job: LoadJob | RequestJob): Promise<void> {
+  const cpuBefore = process.cpuUsage();
+  let cpuAtStart = cpuBefore;
+  let cpuAtEnd = cpuBefore;
+  const result = await runClosedLoop(call, {
+    concurrency: job.concurrency,
+    warmupMs: job.warmupMs,
+    durationMs: job.durationMs,
+    ...(job.kind === 'load' && job.maxCalls !== undefined ? { maxCalls: job.maxCalls } : {}),
+    onWindow: (edge) => {
+      if (edge === 'start') cpuAtStart = process.cpuUsage();
+      else cpuAtEnd = process.cpuUsage();
+      send({ kind: 'window', edge });
+    },
+  });
+  const clientCpuMs = (cpuAtEnd.user - cpuAtStart.user + cpuAtEnd.system - cpuAtStart.system) / 1000;
+  send({ kind: 'result', result, clientCpuMs });
+}
+
+async function runRequests(job: RequestJob): Promise<void> {
+  const client = await requestClient(job);
+  try {
+    // One checked request first: a wrong answer is an error, not a fast result.
+    await client.call(0, 0);
+    await timedLoop((lane, seq) => client.call(lane, seq), job);
+  } finally {
+    client.close();
   }
 }
 
@@ -45,6 +63,8 @@ async function handle(job: Job): Promise<void> {
   switch (job.kind) {
     case 'load':
       return runLoad(job);
+    case 'request':
+      return runRequests(job);
     case 'hold':
       held?.close();
       held = await holdStreams(job.target, job.count, job.endpoints);

@@ -16,10 +16,10 @@ export interface BenchOptions {
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only=SEG,SEG,...] [--duration=SEC] [--warmup=SEC] [--out=FILE | --no-write] [--profile]
 
-  --quick      a subset in under a minute (writes bench/results-quick.md)
+  --quick      every target, shorter windows and fewer cells (writes bench/results-quick.md)
   --only       run the cells whose id has all these segments, e.g.
                --only=gateway-raw,return1,c=64,tenants=1   or   --only=memory
-               (cell ids: SYSTEM/WORKLOAD/c=N/tenants=N and memory/TARGET/sessions=N;
+               (cell ids: SYSTEM/WORKLOAD/c=N/tenants=N, request/REQUEST/c=N and memory/TARGET/sessions=N;
                prints only, unless --out is given)
   --duration   timed seconds per cell (default 5, quick 1)
   --warmup     untimed seconds before each cell (default 1, quick 0.4)

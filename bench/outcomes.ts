@@ -1,6 +1,6 @@
 // What one run found, cell by cell; the report and the target checks read these.
 
-import type { LoadCell, MemoryCell } from './plan.js';
+import type { LoadCell, MemoryCell, RequestCell } from './plan.js';
 import type { LoadResult } from './runner.js';
 
 export interface LoadOutcome {
@@ -12,6 +12,15 @@ export interface LoadOutcome {
   clientCpuMs: number;
   /** FalkorDB commands per call in the timed window, e.g. "GRAPH.RO_QUERY 1.00, XADD 1.00". */
   commandsPerCall?: string;
+  error?: string;
+}
+
+export interface RequestOutcome {
+  cell: RequestCell;
+  stats?: LoadResult;
+  /** CPU ms of the gateway's process in the timed window. */
+  serverCpuMs: number;
+  clientCpuMs: number;
   error?: string;
 }
 
@@ -37,6 +46,7 @@ export interface TierSetup {
 
 export class Outcomes {
   readonly load = new Map<string, LoadOutcome>();
+  readonly requests = new Map<string, RequestOutcome>();
   readonly tiers: TierSetup[] = [];
   readonly memory: MemoryOutcome[] = [];
   /** Things that could not run, and why, for the report. */
@@ -44,6 +54,24 @@ export class Outcomes {
 
   stats(id: string): LoadResult | undefined {
     return this.load.get(id)?.stats;
+  }
+
+  /** Server (gateway, floor or official) CPU µs per call of a load cell; NaN when not measured. */
+  serverUs(id: string): number {
+    const out = this.load.get(id);
+    return out === undefined ? NaN : cpuPerCallUs(out.serverCpuMs, out.stats);
+  }
+
+  /** FalkorDB CPU µs per call of a load cell; NaN when not measured. */
+  falkordbUs(id: string): number {
+    const out = this.load.get(id);
+    return out === undefined ? NaN : cpuPerCallUs(out.falkordbCpuMs, out.stats);
+  }
+
+  /** The gateway's CPU µs per request of a request cell; NaN when not measured. */
+  requestUs(id: string): number {
+    const out = this.requests.get(id);
+    return out === undefined ? NaN : cpuPerCallUs(out.serverCpuMs, out.stats);
   }
 }
 

@@ -3,6 +3,12 @@
 
 import type { LoadResult } from './runner.js';
 
+/**
+ * Every system the load cells measure; each has a client in systems/index.ts and a label in report.ts.
+ * The gateway's client lanes are gateway-raw (lean raw JSON-RPC, the one the targets use) and
+ * gateway-sdk (the MCP SDK's Client, 2025-era). A lane for a 2026-07-28-era client goes here
+ * (e.g. 'gateway-modern'), with its factory in systems/index.ts; plan.ts runs it beside gateway-sdk.
+ */
 export const SYSTEMS = ['direct', 'floor', 'floor-sdk', 'gateway-raw', 'gateway-otel', 'gateway-acl', 'gateway-sdk', 'official-raw', 'official-sdk'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
@@ -35,6 +41,8 @@ export interface LoadJob {
   tenants: number;
   warmupMs: number;
   durationMs: number;
+  /** Stop after this many calls (or at the end of the window, whichever comes first); for unmeasured passes. */
+  maxCalls?: number;
   endpoints: Endpoints;
 }
 
@@ -46,7 +54,26 @@ export interface HoldJob {
   endpoints: Endpoints;
 }
 
-export type Job = LoadJob | HoldJob | { kind: 'release' } | { kind: 'exit' };
+/**
+ * Requests that stop before a tool runs, each sent to a gateway back to back. bad-token goes to a
+ * gateway of its own with AUTH_FAILURES_PER_MINUTE=0, so that every token is checked (a flood from
+ * many addresses); bad-token-limited to a fresh one with the default limit (a flood from one address,
+ * answered 429 once past it).
+ */
+export const REQUESTS = ['healthz', 'tools-list', 'no-token', 'bad-token', 'bad-token-limited'] as const;
+export type RequestName = (typeof REQUESTS)[number];
+
+/** One kind of request in a closed loop (no tool call, no tenant data). */
+export interface RequestJob {
+  kind: 'request';
+  request: RequestName;
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  endpoints: Endpoints;
+}
+
+export type Job = LoadJob | RequestJob | HoldJob | { kind: 'release' } | { kind: 'exit' };
 
 export type Reply =
   | { kind: 'window'; edge: 'start' | 'end' }

@@ -1,10 +1,10 @@
-// Renders a run as Markdown: machine, targets, one table per workload, tenant
-// scaling, memory, and what could not run.
+// Renders a run as Markdown: machine, targets, the ratios behind them, one table
+// per workload, tenant scaling, isolation, front-door requests, memory, and what could not run.
 
 import type { MachineFacts } from './machine.js';
 import { cpuPerCallUs, type LoadOutcome, type Outcomes } from './outcomes.js';
-import { CONCURRENCY, loadCellId, TENANT_TIERS, type Cell } from './plan.js';
-import { WORKLOADS, type SystemName, type WorkloadName } from './protocol.js';
+import { CONCURRENCY, loadCellId, requestCellId, TENANT_TIERS, type Cell } from './plan.js';
+import { REQUESTS, WORKLOADS, type RequestName, type SystemName, type WorkloadName } from './protocol.js';
 import { fmtDeltaMs, fmtInt, fmtMs, fmtRatio } from './stats.js';
 import type { TargetCheck } from './targets.js';
 import { WORKLOAD_SPECS } from './workloads.js';
@@ -15,6 +15,8 @@ export interface ReportInput {
   loadAverageEnd: string;
   officialVersion: string | undefined;
   gatewayEnv: Record<string, string>;
+  /** What the acl gateway sets on top of gatewayEnv (its ACL_USER_SECRET is not printed). */
+  gatewayAclEnv: Record<string, string>;
   /** --profile: the gateway ran in the benchmark's process from the TypeScript source, not compiled in its own. */
   inProcessGateway: boolean;
   durationMs: number;
@@ -84,6 +86,65 @@ function loadRow(o: Outcomes, out: LoadOutcome): string {
   ]);
 }
 
+/** The systems the ratio targets compare, side by side at c=1 and c=64 (`RETURN 1`, one tenant). */
+function ratioTable(o: Outcomes): string[] {
+  const systems = ['floor', 'floor-sdk', 'gateway-raw', 'official-raw'] as const;
+  const lines: string[] = [];
+  for (const c of [1, 64]) {
+    const cpu = Object.fromEntries(systems.map((s) => [s, o.serverUs(loadCellId(s, 'return1', c, 1))])) as Record<(typeof systems)[number], number>;
+    const p50 = Object.fromEntries(systems.map((s) => [s, o.stats(loadCellId(s, 'return1', c, 1))?.p50Ms ?? NaN])) as Record<(typeof systems)[number], number>;
+    if (systems.every((s) => !Number.isFinite(cpu[s]))) continue;
+    lines.push(row([String(c), 'server CPU µs/call', ...systems.map((s) => us(cpu[s])), fmtRatio(cpu['gateway-raw'] / cpu.floor), fmtRatio(cpu['gateway-raw'] / cpu['official-raw']), fmtRatio(cpu['floor-sdk'] / cpu.floor)]));
+    lines.push(row([String(c), 'p50 ms', ...systems.map((s) => fmtMs(p50[s])), fmtRatio(p50['gateway-raw'] / p50.floor), fmtRatio(p50['gateway-raw'] / p50['official-raw']), fmtRatio(p50['floor-sdk'] / p50.floor)]));
+  }
+  if (lines.length === 0) return [];
+  return [
+    '## Ratios (`RETURN 1`, one tenant, raw JSON-RPC over the same lean client)',
+    '',
+    row(['conc.', 'figure', 'floor', 'floor + SDK', 'gateway', 'official', 'gateway / floor', 'gateway / official', 'floor + SDK / floor']),
+    row(['---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...lines,
+    '',
+  ];
+}
+
+const REQUEST_LABELS: Record<RequestName, string> = {
+  healthz: '`GET /healthz` (the listener alone)',
+  'tools-list': '`tools/list`, good token (stateless POST /mcp)',
+  'no-token': '`tools/call` without a token (401)',
+  'bad-token': '`tools/call`, bad token: well formed, wrong signature, a different one each time (401; a gateway with AUTH_FAILURES_PER_MINUTE=0, so every token is checked)',
+  'bad-token-limited': 'the same bad tokens, default AUTH_FAILURES_PER_MINUTE=100 (401 for the first 100, then 429 before the token is checked)',
+};
+
+function requestTable(o: Outcomes): string[] {
+  const lines: string[] = [];
+  for (const c of CONCURRENCY) {
+    for (const request of REQUESTS) {
+      const out = o.requests.get(requestCellId(request, c));
+      if (out === undefined) continue;
+      const s = out.stats;
+      if (s === undefined) {
+        lines.push(row([String(c), REQUEST_LABELS[request], `failed: ${out.error ?? 'unknown'}`, '', '', '', '']));
+        continue;
+      }
+      const healthz = o.requestUs(requestCellId('healthz', c));
+      const cpu = o.requestUs(out.cell.id);
+      lines.push(row([String(c), REQUEST_LABELS[request], fmtInt(s.callsPerSec), fmtMs(s.p50Ms), s.errors === 0 ? '0' : `**${fmtInt(s.errors)}**`, us(cpu), request === 'healthz' ? '' : fmtRatio(cpu / healthz)]));
+    }
+  }
+  if (lines.length === 0) return [];
+  return [
+    '## Requests that stop before a tool runs (gateway)',
+    '',
+    'Each kind of request alone in a closed loop on keep-alive sockets; the gateway\'s CPU per request in the timed window.',
+    '',
+    row(['conc.', 'request', 'req/s', 'p50 ms', 'errors', 'gateway CPU µs/request', 'vs `/healthz`']),
+    row(['---:', '---', '---:', '---:', '---:', '---:', '---:']),
+    ...lines,
+    '',
+  ];
+}
+
 function workloadTable(input: ReportInput, workload: WorkloadName): string[] {
   const outs = input.plan.flatMap((c) => (c.kind === 'load' && c.workload === workload ? [input.outcomes.load.get(c.id)] : [])).filter((x): x is LoadOutcome => x !== undefined);
   if (outs.length === 0) return [];
@@ -116,6 +177,7 @@ function scalingTable(o: Outcomes): string[] {
           `${fmtDeltaMs(gw.stats.p99Ms - direct.p99Ms)}`,
           fmtRatio(gw.stats.callsPerSec / direct.callsPerSec),
           us(cpuPerCallUs(gw.serverCpuMs, gw.stats)),
+          us(cpuPerCallUs(gw.falkordbCpuMs, gw.stats)),
         ]));
       }
     }
@@ -124,27 +186,31 @@ function scalingTable(o: Outcomes): string[] {
   return [
     '## Tenant scaling (gateway, raw JSON-RPC, against the direct client on the same keys)',
     '',
-    'Per-call cost should stay flat as the tenants grow: compare the gateway\'s added latency and its CPU per call across tiers.',
+    'Per-call cost should stay flat as the tenants grow: compare the gateway\'s added latency and its and FalkorDB\'s CPU per call across tiers. Before a tier\'s timed cells, each gateway gets one unmeasured call from every tenant, so the windows see tenants it has met before.',
     '',
-    row(['workload', 'conc.', 'tenants', 'p50 added (ms)', 'p99 added (ms)', 'calls/s gateway / direct', 'gateway CPU µs/call']),
-    row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['workload', 'conc.', 'tenants', 'p50 added (ms)', 'p99 added (ms)', 'calls/s gateway / direct', 'gateway CPU µs/call', 'FalkorDB CPU µs/call']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
     ...lines,
     '',
   ];
 }
 
 /** TENANT_ISOLATION=acl against the default (prefix), same client, same keys. */
-function isolationTable(o: Outcomes): string[] {
+function isolationTable(o: Outcomes, aclPoolMax: string): string[] {
   const lines: string[] = [];
   for (const workload of WORKLOADS) {
     for (const c of CONCURRENCY) {
       for (const tenants of TENANT_TIERS) {
-        const prefix = o.stats(loadCellId('gateway-raw', workload, c, tenants));
-        const acl = o.stats(loadCellId('gateway-acl', workload, c, tenants));
+        const [prefixId, aclId] = [loadCellId('gateway-raw', workload, c, tenants), loadCellId('gateway-acl', workload, c, tenants)];
+        const prefix = o.stats(prefixId);
+        const acl = o.stats(aclId);
         if (prefix === undefined || acl === undefined) continue;
+        const prefixCpu = o.serverUs(prefixId) + o.falkordbUs(prefixId);
+        const aclCpu = o.serverUs(aclId) + o.falkordbUs(aclId);
         lines.push(row([
           WORKLOAD_SPECS[workload].name, String(c), fmtInt(tenants),
           fmtInt(prefix.callsPerSec), fmtInt(acl.callsPerSec), fmtRatio(acl.callsPerSec / prefix.callsPerSec),
+          us(prefixCpu), us(aclCpu), fmtRatio(aclCpu / prefixCpu),
           fmtMs(prefix.p50Ms), fmtMs(acl.p50Ms), fmtMs(prefix.p99Ms), fmtMs(acl.p99Ms),
         ]));
       }
@@ -154,10 +220,10 @@ function isolationTable(o: Outcomes): string[] {
   return [
     '## Tenant isolation: acl against prefix',
     '',
-    'The same raw JSON-RPC client against two gateways on the same database: `TENANT_ISOLATION=prefix` (the default) and `TENANT_ISOLATION=acl` (each tenant\'s calls on a connection logged in as its own database user, at most `ACL_POOL_MAX`=500 such connections, least recently used closed first).',
+    `The same raw JSON-RPC client against two gateways on the same database: \`TENANT_ISOLATION=prefix\` (the default) and \`TENANT_ISOLATION=acl\` (each tenant's calls on a connection logged in as its own database user, at most \`ACL_POOL_MAX\`=${aclPoolMax} such connections, least recently used closed first). CPU per call is the gateway's plus FalkorDB's.`,
     '',
-    row(['workload', 'conc.', 'tenants', 'calls/s prefix', 'calls/s acl', 'acl / prefix', 'p50 ms prefix', 'p50 ms acl', 'p99 ms prefix', 'p99 ms acl']),
-    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['workload', 'conc.', 'tenants', 'calls/s prefix', 'calls/s acl', 'acl / prefix', 'CPU µs/call prefix', 'CPU µs/call acl', 'CPU acl / prefix', 'p50 ms prefix', 'p50 ms acl', 'p99 ms prefix', 'p99 ms acl']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
     ...lines,
     '',
   ];
@@ -229,12 +295,15 @@ export function renderReport(input: ReportInput): string {
     row(['FalkorDB', `${m.falkordb} (module), on ${m.server}`]),
     row(['official MCP server', input.officialVersion === undefined ? 'not run' : `@falkordb/mcpserver ${input.officialVersion}`]),
     '',
-    '## Targets (this 2-core machine)',
+    '## Targets (ratios between systems measured in this run)',
+    '',
+    'Every system below ran in this run, on the same FalkorDB and data, driven by the same lean HTTP client; the floor is node:http + the `falkordb` client with no MCP (bench/systems/floor-entry.ts). CPU per call is the server process\'s CPU time in the timed window divided by the calls.',
     '',
     row(['target', 'measured', 'verdict']),
     row(['---', '---', '---']),
-    ...input.targets.map((t) => row([t.target, t.measured, t.verdict === 'met' ? 'met' : `**${t.verdict}**`])),
+    ...input.targets.map((t) => row([t.target, t.measured, t.verdict === 'met' || t.verdict === 'reported' ? t.verdict : `**${t.verdict}**`])),
     '',
+    ...ratioTable(o),
     '## What is measured',
     '',
     '- One FalkorDB (the embedded launcher, as the tests start it; snapshots and AOF turned off for the run so that no background save lands in a timed window), one set of data, one run. Every system hits the same graph keys with the same queries and parameters.',
@@ -244,6 +313,7 @@ export function renderReport(input: ReportInput): string {
     '- The official server and the floors run in processes of their own; every client runs in a separate load process, so no server shares its event loop with a load generator. "server CPU" is the CPU time of the server\'s process in the timed window, divided by the calls.',
     '- The gateway does on every call what it does in production, except rate limiting: token verification (cached), the tenant policy lookup (revocation, tenant status), the concurrency caps, an audit event (a stream per tenant in FalkorDB) and usage counters; the commands table below shows what that costs the database.',
     '- Closed loop: each of `conc.` lanes sends its next call when the previous one is answered.',
+    `- **gateway, TENANT_ISOLATION=acl**: a second gateway, the same but for ${Object.entries(input.gatewayAclEnv).filter(([k]) => k !== 'ACL_USER_SECRET').map(([k, v]) => `${k}=${v}`).join(', ')} (the pool sized above the 1,000 tenants the acl target is measured at, as docs/deployment.md advises; at 10,000 tenants it evicts).`,
     '- **direct**: the `falkordb` npm client (`FalkorDB.connect`, `selectGraph().query` / `roQuery`), one connection per lane (FalkorDB runs one query per connection at a time).',
     '- **gateway, raw JSON-RPC**: one stateless `tools/call` POST to `/mcp` per call over keep-alive sockets (a lean HTTP/1.1 client of the benchmark\'s own, bench/systems/raw-http.ts: node:http\'s client costs 150–300 µs of CPU per call here, taken from the servers it shares the cores with), the token of that call\'s tenant in `Authorization`. **gateway, SDK Client**: the MCP SDK\'s `Client` with `StreamableHTTPClientTransport`, one connected client per lane.',
     '- **floor**: what any Node.js HTTP front for FalkorDB costs at least: node:http, `JSON.parse` of the same `tools/call` body, one query over the `falkordb` client, one JSON reply; no MCP, tokens, tenancy or audit (bench/systems/floor-entry.ts, in its own process, same lean client). The gateway cannot beat it; the distance to it is what the gateway\'s work costs.',
@@ -256,15 +326,16 @@ export function renderReport(input: ReportInput): string {
     '',
     ...WORKLOADS.flatMap((w) => workloadTable(input, w)),
     ...scalingTable(o),
-    ...isolationTable(o),
+    ...isolationTable(o, input.gatewayAclEnv['ACL_POOL_MAX'] ?? '500'),
+    ...requestTable(o),
     ...commandsTable(input),
     ...memoryTable(o, input.inProcessGateway),
     ...(o.problems.length === 0 ? [] : ['## Could not run', '', ...o.problems.map((p) => `- ${p}`), '']),
     '## How to run',
     '',
     '```',
-    'npm run bench                 # everything (about 10 minutes), writes bench/results.md',
-    'npm run bench -- --quick      # a subset in under a minute, writes bench/results-quick.md',
+    'npm run bench                 # everything (15 minutes or more), writes bench/results.md',
+    'npm run bench -- --quick      # every target, shorter windows, fewer cells (a few minutes), writes bench/results-quick.md',
     'npm run bench -- --only=gateway-raw,return1,c=64,tenants=1 --duration=20   # one cell, printed only',
     '```',
     '',

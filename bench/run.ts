@@ -3,8 +3,8 @@
 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { log, runMemoryCell, runTier } from './cells.js';
-import { GATEWAY_ENV, startSystems, stopSystems } from './environment.js';
+import { log, runMemoryCell, runRequestCell, runTier } from './cells.js';
+import { GATEWAY_ACL_ENV, GATEWAY_ENV, startSystems, stopSystems } from './environment.js';
 import { loadAverage, machineFacts } from './machine.js';
 import { parseOptions } from './options.js';
 import { Outcomes } from './outcomes.js';
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   if (plan.length === 0) throw new Error(`--only=${options.only.join(',')} selects no cell; see --help for the cell ids`);
   const began = performance.now();
   const outcomes = new Outcomes();
-  const needsOfficial = plan.some((c) => (c.kind === 'load' ? c.system.startsWith('official') : c.target === 'official-session'));
+  const needsOfficial = plan.some((c) => (c.kind === 'load' ? c.system.startsWith('official') : c.kind === 'memory' && c.target === 'official-session'));
   const needsFloor = plan.some((c) => c.kind === 'load' && c.system.startsWith('floor'));
   log(`bench: ${plan.length} cells, ${options.durationMs / 1000} s each after ${options.warmupMs / 1000} s warm-up; load average ${loadAverage()}`);
 
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   try {
     // Memory first, on an idle gateway, so that the load cells' heap growth is not counted against sessions.
     for (const cell of plan) if (cell.kind === 'memory') await runMemoryCell(run, cell, outcomes);
+    // Then the requests that stop before a tool runs: they need no tenant data.
+    for (const cell of plan) if (cell.kind === 'request' && !interrupted) await runRequestCell(run, cell, options, outcomes);
     const tiers = [...new Set(plan.flatMap((c) => (c.kind === 'load' ? [c.tenants] : [])))].sort((a, b) => a - b);
     for (const tenants of tiers) {
       if (interrupted) break;
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     loadAverageEnd: loadAverage(),
     officialVersion: run.official?.version,
     gatewayEnv: GATEWAY_ENV,
+    gatewayAclEnv: GATEWAY_ACL_ENV,
     inProcessGateway: options.profile,
     durationMs: options.durationMs,
     warmupMs: options.warmupMs,

@@ -7,6 +7,8 @@ export interface LoadOptions {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  /** Stop once this many calls have been started (for unmeasured passes over every tenant). */
+  maxCalls?: number;
   /** Told when the timed window opens and closes (the orchestrator samples CPU then). */
   onWindow?: (edge: 'start' | 'end') => void;
 }
@@ -20,6 +22,7 @@ export interface LoadResult extends LatencyStats {
 
 export async function runClosedLoop(call: Call, options: LoadOptions): Promise<LoadResult> {
   const { concurrency, warmupMs, durationMs } = options;
+  const maxCalls = options.maxCalls ?? Infinity;
   const samples = new Samples();
   const errorSamples = new Set<string>();
   let errors = 0;
@@ -39,7 +42,7 @@ export async function runClosedLoop(call: Call, options: LoadOptions): Promise<L
   const lane = async (id: number): Promise<void> => {
     for (;;) {
       const began = performance.now();
-      if (began >= windowEnd) return;
+      if (began >= windowEnd || seq >= maxCalls) return;
       const n = seq++;
       let failed = false;
       try {
