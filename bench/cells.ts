@@ -55,22 +55,26 @@ async function runLoadCell(run: Running, cell: LoadCell, options: BenchOptions, 
 }
 
 /**
- * Request cells run on a gateway of their own (started for the cell, with these settings on top of
- * GATEWAY_ENV) when their failed authentications would otherwise limit the benchmark's own address.
+ * The gateways the request cells run on, started for them (GATEWAY_ENV plus these settings): a
+ * missing or bad token counts as a failed authentication of the benchmark's address, and past
+ * AUTH_FAILURES_PER_MINUTE the main gateway would refuse the next tier's new tokens with 429.
+ * 'front' turns the limit off, so that every bad token is checked (a flood from many
+ * addresses); `/healthz`, the ratios' baseline, runs on the same process. 'limited' keeps the
+ * default limit (a flood from one address: 429 before the token is checked).
  */
-const OWN_GATEWAY: Partial<Record<RequestName, Record<string, string>>> = {
-  'bad-token': { AUTH_FAILURES_PER_MINUTE: '0' },
-  'bad-token-limited': {},
+const REQUEST_GATEWAYS = { front: { AUTH_FAILURES_PER_MINUTE: '0' }, limited: {} } as const;
+const GATEWAY_OF: Record<RequestName, keyof typeof REQUEST_GATEWAYS> = {
+  healthz: 'front',
+  'tools-list': 'front',
+  'no-token': 'front',
+  'bad-token': 'front',
+  'bad-token-limited': 'limited',
 };
 
-/** A request cell: one kind of request to the gateway in a closed loop, the gateway's CPU around the timed window. */
-export async function runRequestCell(run: Running, cell: RequestCell, options: BenchOptions, outcomes: Outcomes): Promise<void> {
+/** A request cell: one kind of request to a gateway in a closed loop, the gateway's CPU around the timed window. */
+async function runRequestCell(run: Running, gateway: GatewayServer, cell: RequestCell, options: BenchOptions, outcomes: Outcomes): Promise<void> {
   const outcome: RequestOutcome = { cell, serverCpuMs: NaN, clientCpuMs: NaN };
-  const env = OWN_GATEWAY[cell.request];
-  let own: GatewayServer | undefined;
   try {
-    own = env === undefined ? undefined : await run.startGateway(env);
-    const gateway = own ?? run.gateway;
     const meter = new CpuMeter({ server: gateway.pid });
     const { result, clientCpuMs } = await run.load.run(
       { kind: 'request', request: cell.request, concurrency: cell.concurrency, warmupMs: options.warmupMs, durationMs: options.durationMs, endpoints: { ...run.endpoints, gatewayUrl: gateway.url } },
@@ -82,10 +86,27 @@ export async function runRequestCell(run: Running, cell: RequestCell, options: B
   } catch (error) {
     outcome.error = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     log(`${cell.id.padEnd(44)} FAILED: ${outcome.error}`);
-  } finally {
-    await own?.stop().catch(() => undefined);
   }
   outcomes.requests.set(cell.id, outcome);
+}
+
+/** The request cells, each on its gateway (REQUEST_GATEWAYS), started once for them and stopped after. */
+export async function runRequestCells(run: Running, cells: RequestCell[], options: BenchOptions, outcomes: Outcomes): Promise<void> {
+  for (const name of Object.keys(REQUEST_GATEWAYS) as Array<keyof typeof REQUEST_GATEWAYS>) {
+    const mine = cells.filter((c) => GATEWAY_OF[c.request] === name);
+    if (mine.length === 0) continue;
+    let gateway: GatewayServer | undefined;
+    try {
+      gateway = await run.startGateway(REQUEST_GATEWAYS[name]);
+      for (const cell of mine) await runRequestCell(run, gateway, cell, options, outcomes);
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      for (const cell of mine) if (!outcomes.requests.has(cell.id)) outcomes.requests.set(cell.id, { cell, serverCpuMs: NaN, clientCpuMs: NaN, error: message });
+      log(`request cells on the ${name} gateway FAILED: ${message}`);
+    } finally {
+      await gateway?.stop().catch(() => undefined);
+    }
+  }
 }
 
 export async function runMemoryCell(run: Running, cell: MemoryCell, outcomes: Outcomes): Promise<void> {
@@ -140,10 +161,12 @@ async function visitEveryTenant(run: Running, tenants: number, cells: LoadCell[]
   const systems = [...new Set(cells.filter((c) => c.system.startsWith('gateway')).map((c) => c.system))];
   for (const system of systems) {
     const started = performance.now();
-    await run.load
-      .run({ kind: 'load', system, workload: 'return1', concurrency: PASS_CONCURRENCY, tenants, warmupMs: 0, durationMs: PASS_MAX_MS, maxCalls: tenants, endpoints: run.endpoints }, () => undefined)
-      .catch((error: unknown) => log(`  ${system}: the pass over every tenant failed: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`));
-    log(`-- ${system}: one call for each of the ${fmtInt(tenants)} tenants in ${((performance.now() - started) / 1000).toFixed(1)} s (not measured)`);
+    try {
+      await run.load.run({ kind: 'load', system, workload: 'return1', concurrency: PASS_CONCURRENCY, tenants, warmupMs: 0, durationMs: PASS_MAX_MS, maxCalls: tenants, endpoints: run.endpoints }, () => undefined);
+      log(`-- ${system}: one call for each of the ${fmtInt(tenants)} tenants in ${((performance.now() - started) / 1000).toFixed(1)} s (not measured)`);
+    } catch (error) {
+      log(`-- ${system}: the pass over every tenant FAILED: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`);
+    }
   }
 }
 

@@ -54,12 +54,7 @@ export interface HoldJob {
   endpoints: Endpoints;
 }
 
-/**
- * Requests that stop before a tool runs, each sent to a gateway back to back. bad-token goes to a
- * gateway of its own with AUTH_FAILURES_PER_MINUTE=0, so that every token is checked (a flood from
- * many addresses); bad-token-limited to a fresh one with the default limit (a flood from one address,
- * answered 429 once past it).
- */
+/** Requests that stop before a tool runs, each sent to a gateway back to back (which gateway: cells.ts, REQUEST_GATEWAYS). */
 export const REQUESTS = ['healthz', 'tools-list', 'no-token', 'bad-token', 'bad-token-limited'] as const;
 export type RequestName = (typeof REQUESTS)[number];
 

@@ -112,8 +112,8 @@ const REQUEST_LABELS: Record<RequestName, string> = {
   healthz: '`GET /healthz` (the listener alone)',
   'tools-list': '`tools/list`, good token (stateless POST /mcp)',
   'no-token': '`tools/call` without a token (401)',
-  'bad-token': '`tools/call`, bad token: well formed, wrong signature, a different one each time (401; a gateway with AUTH_FAILURES_PER_MINUTE=0, so every token is checked)',
-  'bad-token-limited': 'the same bad tokens, default AUTH_FAILURES_PER_MINUTE=100 (401 for the first 100, then 429 before the token is checked)',
+  'bad-token': '`tools/call`, bad token: well formed, wrong signature, a different one each time (401)',
+  'bad-token-limited': 'the same bad tokens on a gateway with the default AUTH_FAILURES_PER_MINUTE=100 (401 for the first 100, then 429 before the token is checked)',
 };
 
 function requestTable(o: Outcomes): string[] {
@@ -136,7 +136,7 @@ function requestTable(o: Outcomes): string[] {
   return [
     '## Requests that stop before a tool runs (gateway)',
     '',
-    'Each kind of request alone in a closed loop on keep-alive sockets; the gateway\'s CPU per request in the timed window.',
+    'Each kind of request alone in a closed loop on keep-alive sockets; the gateway\'s CPU per request in the timed window. They run on a gateway started for them, the same as the main one but for AUTH_FAILURES_PER_MINUTE=0, so that every bad token is checked (a flood from many addresses) and the benchmark\'s own address is never limited; the last row on one with the default limit.',
     '',
     row(['conc.', 'request', 'req/s', 'p50 ms', 'errors', 'gateway CPU µs/request', 'vs `/healthz`']),
     row(['---:', '---', '---:', '---:', '---:', '---:', '---:']),

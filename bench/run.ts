@@ -3,12 +3,12 @@
 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { log, runMemoryCell, runRequestCell, runTier } from './cells.js';
+import { log, runMemoryCell, runRequestCells, runTier } from './cells.js';
 import { GATEWAY_ACL_ENV, GATEWAY_ENV, startSystems, stopSystems } from './environment.js';
 import { loadAverage, machineFacts } from './machine.js';
 import { parseOptions } from './options.js';
 import { Outcomes } from './outcomes.js';
-import { buildPlan, type Cell, type LoadCell } from './plan.js';
+import { buildPlan, type Cell, type LoadCell, type RequestCell } from './plan.js';
 import { renderReport } from './report.js';
 import { checkTargets } from './targets.js';
 
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     // Memory first, on an idle gateway, so that the load cells' heap growth is not counted against sessions.
     for (const cell of plan) if (cell.kind === 'memory') await runMemoryCell(run, cell, outcomes);
     // Then the requests that stop before a tool runs: they need no tenant data.
-    for (const cell of plan) if (cell.kind === 'request' && !interrupted) await runRequestCell(run, cell, options, outcomes);
+    await runRequestCells(run, plan.filter((c): c is RequestCell => c.kind === 'request'), options, outcomes);
     const tiers = [...new Set(plan.flatMap((c) => (c.kind === 'load' ? [c.tenants] : [])))].sort((a, b) => a - b);
     for (const tenants of tiers) {
       if (interrupted) break;
