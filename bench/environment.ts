@@ -36,6 +36,9 @@ export const GATEWAY_ENV = {
   METRICS_PORT: 'off',
 };
 
+/** The query threads the gateway requires for GATEWAY_ENV's per-tenant cap (DATABASE_LIMITS), as the embedded server would get. */
+export const FALKORDB_THREADS = queryThreads(MOST_LANES);
+
 /**
  * The second gateway (system gateway-acl): the same, plus a database user per tenant. Its pool
  * is sized above the 1,000 tenants the acl target is measured at, as docs/deployment.md advises
@@ -108,8 +111,7 @@ export function infoField(info: string, field: string): string | undefined {
 }
 
 export async function startSystems(needsOfficial: boolean, needsFloor: boolean, profile: boolean, outcomes: Outcomes): Promise<Running> {
-  // The query threads the gateway requires for its per-tenant cap (DATABASE_LIMITS), as the embedded server would get.
-  const falkordb = await startTestFalkorDB({ threads: queryThreads(MOST_LANES) });
+  const falkordb = await startTestFalkorDB({ threads: FALKORDB_THREADS });
   const admin = await FalkorDB.connect({ url: falkordb.url });
   const conn = await admin.connection;
   // No snapshot or AOF rewrite may fork in the middle of a timed window.

@@ -19,7 +19,7 @@ import { signTestToken } from '../test/support/tokens.js';
 import { startTestFalkorDB } from '../test/support/falkordb.js';
 import { startTestGateway } from '../test/support/gateway.js';
 import { processCpuMs } from './cpu.js';
-import { GATEWAY_ENV } from './environment.js';
+import { FALKORDB_THREADS, GATEWAY_ENV } from './environment.js';
 import { WindowProfiler } from './profiler.js';
 import type { StageEvent, StageJob } from './stages-load.js';
 import { buildGateway, startGatewayServer } from './systems/gateway-server.js';
@@ -41,7 +41,7 @@ if (![concurrency, durationMs, rounds].every((n) => Number.isInteger(n) && n > 0
   throw new Error('--concurrency, --duration and --rounds take positive whole numbers');
 }
 
-const falkordb = await startTestFalkorDB();
+const falkordb = await startTestFalkorDB({ threads: FALKORDB_THREADS });
 if (!profile) buildGateway();
 const gateway = profile ? await startTestGateway(falkordb.url, GATEWAY_ENV) : await startGatewayServer(falkordb.url, GATEWAY_ENV);
 const gatewayPid = 'pid' in gateway ? gateway.pid : process.pid;
@@ -57,7 +57,7 @@ try {
   const stages: Array<[string, Omit<StageJob, 'concurrency' | 'durationMs'>]> = [
     ['listener (GET /healthz)', { method: 'GET', url: `${gateway.url}/healthz`, headers: {}, body: '', expectStatus: 200 }],
     ['+ token, admission, MCP server (ping)', { method: 'POST', url: mcp, headers, body: rpc('ping'), expectStatus: 200, expectText: '"result":{}' }],
-    ['+ tool dispatch (input refused)', { method: 'POST', url: mcp, headers, body: call('falkordb_query', { graphName: 'social' }), expectStatus: 200, expectText: 'Input validation error' }],
+    ['+ tool dispatch (input refused)', { method: 'POST', url: mcp, headers, body: call('falkordb_query', { graphName: 'social' }), expectStatus: 200, expectText: 'INVALID_ARGUMENT' }],
     ['+ tool path, no database (list_graphs)', { method: 'POST', url: mcp, headers, body: call('falkordb_list_graphs', {}), expectStatus: 200, expectText: '"structuredContent"' }],
     ['+ database (RETURN 1)', { method: 'POST', url: mcp, headers, body: call('falkordb_query', { graphName: 'social', query: 'RETURN 1', readOnly: true }), expectStatus: 200, expectText: '"rowCount":1' }],
   ];
