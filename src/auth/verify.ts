@@ -211,6 +211,9 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
 
   /** Tries the key of the tenant the token names; undefined when that tenant has no usable key. */
   async function verifyWithTenantKey(token: string, alg: string, kid: string | undefined, at: number): Promise<VerifiedToken | undefined> {
+    // Tenants' own keys are public keys: a token of another algorithm needs no registry lookup
+    // (a flood of bad HS256 tokens naming many tenants would otherwise cost one each).
+    if (!ASYMMETRIC_ALGORITHMS.includes(alg)) return undefined;
     const tenant = claimedTenant(token, auth.tenantClaim);
     const tenantKey = tenant === undefined ? undefined : await tenantKeys?.(tenant);
     if (tenant === undefined || tenantKey === undefined || !tenantKey.algorithms.includes(alg)) return undefined;
