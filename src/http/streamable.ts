@@ -53,9 +53,10 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
   return {
     async handle(req, res, body, caller) {
       if (!acceptable(req, res)) return;
-      // What the server's handlers learn of the request: its caller, and the id of the HTTP request.
-      const requestId = req.headers['x-request-id'];
-      const extra: MessageExtraInfo = { authInfo: callerAuthInfo(caller, typeof requestId === 'string' ? requestId : undefined, req.headers) };
+      const requestIdHeader = req.headers['x-request-id'];
+      const requestId = typeof requestIdHeader === 'string' ? requestIdHeader : undefined;
+      // What the servers' handlers learn of the request (its caller, the id of the HTTP request); not needed on the direct path.
+      const extraOf = (): MessageExtraInfo => ({ authInfo: callerAuthInfo(caller, requestId, req.headers) });
       const route = plainLegacyRequest(req, body)
         ? LEGACY
         : classifyInboundRequest({
@@ -70,7 +71,7 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
         return;
       }
       if (route.kind === 'modern') {
-        await serveModern(modern, route, req, res, extra);
+        await serveModern(modern, route, req, res, extraOf());
         return;
       }
       if (route === LEGACY) {
@@ -78,13 +79,14 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
         const message = body as { id?: string | number; method: string; params?: unknown };
         const call = message.method === 'tools/call' && message.id !== undefined ? plainToolCall(message.params) : undefined;
         if (call !== undefined) {
-          const reply = await answerDirectly(message.id as string | number, () => callToolDirectly(tools, caller, typeof requestId === 'string' ? requestId : undefined, call, req.headers));
+          const reply = await answerDirectly(message.id as string | number, () => callToolDirectly(tools, caller, requestId, call, req.headers));
           if (!res.destroyed) writeJson(res, 200, reply);
           return;
         }
       }
       const messages = legacyMessages(req, res, body);
       if (messages === undefined) return;
+      const extra = extraOf();
       await legacy.connected;
       if (!messages.some(isRequest)) {
         // Notifications (and responses) only: accepted, nothing to answer.
