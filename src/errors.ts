@@ -92,7 +92,13 @@ export class GatewayError extends Error {
    * TypeError) for the log; it never reaches the caller.
    */
   constructor(code: ErrorCode, message: string, details: Record<string, string> = {}, options: { cause?: unknown } = {}) {
+    // An expected failure: the message says what happened, a stack would not, and capturing
+    // one is most of what building the error costs (every refused request builds one).
+    // The cause keeps its own stack.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'GatewayError';
     this.code = code;
     this.details = Object.freeze({ ...details });

@@ -6,6 +6,9 @@ import { GatewayError, type ErrorCode } from '../errors.js';
 
 const GET_A_NEW_TOKEN = 'Get a new token.';
 
+/** What a caller hears when a token's signature matches no trusted key. */
+export const SIGNATURE_MISMATCH = 'The token\'s signature does not match any key this gateway trusts.';
+
 function tokenError(code: ErrorCode, message: string, details: Record<string, string> = {}): GatewayError {
   return new GatewayError(code, message, details);
 }
@@ -58,7 +61,7 @@ export function toTokenError(error: unknown, context: TokenErrorContext): Gatewa
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       return claimError(error as errors.JWTClaimValidationFailed, context);
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-      return tokenError('TOKEN_SIGNATURE_INVALID', 'The token\'s signature does not match any key this gateway trusts.');
+      return tokenError('TOKEN_SIGNATURE_INVALID', SIGNATURE_MISMATCH);
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
     case 'ERR_JOSE_NOT_SUPPORTED':
       return tokenError('TOKEN_ALGORITHM_REFUSED', 'The token\'s signing algorithm is not accepted by this gateway.');

@@ -8,6 +8,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
+import { hmacSignatureMatches } from './hmac-check.js';
 import { createKeySources, type JwksOptions } from './key-sources.js';
 import { ASYMMETRIC_ALGORITHMS } from './keys.js';
 import type { Principal } from '../tenancy/principal.js';
@@ -15,7 +16,7 @@ import { graphPatternsFromClaims } from '../tenancy/graph-rules.js';
 import { scopesFromClaims } from '../tenancy/scopes.js';
 import type { PublicSigningKey } from './signing.js';
 import type { TenantKeyResolver } from './tenant-keys.js';
-import { toTokenError, type TokenErrorContext } from './token-errors.js';
+import { SIGNATURE_MISMATCH, toTokenError, type TokenErrorContext } from './token-errors.js';
 
 export interface TokenVerifierOptions {
   auth: Config['auth'];
@@ -192,6 +193,11 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
         continue;
       }
       for (const key of keys) {
+        // A shared secret's signature is checked here first; jose judges only a token that matches (see hmac-check.ts).
+        if (key instanceof Uint8Array && hmacSignatureMatches(token, alg, key) === false) {
+          failure = new GatewayError('TOKEN_SIGNATURE_INVALID', SIGNATURE_MISMATCH);
+          continue;
+        }
         try {
           const { payload } = await jwtVerify(token, key, verifyOptions(alg, at, auth.issuer));
           return { payload, byTenantKey: false };
