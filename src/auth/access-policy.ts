@@ -10,7 +10,6 @@
 // While the primary is down, the answers are the stricter of a read replica's
 // and what this instance last read from the primary (last-seen-policy.ts).
 
-import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
 import type { GatewayState } from '../gateway-state.js';
 import { ipMatcher } from '../cidr.js';
@@ -20,6 +19,7 @@ import { newestPolicyChange, policyChangesFrom, CHANGE_RETENTION_MS } from '../s
 import { LastSeenPolicy } from './last-seen-policy.js';
 import { PolicyWatch, type PolicyChanges } from './policy-watch.js';
 import type { Principal } from '../tenancy/principal.js';
+import { boundedCache } from '../cache/bounded-cache.js';
 
 export interface AccessPolicyOptions {
   state: GatewayState;
@@ -110,8 +110,8 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   // never wait for one. With the change stream read every half `cacheMs`, entries only
   // get there when a read is late or failing, and near the end of `maxAgeMs`.
   const refreshAheadMs = cacheMs * 0.25;
-  const facts = new LRUCache<string, Entry>({ max: MAX_ENTRIES });
-  const lastUsedWritten = new LRUCache<string, number>({ max: MAX_ENTRIES });
+  const facts = boundedCache<string, Entry>(MAX_ENTRIES);
+  const lastUsedWritten = boundedCache<string, number>(MAX_ENTRIES);
   const lastUsedEveryMs = options.lastUsedEveryMs ?? 30_000;
 
   // What the primary last said, for a primary outage (the replica's state may lag behind it).

@@ -4,9 +4,9 @@
 // stricter of this copy and the replica's. A revoked token stays revoked and a
 // disabled tenant stays disabled; nobody can change either while the primary is down.
 
-import { LRUCache } from 'lru-cache';
 import type { TenantRecord } from '../state/tenants.js';
 import type { RevocationState, TokenIdentity } from '../state/tokens.js';
+import { boundedCache } from '../cache/bounded-cache.js';
 
 /** Entries of each kind kept; past this the least recently used are forgotten (then the replica's word stands). */
 const MAX_ENTRIES = 50_000;
@@ -17,10 +17,10 @@ type SeenTenant = TenantRecord | null;
 const later = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
 
 export class LastSeenPolicy {
-  readonly #tenants = new LRUCache<string, { record: SeenTenant }>({ max: MAX_ENTRIES });
-  readonly #tenantCutoffs = new LRUCache<string, number>({ max: MAX_ENTRIES });
-  readonly #deviceCutoffs = new LRUCache<string, number>({ max: MAX_ENTRIES });
-  readonly #revokedJtis = new LRUCache<string, number>({ max: MAX_ENTRIES });
+  readonly #tenants = boundedCache<string, { record: SeenTenant }>(MAX_ENTRIES);
+  readonly #tenantCutoffs = boundedCache<string, number>(MAX_ENTRIES);
+  readonly #deviceCutoffs = boundedCache<string, number>(MAX_ENTRIES);
+  readonly #revokedJtis = boundedCache<string, number>(MAX_ENTRIES);
 
   /** Records what the primary answered. */
   remember(token: TokenIdentity, tenant: TenantRecord | undefined, revocation: RevocationState): void {

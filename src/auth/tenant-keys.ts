@@ -5,10 +5,10 @@
 
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { CryptoKey } from 'jose';
-import { LRUCache } from 'lru-cache';
 import type { TenantRecord, TenantRegistry } from '../state/tenants.js';
 import { remoteKeySet } from './key-sources.js';
 import { ASYMMETRIC_ALGORITHMS, verifyAlgorithmsFor } from './keys.js';
+import { boundedCache } from '../cache/bounded-cache.js';
 
 export interface TenantKey {
   /** Algorithms the key may verify. */
@@ -30,9 +30,9 @@ export interface TenantKeyOptions {
 
 export function createTenantKeyResolver(registry: TenantRegistry, options: TenantKeyOptions): TenantKeyResolver {
   const cacheMs = options.cacheMs ?? 1000;
-  const records = new LRUCache<string, { record: TenantRecord | null; until: number }>({ max: 10_000 });
-  const pemKeys = new LRUCache<string, KeyObject>({ max: 10_000 });
-  const jwksSets = new LRUCache<string, ReturnType<typeof remoteKeySet>>({ max: 1_000 });
+  const records = boundedCache<string, { record: TenantRecord | null; until: number }>(10_000);
+  const pemKeys = boundedCache<string, KeyObject>(10_000);
+  const jwksSets = boundedCache<string, ReturnType<typeof remoteKeySet>>(1_000);
 
   function fromRecord(record: TenantRecord): TenantKey | undefined {
     const issuer = record.issuer ?? options.defaultIssuer;

@@ -4,7 +4,6 @@
 
 import { hash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
@@ -17,6 +16,7 @@ import { scopesFromClaims } from '../tenancy/scopes.js';
 import type { PublicSigningKey } from './signing.js';
 import type { TenantKeyResolver } from './tenant-keys.js';
 import { SIGNATURE_MISMATCH, toTokenError, type TokenErrorContext } from './token-errors.js';
+import { boundedCache } from '../cache/bounded-cache.js';
 
 export interface TokenVerifierOptions {
   auth: Config['auth'];
@@ -169,7 +169,7 @@ export async function createTokenVerifier(options: TokenVerifierOptions): Promis
   // Tenants' own keys are asymmetric; their algorithms are accepted once a registry is consulted.
   const algorithms = new Set([...sources.algorithms, ...(tenantKeys === undefined ? [] : ASYMMETRIC_ALGORITHMS)]);
   // Keyed by the hash of the signature part (see CacheSlot), so the cache never holds a usable token.
-  const cache = cacheSize > 0 ? new LRUCache<string, CachedPrincipal>({ max: cacheSize }) : undefined;
+  const cache = cacheSize > 0 ? boundedCache<string, CachedPrincipal>(cacheSize) : undefined;
 
   const audiences = (): string[] => (options.resource === undefined ? [auth.audience] : [auth.audience, options.resource()]);
   const verifyOptions = (alg: string, at: number, issuer: string) => ({

@@ -19,6 +19,7 @@ import type { CacheKind, GatewayMetrics } from '../observability/metrics.js';
 import { parseTenantGraphKey, tenantKeyPrefix } from '../tenancy/keys.js';
 import { graphListCacheKey, queryCacheKey, schemaCacheKey } from './cache-keys.js';
 import { createCacheVersions, type CacheVersions, type VersionToken } from './versions.js';
+import { boundedCache } from './bounded-cache.js';
 
 /** Schemas and graph lists are small; this many entries of each bound their memory on one instance. */
 export const METADATA_CACHE_MAX_ENTRIES = 10_000;
@@ -57,7 +58,7 @@ export function createGraphCache(deps: GraphCacheDeps): GraphCache {
   const replicaLagMs = deps.replicaLagMs ?? 0;
   const versions = deps.versions ?? createCacheVersions(deps.database);
   const metadataCache = <T extends object>() =>
-    config.schemaTtlMs > 0 ? new LRUCache<string, Entry<T>>({ max: METADATA_CACHE_MAX_ENTRIES, ttl: config.schemaTtlMs }) : undefined;
+    config.schemaTtlMs > 0 ? boundedCache<string, Entry<T>>(METADATA_CACHE_MAX_ENTRIES, { ttl: config.schemaTtlMs }) : undefined;
   const schemas = metadataCache<GraphSchema>();
   const lists = metadataCache<string[]>();
   const results =

@@ -3,11 +3,11 @@
 // turn off, turn on and delete it on every node the gateway knows.
 
 import { createHmac } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { encodedTenantId, tenantKeyPattern } from '../tenancy/keys.js';
 import type { Database, RespValue } from './database.js';
+import { boundedCache } from '../cache/bounded-cache.js';
 
 /** Every tenant user's name starts with this, so operators can tell them apart from their own users. */
 export const TENANT_USER_PREFIX = 'fmg-t-';
@@ -96,7 +96,7 @@ export class TenantUsers {
   readonly #extra: readonly string[];
   readonly #logger: Logger;
   // (tenant, node id) pairs this process has set up; the promise is shared by concurrent first calls.
-  readonly #provisioned = new LRUCache<string, Promise<void>>({ max: 100_000 });
+  readonly #provisioned = boundedCache<string, Promise<void>>(100_000);
 
   constructor(options: TenantUsersOptions) {
     this.#secret = options.secret;

@@ -1,7 +1,7 @@
 // Graph operations on database keys: query (compact replies shaped to JSON),
 // explain, list, delete, schema and constraints. Knows nothing of tenants; callers pass built keys.
 
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.js';
 import { keyPrefixGlob } from '../tenancy/keys.js';
 import { scanKeys, type CommandOptions, type Database, type RespValue } from './database.js';
@@ -12,6 +12,7 @@ import { withExactFloats } from './exact-query.js';
 import { planLines } from './plan.js';
 import { translateQueryError as translate } from './query-errors.js';
 import { replyHasEntities, replyHasInexactDoubles, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type ShapedReply } from './shape.js';
+import { boundedCache } from '../cache/bounded-cache.js';
 
 export interface GraphQuery {
   key: string;
@@ -85,7 +86,7 @@ export class GraphClient {
 
   constructor(db: Database, options: { schemaNamesTtlMs?: number; maxCachedGraphs?: number } = {}) {
     this.#db = db;
-    this.#names = new LRUCache({ max: options.maxCachedGraphs ?? 10_000, ttl: options.schemaNamesTtlMs ?? 2000 });
+    this.#names = boundedCache(options.maxCachedGraphs ?? 10_000, { ttl: options.schemaNamesTtlMs ?? 2000 });
   }
 
   get database(): Database {

@@ -8,12 +8,13 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorReply } from '@redis/client';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connectDatabase, describeConnectFailure, redactAddress } from './connection.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 import { PrimaryWatch, primaryUnavailable } from './primary-watch.js';
+import { boundedCache } from '../cache/bounded-cache.js';
 
 export interface ReplicaOptions {
   primary: Database;
@@ -121,7 +122,7 @@ class ReplicatedDatabase implements Database {
     this.#primary = options.primary;
     this.#logger = options.logger;
     this.#replicas = options.urls.map((url) => new Replica(url, redactAddress(url)));
-    this.#pinned = options.readAfterWriteMs > 0 ? new LRUCache({ max: MAX_PINNED_GRAPHS, ttl: options.readAfterWriteMs }) : undefined;
+    this.#pinned = options.readAfterWriteMs > 0 ? boundedCache(MAX_PINNED_GRAPHS, { ttl: options.readAfterWriteMs }) : undefined;
     this.#watch = new PrimaryWatch(this.#primary, this.#logger);
     this.#watch.onChange((up) => {
       if (up) {
