@@ -24,6 +24,10 @@ import { listGraphsTool } from './list-graphs.js';
 import { queryTool } from './query.js';
 import { readQueryTool } from './read-query.js';
 import { serverInfoTool } from './server-info.js';
+import { COMPLETIONS_CAPABILITY, registerCompletions } from './completions.js';
+import type { RequestOf } from './content-call.js';
+import { PROMPT_CACHE_HINTS, PROMPTS_CAPABILITY, registerPrompts } from './prompts.js';
+import { RESOURCE_CACHE_HINTS, RESOURCES_CAPABILITY, registerResources } from './resources.js';
 
 // Registered once: servers are built per SSE session, and the JSON Schemas never change.
 export const TOOLS: readonly RegisteredTool[] = [
@@ -116,7 +120,7 @@ function headersOf(ctx: ServerContext): IncomingHttpHeaders | undefined {
  * The tool list depends on the caller's scopes, so it is private to the caller;
  * it changes only with the gateway's version, so an hour is safe.
  */
-const CACHE_HINTS = { 'tools/list': { ttlMs: 3_600_000, cacheScope: 'private' } } as const;
+const CACHE_HINTS = { 'tools/list': { ttlMs: 3_600_000, cacheScope: 'private' }, ...RESOURCE_CACHE_HINTS, ...PROMPT_CACHE_HINTS } as const;
 
 /**
  * tools/call of the 2025 revisions without the SDK's dispatch, for the
@@ -154,7 +158,7 @@ function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: Ser
     {
       instructions: 'FalkorDB graph database tools. Every graph name you use is private to your tenant. Start with falkordb_list_graphs and falkordb_graph_schema.',
       jsonSchemaValidator: JSON_SCHEMA_VALIDATOR,
-      capabilities: { tools: { listChanged: false } },
+      capabilities: { tools: { listChanged: false }, resources: RESOURCES_CAPABILITY, prompts: PROMPTS_CAPABILITY, completions: COMPLETIONS_CAPABILITY },
       cacheHints: CACHE_HINTS,
       ...(era === 'modern' ? { supportedProtocolVersions: [MODERN_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS] } : {}),
     },
@@ -164,5 +168,10 @@ function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: Ser
   lowLevel.setRequestHandler('tools/call', (request, ctx) =>
     callTool(BY_NAME.get(request.params.name), request.params.arguments ?? {}, callerOf(ctx), services, requestIdOf(ctx), { meta: request.params._meta, headers: headersOf(ctx) }),
   );
+  // Resources, prompts and completions (the caller's graphs, their schemas).
+  const requestOf: RequestOf = (ctx) => ({ caller: callerOf(ctx), requestId: requestIdOf(ctx), headers: headersOf(ctx) });
+  registerResources(lowLevel, services, requestOf);
+  registerPrompts(lowLevel, services, requestOf);
+  registerCompletions(lowLevel, services, requestOf);
   return server;
 }

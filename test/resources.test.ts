@@ -1,0 +1,226 @@
+// The caller's graphs as MCP resources, through every kind of client: the graph
+// list and each graph's schema (the same as falkordb_graph_schema gives), the
+// schema template, pages of a long list, and errors that never tell whether
+// another tenant has a graph of that name.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunningGateway } from '../src/main.js';
+import { CLIENT_KINDS, LEAK, MODERN, TENANT_A, TENANT_B, connectContentClient, rpcFailure, seedTwoTenants, type ClientKind, type ContentClient } from './support/content.js';
+import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
+import { startTestGateway } from './support/gateway.js';
+import { seedGraph } from './support/graphs.js';
+import { connectClient, mustCall } from './support/mcp.js';
+import { signTestToken } from './support/tokens.js';
+
+let db: TestFalkorDB;
+let gateway: RunningGateway;
+let tokenA: string;
+let readOnlyA: string;
+let tokenB: string;
+
+const GRAPHS = 'falkordb://graphs';
+const schemaOf = (graph: string) => `falkordb://graphs/${graph}/schema`;
+
+before(async () => {
+  db = await startTestFalkorDB();
+  gateway = await startTestGateway(db.url);
+  tokenA = await signTestToken(TENANT_A);
+  readOnlyA = await signTestToken(TENANT_A, { scope: 'read' });
+  tokenB = await signTestToken(TENANT_B);
+  await seedTwoTenants(gateway.url, tokenA, tokenB);
+});
+
+after(async () => {
+  await gateway?.stop();
+  await db?.cleanup();
+});
+
+async function withClient<T>(kind: ClientKind, token: string, use: (client: ContentClient) => Promise<T>): Promise<T> {
+  const client = await connectContentClient(kind, { baseUrl: gateway.url, falkordbUrl: db.url }, token, { tenant: TENANT_A, scope: 'read' });
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function json(contents: { contents: Array<{ text?: string }> }): Record<string, unknown> {
+  assert.equal(contents.contents.length, 1);
+  return JSON.parse(contents.contents[0]!.text ?? 'null') as Record<string, unknown>;
+}
+
+/** The error text with the graph's name taken out: what a caller could compare between two graphs. */
+const withoutName = (message: string, graph: string) => message.split(graph).join('<graph>');
+
+describe('resources, through every kind of client (tenant A, with B beside it)', () => {
+  for (const kind of CLIENT_KINDS) {
+    it(`${kind}: declares resources without subscribe, and lists A's graph list and one schema per graph of A's only`, async () => {
+      await withClient(kind, readOnlyA, async (client) => {
+        const capabilities = client.getServerCapabilities();
+        assert.ok(capabilities?.['resources'] !== undefined, 'resources capability');
+        assert.equal((capabilities['resources'] as Record<string, unknown>)['subscribe'], undefined);
+        const listed = await client.listResources();
+        assert.deepEqual(
+          listed.resources.map((r) => r.uri),
+          [GRAPHS, schemaOf('common'), schemaOf('movies')],
+        );
+        for (const resource of listed.resources) {
+          assert.equal(resource.mimeType, 'application/json');
+          assert.ok(resource.name.length > 0);
+        }
+        assert.equal(listed.nextCursor, undefined);
+        assert.doesNotMatch(JSON.stringify(listed), LEAK);
+        const templates = await client.listResourceTemplates();
+        assert.deepEqual(
+          templates.resourceTemplates.map((t) => [t.uriTemplate, t.mimeType]),
+          [['falkordb://graphs/{graph}/schema', 'application/json']],
+        );
+      });
+    });
+
+    it(`${kind}: reads A's graph list and A's schemas (its own "common", not B's), as the tools give them`, async () => {
+      await withClient(kind, readOnlyA, async (client) => {
+        const list = await client.readResource({ uri: GRAPHS });
+        assert.equal(list.contents[0]!.uri, GRAPHS);
+        assert.equal(list.contents[0]!.mimeType, 'application/json');
+        assert.deepEqual(json(list), { graphs: ['common', 'movies'] });
+        const movies = json(await client.readResource({ uri: schemaOf('movies') }));
+        assert.equal(movies['graph'], 'movies');
+        assert.deepEqual((movies['labels'] as Array<{ name: string }>).map((l) => l.name).sort(), ['Movie', 'Person']);
+        assert.deepEqual((movies['relationshipTypes'] as Array<{ name: string }>).map((t) => t.name), ['ACTED_IN']);
+        assert.ok((movies['indexes'] as string[]).some((index) => index.startsWith('Movie.title')), JSON.stringify(movies['indexes']));
+        const common = await client.readResource({ uri: schemaOf('common') });
+        assert.deepEqual((json(common)['labels'] as Array<{ name: string }>).map((l) => l.name), ['ALabel']);
+        assert.doesNotMatch(JSON.stringify([list, movies, common]), LEAK);
+      });
+    });
+
+    it(`${kind}: reading B's graph fails exactly as reading a graph nobody has, naming nothing of B`, async () => {
+      await withClient(kind, readOnlyA, async (client) => {
+        const theirs = await rpcFailure(client.readResource({ uri: schemaOf('secret-b') }));
+        const nobody = await rpcFailure(client.readResource({ uri: schemaOf('never-made') }));
+        assert.equal(theirs.code, -32602);
+        assert.equal(theirs.code, nobody.code);
+        assert.match(theirs.message, /does not exist/);
+        assert.equal(withoutName(theirs.message, 'secret-b'), withoutName(nobody.message, 'never-made'));
+        assert.deepEqual(theirs.data, { uri: schemaOf('secret-b') });
+        assert.doesNotMatch(theirs.message, /content-b|content-a_|SecretB/);
+      });
+    });
+  }
+});
+
+describe('resources of one caller', () => {
+  it('a schema read as a resource is what falkordb_graph_schema returns for the same graph', async () => {
+    const tools = await connectClient('http', gateway.url, tokenA);
+    const fromTool = await mustCall(tools, 'falkordb_graph_schema', { graphName: 'movies' });
+    await tools.close();
+    await withClient('v2 2025 /mcp', tokenA, async (client) => {
+      assert.deepEqual(json(await client.readResource({ uri: schemaOf('movies') })), fromTool);
+    });
+  });
+
+  it('B sees its own graphs, and its own "common", never A\'s', async () => {
+    await withClient('v2 2026-07-28 /mcp', tokenB, async (client) => {
+      assert.deepEqual(
+        (await client.listResources()).resources.map((r) => r.uri),
+        [GRAPHS, schemaOf('common'), schemaOf('secret-b')],
+      );
+      const common = json(await client.readResource({ uri: schemaOf('common') }));
+      assert.deepEqual((common['labels'] as Array<{ name: string }>).map((l) => l.name), ['BLabel']);
+      assert.doesNotMatch(JSON.stringify(common), /ALabel|aprop|movies/);
+    });
+  });
+
+  it('refuses a URI that is none of its resources with resource-not-found, naming the resources it has', async () => {
+    await withClient('v1 /mcp', tokenA, async (client) => {
+      for (const uri of ['test://static-text', 'falkordb://graphs/movies', 'falkordb://graphs/movies/schema/x', 'falkordb://other/movies/schema']) {
+        const failure = await rpcFailure(client.readResource({ uri }));
+        assert.equal(failure.code, -32602, uri);
+        assert.deepEqual(failure.data, { uri }, uri);
+        assert.match(failure.message, /no resource .* falkordb:\/\/graphs and falkordb:\/\/graphs\/\{graph\}\/schema/, uri);
+      }
+      const bad = await rpcFailure(client.readResource({ uri: 'falkordb://graphs/bad%20name/schema' }));
+      assert.equal(bad.code, -32602);
+      assert.match(bad.message, /not allowed: use 1 to 128 characters/);
+    });
+  });
+
+  it('a token confined to some graphs lists and reads only those', async () => {
+    const confined = await signTestToken(TENANT_A, { scope: 'read', claims: { graphs: ['movies'] } });
+    await withClient('v2 2025 /mcp', confined, async (client) => {
+      assert.deepEqual(
+        (await client.listResources()).resources.map((r) => r.uri),
+        [GRAPHS, schemaOf('movies')],
+      );
+      assert.deepEqual(json(await client.readResource({ uri: GRAPHS })), { graphs: ['movies'] });
+      const refused = await rpcFailure(client.readResource({ uri: schemaOf('common') }));
+      assert.equal(refused.code, -32600);
+      assert.equal((refused.data as { code: string }).code, 'GRAPH_FORBIDDEN');
+    });
+  });
+
+  it('lists a tenant of many graphs in pages of 100, each page after the last, and refuses a cursor it never gave', async () => {
+    const tenant = 'content-many';
+    const names = Array.from({ length: 130 }, (_, i) => `g${String(i).padStart(3, '0')}`);
+    for (const name of names) await seedGraph(gateway, tenant, name);
+    const token = await signTestToken(tenant, { scope: 'read' });
+    // The v1 client walks the pages itself.
+    await withClient('v1 /mcp', token, async (client) => {
+      const first = await client.listResources();
+      assert.equal(first.resources.length, 101);
+      assert.equal(first.resources[0]!.uri, GRAPHS);
+      assert.ok(first.nextCursor !== undefined);
+      const second = await client.listResources({ cursor: first.nextCursor! });
+      assert.equal(second.nextCursor, undefined);
+      assert.deepEqual(
+        [...first.resources.slice(1), ...second.resources].map((r) => r.uri),
+        names.map(schemaOf),
+      );
+      const bad = await rpcFailure(client.listResources({ cursor: 'not-a-cursor' }));
+      assert.equal(bad.code, -32602);
+      assert.match(bad.message, /cursor/);
+    });
+    // The v2 client, asked without a cursor, follows nextCursor to the end.
+    await withClient('v2 2026-07-28 /mcp', token, async (client) => {
+      assert.deepEqual(
+        (await client.listResources()).resources.map((r) => r.uri),
+        [GRAPHS, ...names.map(schemaOf)],
+      );
+    });
+  });
+});
+
+describe('the 2026-07-28 revision on the wire', () => {
+  async function modern(method: string, params: Record<string, unknown>, name?: string): Promise<Record<string, unknown>> {
+    const response = await fetch(`${gateway.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${tokenA}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        'MCP-Protocol-Version': MODERN,
+        'Mcp-Method': method,
+        ...(name === undefined ? {} : { 'Mcp-Name': name }),
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method,
+        params: { ...params, _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} } },
+      }),
+    });
+    assert.equal(response.status, 200);
+    return ((await response.json()) as { result: Record<string, unknown> }).result;
+  }
+
+  it('says the graph list and the schemas may not be kept (they change with any write), and the template may be kept an hour, all private', async () => {
+    const list = await modern('resources/list', {});
+    assert.deepEqual([list['ttlMs'], list['cacheScope']], [0, 'private']);
+    const read = await modern('resources/read', { uri: schemaOf('movies') }, schemaOf('movies'));
+    assert.deepEqual([read['ttlMs'], read['cacheScope']], [0, 'private']);
+    const templates = await modern('resources/templates/list', {});
+    assert.deepEqual([templates['ttlMs'], templates['cacheScope']], [3_600_000, 'private']);
+  });
+});
