@@ -44,7 +44,7 @@ async function withClient<T>(kind: ClientKind, token: string, use: (client: Cont
   }
 }
 
-describe('completions, through every kind of client (tenant A, with B beside it)', () => {
+describe('completions, through every kind of client (tenant A with a read-only token, B beside it)', () => {
   for (const kind of CLIENT_KINDS) {
     it(`${kind}: completes graph names of prompts and of the schema template from A's graphs only`, async () => {
       await withClient(kind, readOnlyA, async (client) => {

@@ -58,7 +58,7 @@ function embeddedSchema(messages: Message[]): { uri: string; mimeType: unknown; 
 const labelsOf = (schema: Record<string, unknown>) => (schema['labels'] as Array<{ name: string }>).map((l) => l.name).sort();
 const withoutName = (message: string, graph: string) => message.split(graph).join('<graph>');
 
-describe('prompts, through every kind of client (tenant A, with B beside it)', () => {
+describe('prompts, through every kind of client (tenant A with a read-only token, B beside it)', () => {
   for (const kind of CLIENT_KINDS) {
     it(`${kind}: declares prompts and lists explore_graph, write_cypher_query and check_query with their arguments`, async () => {
       await withClient(kind, readOnlyA, async (client) => {

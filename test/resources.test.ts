@@ -53,7 +53,7 @@ function json(contents: { contents: Array<{ text?: string }> }): Record<string, 
 /** The error text with the graph's name taken out: what a caller could compare between two graphs. */
 const withoutName = (message: string, graph: string) => message.split(graph).join('<graph>');
 
-describe('resources, through every kind of client (tenant A, with B beside it)', () => {
+describe('resources, through every kind of client (tenant A with a read-only token, B beside it)', () => {
   for (const kind of CLIENT_KINDS) {
     it(`${kind}: declares resources without subscribe, and lists A's graph list and one schema per graph of A's only`, async () => {
       await withClient(kind, readOnlyA, async (client) => {

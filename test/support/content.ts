@@ -1,15 +1,16 @@
 // Real MCP clients of every kind the gateway serves, seen through the methods
 // resources, prompts and completions share: the SDK v2 client in its 2025
-// mode and pinned to 2026-07-28 over /mcp, the SDK v1 client over /mcp and
-// /sse, and the v1 client over stdio.
+// mode and pinned to 2026-07-28 over /mcp and stdio, the SDK v1 client over
+// /mcp, /sse and stdio.
 
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpTransportV2 } from '@modelcontextprotocol/client';
-import { connectClient, connectStdioClient, mustCall } from './mcp.js';
+import { StdioClientTransport as StdioTransportV2 } from '@modelcontextprotocol/client/stdio';
+import { CLI_ENTRY, REPO_ROOT, connectClient, connectStdioClient, mustCall } from './mcp.js';
 
 export const MODERN = '2026-07-28';
 
-export type ClientKind = 'v2 2025 /mcp' | 'v2 2026-07-28 /mcp' | 'v1 /mcp' | 'v1 /sse' | 'v1 stdio';
-export const CLIENT_KINDS: readonly ClientKind[] = ['v2 2025 /mcp', 'v2 2026-07-28 /mcp', 'v1 /mcp', 'v1 /sse', 'v1 stdio'];
+export type ClientKind = 'v2 2025 /mcp' | 'v2 2026-07-28 /mcp' | 'v1 /mcp' | 'v1 /sse' | 'v1 stdio' | 'v2 2026-07-28 stdio';
+export const CLIENT_KINDS: readonly ClientKind[] = ['v2 2025 /mcp', 'v2 2026-07-28 /mcp', 'v1 /mcp', 'v1 /sse', 'v1 stdio', 'v2 2026-07-28 stdio'];
 
 interface TextContents {
   uri: string;
@@ -46,6 +47,19 @@ export async function connectContentClient(kind: ClientKind, target: ContentTarg
     const mode = kind === 'v2 2025 /mcp' ? 'legacy' : { pin: MODERN };
     const client = new ClientV2({ name: 'content-test', version: '1.0.0' }, { versionNegotiation: { mode } });
     await client.connect(new HttpTransportV2(new URL(`${target.baseUrl}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    return client as unknown as ContentClient;
+  }
+  if (kind === 'v2 2026-07-28 stdio') {
+    const client = new ClientV2({ name: 'content-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } } });
+    await client.connect(
+      new StdioTransportV2({
+        command: process.execPath,
+        args: ['--import', 'tsx', CLI_ENTRY, 'stdio', '--tenant', stdio.tenant, '--scope', stdio.scope],
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', FALKORDB_URL: target.falkordbUrl },
+        cwd: REPO_ROOT,
+        stderr: 'pipe',
+      }),
+    );
     return client as unknown as ContentClient;
   }
   if (kind === 'v1 stdio') return (await connectStdioClient(stdio.tenant, { FALKORDB_URL: target.falkordbUrl }, stdio.scope)) as unknown as ContentClient;
