@@ -104,6 +104,7 @@ describe('tracing', () => {
     const metaHeader = { traceId: hex(16), spanId: hex(8) };
     const unsampled = { traceId: hex(16), spanId: hex(8) };
     const modern = { traceId: hex(16), spanId: hex(8) };
+    const resource = { traceId: hex(16), spanId: hex(8) };
     let token: string;
     let exports: Export[];
     let spans: OtlpSpan[];
@@ -137,6 +138,10 @@ describe('tracing', () => {
           const modernCall = await v2.callTool({ name: 'falkordb_read_query', arguments: { graphName: 'people', query: 'MATCH (p:P) RETURN count(p) AS n' }, _meta: { traceparent: traceparent(modern.traceId, modern.spanId), tracestate: 'caller=v2' } });
           assert.notEqual(modernCall.isError, true, JSON.stringify(modernCall.content));
           await v2.close();
+
+          const reader = await connect(gateway.url, { ...auth, traceparent: traceparent(resource.traceId, resource.spanId) });
+          await reader.readResource({ uri: 'falkordb://graphs/people/schema' });
+          await reader.close();
 
           const notSampled = await connect(gateway.url, { ...auth, traceparent: traceparent(unsampled.traceId, unsampled.spanId, '00') });
           await call(notSampled, 'falkordb_list_graphs', {});
@@ -202,6 +207,16 @@ describe('tracing', () => {
       assert.equal(span.parentSpanId, modern.spanId);
       const child = spans.find((s) => s.parentSpanId === span.spanId);
       assert.equal(child === undefined ? undefined : attribute(child, 'db.operation.name'), 'GRAPH.RO_QUERY');
+    });
+
+    it('names the span of a resource read by its MCP method, without tool attributes', () => {
+      const mine = spans.filter((s) => s.traceId === resource.traceId && s.parentSpanId === resource.spanId);
+      assert.deepEqual(mine.map((s) => s.name), ['resources/read']);
+      const span = mine[0]!;
+      assert.equal(attribute(span, 'mcp.method.name'), 'resources/read');
+      assert.equal(attribute(span, 'gen_ai.tool.name'), undefined);
+      assert.equal(attribute(span, 'falkordb_gateway.tenant'), tenant);
+      assert.equal(attribute(span, 'falkordb_gateway.outcome'), 'success');
     });
 
     it('starts a new trace for a call without traceparent, and marks a failed call with its code only', () => {

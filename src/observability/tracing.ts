@@ -131,15 +131,16 @@ export function createCallTracer(tracer: Tracer, propagator: TextMapPropagator):
   return {
     startCall(start, carriers) {
       const { parent, links } = parentOf(propagator, carriers);
-      const attributes: Attributes = {
-        'mcp.method.name': 'tools/call',
-        'gen_ai.operation.name': 'execute_tool',
-        'gen_ai.tool.name': start.tool,
-        'falkordb_gateway.tenant': start.tenant,
-        'falkordb_gateway.request_id': start.requestId,
-      };
+      // Resources, prompts and completions run as operations named by their MCP method (resources/read, ...).
+      const method = start.tool.includes('/') ? start.tool : undefined;
+      const attributes: Attributes =
+        method === undefined
+          ? { 'mcp.method.name': 'tools/call', 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': start.tool }
+          : { 'mcp.method.name': method };
+      attributes['falkordb_gateway.tenant'] = start.tenant;
+      attributes['falkordb_gateway.request_id'] = start.requestId;
       if (start.graph !== undefined) attributes['falkordb_gateway.graph'] = start.graph;
-      const span: Span = tracer.startSpan(`tools/call ${start.tool}`, { kind: SpanKind.SERVER, attributes, ...(links === undefined ? {} : { links }) }, parent);
+      const span: Span = tracer.startSpan(method ?? `tools/call ${start.tool}`, { kind: SpanKind.SERVER, attributes, ...(links === undefined ? {} : { links }) }, parent);
       if (!span.isRecording()) return UNSAMPLED;
       const context = trace.setSpan(parent, span);
       return {
