@@ -153,6 +153,14 @@ describe('verifying HS256 tokens', () => {
     await refuses(verifier, `${'a'.repeat(20_000)}.b.c`, 'TOKEN_MALFORMED');
   });
 
+  it('refuses a header that is not a JSON object, or whose kid is not text', async () => {
+    const encoded = (text: string) => base64url.encode(text);
+    const payload = encoded(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'acme', exp: NOW + 3600 }));
+    for (const header of ['null', '[{"alg":"HS256"}]', '"HS256"', '{"alg":"HS256"', '{"alg":"HS256","kid":7}']) {
+      await refuses(verifier, `${encoded(header)}.${payload}.c2ln`, 'TOKEN_MALFORMED');
+    }
+  });
+
   it('refuses an unsigned token (alg "none")', async () => {
     const part = (value: object) => base64url.encode(JSON.stringify(value));
     const token = `${part({ alg: 'none', typ: 'JWT' })}.${part({ iss: ISSUER, aud: AUDIENCE, sub: 'acme', exp: NOW + 3600 })}.`;

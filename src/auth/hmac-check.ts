@@ -6,7 +6,10 @@
 // on to jose, which checks it in full (signature again, claims) as before; only a
 // mismatch is decided here, and jose would refuse it for the same reason.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+
+/** Each secret as a KeyObject, made once: createHmac copies a raw secret on every call. */
+const KEYS = new WeakMap<Uint8Array, KeyObject>();
 
 const HASHES: Readonly<Record<string, string>> = Object.freeze({ HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' });
 
@@ -21,7 +24,9 @@ export function hmacSignatureMatches(token: string, alg: string, secret: Uint8Ar
   const second = token.lastIndexOf('.');
   const first = token.indexOf('.');
   if (first <= 0 || second <= first || token.indexOf('.', first + 1) !== second) return undefined;
-  const expected = createHmac(hash, secret).update(token.slice(0, second)).digest();
+  let key = KEYS.get(secret);
+  if (key === undefined) KEYS.set(secret, (key = createSecretKey(secret)));
+  const expected = createHmac(hash, key).update(token.slice(0, second)).digest();
   const presented = Buffer.from(token.slice(second + 1), 'base64url');
   return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
