@@ -3,51 +3,22 @@
 // graphs only, by prefix, at most 100 values with `total` and `hasMore` right;
 // an unknown prompt, template or argument is a clear error.
 
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunningGateway } from '../src/main.js';
-import { CLIENT_KINDS, LEAK, TENANT_A, TENANT_B, connectContentClient, rpcFailure, seedTwoTenants, type ClientKind, type ContentClient } from './support/content.js';
-import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
-import { startTestGateway } from './support/gateway.js';
+import { CLIENT_KINDS, LEAK, rpcFailure, twoTenantGateway } from './support/content.js';
 import { seedGraph } from './support/graphs.js';
 import { signTestToken } from './support/tokens.js';
 
-let db: TestFalkorDB;
-let gateway: RunningGateway;
-let tokenA: string;
-let readOnlyA: string;
-let tokenB: string;
+const fx = twoTenantGateway();
+const { withClient } = fx;
 
 const TEMPLATE = { type: 'ref/resource', uri: 'falkordb://graphs/{graph}/schema' } as const;
 const prompt = (name: string) => ({ type: 'ref/prompt', name }) as const;
 
-before(async () => {
-  db = await startTestFalkorDB();
-  gateway = await startTestGateway(db.url);
-  tokenA = await signTestToken(TENANT_A);
-  readOnlyA = await signTestToken(TENANT_A, { scope: 'read' });
-  tokenB = await signTestToken(TENANT_B);
-  await seedTwoTenants(gateway.url, tokenA, tokenB);
-});
-
-after(async () => {
-  await gateway?.stop();
-  await db?.cleanup();
-});
-
-async function withClient<T>(kind: ClientKind, token: string, use: (client: ContentClient) => Promise<T>): Promise<T> {
-  const client = await connectContentClient(kind, { baseUrl: gateway.url, falkordbUrl: db.url }, token, { tenant: TENANT_A, scope: 'read' });
-  try {
-    return await use(client);
-  } finally {
-    await client.close();
-  }
-}
-
 describe('completions, through every kind of client (tenant A with a read-only token, B beside it)', () => {
   for (const kind of CLIENT_KINDS) {
     it(`${kind}: completes graph names of prompts and of the schema template from A's graphs only`, async () => {
-      await withClient(kind, readOnlyA, async (client) => {
+      await withClient(kind, fx.readOnlyA, async (client) => {
         assert.ok(client.getServerCapabilities()?.['completions'] !== undefined);
         for (const ref of [prompt('explore_graph'), prompt('write_cypher_query'), prompt('check_query'), TEMPLATE]) {
           const all = await client.complete({ ref, argument: { name: 'graph', value: '' } });
@@ -66,14 +37,14 @@ describe('completions, through every kind of client (tenant A with a read-only t
 
 describe('completions of one caller', () => {
   it('B completes to its own graphs', async () => {
-    await withClient('v2 2026-07-28 /mcp', tokenB, async (client) => {
+    await withClient('v2 2026-07-28 /mcp', fx.tokenB, async (client) => {
       const all = await client.complete({ ref: TEMPLATE, argument: { name: 'graph', value: '' } });
       assert.deepEqual(all.completion.values, ['common', 'secret-b']);
     });
   });
 
   it('an argument that is not a graph name has no values', async () => {
-    await withClient('v1 /mcp', tokenA, async (client) => {
+    await withClient('v1 /mcp', fx.tokenA, async (client) => {
       const question = await client.complete({ ref: prompt('write_cypher_query'), argument: { name: 'question', value: 'How' } });
       assert.deepEqual(question.completion.values, []);
       const query = await client.complete({ ref: prompt('check_query'), argument: { name: 'query', value: 'MATCH' } });
@@ -82,7 +53,7 @@ describe('completions of one caller', () => {
   });
 
   it('refuses an unknown prompt, template or argument with a clear invalid-params error', async () => {
-    await withClient('v2 2025 /mcp', tokenA, async (client) => {
+    await withClient('v2 2025 /mcp', fx.tokenA, async (client) => {
       const noPrompt = await rpcFailure(client.complete({ ref: prompt('test_prompt_with_arguments'), argument: { name: 'arg1', value: 'x' } }));
       assert.equal(noPrompt.code, -32602);
       assert.match(noPrompt.message, /no prompt of that name.*explore_graph, write_cypher_query, check_query/);
@@ -100,8 +71,8 @@ describe('completions of one caller', () => {
   it('offers at most 100 values of many, with the total and hasMore', async () => {
     const tenant = 'content-many';
     const names = Array.from({ length: 130 }, (_, i) => `g${String(i).padStart(3, '0')}`);
-    for (const name of names) await seedGraph(gateway, tenant, name);
-    await seedGraph(gateway, tenant, 'other');
+    for (const name of names) await seedGraph(fx.gateway, tenant, name);
+    await seedGraph(fx.gateway, tenant, 'other');
     const token = await signTestToken(tenant, { scope: 'read' });
     await withClient('v2 2026-07-28 /mcp', token, async (client) => {
       const many = await client.complete({ ref: TEMPLATE, argument: { name: 'graph', value: 'g' } });

@@ -3,42 +3,12 @@
 // for a missing or unknown argument, an unknown prompt, and a graph the caller
 // does not have (another tenant's looks the same as one nobody has).
 
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunningGateway } from '../src/main.js';
-import { CLIENT_KINDS, LEAK, TENANT_A, TENANT_B, connectContentClient, rpcFailure, seedTwoTenants, type ClientKind, type ContentClient } from './support/content.js';
-import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
-import { startTestGateway } from './support/gateway.js';
-import { signTestToken } from './support/tokens.js';
+import { CLIENT_KINDS, LEAK, rpcFailure, twoTenantGateway } from './support/content.js';
 
-let db: TestFalkorDB;
-let gateway: RunningGateway;
-let tokenA: string;
-let readOnlyA: string;
-let tokenB: string;
-
-before(async () => {
-  db = await startTestFalkorDB();
-  gateway = await startTestGateway(db.url, { MAX_QUERY_LENGTH: '2000' });
-  tokenA = await signTestToken(TENANT_A);
-  readOnlyA = await signTestToken(TENANT_A, { scope: 'read' });
-  tokenB = await signTestToken(TENANT_B);
-  await seedTwoTenants(gateway.url, tokenA, tokenB);
-});
-
-after(async () => {
-  await gateway?.stop();
-  await db?.cleanup();
-});
-
-async function withClient<T>(kind: ClientKind, token: string, use: (client: ContentClient) => Promise<T>): Promise<T> {
-  const client = await connectContentClient(kind, { baseUrl: gateway.url, falkordbUrl: db.url }, token, { tenant: TENANT_A, scope: 'read' });
-  try {
-    return await use(client);
-  } finally {
-    await client.close();
-  }
-}
+const fx = twoTenantGateway({ MAX_QUERY_LENGTH: '2000' });
+const { withClient } = fx;
 
 type Message = { role: string; content: Record<string, unknown> };
 
@@ -61,7 +31,7 @@ const withoutName = (message: string, graph: string) => message.split(graph).joi
 describe('prompts, through every kind of client (tenant A with a read-only token, B beside it)', () => {
   for (const kind of CLIENT_KINDS) {
     it(`${kind}: declares prompts and lists explore_graph, write_cypher_query and check_query with their arguments`, async () => {
-      await withClient(kind, readOnlyA, async (client) => {
+      await withClient(kind, fx.readOnlyA, async (client) => {
         assert.ok(client.getServerCapabilities()?.['prompts'] !== undefined);
         const { prompts } = await client.listPrompts();
         assert.deepEqual(
@@ -77,7 +47,7 @@ describe('prompts, through every kind of client (tenant A with a read-only token
     });
 
     it(`${kind}: write_cypher_query embeds the schema of A's own "common" (not B's) and carries the question`, async () => {
-      await withClient(kind, readOnlyA, async (client) => {
+      await withClient(kind, fx.readOnlyA, async (client) => {
         const { messages } = await client.getPrompt({ name: 'write_cypher_query', arguments: { graph: 'common', question: 'How many ALabel nodes are there?' } });
         assert.ok(messages.every((m) => m.role === 'user'));
         assert.match(textOf(messages), /How many ALabel nodes are there\?/);
@@ -91,7 +61,7 @@ describe('prompts, through every kind of client (tenant A with a read-only token
     });
 
     it(`${kind}: a prompt for B's graph fails exactly as one for a graph nobody has`, async () => {
-      await withClient(kind, readOnlyA, async (client) => {
+      await withClient(kind, fx.readOnlyA, async (client) => {
         const theirs = await rpcFailure(client.getPrompt({ name: 'explore_graph', arguments: { graph: 'secret-b' } }));
         const nobody = await rpcFailure(client.getPrompt({ name: 'explore_graph', arguments: { graph: 'never-made' } }));
         assert.equal(theirs.code, -32602);
@@ -106,7 +76,7 @@ describe('prompts, through every kind of client (tenant A with a read-only token
 
 describe('prompts of one caller', () => {
   it('explore_graph embeds the whole schema of the graph, labels, relationship types and indexes', async () => {
-    await withClient('v2 2026-07-28 /mcp', tokenA, async (client) => {
+    await withClient('v2 2026-07-28 /mcp', fx.tokenA, async (client) => {
       const { messages } = await client.getPrompt({ name: 'explore_graph', arguments: { graph: 'movies' } });
       assert.match(textOf(messages), /"movies"/);
       assert.match(textOf(messages), /falkordb_read_query/);
@@ -118,7 +88,7 @@ describe('prompts of one caller', () => {
   });
 
   it('check_query carries the query and asks for falkordb_explain before it runs', async () => {
-    await withClient('v1 /mcp', tokenA, async (client) => {
+    await withClient('v1 /mcp', fx.tokenA, async (client) => {
       const query = 'MATCH (m:Movie)<-[:ACTED_IN]-(p:Person) RETURN m.title, p.name';
       const { messages } = await client.getPrompt({ name: 'check_query', arguments: { graph: 'movies', query } });
       assert.ok(textOf(messages).includes(query));
@@ -128,7 +98,7 @@ describe('prompts of one caller', () => {
   });
 
   it('B gets its own "common" in a prompt, never A\'s', async () => {
-    await withClient('v2 2025 /mcp', tokenB, async (client) => {
+    await withClient('v2 2025 /mcp', fx.tokenB, async (client) => {
       const { messages } = await client.getPrompt({ name: 'explore_graph', arguments: { graph: 'common' } });
       assert.deepEqual(labelsOf(embeddedSchema(messages).schema), ['BLabel']);
       assert.doesNotMatch(JSON.stringify(messages), /ALabel|aprop|movies/);
@@ -136,7 +106,7 @@ describe('prompts of one caller', () => {
   });
 
   it('says which argument is missing, which one it does not know, and which prompts there are', async () => {
-    await withClient('v2 2025 /mcp', tokenA, async (client) => {
+    await withClient('v2 2025 /mcp', fx.tokenA, async (client) => {
       const missing = await rpcFailure(client.getPrompt({ name: 'write_cypher_query', arguments: { graph: 'movies' } }));
       assert.equal(missing.code, -32602);
       assert.match(missing.message, /needs the argument question/);

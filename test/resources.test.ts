@@ -3,47 +3,18 @@
 // schema template, pages of a long list, and errors that never tell whether
 // another tenant has a graph of that name.
 
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunningGateway } from '../src/main.js';
-import { CLIENT_KINDS, LEAK, MODERN, TENANT_A, TENANT_B, connectContentClient, rpcFailure, seedTwoTenants, type ClientKind, type ContentClient } from './support/content.js';
-import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
-import { startTestGateway } from './support/gateway.js';
+import { CLIENT_KINDS, LEAK, MODERN, TENANT_A, rpcFailure, twoTenantGateway } from './support/content.js';
 import { seedGraph } from './support/graphs.js';
-import { connectClient, mustCall } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
+import { connectClient, mustCall } from './support/mcp.js';
 
-let db: TestFalkorDB;
-let gateway: RunningGateway;
-let tokenA: string;
-let readOnlyA: string;
-let tokenB: string;
+const fx = twoTenantGateway();
+const { withClient } = fx;
 
 const GRAPHS = 'falkordb://graphs';
 const schemaOf = (graph: string) => `falkordb://graphs/${graph}/schema`;
-
-before(async () => {
-  db = await startTestFalkorDB();
-  gateway = await startTestGateway(db.url);
-  tokenA = await signTestToken(TENANT_A);
-  readOnlyA = await signTestToken(TENANT_A, { scope: 'read' });
-  tokenB = await signTestToken(TENANT_B);
-  await seedTwoTenants(gateway.url, tokenA, tokenB);
-});
-
-after(async () => {
-  await gateway?.stop();
-  await db?.cleanup();
-});
-
-async function withClient<T>(kind: ClientKind, token: string, use: (client: ContentClient) => Promise<T>): Promise<T> {
-  const client = await connectContentClient(kind, { baseUrl: gateway.url, falkordbUrl: db.url }, token, { tenant: TENANT_A, scope: 'read' });
-  try {
-    return await use(client);
-  } finally {
-    await client.close();
-  }
-}
 
 function json(contents: { contents: Array<{ text?: string }> }): Record<string, unknown> {
   assert.equal(contents.contents.length, 1);
@@ -56,7 +27,7 @@ const withoutName = (message: string, graph: string) => message.split(graph).joi
 describe('resources, through every kind of client (tenant A with a read-only token, B beside it)', () => {
   for (const kind of CLIENT_KINDS) {
     it(`${kind}: declares resources without subscribe, and lists A's graph list and one schema per graph of A's only`, async () => {
-      await withClient(kind, readOnlyA, async (client) => {
+      await withClient(kind, fx.readOnlyA, async (client) => {
         const capabilities = client.getServerCapabilities();
         assert.ok(capabilities?.['resources'] !== undefined, 'resources capability');
         assert.equal((capabilities['resources'] as Record<string, unknown>)['subscribe'], undefined);
@@ -80,7 +51,7 @@ describe('resources, through every kind of client (tenant A with a read-only tok
     });
 
     it(`${kind}: reads A's graph list and A's schemas (its own "common", not B's), as the tools give them`, async () => {
-      await withClient(kind, readOnlyA, async (client) => {
+      await withClient(kind, fx.readOnlyA, async (client) => {
         const list = await client.readResource({ uri: GRAPHS });
         assert.equal(list.contents[0]!.uri, GRAPHS);
         assert.equal(list.contents[0]!.mimeType, 'application/json');
@@ -97,7 +68,7 @@ describe('resources, through every kind of client (tenant A with a read-only tok
     });
 
     it(`${kind}: reading B's graph fails exactly as reading a graph nobody has, naming nothing of B`, async () => {
-      await withClient(kind, readOnlyA, async (client) => {
+      await withClient(kind, fx.readOnlyA, async (client) => {
         const theirs = await rpcFailure(client.readResource({ uri: schemaOf('secret-b') }));
         const nobody = await rpcFailure(client.readResource({ uri: schemaOf('never-made') }));
         assert.equal(theirs.code, -32602);
@@ -113,16 +84,16 @@ describe('resources, through every kind of client (tenant A with a read-only tok
 
 describe('resources of one caller', () => {
   it('a schema read as a resource is what falkordb_graph_schema returns for the same graph', async () => {
-    const tools = await connectClient('http', gateway.url, tokenA);
+    const tools = await connectClient('http', fx.gateway.url, fx.tokenA);
     const fromTool = await mustCall(tools, 'falkordb_graph_schema', { graphName: 'movies' });
     await tools.close();
-    await withClient('v2 2025 /mcp', tokenA, async (client) => {
+    await withClient('v2 2025 /mcp', fx.tokenA, async (client) => {
       assert.deepEqual(json(await client.readResource({ uri: schemaOf('movies') })), fromTool);
     });
   });
 
   it('B sees its own graphs, and its own "common", never A\'s', async () => {
-    await withClient('v2 2026-07-28 /mcp', tokenB, async (client) => {
+    await withClient('v2 2026-07-28 /mcp', fx.tokenB, async (client) => {
       assert.deepEqual(
         (await client.listResources()).resources.map((r) => r.uri),
         [GRAPHS, schemaOf('common'), schemaOf('secret-b')],
@@ -134,7 +105,7 @@ describe('resources of one caller', () => {
   });
 
   it('refuses a URI that is none of its resources with resource-not-found, naming the resources it has', async () => {
-    await withClient('v1 /mcp', tokenA, async (client) => {
+    await withClient('v1 /mcp', fx.tokenA, async (client) => {
       for (const uri of ['test://static-text', 'falkordb://graphs/movies', 'falkordb://graphs/movies/schema/x', 'falkordb://other/movies/schema']) {
         const failure = await rpcFailure(client.readResource({ uri }));
         assert.equal(failure.code, -32602, uri);
@@ -164,7 +135,7 @@ describe('resources of one caller', () => {
   it('lists a tenant of many graphs in pages of 100, each page after the last, and refuses a cursor it never gave', async () => {
     const tenant = 'content-many';
     const names = Array.from({ length: 130 }, (_, i) => `g${String(i).padStart(3, '0')}`);
-    for (const name of names) await seedGraph(gateway, tenant, name);
+    for (const name of names) await seedGraph(fx.gateway, tenant, name);
     const token = await signTestToken(tenant, { scope: 'read' });
     // The v1 client walks the pages itself.
     await withClient('v1 /mcp', token, async (client) => {
@@ -194,10 +165,10 @@ describe('resources of one caller', () => {
 
 describe('the 2026-07-28 revision on the wire', () => {
   async function modern(method: string, params: Record<string, unknown>, name?: string): Promise<Record<string, unknown>> {
-    const response = await fetch(`${gateway.url}/mcp`, {
+    const response = await fetch(`${fx.gateway.url}/mcp`, {
       method: 'POST',
       headers: {
-        Authorization: `Bearer ${tokenA}`,
+        Authorization: `Bearer ${fx.tokenA}`,
         'Content-Type': 'application/json',
         Accept: 'application/json, text/event-stream',
         'MCP-Protocol-Version': MODERN,

@@ -5,7 +5,12 @@
 
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpTransportV2 } from '@modelcontextprotocol/client';
 import { StdioClientTransport as StdioTransportV2 } from '@modelcontextprotocol/client/stdio';
+import { after, before } from 'node:test';
+import type { RunningGateway } from '../../src/main.js';
+import { startTestFalkorDB, type TestFalkorDB } from './falkordb.js';
+import { startTestGateway } from './gateway.js';
 import { CLI_ENTRY, REPO_ROOT, connectClient, connectStdioClient, mustCall } from './mcp.js';
+import { signTestToken } from './tokens.js';
 
 export const MODERN = '2026-07-28';
 
@@ -98,4 +103,64 @@ export async function seedTwoTenants(baseUrl: string, tokenA: string, tokenB: st
   await mustCall(b, 'falkordb_query', { graphName: 'secret-b', query: 'CREATE (:SecretB {bsecret: 1})' });
   await mustCall(b, 'falkordb_query', { graphName: 'common', query: 'CREATE (:BLabel {bprop: 2})' });
   await b.close();
+}
+
+/** What the two-tenant tests share: a gateway on a FalkorDB, the seeded tenants' tokens, and tenant A's clients of each kind. */
+export interface TwoTenants {
+  readonly db: TestFalkorDB;
+  readonly gateway: RunningGateway;
+  /** Tenant A, read and write; A with the read scope only; tenant B. */
+  readonly tokenA: string;
+  readonly readOnlyA: string;
+  readonly tokenB: string;
+  /** Runs `use` with a client of `kind` holding `token` (over stdio: tenant A's read-only credential), closed afterwards. */
+  withClient<T>(kind: ClientKind, token: string, use: (client: ContentClient) => Promise<T>): Promise<T>;
+}
+
+/** Starts a FalkorDB and a gateway (`env` on top of the test defaults) before the file's tests and seeds both tenants; stops them after. */
+export function twoTenantGateway(env: Record<string, string> = {}): TwoTenants {
+  let db: TestFalkorDB | undefined;
+  let gateway: RunningGateway | undefined;
+  const tokens = { a: '', readOnlyA: '', b: '' };
+  before(async () => {
+    db = await startTestFalkorDB();
+    gateway = await startTestGateway(db.url, env);
+    tokens.a = await signTestToken(TENANT_A);
+    tokens.readOnlyA = await signTestToken(TENANT_A, { scope: 'read' });
+    tokens.b = await signTestToken(TENANT_B);
+    await seedTwoTenants(gateway.url, tokens.a, tokens.b);
+  });
+  after(async () => {
+    await gateway?.stop();
+    await db?.cleanup();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the two-tenant gateway is not started yet (use it inside a test)');
+    return value;
+  };
+  return {
+    get db() {
+      return started(db);
+    },
+    get gateway() {
+      return started(gateway);
+    },
+    get tokenA() {
+      return tokens.a;
+    },
+    get readOnlyA() {
+      return tokens.readOnlyA;
+    },
+    get tokenB() {
+      return tokens.b;
+    },
+    async withClient(kind, token, use) {
+      const client = await connectContentClient(kind, { baseUrl: started(gateway).url, falkordbUrl: started(db).url }, token, { tenant: TENANT_A, scope: 'read' });
+      try {
+        return await use(client);
+      } finally {
+        await client.close();
+      }
+    },
+  };
 }
