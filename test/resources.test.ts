@@ -83,6 +83,17 @@ describe('resources, through every kind of client (tenant A with a read-only tok
 });
 
 describe('resources of one caller', () => {
+  it('the server\'s instructions name the resources and the prompts beside the tools', async () => {
+    const client = await connectClient('http', fx.gateway.url, fx.readOnlyA);
+    try {
+      const instructions = client.getInstructions() ?? '';
+      assert.match(instructions, /falkordb:\/\/graphs/);
+      assert.match(instructions, /prompts/);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('a schema read as a resource is what falkordb_graph_schema returns for the same graph', async () => {
     const tools = await connectClient('http', fx.gateway.url, fx.tokenA);
     const fromTool = await mustCall(tools, 'falkordb_graph_schema', { graphName: 'movies' });

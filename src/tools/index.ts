@@ -156,7 +156,7 @@ function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: Ser
   const server = new McpServer(
     { name: PRODUCT_ID, version: services.versions.gateway },
     {
-      instructions: 'FalkorDB graph database tools. Every graph name you use is private to your tenant. Start with falkordb_list_graphs and falkordb_graph_schema.',
+      instructions: 'FalkorDB graph database tools, resources and prompts. Every graph name you use is private to your tenant. Start with falkordb_list_graphs and falkordb_graph_schema (or read falkordb://graphs and falkordb://graphs/{graph}/schema); the prompts explore a graph, write a Cypher query for a question, and check a query before it runs.',
       jsonSchemaValidator: JSON_SCHEMA_VALIDATOR,
       capabilities: { tools: { listChanged: false }, resources: RESOURCES_CAPABILITY, prompts: PROMPTS_CAPABILITY, completions: COMPLETIONS_CAPABILITY },
       cacheHints: CACHE_HINTS,
