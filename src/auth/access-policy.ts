@@ -19,7 +19,7 @@ import { newestPolicyChange, policyChangesFrom, CHANGE_RETENTION_MS } from '../s
 import { LastSeenPolicy } from './last-seen-policy.js';
 import { PolicyWatch, type PolicyChanges } from './policy-watch.js';
 import type { Principal } from '../tenancy/principal.js';
-import { boundedCache } from '../cache/bounded-cache.js';
+import { boundedCache } from '../bounded-cache.js';
 
 export interface AccessPolicyOptions {
   state: GatewayState;

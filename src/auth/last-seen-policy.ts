@@ -6,7 +6,7 @@
 
 import type { TenantRecord } from '../state/tenants.js';
 import type { RevocationState, TokenIdentity } from '../state/tokens.js';
-import { boundedCache } from '../cache/bounded-cache.js';
+import { boundedCache } from '../bounded-cache.js';
 
 /** Entries of each kind kept; past this the least recently used are forgotten (then the replica's word stands). */
 const MAX_ENTRIES = 50_000;

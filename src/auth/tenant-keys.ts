@@ -8,7 +8,7 @@ import type { CryptoKey } from 'jose';
 import type { TenantRecord, TenantRegistry } from '../state/tenants.js';
 import { remoteKeySet } from './key-sources.js';
 import { ASYMMETRIC_ALGORITHMS, verifyAlgorithmsFor } from './keys.js';
-import { boundedCache } from '../cache/bounded-cache.js';
+import { boundedCache } from '../bounded-cache.js';
 
 export interface TenantKey {
   /** Algorithms the key may verify. */

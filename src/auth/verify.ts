@@ -16,7 +16,7 @@ import { scopesFromClaims } from '../tenancy/scopes.js';
 import type { PublicSigningKey } from './signing.js';
 import type { TenantKeyResolver } from './tenant-keys.js';
 import { SIGNATURE_MISMATCH, toTokenError, type TokenErrorContext } from './token-errors.js';
-import { boundedCache } from '../cache/bounded-cache.js';
+import { boundedCache } from '../bounded-cache.js';
 
 export interface TokenVerifierOptions {
   auth: Config['auth'];

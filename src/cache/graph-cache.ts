@@ -19,7 +19,7 @@ import type { CacheKind, GatewayMetrics } from '../observability/metrics.js';
 import { parseTenantGraphKey, tenantKeyPrefix } from '../tenancy/keys.js';
 import { graphListCacheKey, queryCacheKey, schemaCacheKey } from './cache-keys.js';
 import { createCacheVersions, type CacheVersions, type VersionToken } from './versions.js';
-import { boundedCache } from './bounded-cache.js';
+import { boundedCache } from '../bounded-cache.js';
 
 /** Schemas and graph lists are small; this many entries of each bound their memory on one instance. */
 export const METADATA_CACHE_MAX_ENTRIES = 10_000;

@@ -7,7 +7,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { encodedTenantId, tenantKeyPattern } from '../tenancy/keys.js';
 import type { Database, RespValue } from './database.js';
-import { boundedCache } from '../cache/bounded-cache.js';
+import { boundedCache } from '../bounded-cache.js';
 
 /** Every tenant user's name starts with this, so operators can tell them apart from their own users. */
 export const TENANT_USER_PREFIX = 'fmg-t-';

@@ -12,7 +12,7 @@ import { withExactFloats } from './exact-query.js';
 import { planLines } from './plan.js';
 import { translateQueryError as translate } from './query-errors.js';
 import { replyHasEntities, replyHasInexactDoubles, shapeReply, UnknownSchemaIdError, type GraphSchemaNames, type ShapedReply } from './shape.js';
-import { boundedCache } from '../cache/bounded-cache.js';
+import { boundedCache } from '../bounded-cache.js';
 
 export interface GraphQuery {
   key: string;

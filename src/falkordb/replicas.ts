@@ -14,7 +14,7 @@ import type { Logger } from '../logger.js';
 import { connectDatabase, describeConnectFailure, redactAddress } from './connection.js';
 import type { CommandOptions, Database, RespValue } from './database.js';
 import { PrimaryWatch, primaryUnavailable } from './primary-watch.js';
-import { boundedCache } from '../cache/bounded-cache.js';
+import { boundedCache } from '../bounded-cache.js';
 
 export interface ReplicaOptions {
   primary: Database;
