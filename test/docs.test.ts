@@ -306,6 +306,7 @@ const OTHER_PROGRAMS_VARIABLES: Readonly<Record<string, string>> = {
   MAX_INFO_QUERIES: "FalkorDB's count of recent queries it records (the gateway sets it to 0)",
   FALKORDB_ARGS: "the falkordb/falkordb image's module arguments",
   SOAK_SECONDS: "the soak test's load time (test/soak.test.ts), not the gateway's",
+  NODE_OPTIONS: "Node.js's own flags (docs/deployment.md: the young generation's size)",
 };
 
 describe('environment variables written in README.md and docs/*.md', () => {
