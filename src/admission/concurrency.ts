@@ -1,6 +1,13 @@
 // Caps on database operations running at once on this instance: per tenant and
 // overall. A tenant waits for its own slot before it may hold a shared one, so
 // one tenant's flood of slow queries cannot take the slots another tenant needs.
+//
+// A cancelled call (its signal aborted) gives up its place in the queue at once
+// and never reaches the database. Once its operation has been sent, the slot is
+// held until the database answers: FalkorDB has no way to stop a running query,
+// so it runs on to its own time limit, and the slot counts it until then.
+// Freeing the slot at the cancel would let a tenant run more queries at once on
+// FalkorDB than its cap, by cancelling and sending again.
 
 import type { Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
@@ -25,10 +32,14 @@ export class ConcurrencyGate {
     this.#overall = new Semaphore(limits.maxConcurrent, Number.POSITIVE_INFINITY);
   }
 
-  /** Runs `operation` once the tenant and the instance have a free slot; throws TOO_MANY_QUERIES after the queue wait. */
-  async run<T>(tenant: string, operation: () => Promise<T>): Promise<T> {
-    const release = await this.#acquire(tenant);
+  /**
+   * Runs `operation` once the tenant and the instance have a free slot; throws TOO_MANY_QUERIES after the queue wait.
+   * `signal` aborted while waiting: throws its reason, and `operation` never runs.
+   */
+  async run<T>(tenant: string, operation: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const release = await this.#acquire(tenant, signal);
     try {
+      signal?.throwIfAborted();
       return await operation();
     } finally {
       release();
@@ -38,7 +49,7 @@ export class ConcurrencyGate {
   /** The tenant's view of `graphs` with every database operation under the caps. */
   wrap(tenant: string, graphs: GraphOperations): GraphOperations {
     return {
-      query: (q) => this.run(tenant, () => graphs.query(q)),
+      query: (q) => this.run(tenant, () => graphs.query(q), q.signal),
       explain: (q) => this.run(tenant, () => graphs.explain(q)),
       listKeys: (prefix) => this.run(tenant, () => graphs.listKeys(prefix)),
       deleteGraph: (key) => this.run(tenant, () => graphs.deleteGraph(key)),
@@ -57,22 +68,24 @@ export class ConcurrencyGate {
     return { active: s?.active ?? 0, waiting: s?.waiting ?? 0 };
   }
 
-  async #acquire(tenant: string): Promise<Release> {
+  async #acquire(tenant: string, signal: AbortSignal | undefined): Promise<Release> {
     const { maxConcurrentPerTenant, maxConcurrent, queueTimeoutMs } = this.#limits;
     const deadline = Date.now() + queueTimeoutMs;
     const own = this.#tenantSemaphore(tenant);
-    const releaseOwn = await own.acquire(queueTimeoutMs);
+    const releaseOwn = await own.acquire(queueTimeoutMs, signal);
     if (releaseOwn === undefined) {
       this.#forgetIfIdle(tenant, own);
+      signal?.throwIfAborted();
       throw tooMany(`for tenant "${tenant}" (${maxConcurrentPerTenant} at once on this gateway instance, and the queue is full or its ${queueTimeoutMs} ms wait ran out)`);
     }
     const dropOwn = () => {
       releaseOwn();
       this.#forgetIfIdle(tenant, own);
     };
-    const releaseShared = await this.#overall.acquire(deadline - Date.now());
+    const releaseShared = await this.#overall.acquire(deadline - Date.now(), signal);
     if (releaseShared === undefined) {
       dropOwn();
+      signal?.throwIfAborted();
       throw tooMany(`on this gateway instance (${maxConcurrent} at once across all tenants)`);
     }
     return () => {

@@ -85,6 +85,39 @@ describe('Semaphore', () => {
   });
 });
 
+describe('Semaphore and an abort signal', () => {
+  it('gives up a queued place when its signal aborts, so the next waiter gets the slot', async () => {
+    const s = new Semaphore(1, 2);
+    const first = (await s.acquire(0))!;
+    const controller = new AbortController();
+    const cancelled = s.acquire(FOREVER_MS, controller.signal);
+    const next = s.acquire(FOREVER_MS);
+    assert.equal(s.waiting, 2);
+    controller.abort();
+    assert.equal(await cancelled, undefined);
+    assert.equal(s.waiting, 1);
+    first();
+    assert.ok(await next);
+    assert.equal(s.active, 1);
+  });
+
+  it('refuses at once a signal that is already aborted, even with a free slot', async () => {
+    const s = new Semaphore(1, 1);
+    assert.equal(await s.acquire(FOREVER_MS, AbortSignal.abort()), undefined);
+    assert.equal(s.active, 0);
+  });
+
+  it('keeps a granted slot when the signal aborts after the grant', async () => {
+    const s = new Semaphore(1, 1);
+    const controller = new AbortController();
+    const release = (await s.acquire(0, controller.signal))!;
+    controller.abort();
+    assert.equal(s.active, 1);
+    release();
+    assert.equal(s.active, 0);
+  });
+});
+
 describe('ConcurrencyGate', () => {
   const limits = { maxConcurrentPerTenant: 2, maxConcurrent: 3, queueTimeoutMs: FOREVER_MS };
 
@@ -131,6 +164,40 @@ describe('ConcurrencyGate', () => {
     assert.deepEqual(gate.load('b'), { active: 0, waiting: 0 });
     slow.resolve();
     await Promise.all(busy);
+  });
+
+  it("holds a cancelled operation's slot until the operation ends: cancelling and sending again cannot exceed the cap", async () => {
+    const gate = new ConcurrencyGate({ maxConcurrentPerTenant: 1, maxConcurrent: 10, queueTimeoutMs: 0 });
+    const slow = deferred();
+    const controller = new AbortController();
+    const running = gate.run('a', () => slow.promise, controller.signal);
+    await nextTurn();
+    controller.abort(new Error('cancelled'));
+    // The database still runs the first operation: a second one is refused, not run beside it.
+    await refusal(gate.run('a', () => Promise.resolve()));
+    assert.deepEqual(gate.load('a'), { active: 1, waiting: 0 });
+    slow.resolve();
+    await running;
+    assert.deepEqual(gate.load('a'), { active: 0, waiting: 0 });
+    assert.equal(await gate.run('a', () => Promise.resolve('next')), 'next');
+  });
+
+  it('drops a cancelled operation from the queue: it never runs, and the next in line gets the slot', async () => {
+    const gate = new ConcurrencyGate({ maxConcurrentPerTenant: 1, maxConcurrent: 10, queueTimeoutMs: FOREVER_MS });
+    const slow = deferred();
+    const running = gate.run('a', () => slow.promise);
+    const controller = new AbortController();
+    let ran = false;
+    const queued = gate.run('a', async () => void (ran = true), controller.signal);
+    await nextTurn();
+    assert.deepEqual(gate.load('a'), { active: 1, waiting: 1 });
+    controller.abort(new Error('cancelled'));
+    await assert.rejects(queued, /cancelled/);
+    assert.deepEqual(gate.load('a'), { active: 1, waiting: 0 });
+    slow.resolve();
+    await running;
+    assert.equal(ran, false);
+    assert.deepEqual(gate.load(), { active: 0, waiting: 0 });
   });
 
   it('frees the slot when the operation fails', async () => {

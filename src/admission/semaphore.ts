@@ -7,6 +7,8 @@ export type Release = () => void;
 interface Waiter {
   grant: (release: Release) => void;
   timer: NodeJS.Timeout | undefined;
+  /** Stops listening for the waiter's abort signal, once it is granted or gives up. */
+  unlisten: (() => void) | undefined;
 }
 
 export class Semaphore {
@@ -38,9 +40,10 @@ export class Semaphore {
 
   /**
    * A slot, waiting up to `timeoutMs` behind earlier callers; undefined when the
-   * queue is full or the wait ran out.
+   * queue is full, the wait ran out, or `signal` aborted (its place in the queue is given up).
    */
-  acquire(timeoutMs: number): Promise<Release | undefined> {
+  acquire(timeoutMs: number, signal?: AbortSignal): Promise<Release | undefined> {
+    if (signal?.aborted === true) return Promise.resolve(undefined);
     // Someone already waiting goes first, even if a slot is free for a moment.
     if (this.#active < this.limit && this.#queue.length === 0) {
       this.#active++;
@@ -48,12 +51,26 @@ export class Semaphore {
     }
     if (timeoutMs <= 0 || this.#queue.length >= this.maxQueue) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const waiter: Waiter = { grant: resolve, timer: undefined };
-      waiter.timer = setTimeout(() => {
+      const waiter: Waiter = {
+        grant: (release) => {
+          waiter.unlisten?.();
+          resolve(release);
+        },
+        timer: undefined,
+        unlisten: undefined,
+      };
+      const giveUp = () => {
+        clearTimeout(waiter.timer);
+        waiter.unlisten?.();
         const at = this.#queue.indexOf(waiter);
         if (at >= 0) this.#queue.splice(at, 1);
         resolve(undefined);
-      }, timeoutMs);
+      };
+      waiter.timer = setTimeout(giveUp, timeoutMs);
+      if (signal !== undefined) {
+        signal.addEventListener('abort', giveUp, { once: true });
+        waiter.unlisten = () => signal.removeEventListener('abort', giveUp);
+      }
       this.#queue.push(waiter);
     });
   }
