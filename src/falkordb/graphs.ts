@@ -25,6 +25,8 @@ export interface GraphQuery {
   maxReplyBytes?: number;
   /** Rebuild doubles exactly with a second read-only run; on unless false (EXACT_FLOATS). */
   exactFloats?: boolean;
+  /** Aborted when the caller cancelled: a query still waiting for its slot is never sent; one sent runs on to `timeoutMs`. */
+  signal?: AbortSignal;
 }
 
 /** A query to plan (GRAPH.EXPLAIN), not run. */

@@ -10,24 +10,55 @@
 // connects, and so pins to it: it answers server/discover, checks each
 // request's _meta envelope and writes results in that revision's form.
 
+//
+// A cancellation (notifications/cancelled) names a request by the caller's own
+// id, which is not unique across callers: it reaches only a request of the same
+// caller (`Delivery.scope`), and is dropped otherwise.
+
 import {
   PerRequestHTTPServerTransport,
   type JSONRPCMessage,
+  type JSONRPCNotification,
   type JSONRPCRequest,
   type JSONRPCResponse,
   type MessageExtraInfo,
   type RequestId,
   type Transport,
+  type TransportSendOptions,
 } from '@modelcontextprotocol/server';
+
+/** How one POST's messages are delivered. */
+export interface Delivery {
+  /** Who sent them (tenant, subject, device): a cancellation reaches only a request with the same scope. */
+  scope?: string | undefined;
+  /** Gets the notifications the server sends about this POST's requests (progress, log messages); dropped when absent. */
+  onNotification?: ((notification: JSONRPCNotification) => void) | undefined;
+  /** Aborted: this POST's requests still running are cancelled (2026-07-28: the client closed the response). */
+  signal?: AbortSignal | undefined;
+}
 
 interface Pending {
   callerId: RequestId;
+  /** Key of the request in the caller index, when its POST had a scope. */
+  callerKey: string | undefined;
+  onNotification: Delivery['onNotification'];
   resolve(response: JSONRPCResponse): void;
 }
 
 /** What both multiplexers offer the HTTP endpoint. */
 export interface Multiplexer extends Transport {
-  deliver(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo): Promise<JSONRPCResponse[]>;
+  deliver(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo, delivery?: Delivery): Promise<JSONRPCResponse[]>;
+}
+
+/** JSON-RPC code of the reply a cancelled request's POST ends with (the SDK's server sends none); its client has stopped waiting for it. */
+export const REQUEST_CANCELLED = -32800;
+
+export function isCancelledReply(reply: JSONRPCResponse): boolean {
+  return 'error' in reply && reply.error.code === REQUEST_CANCELLED;
+}
+
+function callerKeyOf(scope: string, id: RequestId): string {
+  return `${scope}\n${typeof id}:${String(id)}`;
 }
 
 export class CallerMultiplexer implements Multiplexer {
@@ -36,6 +67,8 @@ export class CallerMultiplexer implements Multiplexer {
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
 
   readonly #pending = new Map<number, Pending>();
+  /** The inner id of each running request, by its caller's scope and own id. */
+  readonly #byCaller = new Map<string, number>();
   #nextId = 1;
   #closed = false;
 
@@ -46,28 +79,60 @@ export class CallerMultiplexer implements Multiplexer {
   /**
    * Delivers one POST's messages, already validated as JSON-RPC (so their kind
    * is told by their members, not by parsing them again); resolves with the
-   * replies to its requests, in their order. Notifications are delivered too,
-   * except cancellations: in stateless HTTP one can only name a request of
-   * another POST, which is no longer there (and must never be another caller's).
+   * replies to its requests, in their order. Notifications are delivered too; a
+   * cancellation only when it names a running request of the same scope, under
+   * that request's inner id (a request of another POST of the same caller, in
+   * stateless HTTP), and that request's POST then ends with a REQUEST_CANCELLED reply.
    */
-  deliver(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo): Promise<JSONRPCResponse[]> {
+  deliver(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo, delivery: Delivery = {}): Promise<JSONRPCResponse[]> {
     const replies: Array<Promise<JSONRPCResponse>> = [];
+    const ids: number[] = [];
     for (const message of messages) {
       if (isRequest(message)) {
         const id = this.#nextId++;
+        const callerKey = delivery.scope === undefined ? undefined : callerKeyOf(delivery.scope, message.id);
         replies.push(
           new Promise<JSONRPCResponse>((resolve) => {
-            this.#pending.set(id, { callerId: message.id, resolve });
+            this.#pending.set(id, { callerId: message.id, callerKey, onNotification: delivery.onNotification, resolve });
           }),
         );
+        // A caller reusing the id of its own running request: the newer one is what a cancellation names.
+        if (callerKey !== undefined) this.#byCaller.set(callerKey, id);
+        ids.push(id);
         const inner: JSONRPCRequest = { ...message, id };
         this.#dispatch(inner, id, extra);
-      } else if ('method' in message && message.method !== 'notifications/cancelled') {
-        this.#dispatch(message, undefined, extra);
+      } else if ('method' in message) {
+        if (message.method === 'notifications/cancelled') this.#cancelByCaller(delivery.scope, message.params?.['requestId'], message.params?.['reason'], extra);
+        else this.#dispatch(message, undefined, extra);
       }
       // Responses: the server sends no requests in stateless HTTP, so there is nothing they could answer.
     }
+    const { signal } = delivery;
+    if (signal !== undefined && ids.length > 0) {
+      const cancelAll = () => {
+        for (const id of ids) this.#cancel(id, 'The client closed the request.', extra);
+      };
+      if (signal.aborted) cancelAll();
+      else {
+        signal.addEventListener('abort', cancelAll, { once: true });
+        void Promise.all(replies).then(() => signal.removeEventListener('abort', cancelAll));
+      }
+    }
     return Promise.all(replies);
+  }
+
+  #cancelByCaller(scope: string | undefined, callerId: unknown, reason: unknown, extra: MessageExtraInfo): void {
+    if (scope === undefined || (typeof callerId !== 'string' && typeof callerId !== 'number')) return;
+    const id = this.#byCaller.get(callerKeyOf(scope, callerId));
+    if (id !== undefined) this.#cancel(id, typeof reason === 'string' ? reason : undefined, extra);
+  }
+
+  /** Cancels running request `id`: the server's handler is told (its signal aborts), and its POST is answered now. */
+  #cancel(id: number, reason: string | undefined, extra: MessageExtraInfo): void {
+    if (!this.#pending.has(id)) return;
+    const cancelled: JSONRPCNotification = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, ...(reason === undefined ? {} : { reason }) } };
+    this.#dispatch(cancelled, undefined, extra);
+    this.#answer(id, { jsonrpc: '2.0', id, error: { code: REQUEST_CANCELLED, message: 'The request was cancelled.' } });
   }
 
   #dispatch(message: JSONRPCMessage, id: number | undefined, extra: MessageExtraInfo): void {
@@ -78,11 +143,14 @@ export class CallerMultiplexer implements Multiplexer {
     this.onmessage(message, extra);
   }
 
-  send(message: JSONRPCMessage): Promise<void> {
-    // Progress and log notifications have no stream to go on in a JSON reply: dropped, as the SDK's JSON mode does.
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     // Messages come from the server itself, so their members say what they are.
-    if (!('method' in message) && 'id' in message && typeof message.id === 'number') {
-      this.#answer(message.id, message);
+    if (!('method' in message)) {
+      if ('id' in message && typeof message.id === 'number') this.#answer(message.id, message);
+    } else if (!('id' in message)) {
+      // Progress and log messages go on their request's stream, when its POST has one; else they are dropped, as the SDK's JSON mode does.
+      const related = options?.relatedRequestId;
+      if (typeof related === 'number') this.#pending.get(related)?.onNotification?.(message);
     }
     return Promise.resolve();
   }
@@ -91,6 +159,7 @@ export class CallerMultiplexer implements Multiplexer {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
     this.#pending.delete(id);
+    if (pending.callerKey !== undefined && this.#byCaller.get(pending.callerKey) === id) this.#byCaller.delete(pending.callerKey);
     pending.resolve({ ...response, id: pending.callerId });
   }
 
@@ -135,12 +204,12 @@ export class ModernCallerMultiplexer extends PerRequestHTTPServerTransport imple
     return this.#inner.start();
   }
 
-  deliver(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo): Promise<JSONRPCResponse[]> {
-    return this.#inner.deliver(messages, extra);
+  deliver(messages: readonly JSONRPCMessage[], extra: MessageExtraInfo, delivery?: Delivery): Promise<JSONRPCResponse[]> {
+    return this.#inner.deliver(messages, extra, delivery);
   }
 
-  override send(message: JSONRPCMessage): Promise<void> {
-    return this.#inner.send(message);
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    return this.#inner.send(message, options);
   }
 
   override close(): Promise<void> {

@@ -11,6 +11,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  LOG_LEVEL_META_KEY,
   SUPPORTED_PROTOCOL_VERSIONS,
   classifyInboundRequest,
   isJsonContentType,
@@ -23,7 +24,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Caller, ToolServices } from '../tools/context.js';
 import { MODERN_PROTOCOL_VERSION, callToolDirectly, callerAuthInfo, createSharedMcpServer, plainToolCall } from '../tools/index.js';
-import { CallerMultiplexer, ModernCallerMultiplexer, isRequest, type Multiplexer } from './caller-multiplexer.js';
+import { CallerMultiplexer, ModernCallerMultiplexer, isCancelledReply, isRequest, type Delivery, type Multiplexer } from './caller-multiplexer.js';
 import { standardHeaderMismatch } from './standard-headers.js';
 
 export interface StreamableEndpoint {
@@ -57,6 +58,8 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
       const requestId = typeof requestIdHeader === 'string' ? requestIdHeader : undefined;
       // What the servers' handlers learn of the request (its caller, the id of the HTTP request); not needed on the direct path.
       const extraOf = (): MessageExtraInfo => ({ authInfo: callerAuthInfo(caller, requestId, req.headers) });
+      // A cancellation names a request by the caller's own id: it may only reach requests of the same caller.
+      const scope = JSON.stringify([caller.principal.tenant, caller.principal.subject, caller.principal.device ?? caller.principal.jti ?? '']);
       const route = plainLegacyRequest(req, body)
         ? LEGACY
         : classifyInboundRequest({
@@ -71,7 +74,7 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
         return;
       }
       if (route.kind === 'modern') {
-        await serveModern(modern, route, req, res, extraOf());
+        await serveModern(modern, route, req, res, extraOf(), scope);
         return;
       }
       if (route === LEGACY) {
@@ -90,13 +93,17 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
       await legacy.connected;
       if (!messages.some(isRequest)) {
         // Notifications (and responses) only: accepted, nothing to answer.
-        void legacy.transport.deliver(messages, extra);
+        void legacy.transport.deliver(messages, extra, { scope });
         res.writeHead(202).end();
         return;
       }
-      const replies = await legacy.transport.deliver(messages, extra);
+      // One request that asked for progress may get its notifications ahead of its reply, as an event stream.
+      const single = messages.length === 1 ? messages[0] : undefined;
+      const stream = single !== undefined && isRequest(single) && progressTokenIn(single.params) ? new ReplyStream(res) : undefined;
+      const replies = await legacy.transport.deliver(messages, extra, { scope, onNotification: stream?.notify });
       if (res.destroyed) return;
-      writeJson(res, 200, replies.length === 1 ? replies[0] : replies);
+      if (stream !== undefined && replies[0] !== undefined) stream.finish(replies[0], 200);
+      else writeJson(res, 200, replies.length === 1 ? replies[0] : replies);
     },
   };
 }
@@ -134,8 +141,54 @@ async function answerDirectly(id: string | number, run: () => Promise<unknown>):
   }
 }
 
+/**
+ * The reply of one request, as JSON, or as an event stream once a notification
+ * about it is sent before it (progress, a log message): the stream opens at the
+ * first one, so a request that sends none is answered as plain JSON.
+ */
+class ReplyStream {
+  readonly #res: ServerResponse;
+  #open = false;
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+
+  readonly notify: NonNullable<Delivery['onNotification']> = (notification) => {
+    if (this.#res.destroyed || this.#res.writableEnded) return;
+    if (!this.#open) {
+      this.#open = true;
+      // Reverse proxies (nginx) buffer responses by default, which would hold every event back.
+      this.#res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
+    }
+    this.#res.write(`event: message\ndata: ${JSON.stringify(notification)}\n\n`);
+  };
+
+  /** Ends with the reply; a cancelled request's stream ends without one (nothing more may be sent for it). */
+  finish(reply: JSONRPCResponse, status: number): void {
+    if (!this.#open) {
+      writeJson(this.#res, status, reply);
+      return;
+    }
+    if (!isCancelledReply(reply)) this.#res.write(`event: message\ndata: ${JSON.stringify(reply)}\n\n`);
+    this.#res.end();
+  }
+}
+
+/** Whether a request's params carry `_meta.progressToken`. */
+function progressTokenIn(params: unknown): boolean {
+  const meta = (params as { _meta?: { progressToken?: unknown } } | undefined)?._meta;
+  return meta?.progressToken !== undefined;
+}
+
+/** Whether a 2026-07-28 request asked for progress or log messages (`_meta`'s progress token or log level), which come on its response stream. */
+function streamsModern(params: unknown): boolean {
+  const meta = (params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+  return meta !== undefined && (meta['progressToken'] !== undefined || meta[LOG_LEVEL_META_KEY] !== undefined);
+}
+
 /** One request or notification of the 2026-07-28 revision. */
-async function serveModern(modern: Served, route: InboundModernRoute, req: IncomingMessage, res: ServerResponse, extra: MessageExtraInfo): Promise<void> {
+async function serveModern(modern: Served, route: InboundModernRoute, req: IncomingMessage, res: ServerResponse, extra: MessageExtraInfo, scope: string): Promise<void> {
   const revision = route.classification.revision;
   const id = route.messageKind === 'request' ? route.message.id : null;
   if (revision !== MODERN_PROTOCOL_VERSION) {
@@ -151,13 +204,22 @@ async function serveModern(modern: Served, route: InboundModernRoute, req: Incom
   await modern.connected;
   const extraWithEra: MessageExtraInfo = { ...extra, classification: route.classification };
   if (route.messageKind === 'notification') {
-    void modern.transport.deliver([route.message], extraWithEra);
+    void modern.transport.deliver([route.message], extraWithEra, { scope });
     res.writeHead(202).end();
     return;
   }
-  const [reply] = await modern.transport.deliver([route.message], extraWithEra);
+  // On this revision the client cancels a request by closing its response.
+  const closed = new AbortController();
+  const onClose = () => {
+    if (!res.writableEnded) closed.abort();
+  };
+  res.on('close', onClose);
+  const stream = streamsModern(route.message.params) ? new ReplyStream(res) : undefined;
+  const [reply] = await modern.transport.deliver([route.message], extraWithEra, { scope, onNotification: stream?.notify, signal: closed.signal });
+  res.off('close', onClose);
   if (res.destroyed || reply === undefined) return;
-  writeJson(res, statusOf(reply), reply);
+  if (stream !== undefined) stream.finish(reply, statusOf(reply));
+  else writeJson(res, statusOf(reply), reply);
 }
 
 /** JSON-RPC error codes of the 2026-07-28 revision. */

@@ -10,6 +10,7 @@ export const AUDIT_EVENT_NAMES = [
   'auth_failure',
   'query_success',
   'query_error',
+  'query_cancelled',
   'denied',
   'rate_limited',
   'token_issued',
@@ -101,6 +102,7 @@ function who(principal: Principal | undefined): Partial<AuditFacts> {
 /** The event name of a finished tool call. */
 function toolCallEventName(call: ToolCallRecord): AuditEventName {
   if (call.outcome === 'success') return 'query_success';
+  if (call.outcome === 'cancelled') return 'query_cancelled';
   const refusal = call.errorCode === undefined ? undefined : refusalEventName(call.errorCode as ErrorCode);
   return refusal ?? 'query_error';
 }

@@ -9,7 +9,8 @@ export interface ToolCallRecord {
   query?: string;
   /** For a query tool: whether it ran as a write (GRAPH.QUERY) rather than read-only. */
   write?: boolean;
-  outcome: 'success' | 'error';
+  /** `cancelled`: the client cancelled the call before it finished (FalkorDB may have run its query on to its time limit). */
+  outcome: 'success' | 'error' | 'cancelled';
   errorCode?: string;
   rowCount?: number;
   durationMs: number;

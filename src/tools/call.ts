@@ -8,6 +8,12 @@
 //   4. run          the tool itself: scopes, graph rules, the key, its graph operations
 //   5. result       structuredContent and the same JSON as text, or a tool error scrubbed for the tenant
 //   6. record       one ToolCallRecord to the audit trail, metrics and usage (and the call's span, when tracing is on)
+//   7. tell          the caller's own messages about the call (notifications/message), when it asked for them
+//
+// While it runs, a call whose request carried a progress token reports
+// progress (tools/progress.ts), and a call the client cancels stops being waited
+// for and its record says `cancelled` (its query keeps its slot until FalkorDB
+// ends it: src/admission/concurrency.ts).
 //
 // An unexpected failure (not a GatewayError) is logged once with the request
 // id, and the caller sees only INTERNAL.
@@ -15,6 +21,7 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { GatewayError, toGatewayError } from '../errors.js';
+import type { ToolCallRecord } from '../observability/tool-call.js';
 import type { CallSpan, TraceCarriers } from '../observability/tracing.js';
 import { hasScope, type Scope } from '../tenancy/scopes.js';
 import type { Principal } from '../tenancy/principal.js';
@@ -22,6 +29,8 @@ import { describeArgumentIssues } from './arguments.js';
 import type { CallFacts, Caller, ToolContext, ToolServices } from './context.js';
 import type { ToolDefinition } from './definition.js';
 import { toolJsonSchema } from './json-schema.js';
+import { callLogEntries, type CallLog } from './logging.js';
+import { startProgress, type ProgressNotice } from './progress.js';
 import { toolFailure, toolSuccess } from './result.js';
 
 /** A tool as the MCP server holds it: its tools/list entry, and its run wrapped with its own arguments' check. */
@@ -93,11 +102,12 @@ function factsOf(tool: string, args: Record<string, unknown>): CallFacts {
   return { tool, ...(graph === undefined ? {} : { graph }), ...(query === undefined ? {} : { query }), callerInput: query ?? graph ?? '' };
 }
 
-/** The handles a tool's run gets for one call of `caller`. */
-function contextOf(services: ToolServices, caller: Caller, requestId: string, span: CallSpan | undefined): ToolContext {
+/** The handles a tool's run gets for one call of `caller`; also what a resource subscription reads with. */
+export function contextOf(services: ToolServices, caller: Caller, requestId: string, span?: CallSpan, signal?: AbortSignal): ToolContext {
   const principal = caller.principal;
   const graphs = services.graphAccess(principal);
   return {
+    ...(signal === undefined ? {} : { signal }),
     principal,
     graphs: span === undefined ? graphs : span.graphs(graphs),
     limits: services.limits,
@@ -120,23 +130,59 @@ function logUnexpected(ctx: ToolContext, tool: string, failure: GatewayError): v
   ctx.logger.error({ requestId: ctx.requestId, tenant: ctx.principal.tenant, tool, err }, 'tool call failed unexpectedly');
 }
 
+/** What the client's connection offers a call while it runs; all absent on the direct path of a plain stateless call. */
+export interface CallChannel {
+  /** Aborted when the client cancels the call. */
+  signal?: AbortSignal | undefined;
+  /** Sends progress on the call's own stream, when the request carried a progress token. */
+  progress?: { token: string | number; send(notice: ProgressNotice): Promise<void> } | undefined;
+  /** Where the caller's messages about the call go, when it asked for them. */
+  log?: CallLog | undefined;
+}
+
+/** What a cancelled call answers; the protocol layer sends no reply to a cancelled request, so no client reads it. */
+const CANCELLED_RESULT: CallToolResult = { content: [{ type: 'text', text: 'The call was cancelled.' }], isError: true };
+
+/** Settles with `work`, or rejects as soon as `signal` aborts (the work goes on, unwatched: its failure is caught). */
+function untilCancelled<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  work.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const cancelled = () => reject(signal.reason);
+    signal.addEventListener('abort', cancelled, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', cancelled));
+  });
+}
+
 /**
- * Runs one tools/call of `caller` (steps 1 to 6 at the top of this file). `tool` undefined: no tool has that name.
+ * Runs one tools/call of `caller` (steps 1 to 7 at the top of this file). `tool` undefined: no tool has that name.
  * `trace`: where the caller's W3C trace context may be (the request's `_meta`, the HTTP headers), read only when tracing is on.
  */
-export async function callTool(tool: RegisteredTool | undefined, args: Record<string, unknown>, caller: Caller, services: ToolServices, requestId: string, trace?: TraceCarriers): Promise<CallToolResult> {
+export async function callTool(
+  tool: RegisteredTool | undefined,
+  args: Record<string, unknown>,
+  caller: Caller,
+  services: ToolServices,
+  requestId: string,
+  trace?: TraceCarriers,
+  channel: CallChannel = {},
+): Promise<CallToolResult> {
   if (tool === undefined) {
     // Not a call of any tool: nothing to admit or audit (and no tool name to count it under).
     return toolFailure(new GatewayError('INVALID_ARGUMENT', 'name: there is no tool of that name on this gateway; tools/list lists the tools.'), caller.principal.tenant);
   }
   const call = factsOf(tool.name, args);
   const span = services.tracer?.startCall({ tool: call.tool, tenant: caller.principal.tenant, graph: call.graph, requestId }, trace);
-  const ctx = contextOf(services, caller, requestId, span);
+  const { signal, log } = channel;
+  const ctx = contextOf(services, caller, requestId, span, signal);
   const started = performance.now();
   const end = services.inFlight.begin();
-  const record = (outcome: 'success' | 'error', extra: { errorCode?: string; rowCount?: number }) => {
-    span?.end(outcome, extra);
-    services.record(caller, {
+  const stopProgress = channel.progress === undefined ? undefined : startProgress(channel.progress.token, channel.progress.send);
+  const record = async (outcome: ToolCallRecord['outcome'], extra: { errorCode?: string; rowCount?: number }, truncated?: boolean) => {
+    stopProgress?.();
+    span?.end(outcome === 'cancelled' ? 'error' : outcome, outcome === 'cancelled' ? { errorCode: 'CANCELLED' } : extra);
+    const finished: ToolCallRecord = {
       tool: call.tool,
       ...(call.graph === undefined ? {} : { graph: call.graph }),
       ...(call.query === undefined ? {} : { query: call.query }),
@@ -144,17 +190,26 @@ export async function callTool(tool: RegisteredTool | undefined, args: Record<st
       outcome,
       ...extra,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-    });
+    };
+    services.record(caller, finished);
+    // Before the reply, so that they come ahead of it on the call's stream; a message that cannot be sent is dropped.
+    if (log !== undefined && outcome !== 'cancelled') {
+      for (const entry of callLogEntries(finished, { truncated })) await log(entry).catch(() => undefined);
+    }
   };
   try {
-    await services.admit(caller);
-    const structured = await tool.run(args, ctx, call);
-    record('success', typeof structured['rowCount'] === 'number' ? { rowCount: structured['rowCount'] } : {});
+    await untilCancelled(services.admit(caller), signal);
+    const structured = await untilCancelled(tool.run(args, ctx, call), signal);
+    await record('success', typeof structured['rowCount'] === 'number' ? { rowCount: structured['rowCount'] } : {}, structured['truncated'] === true);
     return toolSuccess(structured);
   } catch (error) {
+    if (signal?.aborted === true) {
+      await record('cancelled', {});
+      return CANCELLED_RESULT;
+    }
     const failure = toGatewayError(error);
     if (failure.code === 'INTERNAL') logUnexpected(ctx, call.tool, failure);
-    record('error', { errorCode: failure.code });
+    await record('error', { errorCode: failure.code });
     return toolFailure(failure, caller.principal.tenant, call.callerInput);
   } finally {
     end();

@@ -65,6 +65,8 @@ export interface ToolContext {
   /** The graph rules of the caller's tenant; a failed lookup fails the call rather than dropping the rules. */
   graphRules(): Promise<GraphRules | undefined>;
   tenantStats?: TenantStats | undefined;
+  /** Aborted when the client cancels the call (notifications/cancelled, or the request's stream closed on 2026-07-28). */
+  signal?: AbortSignal | undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ import { McpServer, SUPPORTED_PROTOCOL_VERSIONS, type AuthInfo, type ListToolsRe
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type { Principal } from '../tenancy/principal.js';
 import { PRODUCT_ID } from '../product.js';
-import { callTool, registerTool, toolsFor, type RegisteredTool } from './call.js';
+import { callTool, registerTool, toolsFor, type CallChannel, type RegisteredTool } from './call.js';
 import { createConstraintTool, dropConstraintTool } from './constraints.js';
 import type { Caller, ToolServices } from './context.js';
 import { deleteGraphTool } from './delete-graph.js';
@@ -21,6 +21,8 @@ import { explainTool } from './explain.js';
 import { graphSchemaTool } from './graph-schema.js';
 import { healthTool } from './health.js';
 import { listGraphsTool } from './list-graphs.js';
+import { registerLogging, type CallLog } from './logging.js';
+import { progressTokenOf } from './progress.js';
 import { queryTool } from './query.js';
 import { readQueryTool } from './read-query.js';
 import { serverInfoTool } from './server-info.js';
@@ -28,6 +30,7 @@ import { COMPLETIONS_CAPABILITY, registerCompletions } from './completions.js';
 import type { RequestOf } from './content-call.js';
 import { PROMPT_CACHE_HINTS, PROMPTS_CAPABILITY, registerPrompts } from './prompts.js';
 import { RESOURCE_CACHE_HINTS, RESOURCES_CAPABILITY, registerResources } from './resources.js';
+import { registerSubscriptions } from './subscriptions.js';
 
 // Registered once: servers are built per SSE session, and the JSON Schemas never change.
 export const TOOLS: readonly RegisteredTool[] = [
@@ -87,7 +90,7 @@ export type ServedEra = 'legacy' | 'modern';
 
 /** A server bound to one caller: an SSE session, stdio. */
 export function createMcpServer(services: ToolServices, caller: Caller, era: ServedEra = 'legacy'): McpServer {
-  return buildServer(services, era, () => caller);
+  return buildServer(services, era, () => caller, caller);
 }
 
 /** One server for many callers (stateless Streamable HTTP): each request's caller comes from its authInfo. */
@@ -97,7 +100,7 @@ export function createSharedMcpServer(services: ToolServices, era: ServedEra): M
     // The transport delivers every request with its caller's authInfo.
     if (caller === undefined) throw new Error('No caller is known for this request.');
     return caller;
-  });
+  }, undefined);
 }
 
 /**
@@ -152,26 +155,39 @@ export function callToolDirectly(
   return callTool(BY_NAME.get(call.name), call.arguments, caller, services, requestId ?? 'rpc-direct', { headers });
 }
 
-function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: ServerContext) => Caller): McpServer {
+/** `sessionCaller`: the one caller of a server bound to a session (SSE, stdio); undefined for the shared stateless servers. */
+/** What a call may send its client while it runs: progress when asked for, its messages, and the signal of its cancellation. */
+function callChannel(meta: Record<string, unknown> | undefined, ctx: ServerContext, log: CallLog | undefined): CallChannel {
+  const token = progressTokenOf(meta);
+  return {
+    signal: ctx.mcpReq.signal,
+    progress: token === undefined ? undefined : { token, send: (notice) => ctx.mcpReq.notify(notice) },
+    log,
+  };
+}
+
+function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: ServerContext) => Caller, sessionCaller: Caller | undefined): McpServer {
   const server = new McpServer(
     { name: PRODUCT_ID, version: services.versions.gateway },
     {
       instructions: 'FalkorDB graph database tools, resources and prompts. Every graph name you use is private to your tenant. Start with falkordb_list_graphs and falkordb_graph_schema (or read falkordb://graphs and falkordb://graphs/{graph}/schema); the prompts explore a graph, write a Cypher query for a question, and check a query before it runs.',
       jsonSchemaValidator: JSON_SCHEMA_VALIDATOR,
-      capabilities: { tools: { listChanged: false }, resources: RESOURCES_CAPABILITY, prompts: PROMPTS_CAPABILITY, completions: COMPLETIONS_CAPABILITY },
+      capabilities: { tools: { listChanged: false }, resources: RESOURCES_CAPABILITY, prompts: PROMPTS_CAPABILITY, completions: COMPLETIONS_CAPABILITY, logging: {} },
       cacheHints: CACHE_HINTS,
       ...(era === 'modern' ? { supportedProtocolVersions: [MODERN_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS] } : {}),
     },
   );
   const lowLevel = server.server;
   lowLevel.setRequestHandler('tools/list', (_request, ctx) => toolListFor(callerOf(ctx).principal));
+  const logOf = registerLogging(lowLevel, era === 'modern' ? 'per-request' : sessionCaller === undefined ? 'stateless' : 'session');
   lowLevel.setRequestHandler('tools/call', (request, ctx) =>
-    callTool(BY_NAME.get(request.params.name), request.params.arguments ?? {}, callerOf(ctx), services, requestIdOf(ctx), { meta: request.params._meta, headers: headersOf(ctx) }),
+    callTool(BY_NAME.get(request.params.name), request.params.arguments ?? {}, callerOf(ctx), services, requestIdOf(ctx), { meta: request.params._meta, headers: headersOf(ctx) }, callChannel(request.params._meta, ctx, logOf(ctx))),
   );
   // Resources, prompts and completions (the caller's graphs, their schemas).
   const requestOf: RequestOf = (ctx) => ({ caller: callerOf(ctx), requestId: requestIdOf(ctx), headers: headersOf(ctx) });
   registerResources(lowLevel, services, requestOf);
   registerPrompts(lowLevel, services, requestOf);
   registerCompletions(lowLevel, services, requestOf);
+  if (sessionCaller !== undefined && era === 'legacy') registerSubscriptions(server, services, sessionCaller);
   return server;
 }

@@ -98,6 +98,7 @@ export function graphQuery(ctx: ToolContext, key: string, args: QueryInput, read
     maxRows: ctx.limits.maxRows,
     maxReplyBytes: ctx.limits.maxReplyBytes,
     exactFloats: ctx.limits.exactFloats,
+    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
   };
   return args.parameters === undefined ? q : { ...q, params: args.parameters };
 }
