@@ -155,7 +155,6 @@ export function callToolDirectly(
   return callTool(BY_NAME.get(call.name), call.arguments, caller, services, requestId ?? 'rpc-direct', { headers });
 }
 
-/** `sessionCaller`: the one caller of a server bound to a session (SSE, stdio); undefined for the shared stateless servers. */
 /** What a call may send its client while it runs: progress when asked for, its messages, and the signal of its cancellation. */
 function callChannel(meta: Record<string, unknown> | undefined, ctx: ServerContext, log: CallLog | undefined): CallChannel {
   const token = progressTokenOf(meta);
@@ -166,6 +165,7 @@ function callChannel(meta: Record<string, unknown> | undefined, ctx: ServerConte
   };
 }
 
+/** `sessionCaller`: the one caller of a server bound to a session (SSE, stdio); undefined for the shared stateless servers. */
 function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: ServerContext) => Caller, sessionCaller: Caller | undefined): McpServer {
   const server = new McpServer(
     { name: PRODUCT_ID, version: services.versions.gateway },
