@@ -92,7 +92,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   const maxBodyBytes = deps.config.limits.maxBodyBytes;
 
   const tools = networkToolServices({ ...deps, limits: deps.config.query, inFlight });
-  const streamable = createStreamableEndpoint(tools);
+  const streamable = createStreamableEndpoint(tools, (principal, close) => sessions.admitStream(principal, close));
 
   const authenticator = {
     verifier: deps.verifier,

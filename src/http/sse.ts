@@ -58,6 +58,8 @@ export class SseSessions {
   // Sessions opening or open, counted as soon as they are admitted so that concurrent opens cannot pass the caps.
   readonly #perTenant = new Counts();
   readonly #perClient = new Counts();
+  // Listen streams of /mcp (subscriptions/listen), counted under the same caps, ended by closeAll.
+  readonly #streams = new Set<() => void>();
 
   constructor(limits: SseSessionLimits, now: () => number = Date.now) {
     this.#limits = limits;
@@ -142,6 +144,27 @@ export class SseSessions {
   }
 
   /**
+   * Admits one subscriptions/listen stream of `principal` under the same caps as
+   * sessions (SESSION_LIMIT beyond them); `close` ends it at shutdown. The
+   * function returned gives its place back (call it when the stream ends).
+   */
+  admitStream(principal: Principal, close: () => void): () => void {
+    const client = clientKey(principal);
+    this.#refuseOverCap(principal, client, 'stream');
+    this.#perTenant.add(principal.tenant, 1);
+    this.#perClient.add(client, 1);
+    this.#streams.add(close);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#streams.delete(close);
+      this.#perTenant.add(principal.tenant, -1);
+      this.#perClient.add(client, -1);
+    };
+  }
+
+  /**
    * Delivers a POST to its session. `caller` is the verified principal of the
    * token the post carried; it must be the opener's client (tenant, subject,
    * device) with at least the opener's scopes and graphs. The session keeps
@@ -187,18 +210,21 @@ export class SseSessions {
   }
 
   /** SESSION_LIMIT when this client, or its tenant, already has as many sessions here as the caps allow. */
-  #refuseOverCap(principal: Principal, client: string): void {
+  #refuseOverCap(principal: Principal, client: string, kind: 'session' | 'stream' = 'session'): void {
     const { maxSessionsPerDevice, maxSessionsPerTenant } = this.#limits;
+    const held = kind === 'session' ? 'SSE sessions' : 'SSE sessions and subscriptions/listen streams';
     const what =
       this.#perClient.get(client) >= maxSessionsPerDevice
-        ? `This client (one device of tenant "${principal.tenant}") already has ${maxSessionsPerDevice} SSE sessions open on this gateway instance, the most SSE_MAX_SESSIONS_PER_DEVICE allows.`
+        ? `This client (one device of tenant "${principal.tenant}") already has ${maxSessionsPerDevice} ${held} open on this gateway instance, the most SSE_MAX_SESSIONS_PER_DEVICE allows.`
         : this.#perTenant.get(principal.tenant) >= maxSessionsPerTenant
-          ? `Tenant "${principal.tenant}" already has ${maxSessionsPerTenant} SSE sessions open on this gateway instance, the most SSE_MAX_SESSIONS_PER_TENANT allows.`
+          ? `Tenant "${principal.tenant}" already has ${maxSessionsPerTenant} ${held} open on this gateway instance, the most SSE_MAX_SESSIONS_PER_TENANT allows.`
           : undefined;
     if (what === undefined) return;
     throw new GatewayError(
       'SESSION_LIMIT',
-      `${what} Close sessions this client no longer uses (idle ones close by themselves after SSE_IDLE_TIMEOUT_MS), reuse an open one, or connect to /mcp (Streamable HTTP keeps no session); the operator can raise the limit.`,
+      kind === 'session'
+        ? `${what} Close sessions this client no longer uses (idle ones close by themselves after SSE_IDLE_TIMEOUT_MS), reuse an open one, or connect to /mcp (Streamable HTTP keeps no session); the operator can raise the limit.`
+        : `${what} Close listen streams or sessions this client no longer uses, or watch more resources with one stream (up to 32); the operator can raise the limit.`,
     );
   }
 
@@ -229,6 +255,7 @@ export class SseSessions {
   }
 
   async closeAll(): Promise<void> {
+    for (const close of [...this.#streams]) close();
     await Promise.all([...this.#sessions.values()].map((s) => s.transport.close()));
   }
 }

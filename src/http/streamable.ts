@@ -18,6 +18,7 @@ import {
   parseJSONRPCMessage,
   type InboundModernRoute,
   type JSONRPCMessage,
+  type JSONRPCRequest,
   type JSONRPCResponse,
   type McpServer,
   type MessageExtraInfo,
@@ -26,6 +27,7 @@ import type { Caller, ToolServices } from '../tools/context.js';
 import { MODERN_PROTOCOL_VERSION, callToolDirectly, callerAuthInfo, createSharedMcpServer, plainToolCall } from '../tools/index.js';
 import { CallerMultiplexer, ModernCallerMultiplexer, isCancelledReply, isRequest, type Delivery, type Multiplexer } from './caller-multiplexer.js';
 import { standardHeaderMismatch } from './standard-headers.js';
+import { serveListen, type StreamAdmission } from './subscriptions-listen.js';
 
 export interface StreamableEndpoint {
   /** Answers one POST to /mcp whose caller is admitted and whose body is parsed. */
@@ -44,7 +46,8 @@ function serve(server: McpServer, transport: Multiplexer): Served {
   return { transport, connected: server.connect(transport) };
 }
 
-export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoint {
+/** `admitStream`: admits a subscriptions/listen stream under the SSE session caps. */
+export function createStreamableEndpoint(tools: ToolServices, admitStream: StreamAdmission): StreamableEndpoint {
   // The 2025 server remembers the client info and capabilities of the last caller's
   // initialize. Nothing reads them; code that ever does must not use this server,
   // or one tenant would see another's client details.
@@ -74,7 +77,7 @@ export function createStreamableEndpoint(tools: ToolServices): StreamableEndpoin
         return;
       }
       if (route.kind === 'modern') {
-        await serveModern(modern, route, req, res, extraOf(), scope);
+        await serveModern(modern, route, req, res, extraOf(), scope, (message) => serveListen(message, res, caller, tools, admitStream));
         return;
       }
       if (route === LEGACY) {
@@ -188,7 +191,15 @@ function streamsModern(params: unknown): boolean {
 }
 
 /** One request or notification of the 2026-07-28 revision. */
-async function serveModern(modern: Served, route: InboundModernRoute, req: IncomingMessage, res: ServerResponse, extra: MessageExtraInfo, scope: string): Promise<void> {
+async function serveModern(
+  modern: Served,
+  route: InboundModernRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  extra: MessageExtraInfo,
+  scope: string,
+  listen: (message: JSONRPCRequest) => Promise<void>,
+): Promise<void> {
   const revision = route.classification.revision;
   const id = route.messageKind === 'request' ? route.message.id : null;
   if (revision !== MODERN_PROTOCOL_VERSION) {
@@ -206,6 +217,11 @@ async function serveModern(modern: Served, route: InboundModernRoute, req: Incom
   if (route.messageKind === 'notification') {
     void modern.transport.deliver([route.message], extraWithEra, { scope });
     res.writeHead(202).end();
+    return;
+  }
+  // A listen stream is served here, beside the server: it outlives any one request's handling.
+  if (route.message.method === 'subscriptions/listen') {
+    await listen(route.message);
     return;
   }
   // On this revision the client cancels a request by closing its response.

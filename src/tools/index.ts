@@ -172,7 +172,13 @@ function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: Ser
     {
       instructions: 'FalkorDB graph database tools, resources and prompts. Every graph name you use is private to your tenant. Start with falkordb_list_graphs and falkordb_graph_schema (or read falkordb://graphs and falkordb://graphs/{graph}/schema); the prompts explore a graph, write a Cypher query for a question, and check a query before it runs.',
       jsonSchemaValidator: JSON_SCHEMA_VALIDATOR,
-      capabilities: { tools: { listChanged: false }, resources: RESOURCES_CAPABILITY, prompts: PROMPTS_CAPABILITY, completions: COMPLETIONS_CAPABILITY, logging: {} },
+      capabilities: {
+        tools: { listChanged: false },
+        // 2026-07-28 on /mcp: subscriptions/listen, served beside this server (src/http/subscriptions-listen.ts).
+        resources: era === 'modern' && sessionCaller === undefined ? { ...RESOURCES_CAPABILITY, subscribe: true } : RESOURCES_CAPABILITY,
+        prompts: PROMPTS_CAPABILITY, completions: COMPLETIONS_CAPABILITY,
+        logging: {},
+      },
       cacheHints: CACHE_HINTS,
       ...(era === 'modern' ? { supportedProtocolVersions: [MODERN_PROTOCOL_VERSION, ...SUPPORTED_PROTOCOL_VERSIONS] } : {}),
     },
