@@ -4,12 +4,15 @@
 // with its subscription id; a change of counts only is no update. Two tenants:
 // a listen naming another tenant's graph is refused as a graph that does not
 // exist, and one tenant's changes never reach another's stream. The stream
-// counts against the SSE session caps, and ends gracefully at shutdown.
+// counts against the SSE session caps, and ends gracefully when its token is
+// revoked and at shutdown.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
+import { decodeJwt } from 'jose';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
@@ -182,6 +185,21 @@ describe('subscriptions/listen on /mcp (2026-07-28)', () => {
       await open.pop()?.close();
       const again = await waitFor('a place to be free', async () => client.listen({ resourceSubscriptions: ['falkordb://graphs'] }).catch(() => undefined), 30_000);
       for (const s of [...open, again]) await s.close();
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('a listen stream and its token', () => {
+  it('ends when its token is revoked', async () => {
+    const token = await signTestToken(A, { claims: { device: 'to-revoke' } });
+    const { jti, exp } = decodeJwt(token);
+    const { client } = await connect(token);
+    try {
+      const subscription = await client.listen({ resourceSubscriptions: ['falkordb://graphs'] });
+      await gateway.state.ledger.revokeJti(jti as string, exp as number);
+      assert.equal(await Promise.race([subscription.closed, sleep(30_000).then(() => 'still open after 30 s')]), 'graceful');
     } finally {
       await client.close();
     }

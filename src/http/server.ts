@@ -92,7 +92,10 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   const maxBodyBytes = deps.config.limits.maxBodyBytes;
 
   const tools = networkToolServices({ ...deps, limits: deps.config.query, inFlight });
-  const streamable = createStreamableEndpoint(tools, (principal, close) => sessions.admitStream(principal, close));
+  const streamable = createStreamableEndpoint(tools, {
+    admit: (principal, close) => sessions.admitStream(principal, close),
+    recheck: (caller) => deps.policy.check(caller.principal, caller.clientIp),
+  });
 
   const authenticator = {
     verifier: deps.verifier,

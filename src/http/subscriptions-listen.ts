@@ -10,7 +10,8 @@
 // changes, each stamped with the subscription id (the listen request's id) in
 // `_meta`. A graceful end is the listen request's result. Each URI is checked
 // against the caller's rights before the stream opens, as a read of it would
-// be; a stream counts against the SSE session caps of its client and tenant.
+// be; a stream counts against the SSE session caps of its client and tenant,
+// and ends when its token is revoked or its tenant disabled (checked every poll).
 
 import type { ServerResponse } from 'node:http';
 import { ProtocolError, SERVER_INFO_META_KEY, SUBSCRIPTION_ID_META_KEY, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/server';
@@ -19,10 +20,15 @@ import { PRODUCT_ID } from '../product.js';
 import type { Principal } from '../tenancy/principal.js';
 import { contextOf } from '../tools/call.js';
 import type { Caller, ToolServices } from '../tools/context.js';
-import { MAX_WATCHED_RESOURCES, ResourceWatch, authorizeWatch, watchTargetOf, type WatchTarget } from '../tools/resource-watch.js';
+import { MAX_WATCHED_RESOURCES, RESOURCE_POLL_MS, ResourceWatch, authorizeWatch, watchTargetOf, type WatchTarget } from '../tools/resource-watch.js';
 
-/** Admits one long-lived stream of `principal` under the session caps (throws SESSION_LIMIT); the function ends it. */
-export type StreamAdmission = (principal: Principal, close: () => void) => () => void;
+/** What a listen stream needs of the HTTP layer. */
+export interface ListenStreams {
+  /** Admits one long-lived stream of `principal` under the session caps (throws SESSION_LIMIT); `close` ends it at shutdown; the function returned gives its place back. */
+  admit(principal: Principal, close: () => void): () => void;
+  /** Rejects once the token is revoked or its tenant disabled (the same check every request gets). */
+  recheck(caller: Caller): Promise<void>;
+}
 
 const KEEP_ALIVE_MS = 15_000;
 // setTimeout's own ceiling; a stream of a longer token ends at the ceiling and is opened again by its client.
@@ -53,7 +59,7 @@ function requestedUris(params: unknown): string[] {
 }
 
 /** Answers one subscriptions/listen request of `caller` on `res`. */
-export async function serveListen(message: JSONRPCRequest, res: ServerResponse, caller: Caller, services: ToolServices, admit: StreamAdmission): Promise<void> {
+export async function serveListen(message: JSONRPCRequest, res: ServerResponse, caller: Caller, services: ToolServices, streams: ListenStreams): Promise<void> {
   const { id } = message;
   const ctx = contextOf(services, caller, `listen:${String(id)}`);
   let targets: Array<[string, WatchTarget]>;
@@ -89,7 +95,7 @@ export async function serveListen(message: JSONRPCRequest, res: ServerResponse, 
 
   let release: () => void;
   try {
-    release = admit(caller.principal, () => end(true));
+    release = streams.admit(caller.principal, () => end(true));
   } catch (error) {
     if (isGatewayError(error)) return rpcError(res, id, -32603, error.message, { code: error.code });
     throw error;
@@ -104,11 +110,15 @@ export async function serveListen(message: JSONRPCRequest, res: ServerResponse, 
     if (open && !res.writableEnded) res.write(': keep-alive\n\n');
   }, KEEP_ALIVE_MS);
   keepAlive.unref();
+  // A revoked token or a disabled tenant ends the stream, as it would refuse the next request.
+  const recheck = setInterval(() => void streams.recheck(caller).catch(() => end(true)), RESOURCE_POLL_MS);
+  recheck.unref();
   res.on('close', () => {
     open = false;
     watch.close();
     clearTimeout(expiry);
     clearInterval(keepAlive);
+    clearInterval(recheck);
     release();
   });
 
