@@ -14,6 +14,7 @@
 
 import { LOG_LEVEL_META_KEY, type LoggingLevel, type Server, type ServerContext } from '@modelcontextprotocol/server';
 import type { ToolCallRecord } from '../observability/tool-call.js';
+import { isValidGraphName } from '../tenancy/graph-name.js';
 
 export const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 const SEVERITY = new Map(LOG_LEVELS.map((level, index) => [level, index]));
@@ -80,13 +81,15 @@ export interface CallLogFacts {
 /** Error codes of a call refused before anything ran on the database: a guard, a right, a limit. */
 const REFUSED_BEFORE_RUNNING = new Set([
   'INVALID_ARGUMENT', 'GRAPH_NAME_INVALID', 'SCOPE_MISSING', 'GRAPH_FORBIDDEN', 'QUERY_FORBIDDEN', 'QUERY_TOO_LONG', 'QUERY_TOO_COMPLEX',
-  'PARAMETERS_TOO_LARGE', 'RATE_LIMITED', 'TOO_MANY_QUERIES', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED', 'STORAGE_QUOTA_EXCEEDED',
+  'PARAMETERS_INVALID', 'PARAMETERS_TOO_LARGE', 'RATE_LIMITED', 'TOO_MANY_QUERIES', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED', 'STORAGE_QUOTA_EXCEEDED',
 ]);
 
 /** The messages one finished call gives its caller, most severe first. Pure: from the call's record only. */
 export function callLogEntries(record: ToolCallRecord, facts: CallLogFacts = {}): CallLogEntry[] {
-  const about = { tool: record.tool, ...(record.graph === undefined ? {} : { graph: record.graph }), durationMs: Math.round(record.durationMs) };
-  const on = record.graph === undefined ? record.tool : `${record.tool} on graph "${record.graph}"`;
+  // `graph` is the caller's argument as sent: named only when it is a graph name (an invalid one may be any text, an internal-looking key among them).
+  const graph = isValidGraphName(record.graph) ? record.graph : undefined;
+  const about = { tool: record.tool, ...(graph === undefined ? {} : { graph }), durationMs: Math.round(record.durationMs) };
+  const on = graph === undefined ? record.tool : `${record.tool} on graph "${graph}"`;
   const entries: CallLogEntry[] = [];
   if (record.outcome === 'cancelled') {
     entries.push({ level: 'notice', data: { ...about, event: 'cancelled', message: `${on} was cancelled after ${about.durationMs} ms. FalkorDB may still run the query until its time limit.` } });
