@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client as ClientV2, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { PLAN_CACHE_TTL_MS } from '../src/state/plan-rates.js';
 import type { RunningGateway } from '../src/main.js';
 import { stateKeys } from '../src/state/keys.js';
@@ -287,6 +288,19 @@ describe('HTTP refusals', () => {
     const open = [await openRawSse(gateway.url, await device('laptop'))];
     try {
       assertDocumented('SESSION_LIMIT', await refusedOpen(await device('laptop')), 'per device');
+      // A subscriptions/listen stream on /mcp counts under the same caps.
+      const listener = new ClientV2({ name: 'messages-b', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+      await listener.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${await device('laptop')}` } } }));
+      try {
+        const refused = await listener.listen({ resourceSubscriptions: ['falkordb://graphs'] }).then(
+          () => assert.fail('a listen stream over the cap was accepted'),
+          (e: { code?: unknown; message: string; data?: { code?: unknown } }) => e,
+        );
+        assert.equal(refused.code, -32603);
+        assertDocumented('SESSION_LIMIT', { code: refused.data?.code, message: refused.message }, 'a listen stream per device');
+      } finally {
+        await listener.close();
+      }
       open.push(await openRawSse(gateway.url, await device('phone')));
       assertDocumented('SESSION_LIMIT', await refusedOpen(await device('tablet')), 'per tenant');
     } finally {
