@@ -26,11 +26,12 @@ const withoutName = (message: string, graph: string) => message.split(graph).joi
 
 describe('resources, through every kind of client (tenant A with a read-only token, B beside it)', () => {
   for (const kind of CLIENT_KINDS) {
-    it(`${kind}: declares resources without subscribe, and lists A's graph list and one schema per graph of A's only`, async () => {
+    it(`${kind}: declares resources (subscribe on /sse and 2025 stdio only), and lists A's graph list and one schema per graph of A's only`, async () => {
       await withClient(kind, fx.readOnlyA, async (client) => {
         const capabilities = client.getServerCapabilities();
         assert.ok(capabilities?.['resources'] !== undefined, 'resources capability');
-        assert.equal((capabilities['resources'] as Record<string, unknown>)['subscribe'], undefined);
+        // Subscriptions only where one caller's stream outlives a request (test/subscriptions.test.ts).
+        assert.equal((capabilities['resources'] as Record<string, unknown>)['subscribe'], kind === 'v1 /sse' || kind === 'v1 stdio' ? true : undefined);
         const listed = await client.listResources();
         assert.deepEqual(
           listed.resources.map((r) => r.uri),

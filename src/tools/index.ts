@@ -30,7 +30,7 @@ import { COMPLETIONS_CAPABILITY, registerCompletions } from './completions.js';
 import type { RequestOf } from './content-call.js';
 import { PROMPT_CACHE_HINTS, PROMPTS_CAPABILITY, registerPrompts } from './prompts.js';
 import { RESOURCE_CACHE_HINTS, RESOURCES_CAPABILITY, registerResources } from './resources.js';
-import { registerSubscriptions } from './subscriptions.js';
+import { refuseSubscriptions, registerSubscriptions } from './subscriptions.js';
 
 // Registered once: servers are built per SSE session, and the JSON Schemas never change.
 export const TOOLS: readonly RegisteredTool[] = [
@@ -194,6 +194,7 @@ function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: Ser
   registerResources(lowLevel, services, requestOf);
   registerPrompts(lowLevel, services, requestOf);
   registerCompletions(lowLevel, services, requestOf);
-  if (sessionCaller !== undefined && era === 'legacy') registerSubscriptions(server, services, sessionCaller);
+  if (sessionCaller !== undefined && era === 'legacy') registerSubscriptions(server, services, sessionCaller, requestOf);
+  else if (era === 'legacy') refuseSubscriptions(lowLevel);
   return server;
 }
