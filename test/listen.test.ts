@@ -118,22 +118,30 @@ describe('subscriptions/listen on /mcp (2026-07-28)', () => {
     }
   });
 
-  it("treats another tenant's graph as one that does not exist yet: accepted alike, and the other tenant's changes never reach the stream", async () => {
+  it("refuses a listen naming another tenant's graph exactly as one naming a graph that does not exist, and the other tenant's changes never reach a stream", async () => {
     const { client } = await connect(tokenA);
     const bystander = await connect(tokenB);
     try {
       await write(client, 'only-a', 'CREATE (:Secret)');
-      const other = await bystander.client.listen({ resourceSubscriptions: [schemaUri('only-a')] });
-      const missing = await bystander.client.listen({ resourceSubscriptions: [schemaUri('not-there')] });
-      assert.deepEqual(other.honoredFilter, { resourceSubscriptions: [schemaUri('only-a')] });
-      assert.deepEqual(missing.honoredFilter, { resourceSubscriptions: [schemaUri('not-there')] });
-      // A changes its graph's schema: nothing for B. B then makes a graph of that name: B's update.
-      await write(client, 'only-a', 'CREATE (:MoreSecret {p: 1})');
-      await write(bystander.client, 'only-a', 'CREATE (:Mine)');
-      await waitFor("B's update for its own new graph", () => bystander.seen.find((s) => s.uri === schemaUri('only-a')), 30_000);
+      const refusal = (uri: string) =>
+        bystander.client.listen({ resourceSubscriptions: [uri] }).then(
+          () => assert.fail(`a listen naming ${uri} was accepted`),
+          (e: { code?: unknown; message: string; data?: unknown }) => e,
+        );
+      const other = await refusal(schemaUri('only-a'));
+      const missing = await refusal(schemaUri('not-there'));
+      assert.equal(other.code, -32602);
+      assert.equal(other.code, missing.code);
+      assert.equal(other.message.replace('only-a', 'X'), missing.message.replace('not-there', 'X'));
+      assert.deepEqual(other.data, { uri: schemaUri('only-a') });
+      assert.doesNotMatch(other.message, new RegExp(`${A}|gw:`));
+      // B watches its graph list: A's new graph is nothing to it; B's own is.
+      const list = await bystander.client.listen({ resourceSubscriptions: ['falkordb://graphs'] });
+      await write(client, 'another-of-a', 'CREATE (:Secret)');
+      await write(bystander.client, 'of-b', 'CREATE (:Mine)');
+      await waitFor("B's update for its own new graph", () => bystander.seen.find((s) => s.uri === 'falkordb://graphs'), 30_000);
       assert.equal(bystander.seen.length, 1, JSON.stringify(bystander.seen));
-      await other.close();
-      await missing.close();
+      await list.close();
     } finally {
       await client.close();
       await bystander.client.close();

@@ -23,6 +23,7 @@ import { StdioClientTransport as StdioTransportV2 } from '@modelcontextprotocol/
 import type { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RunningGateway } from '../src/main.js';
 import { tenantGraphKey } from '../src/tenancy/keys.js';
+import { eventStreamMessages } from './support/http.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { CLI_ENTRY, REPO_ROOT, connectClient, connectStdioClient } from './support/mcp.js';
@@ -284,10 +285,7 @@ async function post(body: unknown, headers: Record<string, string>, bearer: stri
   const text = await res.text();
   const contentType = res.headers.get('content-type') ?? '';
   const messages = contentType.includes('text/event-stream')
-    ? text
-        .split('\n')
-        .filter((line) => line.startsWith('data: '))
-        .map((line) => JSON.parse(line.slice(6)) as Message)
+    ? (eventStreamMessages(text) as Message[])
     : text === ''
       ? []
       : [JSON.parse(text) as Message];

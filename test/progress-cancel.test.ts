@@ -17,6 +17,7 @@ import type { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.
 import type { RunningGateway } from '../src/main.js';
 import { stateKeys } from '../src/state/keys.js';
 import { tenantGraphKey } from '../src/tenancy/keys.js';
+import { eventStreamMessages } from './support/http.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
 import { callTool, connectClient, connectStdioClient } from './support/mcp.js';
@@ -289,11 +290,6 @@ async function rawPost(bearer: string, body: unknown): Promise<{ status: number;
   });
   const text = await res.text();
   const contentType = res.headers.get('content-type') ?? '';
-  const messages = contentType.includes('text/event-stream')
-    ? text
-        .split('\n')
-        .filter((line) => line.startsWith('data: '))
-        .map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>)
-    : [];
+  const messages = contentType.includes('text/event-stream') ? eventStreamMessages(text) : [];
   return { status: res.status, contentType, body: text, messages };
 }

@@ -5,7 +5,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLIENT_KINDS, LEAK, MODERN, TENANT_A, rpcFailure, twoTenantGateway } from './support/content.js';
+import { CLIENT_KINDS, LEAK, TENANT_A, rpcFailure, twoTenantGateway } from './support/content.js';
+import { postModern } from './support/http.js';
 import { seedGraph } from './support/graphs.js';
 import { signTestToken } from './support/tokens.js';
 import { connectClient, mustCall } from './support/mcp.js';
@@ -26,12 +27,12 @@ const withoutName = (message: string, graph: string) => message.split(graph).joi
 
 describe('resources, through every kind of client (tenant A with a read-only token, B beside it)', () => {
   for (const kind of CLIENT_KINDS) {
-    it(`${kind}: declares resources (subscribe on /sse and 2025 stdio only), and lists A's graph list and one schema per graph of A's only`, async () => {
+    it(`${kind}: declares resources (subscribe on /sse, 2025 stdio and 2026-07-28 /mcp), and lists A's graph list and one schema per graph of A's only`, async () => {
       await withClient(kind, fx.readOnlyA, async (client) => {
         const capabilities = client.getServerCapabilities();
         assert.ok(capabilities?.['resources'] !== undefined, 'resources capability');
         // Subscriptions only where one caller's stream outlives a request (test/subscriptions.test.ts).
-        assert.equal((capabilities['resources'] as Record<string, unknown>)['subscribe'], kind === 'v1 /sse' || kind === 'v1 stdio' ? true : undefined);
+        assert.equal((capabilities['resources'] as Record<string, unknown>)['subscribe'], kind === 'v1 /sse' || kind === 'v1 stdio' || kind === 'v2 2026-07-28 /mcp' ? true : undefined);
         const listed = await client.listResources();
         assert.deepEqual(
           listed.resources.map((r) => r.uri),
@@ -177,23 +178,7 @@ describe('resources of one caller', () => {
 
 describe('the 2026-07-28 revision on the wire', () => {
   async function modern(method: string, params: Record<string, unknown>, name?: string): Promise<Record<string, unknown>> {
-    const response = await fetch(`${fx.gateway.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${fx.tokenA}`,
-        'Content-Type': 'application/json',
-        Accept: 'application/json, text/event-stream',
-        'MCP-Protocol-Version': MODERN,
-        'Mcp-Method': method,
-        ...(name === undefined ? {} : { 'Mcp-Name': name }),
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method,
-        params: { ...params, _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} } },
-      }),
-    });
+    const response = await postModern(fx.gateway.url, fx.tokenA, method, params, name);
     assert.equal(response.status, 200);
     return ((await response.json()) as { result: Record<string, unknown> }).result;
   }

@@ -17,7 +17,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { RunningGateway } from '../src/main.js';
 import { stateKeys } from '../src/state/keys.js';
-import { LEAK, MODERN, TENANT_A, TENANT_B, rpcFailure, twoTenantGateway, type ClientKind } from './support/content.js';
+import { LEAK, TENANT_A, TENANT_B, rpcFailure, twoTenantGateway, type ClientKind } from './support/content.js';
+import { postModern } from './support/http.js';
 import { startTestGateway } from './support/gateway.js';
 import { seedGraph } from './support/graphs.js';
 import { connectClient, connectStdioClient, mustCall } from './support/mcp.js';
@@ -107,37 +108,26 @@ describe('the subscribe capability, by transport', () => {
         const c = client as unknown as { subscribeResource(p: { uri: string }): Promise<unknown>; unsubscribeResource(p: { uri: string }): Promise<unknown> };
         for (const refused of [await rpcFailure(c.subscribeResource({ uri: GRAPHS })), await rpcFailure(c.unsubscribeResource({ uri: GRAPHS }))]) {
           assert.equal(refused.code, -32601);
-          assert.match(refused.message, /^Resource subscriptions are not offered on \/mcp: .* SSE session \(\/sse\) or stdio/);
+          assert.match(refused.message, /^Resource subscriptions are not offered on \/mcp in the 2025 revisions: .* SSE session \(\/sse\) or stdio, or use subscriptions\/listen on \/mcp in 2026-07-28/);
         }
       });
     });
   }
 
-  for (const kind of ['v2 2026-07-28 /mcp', 'v2 2026-07-28 stdio'] as const satisfies readonly ClientKind[]) {
-    it(`${kind}: declares no subscribe (the revision has no resources/subscribe)`, async () => {
-      await fx.withClient(kind, fx.readOnlyA, async (client) => {
-        assert.deepEqual(client.getServerCapabilities()?.['resources'], { listChanged: false });
-      });
+  it('v2 2026-07-28 /mcp: declares subscribe, for subscriptions/listen (test/listen.test.ts)', async () => {
+    await fx.withClient('v2 2026-07-28 /mcp', fx.readOnlyA, async (client) => {
+      assert.deepEqual(client.getServerCapabilities()?.['resources'], { subscribe: true, listChanged: false });
     });
-  }
+  });
+
+  it('v2 2026-07-28 stdio: declares no subscribe (the revision has no resources/subscribe, and stdio serves no listen stream)', async () => {
+    await fx.withClient('v2 2026-07-28 stdio', fx.readOnlyA, async (client) => {
+      assert.deepEqual(client.getServerCapabilities()?.['resources'], { listChanged: false });
+    });
+  });
 
   it('2026-07-28 on the wire: resources/subscribe sent anyway is method-not-found', async () => {
-    const response = await fetch(`${fx.gateway.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${fx.tokenA}`,
-        'Content-Type': 'application/json',
-        Accept: 'application/json, text/event-stream',
-        'MCP-Protocol-Version': MODERN,
-        'Mcp-Method': 'resources/subscribe',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'resources/subscribe',
-        params: { uri: GRAPHS, _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} } },
-      }),
-    });
+    const response = await postModern(fx.gateway.url, fx.tokenA, 'resources/subscribe', { uri: GRAPHS });
     const body = (await response.json()) as { error?: { code: number; message: string } };
     assert.equal(body.error?.code, -32601, JSON.stringify(body));
   });

@@ -77,7 +77,7 @@ export function createStreamableEndpoint(tools: ToolServices, streams: ListenStr
         return;
       }
       if (route.kind === 'modern') {
-        await serveModern(modern, route, req, res, extraOf(), scope, (message) => serveListen(message, res, caller, tools, streams));
+        await serveModern(modern, route, req, res, extraOf(), scope, (message) => serveListen(message, res, { caller, requestId: requestId ?? 'rpc-listen', headers: req.headers }, tools, streams));
         return;
       }
       if (route === LEGACY) {

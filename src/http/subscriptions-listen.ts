@@ -20,7 +20,9 @@ import { PRODUCT_ID } from '../product.js';
 import type { Principal } from '../tenancy/principal.js';
 import { contextOf } from '../tools/call.js';
 import type { Caller, ToolServices } from '../tools/context.js';
-import { MAX_WATCHED_RESOURCES, RESOURCE_POLL_MS, ResourceWatch, authorizeWatch, watchTargetOf, type WatchTarget } from '../tools/resource-watch.js';
+import type { ContentRequest } from '../tools/content-call.js';
+import type { ResourceTarget } from '../tools/resource-uri.js';
+import { MAX_WATCHED_RESOURCES, RESOURCE_POLL_MS, ResourceWatch, firstRead, watchTargetOf } from '../tools/resource-watch.js';
 
 /** What a listen stream needs of the HTTP layer. */
 export interface ListenStreams {
@@ -58,17 +60,22 @@ function requestedUris(params: unknown): string[] {
   return unique;
 }
 
-/** Answers one subscriptions/listen request of `caller` on `res`. */
-export async function serveListen(message: JSONRPCRequest, res: ServerResponse, caller: Caller, services: ToolServices, streams: ListenStreams): Promise<void> {
+/**
+ * Answers one subscriptions/listen request of `request`'s caller on `res`. The
+ * first read of each resource is a request of the caller's, as resources/read
+ * is (the rate, the audit); the later reads are the stream's own.
+ */
+export async function serveListen(message: JSONRPCRequest, res: ServerResponse, request: ContentRequest, services: ToolServices, streams: ListenStreams): Promise<void> {
   const { id } = message;
-  const ctx = contextOf(services, caller, `listen:${String(id)}`);
-  let targets: Array<[string, WatchTarget]>;
+  const { caller } = request;
+  let targets: Array<[string, ResourceTarget, string]>;
   try {
     const uris = requestedUris(message.params);
-    targets = uris.map((uri) => [uri, watchTargetOf(uri)]);
-    for (const [uri, target] of targets) await authorizeWatch(ctx, uri, target, METHOD);
+    const named = uris.map((uri) => [uri, watchTargetOf(uri)] as const);
+    targets = [];
+    for (const [uri, target] of named) targets.push([uri, target, await firstRead(services, request, METHOD, uri, target)]);
   } catch (error) {
-    if (error instanceof ProtocolError) return rpcError(res, id, error.code, error.message);
+    if (error instanceof ProtocolError) return rpcError(res, id, error.code, error.message, error.data as Record<string, unknown> | undefined);
     throw error;
   }
 
@@ -100,7 +107,7 @@ export async function serveListen(message: JSONRPCRequest, res: ServerResponse, 
     if (isGatewayError(error)) return rpcError(res, id, -32603, error.message, { code: error.code });
     throw error;
   }
-  const watch = new ResourceWatch(ctx, METHOD, async (uri) => {
+  const watch = new ResourceWatch(contextOf(services, caller, request.requestId), METHOD, async (uri) => {
     write({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri, _meta: stamp } });
   });
   const untilExpiry = caller.principal.expiresAt * 1000 - Date.now();
@@ -125,5 +132,5 @@ export async function serveListen(message: JSONRPCRequest, res: ServerResponse, 
   // Reverse proxies (nginx) buffer responses by default, which would hold every event back.
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
   write({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: honored, _meta: stamp } });
-  for (const [uri, target] of targets) await watch.add(uri, target);
+  for (const [uri, target, seen] of targets) watch.add(uri, target, seen);
 }

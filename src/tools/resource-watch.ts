@@ -5,25 +5,31 @@
 //   falkordb://graphs                  the caller's graph list: a graph created or deleted
 //   falkordb://graphs/{graph}/schema   that graph's schema: a label, relationship type, property key, index or constraint added or removed
 //
-// A watch reads what it holds every RESOURCE_POLL_MS through the caller's own
+// Starting to watch is a request of the client's like resources/read (the
+// tenant's rate, scopes, graph rules, the audit under the method's name) and is
+// refused as a read would be: a graph the caller does not have, whoever else
+// has one of that name, is resource-not-found. A graph deleted while watched
+// is announced, and stays watched.
+//
+// A watch then reads what it holds every RESOURCE_POLL_MS through the caller's own
 // graph operations (the same tenancy, scopes, graph rules and cache as the
 // tools), and says `updated` when the graph names or the schema's names differ
 // from what it saw last. Through the cache a read that finds nothing new costs
 // one version-token lookup; the tokens are bumped by every change made through
 // any gateway instance or the CLI, so those changes are seen on every instance.
 // A write sent to the database server directly, past every gateway, is seen
-// only once the cached entry's token changes or expires.
+// only once the cached entry's token changes or expires. Those later reads are
+// the watch's own, not requests: not counted against the rate, not audited.
 
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { isGatewayError } from '../errors.js';
-import { scrubForTenant } from '../tenancy/scrub.js';
-import type { CallFacts, ToolContext } from './context.js';
-import { authorizeGraph } from './graph-name-arg.js';
+import type { RegisteredTool } from './call.js';
+import { registerOperation, runOperation, type ContentRequest } from './content-call.js';
+import type { CallFacts, ToolContext, ToolServices } from './context.js';
+import { graphNameArg } from './graph-name-arg.js';
 import { graphSchemaTool } from './graph-schema.js';
 import { listGraphsTool } from './list-graphs.js';
-
-export const GRAPHS_URI = 'falkordb://graphs';
-const SCHEMA_URI = /^falkordb:\/\/graphs\/([^/?#]+)\/schema$/;
+import { GRAPHS_URI, parseResourceUri, type ResourceTarget } from './resource-uri.js';
 
 /** Resources one session (or one listen stream) may watch at once: each costs a read every poll. */
 export const MAX_WATCHED_RESOURCES = 32;
@@ -31,45 +37,22 @@ export const MAX_WATCHED_RESOURCES = 32;
 /** How often watched resources are read again. */
 export const RESOURCE_POLL_MS = 2000;
 
-export type WatchTarget = { kind: 'graphs' } | { kind: 'schema'; graph: string };
+/** The methods that start watching: the audit and the rate count the first read under them. */
+export type WatchMethod = 'resources/subscribe' | 'subscriptions/listen';
 
-function invalid(message: string): ProtocolError {
-  return new ProtocolError(ProtocolErrorCode.InvalidParams, message);
-}
+const LOOKS_LIKE_SCHEMA = /^falkordb:\/\/graphs\/[^/?#]+\/schema$/;
 
-/** What `uri` names; an invalid-params error naming the two kinds when it is neither. */
-export function watchTargetOf(uri: string): WatchTarget {
-  if (uri === GRAPHS_URI) return { kind: 'graphs' };
-  const match = SCHEMA_URI.exec(uri);
-  if (match?.[1] !== undefined) {
-    let graph: string;
-    try {
-      graph = decodeURIComponent(match[1]);
-    } catch {
-      throw invalid(`"${uri}" is not a resource of this gateway: the graph name is not valid percent-encoding.`);
-    }
-    return { kind: 'schema', graph };
+/** What `uri` names; an invalid-params error saying what to watch instead when it is none of the resources. */
+export function watchTargetOf(uri: string): ResourceTarget {
+  const target = parseResourceUri(uri);
+  if (target !== undefined) return target;
+  if (LOOKS_LIKE_SCHEMA.test(uri)) {
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `"${uri}" is not a resource of this gateway: the graph name is not valid percent-encoding.`);
   }
-  throw invalid(`"${uri}" is not a resource this gateway can watch. Watch ${GRAPHS_URI} (your graph list) or falkordb://graphs/{graph}/schema (one graph's schema).`);
-}
-
-function factsOf(what: string, target: WatchTarget): CallFacts {
-  return { tool: what, callerInput: target.kind === 'schema' ? target.graph : '' };
-}
-
-/**
- * Checks that the caller may read what `uri` names, as a read of it would:
- * another tenant's graph is the same "does not exist" as any missing name.
- * `what`: the method the check is for, as the audit and messages name it.
- */
-export async function authorizeWatch(ctx: ToolContext, uri: string, target: WatchTarget, what: string): Promise<void> {
-  try {
-    if (target.kind === 'schema') await authorizeGraph(ctx, target.graph, 'read', 'Watching a graph schema');
-    else await listGraphsTool.run({}, ctx, factsOf(what, target));
-  } catch (error) {
-    if (!isGatewayError(error)) throw error;
-    throw invalid(scrubForTenant(error.message, ctx.principal.tenant, { callerInput: uri }));
-  }
+  throw new ProtocolError(
+    ProtocolErrorCode.InvalidParams,
+    `"${uri}" is not a resource this gateway can watch. Subscribe to ${GRAPHS_URI} (your graph list) or falkordb://graphs/{graph}/schema (one graph's schema).`,
+  );
 }
 
 /** The parts of falkordb_graph_schema's result a watch compares. */
@@ -81,23 +64,52 @@ interface SchemaNames {
   constraints: Array<{ kind: string; entity: string; label: string; properties: string[]; status: string }>;
 }
 
-/** What a watch compares between two reads; undefined when it could not be read this time. */
-export async function fingerprint(ctx: ToolContext, target: WatchTarget, what: string): Promise<string | undefined> {
-  const facts = factsOf(what, target);
+/** What a watch compares between two reads of `read` (the graph list, or a schema). */
+function namesOf(target: ResourceTarget, read: Record<string, unknown>): string {
+  if (target.kind === 'graphs') return JSON.stringify([...(read['graphs'] as string[])].sort());
+  const schema = read as unknown as SchemaNames;
+  // Names only: counts change with every write, which is not a change of schema.
+  return JSON.stringify([
+    schema.labels.map((l) => [l.name, [...l.properties].sort()]).sort(),
+    schema.relationshipTypes.map((t) => [t.name, [...t.properties].sort()]).sort(),
+    [...schema.propertyKeys].sort(),
+    [...schema.indexes].sort(),
+    schema.constraints.map((c) => [c.kind, c.entity, c.label, c.properties, c.status]).sort(),
+  ]);
+}
+
+function firstReads(method: WatchMethod): { graphs: RegisteredTool; schema: RegisteredTool } {
+  return {
+    graphs: registerOperation(method, {}, (args, ctx, call) => listGraphsTool.run(args, ctx, call)),
+    schema: registerOperation(method, { graphName: graphNameArg }, (args, ctx, call) => graphSchemaTool.run(args, ctx, call)),
+  };
+}
+
+const FIRST_READS: Record<WatchMethod, { graphs: RegisteredTool; schema: RegisteredTool }> = {
+  'resources/subscribe': firstReads('resources/subscribe'),
+  'subscriptions/listen': firstReads('subscriptions/listen'),
+};
+
+/**
+ * The first read of a resource to watch, as a request of `request`'s caller
+ * under `method`: what a watch starts from. Throws the JSON-RPC error a
+ * resources/read of `uri` would get.
+ */
+export async function firstRead(services: ToolServices, request: ContentRequest, method: WatchMethod, uri: string, target: ResourceTarget): Promise<string> {
+  const reads = FIRST_READS[method];
+  const read =
+    target.kind === 'graphs'
+      ? await runOperation(services, request, reads.graphs, {}, uri)
+      : await runOperation(services, request, reads.schema, { graphName: target.graph }, uri);
+  return namesOf(target, read.structured);
+}
+
+/** A later read, by the watch's clock rather than a request: undefined when it could not be read this time. */
+async function fingerprint(ctx: ToolContext, target: ResourceTarget, method: WatchMethod): Promise<string | undefined> {
+  const facts: CallFacts = { tool: method, callerInput: target.kind === 'schema' ? target.graph : '' };
   try {
-    if (target.kind === 'graphs') {
-      const { graphs } = (await listGraphsTool.run({}, ctx, facts)) as { graphs: string[] };
-      return JSON.stringify([...graphs].sort());
-    }
-    const schema = (await graphSchemaTool.run({ graphName: target.graph }, ctx, facts)) as unknown as SchemaNames;
-    // Names only: counts change with every write, which is not a change of schema.
-    return JSON.stringify([
-      schema.labels.map((l) => [l.name, [...l.properties].sort()]).sort(),
-      schema.relationshipTypes.map((t) => [t.name, [...t.properties].sort()]).sort(),
-      [...schema.propertyKeys].sort(),
-      [...schema.indexes].sort(),
-      schema.constraints.map((c) => [c.kind, c.entity, c.label, c.properties, c.status]).sort(),
-    ]);
+    const read = target.kind === 'graphs' ? await listGraphsTool.run({}, ctx, facts) : await graphSchemaTool.run({ graphName: target.graph }, ctx, facts);
+    return namesOf(target, read);
   } catch (error) {
     if (isGatewayError(error) && error.code === 'GRAPH_NOT_FOUND') return 'absent';
     return undefined;
@@ -105,8 +117,8 @@ export async function fingerprint(ctx: ToolContext, target: WatchTarget, what: s
 }
 
 interface Watched {
-  target: WatchTarget;
-  /** What was seen last; undefined until a first read succeeded. */
+  target: ResourceTarget;
+  /** What was seen last; undefined while no read has succeeded. */
   seen: string | undefined;
 }
 
@@ -117,7 +129,7 @@ interface Watched {
  */
 export class ResourceWatch {
   readonly #ctx: ToolContext;
-  readonly #what: string;
+  readonly #method: WatchMethod;
   readonly #updated: (uri: string) => Promise<void>;
   readonly #pollMs: number;
   readonly #watched = new Map<string, Watched>();
@@ -125,9 +137,10 @@ export class ResourceWatch {
   #polling = false;
   #closed = false;
 
-  constructor(ctx: ToolContext, what: string, updated: (uri: string) => Promise<void>, pollMs = RESOURCE_POLL_MS) {
+  /** `ctx`: the caller's handles the later reads run with. */
+  constructor(ctx: ToolContext, method: WatchMethod, updated: (uri: string) => Promise<void>, pollMs = RESOURCE_POLL_MS) {
     this.#ctx = ctx;
-    this.#what = what;
+    this.#method = method;
     this.#updated = updated;
     this.#pollMs = pollMs;
   }
@@ -140,12 +153,10 @@ export class ResourceWatch {
     return this.#watched.has(uri);
   }
 
-  /** Starts watching `uri` (already checked with authorizeWatch), from what it is now. */
-  async add(uri: string, target: WatchTarget): Promise<void> {
+  /** Starts watching `uri` from `seen`, what its first read (firstRead) gave. */
+  add(uri: string, target: ResourceTarget, seen: string): void {
     if (this.#closed) return;
-    const watched: Watched = { target, seen: await fingerprint(this.#ctx, target, this.#what) };
-    if (this.#closed) return;
-    this.#watched.set(uri, watched);
+    this.#watched.set(uri, { target, seen });
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => void this.#poll(), this.#pollMs);
       this.#timer.unref();
@@ -173,7 +184,7 @@ export class ResourceWatch {
     this.#polling = true;
     try {
       for (const [uri, watched] of [...this.#watched]) {
-        const now = await fingerprint(this.#ctx, watched.target, this.#what);
+        const now = await fingerprint(this.#ctx, watched.target, this.#method);
         if (this.#closed) return;
         if (now === undefined || this.#watched.get(uri) !== watched) continue;
         const changed = watched.seen !== undefined && now !== watched.seen;

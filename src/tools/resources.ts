@@ -13,7 +13,7 @@ import { GRAPHS_URI, SCHEMA_URI_TEMPLATE, pageAfter, parseResourceUri, schemaUri
 
 const JSON_MIME = 'application/json';
 
-/** No `subscribe`, and the list is never announced as changed: a client lists again to see new graphs. */
+/** The list is never announced as changed (a client lists again to see new graphs); `subscribe` is added where a stream can carry updates (tools/index.ts). */
 export const RESOURCES_CAPABILITY = { listChanged: false } as const;
 
 /**

@@ -68,3 +68,35 @@ export async function openRawSse(baseUrl: string, token: string): Promise<{ endp
 
 /** Long enough for every instance's one-second state cache to have expired. */
 export const STATE_CACHE_EXPIRY_MS = 1100;
+
+/**
+ * POSTs one request of the 2026-07-28 revision to `/mcp` (its headers and
+ * `_meta` envelope written out); the HTTP response, unread.
+ */
+export function postModern(baseUrl: string, token: string, method: string, params: Record<string, unknown>, name?: string): Promise<Response> {
+  return fetch(`${baseUrl}/mcp`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      'MCP-Protocol-Version': '2026-07-28',
+      'Mcp-Method': method,
+      ...(name === undefined ? {} : { 'Mcp-Name': name }),
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method,
+      params: { ...params, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } },
+    }),
+  });
+}
+
+/** The JSON-RPC messages of an event-stream body (its `data:` lines). */
+export function eventStreamMessages(text: string): Array<Record<string, unknown>> {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>);
+}
