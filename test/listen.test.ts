@@ -1,4 +1,4 @@
-// subscriptions/listen on /mcp (2026-07-28): the SDK v2 client pinned to the
+// subscriptions/listen on /mcp and stdio (2026-07-28): the SDK v2 client pinned to the
 // revision opens a listen stream for the caller's graph list and a graph's
 // schema, and gets notifications/resources/updated when they change, stamped
 // with its subscription id; a change of counts only is no update. Two tenants:
@@ -11,11 +11,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { SUBSCRIPTION_ID_META_KEY } from '@modelcontextprotocol/server';
 import { decodeJwt } from 'jose';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
 import { startTestGateway } from './support/gateway.js';
+import { CLI_ENTRY, REPO_ROOT } from './support/mcp.js';
 import { signTestToken } from './support/tokens.js';
 import { waitFor } from './support/topology.js';
 
@@ -195,6 +197,52 @@ describe('subscriptions/listen on /mcp (2026-07-28)', () => {
       for (const s of [...open, again]) await s.close();
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('subscriptions/listen over stdio (2026-07-28)', () => {
+  it('watches what the filter names: updates for changes made through the gateway; a graph the caller does not have is refused as a read is', async () => {
+    const { client: writer } = await connect(tokenA);
+    const client = new Client({ name: 'listen-test', version: '1.0.0' }, { versionNegotiation: { mode: { pin: MODERN } } });
+    const seen: Seen[] = [];
+    client.setNotificationHandler('notifications/resources/updated', (n) => {
+      seen.push({ uri: n.params.uri, subscription: (n.params._meta as Record<string, unknown> | undefined)?.[SUBSCRIPTION_ID_META_KEY] });
+    });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: ['--import', 'tsx', CLI_ENTRY, 'stdio', '--tenant', A, '--scope', 'read'],
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', FALKORDB_URL: db.url },
+        cwd: REPO_ROOT,
+        stderr: 'pipe',
+      }),
+    );
+    try {
+      await write(writer, 'stdio-watched', 'CREATE (:A)');
+      const subscription = await client.listen({ resourceSubscriptions: ['falkordb://graphs', schemaUri('stdio-watched')] });
+      assert.deepEqual(subscription.honoredFilter, { resourceSubscriptions: ['falkordb://graphs', schemaUri('stdio-watched')] });
+      await write(writer, 'stdio-watched', 'CREATE (:B)');
+      const update = await waitFor('the schema update over stdio', () => seen.find((s) => s.uri === schemaUri('stdio-watched')), 30_000);
+      assert.equal(typeof update.subscription, 'string');
+      await write(writer, 'stdio-new', 'CREATE (:C)');
+      await waitFor('the graph list update over stdio', () => seen.find((s) => s.uri === 'falkordb://graphs'), 30_000);
+      await subscription.close();
+
+      const refused = await client.listen({ resourceSubscriptions: [schemaUri('only-b-has-it')] }).then(
+        () => assert.fail('a listen naming a graph the caller does not have was accepted'),
+        (e: { code?: unknown; message: string }) => e,
+      );
+      assert.equal(refused.code, -32602);
+      assert.match(refused.message, /does not exist/);
+      const unknown = await client.listen({ resourceSubscriptions: ['falkordb://other'] }).then(
+        () => assert.fail('an unknown URI was accepted'),
+        (e: Error) => e.message,
+      );
+      assert.match(unknown, /not a resource this gateway can watch/);
+    } finally {
+      await client.close();
+      await writer.close();
     }
   });
 });

@@ -27,12 +27,12 @@ const withoutName = (message: string, graph: string) => message.split(graph).joi
 
 describe('resources, through every kind of client (tenant A with a read-only token, B beside it)', () => {
   for (const kind of CLIENT_KINDS) {
-    it(`${kind}: declares resources (subscribe on /sse, 2025 stdio and 2026-07-28 /mcp), and lists A's graph list and one schema per graph of A's only`, async () => {
+    it(`${kind}: declares resources (subscribe everywhere but the 2025 revisions' stateless /mcp), and lists A's graph list and one schema per graph of A's only`, async () => {
       await withClient(kind, fx.readOnlyA, async (client) => {
         const capabilities = client.getServerCapabilities();
         assert.ok(capabilities?.['resources'] !== undefined, 'resources capability');
         // Subscriptions only where one caller's stream outlives a request (test/subscriptions.test.ts).
-        assert.equal((capabilities['resources'] as Record<string, unknown>)['subscribe'], kind === 'v1 /sse' || kind === 'v1 stdio' || kind === 'v2 2026-07-28 /mcp' ? true : undefined);
+        assert.equal((capabilities['resources'] as Record<string, unknown>)['subscribe'], kind === 'v1 /mcp' || kind === 'v2 2025 /mcp' ? undefined : true);
         const listed = await client.listResources();
         assert.deepEqual(
           listed.resources.map((r) => r.uri),

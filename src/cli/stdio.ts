@@ -19,6 +19,7 @@ import { openGatewayState } from '../gateway-state.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import type { ToolServices } from '../tools/context.js';
 import { createMcpServer } from '../tools/index.js';
+import { StdioListenTransport } from '../tools/stdio-listen.js';
 import { GATEWAY_VERSION } from '../version.js';
 
 /** Whether this start will make a new, empty embedded database (nothing is saved in the data folder, and no gateway runs one there). */
@@ -87,10 +88,19 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
   };
   const caller = { principal, prepaidCalls: 0 };
   // The client's first message says which revision it speaks: 2025 (initialize) or 2026-07-28 (server/discover, or any request with its _meta).
-  const served = serveStdio(({ era }) => createMcpServer(tools, caller, era === 'modern' ? 'modern' : 'legacy'), {
-    transport: new StdioServerTransport(),
-    onerror: (error) => logger.debug({ err: error }, 'stdio protocol error'),
-  });
+  // In front of the SDK's entry: it reads listen requests (2026-07-28) to know what to watch.
+  const transport = new StdioListenTransport(new StdioServerTransport(), tools, caller);
+  const served = serveStdio(
+    ({ era }) => {
+      const server = createMcpServer(tools, caller, era === 'modern' ? 'modern' : 'legacy');
+      if (era === 'modern') transport.attach(server.server);
+      return server;
+    },
+    {
+      transport,
+      onerror: (error) => logger.debug({ err: error }, 'stdio protocol error'),
+    },
+  );
   let closing = false;
   const close = async () => {
     if (closing) return;

@@ -174,8 +174,8 @@ function buildServer(services: ToolServices, era: ServedEra, callerOf: (ctx: Ser
       jsonSchemaValidator: JSON_SCHEMA_VALIDATOR,
       capabilities: {
         tools: { listChanged: false },
-        // 2026-07-28 on /mcp: subscriptions/listen, served beside this server (src/http/subscriptions-listen.ts).
-        resources: era === 'modern' && sessionCaller === undefined ? { ...RESOURCES_CAPABILITY, subscribe: true } : RESOURCES_CAPABILITY,
+        // 2026-07-28: subscriptions/listen, served beside this server (http/subscriptions-listen.ts on /mcp, tools/stdio-listen.ts on stdio).
+        resources: era === 'modern' ? { ...RESOURCES_CAPABILITY, subscribe: true } : RESOURCES_CAPABILITY,
         prompts: PROMPTS_CAPABILITY, completions: COMPLETIONS_CAPABILITY,
         logging: {},
       },
