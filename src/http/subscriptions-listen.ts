@@ -22,7 +22,7 @@ import { contextOf } from '../tools/call.js';
 import type { Caller, ToolServices } from '../tools/context.js';
 import type { ContentRequest } from '../tools/content-call.js';
 import type { ResourceTarget } from '../tools/resource-uri.js';
-import { MAX_WATCHED_RESOURCES, RESOURCE_POLL_MS, ResourceWatch, firstRead, watchTargetOf } from '../tools/resource-watch.js';
+import { MAX_WATCHED_RESOURCES, RESOURCE_POLL_MS, ResourceWatch, firstRead, listenFilterUris, watchTargetOf } from '../tools/resource-watch.js';
 
 /** What a listen stream needs of the HTTP layer. */
 export interface ListenStreams {
@@ -44,16 +44,7 @@ function rpcError(res: ServerResponse, id: RequestId, code: number, message: str
 
 /** The URIs a listen filter asks to watch; a ProtocolError saying what is wrong with the filter. */
 function requestedUris(params: unknown): string[] {
-  const filter = (params as { notifications?: unknown } | undefined)?.notifications;
-  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
-    throw new ProtocolError(-32602, `${METHOD} needs params.notifications, a filter such as {"resourceSubscriptions": ["falkordb://graphs"]}.`);
-  }
-  const uris = (filter as { resourceSubscriptions?: unknown }).resourceSubscriptions;
-  if (uris === undefined) return [];
-  if (!Array.isArray(uris) || !uris.every((u): u is string => typeof u === 'string')) {
-    throw new ProtocolError(-32602, 'notifications.resourceSubscriptions must be a list of resource URIs.');
-  }
-  const unique = [...new Set(uris)];
+  const unique = listenFilterUris(params);
   if (unique.length > MAX_WATCHED_RESOURCES) {
     throw new ProtocolError(-32602, `notifications.resourceSubscriptions names ${unique.length} resources; one listen stream may watch at most ${MAX_WATCHED_RESOURCES}. Open another stream for the rest.`);
   }

@@ -55,6 +55,20 @@ export function watchTargetOf(uri: string): ResourceTarget {
   );
 }
 
+/** The URIs a subscriptions/listen request's filter (`params.notifications`) names, once each; a ProtocolError when it is no filter. */
+export function listenFilterUris(params: unknown): string[] {
+  const filter = (params as { notifications?: unknown } | undefined)?.notifications;
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'subscriptions/listen needs params.notifications, a filter such as {"resourceSubscriptions": ["falkordb://graphs"]}.');
+  }
+  const uris = (filter as { resourceSubscriptions?: unknown }).resourceSubscriptions;
+  if (uris === undefined) return [];
+  if (!Array.isArray(uris) || !uris.every((u): u is string => typeof u === 'string')) {
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'notifications.resourceSubscriptions must be a list of resource URIs.');
+  }
+  return [...new Set(uris)];
+}
+
 /** The parts of falkordb_graph_schema's result a watch compares. */
 interface SchemaNames {
   labels: Array<{ name: string; properties: string[] }>;

@@ -15,23 +15,11 @@ import { ProtocolError, type JSONRPCMessage, type MessageExtraInfo, type Server,
 import { contextOf } from './call.js';
 import type { Caller, ToolServices } from './context.js';
 import type { ResourceTarget } from './resource-uri.js';
-import { MAX_WATCHED_RESOURCES, ResourceWatch, firstRead, watchTargetOf } from './resource-watch.js';
+import { MAX_WATCHED_RESOURCES, ResourceWatch, firstRead, listenFilterUris, watchTargetOf } from './resource-watch.js';
 
 const METHOD = 'subscriptions/listen';
 
 type Message = JSONRPCMessage & { id?: unknown; method?: unknown; params?: Record<string, unknown> };
-
-/** The URIs a listen request's filter names; a ProtocolError when the filter is not one. */
-function filterUris(params: Record<string, unknown> | undefined): string[] {
-  const filter = params?.['notifications'];
-  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
-    throw new ProtocolError(-32602, `${METHOD} needs params.notifications, a filter such as {"resourceSubscriptions": ["falkordb://graphs"]}.`);
-  }
-  const uris = (filter as { resourceSubscriptions?: unknown }).resourceSubscriptions;
-  if (uris === undefined) return [];
-  if (!Array.isArray(uris) || !uris.every((u): u is string => typeof u === 'string')) throw new ProtocolError(-32602, 'notifications.resourceSubscriptions must be a list of resource URIs.');
-  return [...new Set(uris)];
-}
 
 export class StdioListenTransport implements Transport {
   readonly #inner: Transport;
@@ -113,7 +101,7 @@ export class StdioListenTransport implements Transport {
   async #listen(message: Message, id: string | number, extra: MessageExtraInfo | undefined): Promise<void> {
     let targets: Array<[string, ResourceTarget, string]>;
     try {
-      const uris = filterUris(message.params);
+      const uris = listenFilterUris(message.params);
       if (this.#watchedCount() + uris.length > MAX_WATCHED_RESOURCES) {
         throw new ProtocolError(-32602, `One connection may watch at most ${MAX_WATCHED_RESOURCES} resources; close a subscription it no longer needs first.`);
       }
