@@ -5,7 +5,7 @@
 // a listen naming another tenant's graph is refused as a graph that does not
 // exist, and one tenant's changes never reach another's stream. The stream
 // counts against the SSE session caps, and ends gracefully when its token is
-// revoked and at shutdown.
+// revoked and at shutdown; an idle SSE session of a revoked token ends too.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -247,15 +247,35 @@ describe('subscriptions/listen over stdio (2026-07-28)', () => {
   });
 });
 
-describe('a listen stream and its token', () => {
-  it('ends when its token is revoked', async () => {
+describe('long-lived streams and their tokens', () => {
+  it('an idle SSE session ends when its token is revoked, with no post to find it out', async () => {
+    const token = await signTestToken(A, { claims: { device: 'sse-to-revoke' } });
+    const { jti, exp } = decodeJwt(token);
+    // A raw stream: an EventSource client reconnects by itself, which would hide the end.
+    const controller = new AbortController();
+    const res = await fetch(`${gateway.url}/sse`, { headers: { Authorization: `Bearer ${token}` }, signal: controller.signal });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const ended = (async () => {
+      for (;;) if ((await reader.read()).done) return 'ended';
+    })();
+    try {
+      await gateway.state.ledger.revokeJti(jti as string, exp as number);
+      assert.equal(await Promise.race([ended, sleep(30_000, undefined, { ref: false }).then(() => 'still open after 30 s')]), 'ended');
+    } finally {
+      controller.abort();
+      await ended.catch(() => undefined);
+    }
+  });
+
+  it('a listen stream ends when its token is revoked', async () => {
     const token = await signTestToken(A, { claims: { device: 'to-revoke' } });
     const { jti, exp } = decodeJwt(token);
     const { client } = await connect(token);
     try {
       const subscription = await client.listen({ resourceSubscriptions: ['falkordb://graphs'] });
       await gateway.state.ledger.revokeJti(jti as string, exp as number);
-      assert.equal(await Promise.race([subscription.closed, sleep(30_000).then(() => 'still open after 30 s')]), 'graceful');
+      assert.equal(await Promise.race([subscription.closed, sleep(30_000, undefined, { ref: false }).then(() => 'still open after 30 s')]), 'graceful');
     } finally {
       await client.close();
     }

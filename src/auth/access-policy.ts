@@ -10,7 +10,7 @@
 // While the primary is down, the answers are the stricter of a read replica's
 // and what this instance last read from the primary (last-seen-policy.ts).
 
-import { GatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayState } from '../gateway-state.js';
 import { ipMatcher } from '../cidr.js';
 import type { TenantRecord } from '../state/tenants.js';
@@ -98,6 +98,14 @@ function refusal(principal: Principal, facts: Facts, requireRegistration: boolea
   const revoked = revocationReason(principal, facts.revocation);
   if (revoked !== undefined) return new GatewayError('TOKEN_REVOKED', `The token was ${revoked}. Get a new token.`);
   return undefined;
+}
+
+/** The codes of the policy's own refusals: a decision about the token or tenant, not a state store that could not answer. */
+const REFUSALS: ReadonlySet<string> = new Set(['TOKEN_REVOKED', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED', 'IP_FORBIDDEN']);
+
+/** Whether `error`, from AccessPolicy.check, is a refusal of the token or tenant (then a stream it holds ends). */
+export function isAccessRefusal(error: unknown): boolean {
+  return isGatewayError(error) && REFUSALS.has(error.code);
 }
 
 export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {

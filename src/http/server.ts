@@ -6,7 +6,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ServerOptions as TlsServerOptions } from 'node:https';
 import { rateLimitHeadersOf, type Admission } from '../admission/index.js';
 import { createAuthFailureLimit } from '../admission/refusal-limit.js';
-import type { AccessPolicy } from '../auth/access-policy.js';
+import { isAccessRefusal, type AccessPolicy } from '../auth/access-policy.js';
 import type { TokenIssuer } from '../auth/issue.js';
 import type { Principal } from '../tenancy/principal.js';
 import { requireScope } from '../tenancy/scopes.js';
@@ -19,6 +19,7 @@ import type { AuditTrail } from '../observability/audit.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { UsageRecorder } from '../observability/usage.js';
 import { redactUrl, type Logger } from '../logger.js';
+import type { Caller } from '../tools/context.js';
 import type { GraphAccess } from '../tools/graph-access.js';
 import { networkToolServices, type NetworkToolDeps } from '../tools/services.js';
 import type { JWK } from 'jose';
@@ -84,7 +85,13 @@ export interface GatewayHttpServer {
 const READY_PING_TIMEOUT_MS = 1000;
 
 export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
-  const sessions = new SseSessions(deps.config.sse);
+  // Open SSE sessions and listen streams are checked again every 2 s: a revocation ends them even while idle.
+  // Only the policy's own refusals end them: a state store that cannot answer for a moment ends nothing.
+  const stillAllowed = (caller: Caller) =>
+    deps.policy.check(caller.principal, caller.clientIp).catch((error: unknown) => {
+      if (isAccessRefusal(error)) throw error;
+    });
+  const sessions = new SseSessions(deps.config.sse, Date.now, stillAllowed);
   const inFlight = new InFlight();
   let shuttingDown = false;
   const metadataUrl = () => `${deps.baseUrl()}/.well-known/oauth-protected-resource`;
@@ -94,7 +101,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   const tools = networkToolServices({ ...deps, limits: deps.config.query, inFlight });
   const streamable = createStreamableEndpoint(tools, {
     admit: (principal, close) => sessions.admitStream(principal, close),
-    recheck: (caller) => deps.policy.check(caller.principal, caller.clientIp),
+    recheck: stillAllowed,
   });
 
   const authenticator = {

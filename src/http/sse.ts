@@ -48,6 +48,8 @@ function clientKey(principal: Principal): string {
 }
 
 const KEEP_ALIVE_MS = 15_000;
+/** How often the tokens of open sessions are checked again, so that a revoked token's idle session ends too. */
+const RECHECK_MS = 2000;
 // setTimeout's own ceiling; longer tokens are re-checked on every post anyway.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -61,9 +63,41 @@ export class SseSessions {
   // Listen streams of /mcp (subscriptions/listen), counted under the same caps, ended by closeAll.
   readonly #streams = new Set<() => void>();
 
-  constructor(limits: SseSessionLimits, now: () => number = Date.now) {
+  readonly #recheck: ((caller: Caller) => Promise<void>) | undefined;
+  #recheckTimer: NodeJS.Timeout | undefined;
+  #rechecking = false;
+
+  /**
+   * `recheck`: rejects once a session's token is revoked or its tenant disabled
+   * (the check every request gets); each open session is checked every
+   * RECHECK_MS and closed then, posts or none.
+   */
+  constructor(limits: SseSessionLimits, now: () => number = Date.now, recheck?: (caller: Caller) => Promise<void>) {
     this.#limits = limits;
     this.#now = now;
+    this.#recheck = recheck;
+  }
+
+  #startRechecks(): void {
+    if (this.#recheck === undefined || this.#recheckTimer !== undefined) return;
+    this.#recheckTimer = setInterval(() => void this.#recheckAll(), RECHECK_MS);
+    this.#recheckTimer.unref();
+  }
+
+  async #recheckAll(): Promise<void> {
+    const recheck = this.#recheck;
+    if (recheck === undefined || this.#rechecking) return;
+    if (this.#sessions.size === 0) {
+      clearInterval(this.#recheckTimer);
+      this.#recheckTimer = undefined;
+      return;
+    }
+    this.#rechecking = true;
+    try {
+      await Promise.all([...this.#sessions.values()].map((session) => recheck(session.caller).catch(() => session.transport.close())));
+    } finally {
+      this.#rechecking = false;
+    }
   }
 
   get size(): number {
@@ -140,6 +174,7 @@ export class SseSessions {
     transport.onclose = cleanup;
     await server.connect(transport);
     this.#sessions.set(transport.sessionId, session);
+    this.#startRechecks();
     return transport.sessionId;
   }
 
