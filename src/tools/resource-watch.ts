@@ -118,6 +118,17 @@ export async function firstRead(services: ToolServices, request: ContentRequest,
   return namesOf(target, read.structured);
 }
 
+/** A resource to watch: its URI, what it names, and what its first read saw. */
+export type WatchStart = [uri: string, target: ResourceTarget, seen: string];
+
+/** Checks every URI (watchTargetOf), then reads each one first (firstRead), in order; throws the first refusal. */
+export async function firstReadsOf(services: ToolServices, request: ContentRequest, method: WatchMethod, uris: readonly string[]): Promise<WatchStart[]> {
+  const named = uris.map((uri) => [uri, watchTargetOf(uri)] as const);
+  const starts: WatchStart[] = [];
+  for (const [uri, target] of named) starts.push([uri, target, await firstRead(services, request, method, uri, target)]);
+  return starts;
+}
+
 /** A later read, by the watch's clock rather than a request: undefined when it could not be read this time. */
 async function fingerprint(ctx: ToolContext, target: ResourceTarget, method: WatchMethod): Promise<string | undefined> {
   const facts: CallFacts = { tool: method, callerInput: target.kind === 'schema' ? target.graph : '' };

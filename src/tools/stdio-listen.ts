@@ -14,8 +14,7 @@
 import { ProtocolError, type JSONRPCMessage, type MessageExtraInfo, type Server, type Transport, type TransportSendOptions } from '@modelcontextprotocol/server';
 import { contextOf } from './call.js';
 import type { Caller, ToolServices } from './context.js';
-import type { ResourceTarget } from './resource-uri.js';
-import { MAX_WATCHED_RESOURCES, ResourceWatch, firstRead, listenFilterUris, watchTargetOf } from './resource-watch.js';
+import { MAX_WATCHED_RESOURCES, ResourceWatch, firstReadsOf, listenFilterUris, type WatchStart } from './resource-watch.js';
 
 const METHOD = 'subscriptions/listen';
 
@@ -99,21 +98,17 @@ export class StdioListenTransport implements Transport {
   }
 
   async #listen(message: Message, id: string | number, extra: MessageExtraInfo | undefined): Promise<void> {
-    let targets: Array<[string, ResourceTarget, string]>;
+    let targets: WatchStart[];
     try {
       const uris = listenFilterUris(message.params);
       if (this.#watchedCount() + uris.length > MAX_WATCHED_RESOURCES) {
         throw new ProtocolError(-32602, `One connection may watch at most ${MAX_WATCHED_RESOURCES} resources; close a subscription it no longer needs first.`);
       }
-      targets = [];
-      const request = { caller: this.#caller, requestId: `stdio-${String(id)}`, headers: undefined };
-      for (const uri of uris) {
-        const target = watchTargetOf(uri);
-        targets.push([uri, target, await firstRead(this.#services, request, METHOD, uri, target)]);
-      }
+      targets = await firstReadsOf(this.#services, { caller: this.#caller, requestId: `stdio-${String(id)}`, headers: undefined }, METHOD, uris);
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      await this.#inner.send({ jsonrpc: '2.0', id, error: { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) } }).catch(() => undefined);
+      // Answered here, never thrown: nothing awaits this request's handling but its client.
+      const refusal = error instanceof ProtocolError ? error : new ProtocolError(-32603, 'The gateway could not start watching these resources; try again.');
+      await this.#inner.send({ jsonrpc: '2.0', id, error: { code: refusal.code, message: refusal.message, ...(refusal.data === undefined ? {} : { data: refusal.data }) } }).catch(() => undefined);
       return;
     }
     this.#subscriptions.set(id, targets.map(([uri]) => uri));
