@@ -85,7 +85,7 @@ export interface GatewayHttpServer {
 const READY_PING_TIMEOUT_MS = 1000;
 
 export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
-  // Open SSE sessions and listen streams are checked again every 2 s: a revocation ends them even while idle.
+  // Open SSE sessions and listen streams are checked again every 2 s (SseSessions): a revocation ends them even while idle.
   // Only the policy's own refusals end them: a state store that cannot answer for a moment ends nothing.
   const stillAllowed = (caller: Caller) =>
     deps.policy.check(caller.principal, caller.clientIp).catch((error: unknown) => {
@@ -99,10 +99,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   const maxBodyBytes = deps.config.limits.maxBodyBytes;
 
   const tools = networkToolServices({ ...deps, limits: deps.config.query, inFlight });
-  const streamable = createStreamableEndpoint(tools, {
-    admit: (principal, close) => sessions.admitStream(principal, close),
-    recheck: stillAllowed,
-  });
+  const streamable = createStreamableEndpoint(tools, (caller, close) => sessions.admitStream(caller, close));
 
   const authenticator = {
     verifier: deps.verifier,

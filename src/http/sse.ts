@@ -60,8 +60,8 @@ export class SseSessions {
   // Sessions opening or open, counted as soon as they are admitted so that concurrent opens cannot pass the caps.
   readonly #perTenant = new Counts();
   readonly #perClient = new Counts();
-  // Listen streams of /mcp (subscriptions/listen), counted under the same caps, ended by closeAll.
-  readonly #streams = new Set<() => void>();
+  // Listen streams of /mcp (subscriptions/listen), counted under the same caps, rechecked as sessions are, ended by closeAll.
+  readonly #streams = new Map<() => void, Caller>();
 
   readonly #recheck: ((caller: Caller) => Promise<void>) | undefined;
   #recheckTimer: NodeJS.Timeout | undefined;
@@ -69,8 +69,8 @@ export class SseSessions {
 
   /**
    * `recheck`: rejects once a session's token is revoked or its tenant disabled
-   * (the check every request gets); each open session is checked every
-   * RECHECK_MS and closed then, posts or none.
+   * (the check every request gets); each open session and listen stream is
+   * checked every RECHECK_MS and closed then, posts or none.
    */
   constructor(limits: SseSessionLimits, now: () => number = Date.now, recheck?: (caller: Caller) => Promise<void>) {
     this.#limits = limits;
@@ -87,14 +87,17 @@ export class SseSessions {
   async #recheckAll(): Promise<void> {
     const recheck = this.#recheck;
     if (recheck === undefined || this.#rechecking) return;
-    if (this.#sessions.size === 0) {
+    if (this.#sessions.size === 0 && this.#streams.size === 0) {
       clearInterval(this.#recheckTimer);
       this.#recheckTimer = undefined;
       return;
     }
     this.#rechecking = true;
     try {
-      await Promise.all([...this.#sessions.values()].map((session) => recheck(session.caller).catch(() => session.transport.close())));
+      await Promise.all([
+        ...[...this.#sessions.values()].map((session) => recheck(session.caller).catch(() => session.transport.close())),
+        ...[...this.#streams].map(([close, caller]) => recheck(caller).catch(close)),
+      ]);
     } finally {
       this.#rechecking = false;
     }
@@ -179,16 +182,19 @@ export class SseSessions {
   }
 
   /**
-   * Admits one subscriptions/listen stream of `principal` under the same caps as
-   * sessions (SESSION_LIMIT beyond them); `close` ends it at shutdown. The
-   * function returned gives its place back (call it when the stream ends).
+   * Admits one subscriptions/listen stream of `caller` under the same caps as
+   * sessions (SESSION_LIMIT beyond them); `close` ends it at shutdown, and when
+   * a recheck finds its token refused. The function returned gives its place
+   * back (call it when the stream ends).
    */
-  admitStream(principal: Principal, close: () => void): () => void {
+  admitStream(caller: Caller, close: () => void): () => void {
+    const { principal } = caller;
     const client = clientKey(principal);
     this.#refuseOverCap(principal, client, 'stream');
     this.#perTenant.add(principal.tenant, 1);
     this.#perClient.add(client, 1);
-    this.#streams.add(close);
+    this.#streams.set(close, caller);
+    this.#startRechecks();
     let released = false;
     return () => {
       if (released) return;
@@ -290,7 +296,7 @@ export class SseSessions {
   }
 
   async closeAll(): Promise<void> {
-    for (const close of [...this.#streams]) close();
+    for (const close of [...this.#streams.keys()]) close();
     await Promise.all([...this.#sessions.values()].map((s) => s.transport.close()));
   }
 }

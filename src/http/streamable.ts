@@ -27,7 +27,7 @@ import type { Caller, ToolServices } from '../tools/context.js';
 import { MODERN_PROTOCOL_VERSION, callToolDirectly, callerAuthInfo, createSharedMcpServer, plainToolCall } from '../tools/index.js';
 import { CallerMultiplexer, ModernCallerMultiplexer, isCancelledReply, isRequest, type Delivery, type Multiplexer } from './caller-multiplexer.js';
 import { standardHeaderMismatch } from './standard-headers.js';
-import { serveListen, type ListenStreams } from './subscriptions-listen.js';
+import { serveListen, type StreamAdmission } from './subscriptions-listen.js';
 
 export interface StreamableEndpoint {
   /** Answers one POST to /mcp whose caller is admitted and whose body is parsed. */
@@ -46,8 +46,8 @@ function serve(server: McpServer, transport: Multiplexer): Served {
   return { transport, connected: server.connect(transport) };
 }
 
-/** `streams`: what subscriptions/listen streams need (the SSE session caps, the policy check). */
-export function createStreamableEndpoint(tools: ToolServices, streams: ListenStreams): StreamableEndpoint {
+/** `admitStream`: admits a subscriptions/listen stream under the SSE session caps and their rechecks. */
+export function createStreamableEndpoint(tools: ToolServices, admitStream: StreamAdmission): StreamableEndpoint {
   // The 2025 server remembers the client info and capabilities of the last caller's
   // initialize. Nothing reads them; code that ever does must not use this server,
   // or one tenant would see another's client details.
@@ -77,7 +77,7 @@ export function createStreamableEndpoint(tools: ToolServices, streams: ListenStr
         return;
       }
       if (route.kind === 'modern') {
-        await serveModern(modern, route, req, res, extraOf(), scope, (message) => serveListen(message, res, { caller, requestId: requestId ?? 'rpc-listen', headers: req.headers }, tools, streams));
+        await serveModern(modern, route, req, res, extraOf(), scope, (message) => serveListen(message, res, { caller, requestId: requestId ?? 'rpc-listen', headers: req.headers }, tools, admitStream));
         return;
       }
       if (route === LEGACY) {

@@ -11,26 +11,23 @@
 // `_meta`. A graceful end is the listen request's result. Each URI is checked
 // against the caller's rights before the stream opens, as a read of it would
 // be; a stream counts against the SSE session caps of its client and tenant,
-// and ends when its token is revoked or its tenant disabled (checked every poll).
+// and ends when its token is revoked or its tenant disabled (SseSessions checks it every 2 s).
 
 import type { ServerResponse } from 'node:http';
 import { ProtocolError, SERVER_INFO_META_KEY, SUBSCRIPTION_ID_META_KEY, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/server';
 import { isGatewayError } from '../errors.js';
 import { PRODUCT_ID } from '../product.js';
-import type { Principal } from '../tenancy/principal.js';
 import { contextOf } from '../tools/call.js';
 import type { Caller, ToolServices } from '../tools/context.js';
 import type { ContentRequest } from '../tools/content-call.js';
-import type { ResourceTarget } from '../tools/resource-uri.js';
-import { MAX_WATCHED_RESOURCES, RESOURCE_POLL_MS, ResourceWatch, firstRead, listenFilterUris, watchTargetOf } from '../tools/resource-watch.js';
+import { MAX_WATCHED_RESOURCES, ResourceWatch, firstReadsOf, listenFilterUris, type WatchStart } from '../tools/resource-watch.js';
 
-/** What a listen stream needs of the HTTP layer. */
-export interface ListenStreams {
-  /** Admits one long-lived stream of `principal` under the session caps (throws SESSION_LIMIT); `close` ends it at shutdown; the function returned gives its place back. */
-  admit(principal: Principal, close: () => void): () => void;
-  /** Rejects once the token is revoked or its tenant disabled (the same check every request gets). */
-  recheck(caller: Caller): Promise<void>;
-}
+/**
+ * Admits one long-lived stream of `caller` under the session caps (throws
+ * SESSION_LIMIT), where `close` ends it at shutdown and once its token is
+ * revoked or its tenant disabled; the function returned gives its place back.
+ */
+export type StreamAdmission = (caller: Caller, close: () => void) => () => void;
 
 const KEEP_ALIVE_MS = 15_000;
 // setTimeout's own ceiling; a stream of a longer token ends at the ceiling and is opened again by its client.
@@ -56,15 +53,12 @@ function requestedUris(params: unknown): string[] {
  * first read of each resource is a request of the caller's, as resources/read
  * is (the rate, the audit); the later reads are the stream's own.
  */
-export async function serveListen(message: JSONRPCRequest, res: ServerResponse, request: ContentRequest, services: ToolServices, streams: ListenStreams): Promise<void> {
+export async function serveListen(message: JSONRPCRequest, res: ServerResponse, request: ContentRequest, services: ToolServices, admit: StreamAdmission): Promise<void> {
   const { id } = message;
   const { caller } = request;
-  let targets: Array<[string, ResourceTarget, string]>;
+  let targets: WatchStart[];
   try {
-    const uris = requestedUris(message.params);
-    const named = uris.map((uri) => [uri, watchTargetOf(uri)] as const);
-    targets = [];
-    for (const [uri, target] of named) targets.push([uri, target, await firstRead(services, request, METHOD, uri, target)]);
+    targets = await firstReadsOf(services, request, METHOD, requestedUris(message.params));
   } catch (error) {
     if (error instanceof ProtocolError) return rpcError(res, id, error.code, error.message, error.data as Record<string, unknown> | undefined);
     throw error;
@@ -83,20 +77,22 @@ export async function serveListen(message: JSONRPCRequest, res: ServerResponse, 
     if (!res.writableEnded) res.end();
   };
 
+  // Nothing this gateway can deliver asked for: acknowledged as empty and ended at once, holding no place.
+  let release: (() => void) | undefined;
+  if (targets.length > 0) {
+    try {
+      release = admit(caller, () => end(true));
+    } catch (error) {
+      if (isGatewayError(error)) return rpcError(res, id, -32603, error.message, { code: error.code });
+      throw error;
+    }
+  }
+  // Reverse proxies (nginx) buffer responses by default, which would hold every event back.
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
+  write({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: honored, _meta: stamp } });
   if (targets.length === 0) {
-    // Nothing this gateway can deliver was asked for: acknowledged as empty, and ended at once.
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform' });
-    write({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: honored, _meta: stamp } });
     end(true);
     return;
-  }
-
-  let release: () => void;
-  try {
-    release = streams.admit(caller.principal, () => end(true));
-  } catch (error) {
-    if (isGatewayError(error)) return rpcError(res, id, -32603, error.message, { code: error.code });
-    throw error;
   }
   const watch = new ResourceWatch(contextOf(services, caller, request.requestId), METHOD, async (uri) => {
     write({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri, _meta: stamp } });
@@ -108,20 +104,12 @@ export async function serveListen(message: JSONRPCRequest, res: ServerResponse, 
     if (open && !res.writableEnded) res.write(': keep-alive\n\n');
   }, KEEP_ALIVE_MS);
   keepAlive.unref();
-  // A revoked token or a disabled tenant ends the stream, as it would refuse the next request.
-  const recheck = setInterval(() => void streams.recheck(caller).catch(() => end(true)), RESOURCE_POLL_MS);
-  recheck.unref();
   res.on('close', () => {
     open = false;
     watch.close();
     clearTimeout(expiry);
     clearInterval(keepAlive);
-    clearInterval(recheck);
-    release();
+    release?.();
   });
-
-  // Reverse proxies (nginx) buffer responses by default, which would hold every event back.
-  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
-  write({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: honored, _meta: stamp } });
   for (const [uri, target, seen] of targets) watch.add(uri, target, seen);
 }
