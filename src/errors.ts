@@ -5,6 +5,8 @@ export const ERROR_CODES = {
   // configuration and start-up (never reach a tenant)
   CONFIG_INVALID: 500,
   DATABASE_UNREACHABLE: 503,
+  // a tenant placed on a database target this instance has no configuration for
+  DATABASE_TARGET_UNKNOWN: 503,
   DATABASE_NOT_FALKORDB: 503,
   DATABASE_CLUSTER_INVALID: 503,
   DATABASE_PERMISSION_MISSING: 500,
@@ -36,6 +38,7 @@ export const ERROR_CODES = {
   IP_FORBIDDEN: 403,
   TENANT_DISABLED: 403,
   TENANT_NOT_REGISTERED: 403,
+  TENANT_NOT_SERVED: 403,
   DATABASE_ACCESS_DENIED: 403,
   HOST_FORBIDDEN: 403,
   // admission
@@ -63,6 +66,9 @@ export const ERROR_CODES = {
   TOKEN_NOT_FOUND: 404,
   TENANT_EXISTS: 409,
   STATE_CONFLICT: 409,
+  // tenant placement: a move's switch-over refuses writes for a moment; a move that lost its lease
+  TENANT_MOVING: 503,
+  TENANT_MOVE_LOST: 409,
   // a record in the gateway state that this version cannot read (changed by hand, or by another program)
   STATE_RECORD_INVALID: 500,
   GRAPH_EXISTS: 409,
@@ -128,6 +134,7 @@ const DATABASE_FAULTS: ReadonlySet<ErrorCode> = new Set([
   'DATABASE_CLUSTER_INVALID',
   'DATABASE_PERMISSION_MISSING',
   'DATABASE_LIMITS_MISSING',
+  'DATABASE_TARGET_UNKNOWN',
 ]);
 
 /** The message a tenant sees for `error`: the error's own, or for a database fault a fixed one that names no server. */

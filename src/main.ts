@@ -1,20 +1,14 @@
 // Wires config → database → token verifier → HTTP listener, and takes it all
 // down again in reverse order. No globals: tests start several in one process.
 
-import type { ConcurrencyGate } from './admission/concurrency.js';
 import { createAdmission } from './admission/index.js';
-import { StorageQuota } from './admission/storage-quota.js';
 import { createAccessPolicy } from './auth/access-policy.js';
 import { TokenIssuer } from './auth/issue.js';
 import { loadOwnKeys } from './auth/own-keys.js';
 import type { SigningKey } from './auth/signing.js';
 import { createTenantKeyResolver } from './auth/tenant-keys.js';
 import { createTokenVerifier } from './auth/verify.js';
-import { createGraphCache } from './cache/graph-cache.js';
 import { publicBaseUrl, type Config } from './config/index.js';
-import { openTenantIsolation } from './falkordb/acl.js';
-import type { Database } from './falkordb/database.js';
-import { GraphClient } from './falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from './falkordb/open.js';
 import { checkPortFree, listenOn, type ListenerNames } from './http/listen.js';
 import { createNetworkGuard } from './http/network.js';
@@ -26,14 +20,12 @@ import { createGatewayHttpServer } from './http/server.js';
 import { createTlsReloader, plainHttpWarning, readTlsPair, tlsFiles } from './http/tls.js';
 import type { Logger } from './logger.js';
 import { createGatewayMetrics, METRICS_LISTENER } from './http/metrics-server.js';
-import { createGraphAccess, type GraphAccess } from './tools/graph-access.js';
-import type { GatewayMetrics } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
 import { createUsageRecorder, type UsageRecorder } from './observability/usage.js';
 import { SHUTDOWN_STEP_TIMEOUT_MS, ShutdownSequence } from './shutdown.js';
 import { announceGateway, presenceFacts } from './auth/gateways.js';
 import { openGatewayState, type GatewayState } from './gateway-state.js';
-import type { TenantRegistry } from './state/tenants.js';
+import { openGraphAccess } from './placement.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface GatewayOptions {
@@ -76,40 +68,6 @@ export const DEV_TENANT = 'demo';
 /** What shutdown may take beyond SHUTDOWN_TIMEOUT_MS: closing streams, connections, flushes and the database. */
 export const SHUTDOWN_MARGIN_MS = 5_000;
 export const DEV_TOKEN_TTL_SECONDS = 24 * 3600;
-
-export interface OpenedGraphAccess {
-  graphAccess: GraphAccess;
-  /** Closes the tenant users' connections (TENANT_ISOLATION=acl). */
-  close(): Promise<void>;
-}
-
-/**
- * The graph operations of every caller, for the gateway and stdio alike: opens
- * what their layers need (the graph cache, whose version tokens let instances
- * sharing the database see each other's writes; with TENANT_ISOLATION=acl the
- * tenant users' connections, after checking the gateway's own database rights,
- * a missing one stopping start-up) and leaves their order to createGraphAccess.
- * `concurrency` is the instance's query caps, absent for stdio's one caller.
- */
-export async function openGraphAccess(
-  config: Config,
-  database: Database,
-  logger: Logger,
-  metrics: Pick<GatewayMetrics, 'cacheLookup'>,
-  tenants: Pick<TenantRegistry, 'get'>,
-  concurrency?: Pick<ConcurrencyGate, 'wrap'>,
-): Promise<OpenedGraphAccess> {
-  const replicaLagMs = config.falkordb.replicaUrls.length > 0 ? config.falkordb.readAfterWriteMs : 0;
-  const cache = createGraphCache({ database, config: config.cache, metrics, logger, replicaLagMs });
-  const isolation = config.isolation.mode === 'acl' ? await openTenantIsolation(config, database, logger) : undefined;
-  const own = new GraphClient(database);
-  return {
-    graphAccess: createGraphAccess({ graphs: own, tenantConnections: isolation?.connections, cache, concurrency, storage: new StorageQuota({ graphs: own, tenants, limits: config.limits }) }),
-    close: async () => {
-      await isolation?.close();
-    },
-  };
-}
 
 const MAIN_LISTENER: ListenerNames = { hostVariable: 'HOST', portVariable: 'PORT' };
 
@@ -184,8 +142,10 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     shutdown.add('policy change stream', () => Promise.resolve(policy.close()));
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
     const admission = createAdmission({ config, state, logger });
-    const graphs = await openGraphAccess(config, database.db, logger, metrics, state.tenants, admission.concurrency);
+    const graphs = await openGraphAccess({ config, database: database.db, logger, metrics, state, policy, concurrency: admission.concurrency });
     shutdown.add('tenant connections', () => graphs.close());
+    // Reached in the background: a target down at start-up fails only its tenants' calls, and is tried again.
+    for (const name of graphs.targets.names) graphs.targets.open(name).catch(() => undefined);
     const oauth = signingKey === undefined || issuer === undefined || !config.oauth.server ? undefined : oauthEndpoints(config, state, issuer, signingKey, logger, baseUrl);
     // Unwound after the in-flight calls (a later step): their spans are sent before the exporter stops.
     const tracing = config.tracing === undefined ? undefined : await startTracing(config.tracing, GATEWAY_VERSION, logger);
@@ -200,6 +160,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       jwks: ownKeys.map((k) => k.jwk),
       database: database.db,
       graphAccess: graphs.graphAccess,
+      targets: graphs.targets,
       network: createNetworkGuard(config, baseUrl),
       admission,
       audit: state.audit,

@@ -47,6 +47,8 @@ export interface AccessPolicy {
   tenantRefusal(principal: Principal): Promise<GatewayError | undefined>;
   /** The graph rules of the principal's tenant (src/tenancy/graph-rules.ts), from the same cached lookup. */
   graphRules(principal: Principal): Promise<TenantRecord['graphRules']>;
+  /** Where the principal's tenant's graphs live (`database`, absent: the shared database) and a move under way, from the same lookup. */
+  placement(principal: Principal): Promise<Pick<TenantRecord, 'database' | 'move'>>;
   /** Stops reading the change stream. */
   close(): void;
 }
@@ -238,6 +240,10 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   return {
     async graphRules(principal) {
       return (await lookup(principal)).tenant?.graphRules;
+    },
+    async placement(principal) {
+      const tenant = (await lookup(principal)).tenant;
+      return tenant === undefined ? {} : { database: tenant.database, move: tenant.move };
     },
     async refusal(principal) {
       return refusal(principal, await lookup(principal), requireRegistration);

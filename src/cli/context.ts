@@ -7,8 +7,9 @@ import { TokenIssuer } from '../auth/issue.js';
 import { devSigningKeyPath, loadOwnKeys } from '../auth/own-keys.js';
 import { createTenantKeyResolver } from '../auth/tenant-keys.js';
 import { createTokenVerifier, type TokenVerifier } from '../auth/verify.js';
-import { loadConfig, type Config } from '../config/index.js';
+import { DEFAULT_TARGET, loadConfig, type Config } from '../config/index.js';
 import { GatewayError } from '../errors.js';
+import type { Database } from '../falkordb/database.js';
 import { GraphClient } from '../falkordb/graphs.js';
 import { openDatabase, type OpenedDatabase } from '../falkordb/open.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -16,15 +17,39 @@ import { auditStreamKey } from '../observability/audit-stream.js';
 import { stateKeys } from '../state/keys.js';
 import { openGatewayState, type GatewayState } from '../gateway-state.js';
 import { tenantKeyPrefix } from '../tenancy/keys.js';
+import { TargetDatabases } from '../placement.js';
 import { assertGatewaysAccept, environmentFacts } from './gateway-match.js';
 
 export interface CliContext {
   config: Config;
   logger: Logger;
+  /** The shared database: the gateway's own state, and the graphs of every tenant not placed elsewhere. */
   database: OpenedDatabase;
   state: GatewayState;
+  /** Graph operations on the shared database. */
   graphs: GraphClient;
+  /** The databases of DATABASE_TARGETS, opened when a command needs one. */
+  targets: TargetDatabases;
   close(): Promise<void>;
+}
+
+/** Where a tenant's graphs are: its placement's database (`target` undefined: the shared one). */
+export interface TenantDatabase {
+  target: string | undefined;
+  db: Database;
+  graphs: GraphClient;
+}
+
+/** The database `target` names (undefined or `default`: the shared one), opened on first use. */
+export async function databaseOf(ctx: CliContext, target: string | undefined): Promise<TenantDatabase> {
+  if (target === undefined || target === DEFAULT_TARGET) return { target: undefined, db: ctx.database.db, graphs: ctx.graphs };
+  const opened = await ctx.targets.open(target);
+  return { target, db: opened.db, graphs: new GraphClient(opened.db) };
+}
+
+/** The database the tenant's record places its graphs on; the shared one for a tenant without a record. */
+export async function tenantDatabase(ctx: CliContext, tenant: string): Promise<TenantDatabase> {
+  return databaseOf(ctx, (await ctx.state.tenants.get(tenant))?.database);
 }
 
 /** Opens config, database and state; the caller must `close()`. */
@@ -34,13 +59,18 @@ export async function openCliContext(env: NodeJS.ProcessEnv): Promise<CliContext
   const logger = createLogger(env.LOG_LEVEL ?? 'warn', 2);
   // A one-off command leaves the server's limits to `serve`, so it works where they are unset.
   const database = await openDatabase(config, logger, { reuseRunning: true, limits: false });
+  const targets = new TargetDatabases(config, logger, { limits: false });
   return {
     config,
     logger,
     database,
     state: openGatewayState(database.db, logger, config.audit),
     graphs: new GraphClient(database.db),
-    close: () => database.close(),
+    targets,
+    close: async () => {
+      await targets.close();
+      await database.close();
+    },
   };
 }
 
@@ -104,7 +134,7 @@ export async function tenantIsKnown(ctx: CliContext, tenant: string): Promise<bo
   for (const key of [stateKeys.tenantTokens(tenant), stateKeys.tenantFamilies(tenant), auditStreamKey(tenant)]) {
     if (await store.exists(key)) return true;
   }
-  return (await ctx.graphs.listKeys(tenantKeyPrefix(tenant))).length > 0;
+  return (await (await tenantDatabase(ctx, tenant)).graphs.listKeys(tenantKeyPrefix(tenant))).length > 0;
 }
 
 /** TENANT_NOT_FOUND (exit 1) for a tenant this database knows nothing of; `force` names the flag that overrides it. */

@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { embeddedDataExists, readEmbeddedState } from '../falkordb/launcher.js';
 import { openDatabase } from '../falkordb/open.js';
 import { InFlight } from '../in-flight.js';
-import { openGraphAccess } from '../main.js';
+import { openGraphAccess } from '../placement.js';
 import { createLogger } from '../logger.js';
 import { NO_METRICS } from '../observability/metrics.js';
 import { createUsageRecorder } from '../observability/usage.js';
@@ -58,7 +58,7 @@ export async function stdio(env: NodeJS.ProcessEnv, options: { tenant: string; s
   const state = openGatewayState(database.db, logger, config.audit);
   const usage = createUsageRecorder({ store: state.store, tenants: state.tenants, config, logger });
   const policy = createAccessPolicy({ state, requireRegistration: config.tenants.requireRegistration });
-  const graphs = await openGraphAccess(config, database.db, logger, NO_METRICS, state.tenants).catch(async (error: unknown) => {
+  const graphs = await openGraphAccess({ config, database: database.db, logger, metrics: NO_METRICS, state, policy }).catch(async (error: unknown) => {
     await usage.close();
     await state.audit.close();
     await database.close();

@@ -11,7 +11,7 @@ import { validateTenantId } from '../tenancy/tenant-id.js';
 import { exportTenant, type GraphSummary } from '../transfer/export.js';
 import type { TransferRecord } from '../transfer/format.js';
 import { importTenant, type ConflictMode } from '../transfer/import.js';
-import { mustKnowTenant, withCliContext } from './context.js';
+import { mustKnowTenant, tenantDatabase, withCliContext } from './context.js';
 import { formatTable, printJson, printLines, stdoutIsClosed, writeOut } from './output.js';
 import { runCommand } from './run.js';
 
@@ -105,7 +105,8 @@ async function exportCommand(id: string, options: ExportOptions): Promise<void> 
     const sink = toStdout ? stdoutSink() : await fileSink(options.out);
     let result: Awaited<ReturnType<typeof exportTenant>>;
     try {
-      result = await exportTenant({ db: ctx.database.db, graphs: ctx.graphs, tenant, patterns, write: (r) => sink.write(r), progress: progress(options.quiet) });
+      const placed = await tenantDatabase(ctx, tenant);
+      result = await exportTenant({ db: placed.db, graphs: placed.graphs, tenant, patterns, write: (r) => sink.write(r), progress: progress(options.quiet) });
       await sink.commit();
     } catch (error) {
       await sink.abort();
@@ -135,7 +136,7 @@ async function importCommand(id: string, options: ImportOptions): Promise<void> 
   const onConflict = conflictMode(options.onConflict);
   await withCliContext(process.env, async (ctx) => {
     const storageQuotaBytes = storageQuotaOf(await ctx.state.tenants.get(target), ctx.config.limits.storageQuotaBytes);
-    const result = await importTenant({ db: ctx.database.db, file: options.in, tenant, targetTenant: target, onConflict, storageQuotaBytes, progress: progress(options.quiet) });
+    const result = await importTenant({ db: (await tenantDatabase(ctx, target)).db, file: options.in, tenant, targetTenant: target, onConflict, storageQuotaBytes, progress: progress(options.quiet) });
     await ctx.state.audit.record({ event: 'tenant_changed', tenant: target, actor: 'cli', detail: `imported ${result.graphs.length} graph(s) from ${tenant === target ? 'an export' : `an export of tenant ${tenant}`}${result.replaced.length === 0 ? '' : `, replacing ${result.replaced.join(',')}`}` });
     if (options.json) return printJson(result);
     printLines(

@@ -16,10 +16,12 @@ import { graphsStorageBytes } from '../falkordb/storage.js';
 import { tenantUsersFor } from '../falkordb/acl.js';
 import { recentDays } from '../observability/usage-counters.js';
 import { readUsageRows, tenantsWithUsage } from '../observability/usage-read.js';
-import { validateJwksUrl, type NewTenant, type TenantRecord } from '../state/tenants.js';
+import { activeMove, validateJwksUrl, type NewTenant, type TenantRecord } from '../state/tenants.js';
+import { DEFAULT_TARGET } from '../config/index.js';
+import { targetConfig, unknownTarget } from '../placement.js';
 import { tenantGraphsAmong, tenantKeyPrefix } from '../tenancy/keys.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
-import { withCliContext, type CliContext } from './context.js';
+import { databaseOf, tenantDatabase, withCliContext, type CliContext, type TenantDatabase } from './context.js';
 import { formatTable, isoSeconds, printJson, printLines } from './output.js';
 import { runCommand } from './run.js';
 import { formatSize, parseSize, SIZE_FORMS } from '../size.js';
@@ -32,6 +34,7 @@ interface AddOptions {
   plan?: string;
   allowIp: string[];
   storageQuota?: string;
+  database?: string;
   json?: boolean;
 }
 
@@ -98,6 +101,21 @@ async function newTenant(id: string, options: AddOptions): Promise<NewTenant> {
   return tenant;
 }
 
+/** Where the tenant's graphs live, for people: `default (the shared database)` or the target's name, and a move under way. */
+function databaseLabel(record: TenantRecord): string {
+  const where = record.database ?? `${DEFAULT_TARGET} (the shared database)`;
+  const move = activeMove(record, Date.now());
+  return move === undefined ? where : `${where}; moving to ${move.to} since ${atSeconds(move.startedAt)} (${move.phase === 'switching' ? 'switching over: writes paused' : 'copying'})`;
+}
+
+/** `--database NAME`: a target of this configuration, reachable now; `default` is the shared database. */
+async function placementArg(ctx: CliContext, name: string): Promise<string | undefined> {
+  if (name === DEFAULT_TARGET) return undefined;
+  if (ctx.config.targets[name] === undefined) throw unknownTarget(ctx.config, name);
+  await ctx.targets.open(name);
+  return name;
+}
+
 function printAdded(ctx: CliContext, record: TenantRecord): void {
   const key = record.publicKeyKid !== undefined ? `its own public key, kid ${record.publicKeyKid}` : record.jwksUrl !== undefined ? `its own JWKS, ${record.jwksUrl}` : "the gateway's signing key (tokens from `token issue`)";
   const lines = [
@@ -106,6 +124,7 @@ function printAdded(ctx: CliContext, record: TenantRecord): void {
     `  plan:             ${record.plan ?? '-'}`,
     `  allowed IPs:      ${record.allowIps.length === 0 ? 'anywhere' : record.allowIps.join(', ')}`,
     `  storage quota:    ${storageQuotaLabel(record, ctx.config.limits.storageQuotaBytes)}`,
+    `  database:         ${databaseLabel(record)}`,
   ];
   if (record.publicKeyKid !== undefined || record.jwksUrl !== undefined) {
     lines.push(`  its tokens need:  aud "${ctx.config.auth.audience}", iss "${record.issuer ?? ctx.config.auth.issuer}", the tenant id in "${ctx.config.auth.tenantClaim}", and an exp.`);
@@ -122,8 +141,10 @@ function printAdded(ctx: CliContext, record: TenantRecord): void {
 async function add(id: string, options: AddOptions): Promise<void> {
   const input = await newTenant(id, options);
   await withCliContext(process.env, async (ctx) => {
+    const database = options.database === undefined ? undefined : await placementArg(ctx, options.database);
+    if (database !== undefined) input.database = database;
     const record = await ctx.state.tenants.add(input);
-    await ctx.state.audit.record({ event: 'tenant_changed', tenant: record.id, actor: 'cli', detail: `added, key=${keyLabel(record)}` });
+    await ctx.state.audit.record({ event: 'tenant_changed', tenant: record.id, actor: 'cli', detail: `added, key=${keyLabel(record)}${database === undefined ? '' : `, database=${database}`}` });
     if (options.json) printJson(publicView(record));
     else printAdded(ctx, record);
   });
@@ -136,20 +157,27 @@ async function list(options: { json?: boolean }): Promise<void> {
     if (tenants.length === 0) return printLines('No tenants are registered. Add one with: falkordb-mcp-gateway tenant add ID');
     // The graph rules column appears once any tenant has graph rules.
     const withRules = tenants.some((t) => t.graphRules !== undefined);
-    const rows = tenants.map((t) => [t.id, t.status, t.plan ?? '-', keyLabel(t), t.allowIps.length === 0 ? 'any' : t.allowIps.join(','), atSeconds(t.createdAt), ...(withRules ? [t.graphRules === undefined ? '-' : graphRulesLabel(t)] : [])]);
-    printLines(formatTable(['ID', 'STATUS', 'PLAN', 'KEY', 'ALLOWED IPS', 'CREATED', ...(withRules ? ['GRAPH RULES'] : [])], rows));
+    // The database column appears once any tenant is placed on a target of its own, or is being moved.
+    const withDatabase = tenants.some((t) => t.database !== undefined || t.move !== undefined);
+    const rows = tenants.map((t) => [
+      t.id, t.status, t.plan ?? '-', keyLabel(t), t.allowIps.length === 0 ? 'any' : t.allowIps.join(','), atSeconds(t.createdAt),
+      ...(withDatabase ? [`${t.database ?? DEFAULT_TARGET}${activeMove(t, Date.now()) === undefined ? '' : ` (moving to ${t.move?.to})`}`] : []),
+      ...(withRules ? [t.graphRules === undefined ? '-' : graphRulesLabel(t)] : []),
+    ]);
+    printLines(formatTable(['ID', 'STATUS', 'PLAN', 'KEY', 'ALLOWED IPS', 'CREATED', ...(withDatabase ? ['DATABASE'] : []), ...(withRules ? ['GRAPH RULES'] : [])], rows));
   });
 }
 
 async function show(id: string, options: { json?: boolean }): Promise<void> {
   await withCliContext(process.env, async (ctx) => {
     const record = await ctx.state.tenants.mustGet(validateTenantId(id));
-    const graphs = (await ctx.graphs.listKeys(tenantKeyPrefix(record.id))).length;
+    const placed = await databaseOf(ctx, record.database);
+    const graphs = (await placed.graphs.listKeys(tenantKeyPrefix(record.id))).length;
     const tokens = await ctx.state.ledger.listTenant(record.id);
     const families = await ctx.state.refresh.listTenant(record.id);
     const devices = [...new Set([...tokens, ...families].flatMap((t) => (t.device === undefined ? [] : [t.device])))].sort();
     const counts = { graphs, tokens: tokens.length, revokedTokens: tokens.filter((t) => t.revoked !== undefined).length, devices };
-    const { usedBytes } = await measureTenantStorage(ctx.graphs, record.id);
+    const { usedBytes } = await measureTenantStorage(placed.graphs, record.id);
     const quotaBytes = storageQuotaOf(record, ctx.config.limits.storageQuotaBytes);
     const storage = { usedBytes, quotaBytes, quotaFrom: record.storageQuotaBytes === undefined ? 'TENANT_STORAGE_QUOTA_BYTES' : 'tenant' };
     if (options.json) return printJson({ ...publicView(record), ...counts, storage });
@@ -161,6 +189,7 @@ async function show(id: string, options: { json?: boolean }): Promise<void> {
       ['issuer', record.issuer],
       ['allowed IPs', record.allowIps.length === 0 ? 'anywhere' : record.allowIps.join(', ')],
       ['graph rules', graphRulesLabel(record)],
+      ['database', databaseLabel(record)],
       ['created', atSeconds(record.createdAt)],
       ['graphs', String(graphs)],
       ['storage', `${formatSize(usedBytes)} used${quotaBytes > 0 && usedBytes >= quotaBytes ? ', AT OR OVER QUOTA: writes that may add data are refused' : ''}`],
@@ -180,7 +209,7 @@ async function set(id: string, options: { storageQuota?: string; json?: boolean 
     const { before, after } = await ctx.state.tenants.setStorageQuota(tenant, quota);
     const defaultBytes = ctx.config.limits.storageQuotaBytes;
     await ctx.state.audit.record({ event: 'tenant_changed', tenant: after.id, actor: 'cli', detail: `storage quota ${quota === undefined ? 'default' : String(quota)}` });
-    const { usedBytes } = await measureTenantStorage(ctx.graphs, after.id);
+    const { usedBytes } = await measureTenantStorage((await databaseOf(ctx, after.database)).graphs, after.id);
     if (options.json) return printJson({ tenant: after.id, storageQuotaBytes: after.storageQuotaBytes ?? null, quotaBytes: storageQuotaOf(after, defaultBytes), usedBytes });
     printLines(
       `Tenant "${after.id}": storage quota is now ${storageQuotaLabel(after, defaultBytes)} (before: ${storageQuotaLabel(before, defaultBytes)}).`,
@@ -193,7 +222,8 @@ async function set(id: string, options: { storageQuota?: string; json?: boolean 
 /** TENANT_ISOLATION=acl: the tenant's database user follows the registry; says what changed. */
 async function changeDatabaseUser(ctx: CliContext, id: string, change: 'enable' | 'disable' | 'remove'): Promise<string[]> {
   if (ctx.config.isolation.mode !== 'acl') return [];
-  const users = tenantUsersFor(ctx.config, ctx.database.db, ctx.logger);
+  const placed = await tenantDatabase(ctx, id);
+  const users = tenantUsersFor(placed.target === undefined ? ctx.config : targetConfig(ctx.config, placed.target), placed.db, ctx.logger);
   if (change === 'enable') {
     await users.enable(id);
     return ['Its database user is on again.'];
@@ -263,11 +293,12 @@ async function confirmRemoval(id: string, purge: boolean): Promise<void> {
 
 async function purgeGraphs(ctx: CliContext, id: string): Promise<number> {
   const deleted: string[] = [];
-  for (const key of await ctx.graphs.listKeys(tenantKeyPrefix(id))) {
-    if (await ctx.graphs.deleteGraph(key)) deleted.push(...tenantGraphsAmong(id, [key]));
+  const { graphs } = await tenantDatabase(ctx, id);
+  for (const key of await graphs.listKeys(tenantKeyPrefix(id))) {
+    if (await graphs.deleteGraph(key)) deleted.push(...tenantGraphsAmong(id, [key]));
   }
   // Running gateways forget their cached schemas, lists and results of those graphs.
-  await createCacheVersions(ctx.graphs.database).bump(id, deleted, true);
+  await createCacheVersions(graphs.database).bump(id, deleted, true);
   return deleted.length;
 }
 
@@ -293,13 +324,23 @@ async function remove(id: string, options: { purgeGraphs?: boolean; yes?: boolea
 
 /** Storage now, per tenant: one SCAN of the graph keys for all of them, then GRAPH.MEMORY USAGE per graph. */
 async function storageTable(ctx: CliContext, tenants: readonly string[]): Promise<string> {
-  const keys = await ctx.graphs.listKeys('');
   const records = new Map((await ctx.state.tenants.list()).map((r) => [r.id, r]));
+  // One SCAN per database the tenants are placed on.
+  const keysOf = new Map<string | undefined, Promise<{ db: TenantDatabase; keys: string[] }>>();
+  const placedKeys = (target: string | undefined) => {
+    let found = keysOf.get(target);
+    if (found === undefined) {
+      found = databaseOf(ctx, target).then(async (db) => ({ db, keys: await db.graphs.listKeys('') }));
+      keysOf.set(target, found);
+    }
+    return found;
+  };
   const defaultBytes = ctx.config.limits.storageQuotaBytes;
   const rows: string[][] = [];
   for (const tenant of tenants) {
     const prefix = tenantKeyPrefix(tenant);
-    const used = await graphsStorageBytes(ctx.database.db, keys.filter((key) => key.startsWith(prefix)));
+    const { db, keys } = await placedKeys(records.get(tenant)?.database);
+    const used = await graphsStorageBytes(db.db, keys.filter((key) => key.startsWith(prefix)));
     const record = records.get(tenant) ?? {};
     const quota = storageQuotaOf(record, defaultBytes);
     rows.push([tenant, formatSize(used), storageQuotaLabel(record, defaultBytes), quota === 0 ? '-' : `${Math.floor((used / quota) * 100)}%`]);
@@ -365,6 +406,7 @@ export function registerTenantCommands(program: Command): void {
     .option('--plan <name>', 'plan name (e.g. pro); sets the tenant\'s rate limit through RATE_LIMIT_PLANS')
     .option('--allow-ip <cidr>', 'address or CIDR range the tenant may connect from; repeatable (default: anywhere)', collect, [])
     .option('--storage-quota <size>', STORAGE_QUOTA_HELP)
+    .option('--database <target>', 'the database its graphs live on: a name from DATABASE_TARGETS, or default (the shared database, the default); `tenant move` changes it later')
     .option('--json', 'print the record as JSON')
     .action((id: string, options: AddOptions) => runCommand(() => add(id, options)));
 
@@ -377,7 +419,7 @@ export function registerTenantCommands(program: Command): void {
   tenant
     .command('show')
     .argument('<id>', 'the tenant id')
-    .description('Show one tenant, with how many graphs, unexpired tokens and devices it has, and its storage and storage quota.')
+    .description('Show one tenant, with the database its graphs live on, how many graphs, unexpired tokens and devices it has, and its storage and storage quota.')
     .option('--json', 'print JSON')
     .action((id: string, options: { json?: boolean }) => runCommand(() => show(id, options)));
 

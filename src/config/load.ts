@@ -1,12 +1,14 @@
 // Parses the environment once, into one typed, frozen Config: each variable
 // through its parser (schema.ts), then the checks across variables.
 
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { GatewayError } from '../errors.js';
 import { checkCluster, checkTopology, checkUpstream, devModeHostMessage } from './checks.js';
 import { isLoopbackHost } from './hosts.js';
 import { configError, given, readRawValue, type Env } from './raw-values.js';
 import { SCHEMA, type Values } from './schema.js';
+import { readTargets } from './targets.js';
 import { tracingConfig } from './tracing.js';
 import type { Config } from './types.js';
 import { CONFIG_VARIABLES, isSecretVariable } from './variables.js';
@@ -49,6 +51,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   checkUpstream(v, !hasVerifier && loopback);
   const tracing = tracingConfig(v);
+  const targets = readTargets(env, v);
 
   const config: Config = {
     falkordb: {
@@ -112,6 +115,8 @@ export function loadConfig(env: Env = process.env): Config {
             },
     },
     tenants: { requireRegistration: v.TENANTS_REQUIRE_REGISTRATION },
+    targets,
+    instance: { name: v.INSTANCE_NAME ?? hostname(), serveTenants: v.SERVE_TENANTS },
     isolation: { mode: v.TENANT_ISOLATION, aclUserSecret: v.ACL_USER_SECRET, aclPoolMax: v.ACL_POOL_MAX },
     query: {
       timeoutMs: v.QUERY_TIMEOUT_MS,
@@ -151,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
       streamMaxLen: v.AUDIT_STREAM_MAXLEN,
       refusalsPerMinute: v.AUDIT_REFUSALS_PER_MINUTE,
       bufferMax: v.AUDIT_BUFFER_MAX,
+      instance: v.INSTANCE_NAME ?? hostname(),
     },
     refusals: { authFailuresPerMinute: v.AUTH_FAILURES_PER_MINUTE },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

@@ -158,6 +158,29 @@ export function list(each: (entry: string) => void, what: string) {
 
 export const cidrList = list((entry) => parseCidr(entry), 'an IP address or CIDR range');
 
+/** A database target's name: what `tenant add --database` and `tenant move --to` take, and what its variables are named after. */
+export const TARGET_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export const targetNameList = list((entry) => {
+  if (!TARGET_NAME.test(entry)) throw new Error('not a target name');
+  if (entry === 'default') throw new Error('reserved');
+}, 'a target name (1 to 63 lower-case letters, digits and -, starting with a letter or digit; `default` is the shared database and is always there)').transform((names, ctx) => {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      ctx.issues.push({ code: 'custom', input: names.join(','), message: `names ${JSON.stringify(name)} twice` });
+      return z.NEVER;
+    }
+    seen.add(name);
+  }
+  return names;
+});
+
+/** Tenant ids or patterns with `*`, as SERVE_TENANTS lists them. */
+export const tenantPatternList = list((entry) => {
+  if (entry.length > 256 || /\s/.test(entry)) throw new Error('not a tenant pattern');
+}, 'a tenant id or pattern (no spaces, at most 256 characters; `*` stands for any run of characters)').refine((entries) => entries.length > 0, 'must name at least one tenant');
+
 export const originList = list((entry) => {
   const url = new URL(entry);
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== entry.replace(/\/$/, '')) throw new Error('not an origin');

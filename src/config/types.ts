@@ -75,6 +75,14 @@ export interface Config {
     /** Refuse tokens for tenants missing from the registry, rather than serving any well-signed tenant. */
     requireRegistration: boolean;
   };
+  /** The databases tenants can be placed on besides the shared one (DATABASE_TARGETS), by name. */
+  targets: Readonly<Record<string, DatabaseTarget>>;
+  instance: {
+    /** INSTANCE_NAME, else the host name: how the audit trail and the metrics name this instance. */
+    name: string;
+    /** SERVE_TENANTS: the only tenants this instance serves (ids or `*` patterns); undefined: every tenant. */
+    serveTenants: readonly string[] | undefined;
+  };
   isolation: {
     /** prefix: keys built by the gateway only; acl: also one database user per tenant, limited to its key pattern. */
     mode: 'prefix' | 'acl';
@@ -148,6 +156,8 @@ export interface Config {
     refusalsPerMinute?: number;
     /** Events held in memory while the database does not take writes (AUDIT_BUFFER_MAX); unset or 0: none. */
     bufferMax?: number;
+    /** Written into every event as `instance` (INSTANCE_NAME, else the host name). */
+    instance?: string;
   };
   refusals: {
     /** Failed authentications per client address and minute on one instance; 0: no limit. */
@@ -187,6 +197,9 @@ export interface TracingConfig {
   serviceName: string;
   resourceAttributes: Readonly<Record<string, string>>;
 }
+
+/** A database a tenant may be placed on: one server (with read replicas), a Sentinel group or a cluster. */
+export type DatabaseTarget = Pick<Config['falkordb'], 'url' | 'clusterUrls' | 'replicaUrls' | 'sentinel'>;
 
 export interface SentinelConfig {
   nodes: readonly SentinelNode[];

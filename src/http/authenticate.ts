@@ -43,6 +43,13 @@ export interface Authenticator {
   headerName?: string;
   /** Failed authentications per client address (AUTH_FAILURES_PER_MINUTE); none: unlimited. */
   failures?: AuthFailureLimit;
+  /** SERVE_TENANTS: whether this instance serves the tenant; absent: every tenant. */
+  serves?: ((tenant: string) => boolean) | undefined;
+}
+
+/** The refusal of a dedicated instance (SERVE_TENANTS) to a tenant it does not serve; names no tenant it serves. */
+export function notServed(tenant: string): GatewayError {
+  return new GatewayError('TENANT_NOT_SERVED', `This gateway instance is dedicated to other tenants and does not serve tenant "${tenant}"; connect to your own gateway address (ask the operator which it is).`);
 }
 
 /** A refusal that counts against the address: the token or its tenant's status was refused (not the address limit itself). */
@@ -75,7 +82,7 @@ export async function authenticate(
 async function authenticateToken(
   req: IncomingMessage,
   url: URL,
-  { verifier, policy, allowQueryToken, headerName = 'Authorization', failures }: Authenticator,
+  { verifier, policy, allowQueryToken, headerName = 'Authorization', failures, serves }: Authenticator,
   clientIp: string | undefined,
   onVerified: (principal: Principal) => void,
 ): Promise<Principal> {
@@ -90,6 +97,7 @@ async function authenticateToken(
   const principal = overLimit === undefined ? await verifier.verify(presented.token) : verifier.known?.(presented.token);
   if (principal === undefined) throw overLimit;
   onVerified(principal);
+  if (serves !== undefined && !serves(principal.tenant)) throw notServed(principal.tenant);
   await policy.check(principal, clientIp);
   return principal;
 }

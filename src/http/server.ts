@@ -26,6 +26,7 @@ import type { JWK } from 'jose';
 import { authenticate, presentedToken } from './authenticate.js';
 import { readJsonBody } from './body.js';
 import { InFlight } from '../in-flight.js';
+import { servesTenants } from '../tenancy/tenant-id.js';
 import type { NetworkGuard } from './network.js';
 import { isOAuthPath, serveOAuth, type OAuthEndpoints } from './oauth-routes.js';
 import { handleTokenRequest } from './oauth-token.js';
@@ -50,6 +51,8 @@ export interface HttpDeps {
   database: Database;
   /** The graph operations of one caller (see src/tools/graph-access.ts). */
   graphAccess: GraphAccess;
+  /** The databases of DATABASE_TARGETS this instance has reached (src/placement.ts), for readiness. */
+  targets?: DatabaseTargets | undefined;
   network: NetworkGuard;
   admission: Admission;
   audit: AuditTrail;
@@ -64,6 +67,12 @@ export interface HttpDeps {
   tls?: TlsServerOptions | undefined;
   /** The spans of tool calls (observability/tracing.ts); absent when tracing is off. */
   tracer?: NetworkToolDeps['tracer'];
+}
+
+/** What readiness reads of the databases tenants are placed on (src/placement.ts's TargetDatabases). */
+export interface DatabaseTargets {
+  readonly names: readonly string[];
+  connected(): Promise<Array<{ name: string; db: Pick<Database, 'ping'> }>>;
 }
 
 /** What is known of a request as it goes along, for the access log and audit events. */
@@ -83,6 +92,14 @@ export interface GatewayHttpServer {
 }
 
 const READY_PING_TIMEOUT_MS = 1000;
+
+/** How many targets are configured and how many answer a ping now; the names stay on the operator's side (metrics, log). */
+async function targetsHealth(targets: DatabaseTargets | undefined): Promise<{ configured: number; reachable: number } | undefined> {
+  if (targets === undefined || targets.names.length === 0) return undefined;
+  const connected = await targets.connected();
+  const answers = await Promise.all(connected.map(({ db }) => db.ping(READY_PING_TIMEOUT_MS).then(() => true, () => false)));
+  return { configured: targets.names.length, reachable: answers.filter(Boolean).length };
+}
 
 export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
   // Open SSE sessions and listen streams are checked again every 2 s (SseSessions): a revocation ends them even while idle.
@@ -107,6 +124,7 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
     allowQueryToken: deps.config.auth.allowQueryToken,
     headerName: deps.config.auth.headerName,
     failures: createAuthFailureLimit(deps.config.refusals.authFailuresPerMinute),
+    serves: servesTenants(deps.config.instance.serveTenants),
   };
 
   /** Authenticates, then counts the request against the tenant's rate. */
@@ -135,12 +153,28 @@ export function createGatewayHttpServer(deps: HttpDeps): GatewayHttpServer {
           database: { reachable: false, readReplicas },
         });
       }
+      // With a token: the caller's own database, wherever its tenant is placed.
+      if (req.headers[authenticator.headerName.toLowerCase()] !== undefined) {
+        const principal = await authenticate(req, url, authenticator, log.clientIp, (verified) => (log.principal = verified));
+        try {
+          const latencyMs = await deps.graphAccess(principal).database.ping(READY_PING_TIMEOUT_MS);
+          return sendJson(res, 200, { status: 'ready', database: { reachable: true, latencyMs } });
+        } catch {
+          return sendJson(res, 503, { status: 'unavailable', reason: 'Your database does not answer.' });
+        }
+      }
+      let latencyMs: number;
       try {
-        const latencyMs = await deps.database.ping(READY_PING_TIMEOUT_MS);
-        return sendJson(res, 200, { status: 'ready', database: { reachable: true, latencyMs } });
+        latencyMs = await deps.database.ping(READY_PING_TIMEOUT_MS);
       } catch {
         return sendJson(res, 503, { status: 'unavailable', reason: 'The database does not answer.' });
       }
+      const targets = await targetsHealth(deps.targets);
+      if (targets !== undefined && targets.reachable < targets.configured) {
+        // Still 200: the instance serves every tenant on the databases that answer.
+        return sendJson(res, 200, { status: 'degraded', reason: `${targets.configured - targets.reachable} of the ${targets.configured} database targets (DATABASE_TARGETS) do not answer: the tenants placed there get DATABASE_UNREACHABLE; the others are served.`, database: { reachable: true, latencyMs }, targets });
+      }
+      return sendJson(res, 200, { status: 'ready', database: { reachable: true, latencyMs }, ...(targets === undefined ? {} : { targets }) });
     }
     if (path.startsWith('/.well-known/oauth-protected-resource') && method === 'GET') {
       return sendJson(res, 200, {

@@ -53,6 +53,8 @@ export interface AuditEvent {
   actor?: string;
   /** Free text for operator events, e.g. `scopes=read write` or `disabled`. */
   detail?: string;
+  /** The gateway instance (INSTANCE_NAME, else its host name) or CLI host that wrote the event. */
+  instance?: string;
 }
 
 /** What callers give `AuditTrail.record`; the trail adds the time. */
@@ -61,7 +63,7 @@ export type AuditFacts = Omit<AuditEvent, 'time'>;
 /** Fields in the order events are written, so every sink shows them alike. */
 export const AUDIT_FIELDS = [
   'time', 'event', 'tenant', 'device', 'jti', 'subject', 'clientIp', 'path', 'tool', 'graph',
-  'querySha256', 'query', 'durationMs', 'rowCount', 'errorCode', 'count', 'actor', 'detail',
+  'querySha256', 'query', 'durationMs', 'rowCount', 'errorCode', 'count', 'actor', 'detail', 'instance',
 ] as const satisfies ReadonlyArray<keyof AuditEvent>;
 
 export const NUMERIC_AUDIT_FIELDS: ReadonlySet<string> = new Set(['durationMs', 'rowCount', 'count']);

@@ -98,6 +98,8 @@ export class AuditTrail {
 
   /** Hands an event to every sink; a batching sink may hold it back for a few milliseconds. Never rejects. */
   #write(event: AuditEvent): Promise<unknown> {
+    // Last in AUDIT_FIELDS: set here, the order of the rest stays as built.
+    if (this.#options.instance !== undefined) event.instance = this.#options.instance;
     const sinks = this.#sinks;
     return sinks.length === 1 ? this.#writeTo(sinks[0]!, event) : Promise.all(sinks.map((sink) => this.#writeTo(sink, event)));
   }

@@ -35,6 +35,7 @@ const DENIAL_REASONS: ReadonlyMap<string, string> = new Map(Object.entries({
   ORIGIN_FORBIDDEN: 'origin',
   HOST_FORBIDDEN: 'host',
   SESSION_FORBIDDEN: 'session',
+  TENANT_NOT_SERVED: 'tenant_not_served',
 } satisfies Partial<Record<ErrorCode, string>>));
 
 export type RefusalCount =

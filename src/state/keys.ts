@@ -22,6 +22,8 @@ function part(value: string): string {
 export const stateKeys = {
   /** Tenant record (JSON). */
   tenant: (tenant: string) => `${P}tenant:{${encodedTenantId(tenant)}}`,
+  /** Set of the graph keys a tenant's writes touched during the copy of a `tenant move` (its id), copied again at the switch-over. */
+  moveChanges: (tenant: string, moveId: string) => `${P}move-changes:{${encodedTenantId(tenant)}}:${part(moveId)}`,
   /** Set of registered tenant ids. */
   tenantIndex: () => `${P}tenants`,
   /** Epoch seconds: every token of the tenant issued at or before it is revoked. */

@@ -11,6 +11,7 @@ import type { Scope } from '../tenancy/scopes.js';
 import { publicKeyThumbprint } from './key-thumbprint.js';
 import { parseCidr } from '../cidr.js';
 import { isLoopbackHost } from '../config/index.js';
+import { TARGET_NAME } from '../config/parsers.js';
 import { GatewayError } from '../errors.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import { stateKeys } from './keys.js';
@@ -57,6 +58,13 @@ export const TenantRecordSchema = z.object({
   graphRules: z.strictObject({ read: graphPatterns.optional(), write: graphPatterns.optional(), admin: graphPatterns.optional() } satisfies Record<Scope, unknown>).optional(),
   /** The tenant's own storage quota in bytes (0: none), instead of TENANT_STORAGE_QUOTA_BYTES. */
   storageQuotaBytes: z.number().int().nonnegative().optional(),
+  /** The database target (DATABASE_TARGETS) the tenant's graphs live on; absent: the shared database. */
+  database: z.string().regex(TARGET_NAME).optional(),
+  /**
+   * A `tenant move` under way: while `until` is ahead, `copying` has every write note its graph
+   * (so it is copied again) and `switching` refuses writes; a move whose mover died runs out.
+   */
+  move: z.strictObject({ id: z.string(), to: z.string(), phase: z.enum(['copying', 'switching']), until: epochMs, startedAt: epochMs }).optional(),
   /** Epoch ms. */
   createdAt: epochMs,
   updatedAt: epochMs,
@@ -65,13 +73,21 @@ export const TenantRecordSchema = z.object({
 
 export type TenantRecord = z.infer<typeof TenantRecordSchema>;
 
+export type TenantMove = NonNullable<TenantRecord['move']>;
+
+/** The move the record names, if it has not run out. */
+export function activeMove(record: Pick<TenantRecord, 'move'> | undefined, now: number): TenantMove | undefined {
+  const move = record?.move;
+  return move !== undefined && move.until > now ? move : undefined;
+}
+
 /** Reads a stored tenant record, or throws STATE_RECORD_INVALID naming the key and the field. */
 function parseTenant(key: string, text: string): TenantRecord {
   return parseRecord('tenant', key, text, TenantRecordSchema);
 }
 
 /** A tenant to register; the key's kid is computed from `publicKeyPem`. */
-export type NewTenant = Pick<TenantRecord, 'id'> & Partial<Pick<TenantRecord, 'plan' | 'publicKeyPem' | 'jwksUrl' | 'issuer' | 'allowIps' | 'graphRules' | 'storageQuotaBytes'>>;
+export type NewTenant = Pick<TenantRecord, 'id'> & Partial<Pick<TenantRecord, 'plan' | 'publicKeyPem' | 'jwksUrl' | 'issuer' | 'allowIps' | 'graphRules' | 'storageQuotaBytes' | 'database'>>;
 
 const PLAN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -161,6 +177,7 @@ export class TenantRegistry {
       allowIps,
       ...(input.graphRules === undefined ? {} : { graphRules: validateGraphRules(input.graphRules) }),
       ...(input.storageQuotaBytes === undefined ? {} : { storageQuotaBytes: validateStorageQuota(input.storageQuotaBytes) }),
+      ...(input.database === undefined ? {} : { database: input.database }),
       createdAt: at,
       updatedAt: at,
     };
@@ -207,6 +224,48 @@ export class TenantRegistry {
       else next.storageQuotaBytes = quota;
       return next;
     });
+  }
+
+  /**
+   * Starts a move of the tenant's graphs to `to` (a target name, undefined: the shared database) in its `copying`
+   * phase, lasting until `until`; refused while another move has not run out.
+   */
+  async beginMove(id: string, to: string | undefined, moveId: string, until: number): Promise<TenantRecord> {
+    const { after } = await this.#update(id, (record) => {
+      const running = activeMove(record, this.#now());
+      if (running !== undefined) {
+        throw new GatewayError('TENANT_MOVING', `Tenant "${id}" is being moved already (to ${running.to}, since ${new Date(running.startedAt).toISOString()}); wait for that move to end, or for it to run out if its command was stopped (within ${Math.ceil((running.until - this.#now()) / 1000)} s).`);
+      }
+      const at = this.#now();
+      return { ...record, move: { id: moveId, to: to ?? 'default', phase: 'copying', until, startedAt: at }, updatedAt: at };
+    });
+    return after;
+  }
+
+  /**
+   * Changes the move `moveId` (its phase, how long it lasts; `done` with `database`: the switch to the
+   * new placement, ending the move), only while it is still the record's own and has not run out.
+   */
+  async updateMove(id: string, moveId: string, change: { phase?: TenantMove['phase']; until?: number } | { done: true; database: string | undefined } | { abandon: true }): Promise<TenantRecord> {
+    const { after } = await this.#update(id, (record) => {
+      const move = record.move;
+      const abandon = 'abandon' in change;
+      if (move?.id !== moveId || (!abandon && move.until <= this.#now())) {
+        throw new GatewayError('TENANT_MOVE_LOST', `The move of tenant "${id}" ran out before it could finish (its lease was not renewed in time, or another command changed it); nothing was switched. Run \`tenant move\` again.`);
+      }
+      const next: TenantRecord = { ...record, updatedAt: this.#now() };
+      if ('done' in change) {
+        delete next.move;
+        if (change.database === undefined) delete next.database;
+        else next.database = change.database;
+      } else if (abandon) {
+        delete next.move;
+      } else {
+        next.move = { ...move, ...(change.phase === undefined ? {} : { phase: change.phase }), ...(change.until === undefined ? {} : { until: change.until }) };
+      }
+      return next;
+    });
+    return after;
   }
 
   #changeGraphRules(id: string, change: (rules: GraphRules | undefined) => GraphRules): Promise<{ before: TenantRecord; after: TenantRecord }> {

@@ -2,6 +2,7 @@
 // only decides whether a verified value is usable as one.
 
 import { GatewayError } from '../errors.js';
+import { graphPatternMatches } from './graph-rules.js';
 
 export const MAX_TENANT_ID_LENGTH = 256;
 
@@ -18,4 +19,12 @@ export function validateTenantId(value: unknown): string {
     throw new GatewayError('TENANT_ID_INVALID', 'The tenant id is not well-formed Unicode.');
   }
   return value;
+}
+
+/** SERVE_TENANTS as a test of one tenant id: an exact id, or a pattern whose `*` stands for any run of characters; undefined: every tenant. */
+export function servesTenants(patterns: readonly string[] | undefined): ((tenant: string) => boolean) | undefined {
+  if (patterns === undefined) return undefined;
+  const exact = new Set(patterns.filter((p) => !p.includes('*')));
+  const wild = patterns.filter((p) => p.includes('*'));
+  return (tenant) => exact.has(tenant) || wild.some((pattern) => graphPatternMatches(pattern, tenant));
 }

@@ -4,8 +4,14 @@
 //   1. cache        schemas, the graph list and read results of the caller's tenant, each
 //                   checked against its version token; a hit ends here, so it takes no query slot
 //   2. concurrency  the tenant's and the instance's query slots (HTTP and SSE; stdio has one caller)
-//   3. storage      a write that may add data (or a new constraint) is refused while the tenant is over its quota
-//   4. connection   the tenant's database user (TENANT_ISOLATION=acl), else the gateway's own
+//   3. placement    the tenant is still placed on this database (a `tenant move` may have switched it),
+//                   and a move under way has a write noted (copying) or refused (switching)
+//   4. storage      a write that may add data (or a new constraint) is refused while the tenant is over its quota
+//   5. connection   the tenant's database user (TENANT_ISOLATION=acl), else the gateway's own
+//
+// One such stack per database a tenant can be placed on (the shared one, and each of
+// DATABASE_TARGETS, with its own caps and cache); routedGraphAccess sends each
+// operation to the stack of the tenant's placement.
 //
 // In front of all of them, in the tool call itself, run the tenant's rate limit
 // (ToolServices.admit, in tools/call.ts), the token's scopes, the tenant's graph rules and the
@@ -13,6 +19,7 @@
 
 import type { ConcurrencyGate } from '../admission/concurrency.js';
 import type { StorageQuota } from '../admission/storage-quota.js';
+import type { Database } from '../falkordb/database.js';
 import type { Principal } from '../tenancy/principal.js';
 import type { GraphCache } from '../cache/graph-cache.js';
 import type { TenantConnections } from '../falkordb/acl-pool.js';
@@ -36,6 +43,41 @@ export interface GraphAccessDeps {
   tenantConnections?: TenantConnections | undefined;
   /** The storage quota: a query that runs as a write and may add data is refused while its tenant is over it. */
   storage?: StorageQuota | undefined;
+  /** Checks, just before an operation reaches the database, that the tenant is still placed here (see PlacementGuard). */
+  placement?: PlacementGuard | undefined;
+}
+
+/**
+ * Layer 3: run once the operation holds its slots, so nothing waits between the check and the database.
+ * Each throws (TENANT_MOVING, retryable) when the tenant has been switched to another database, or a
+ * move's switch-over refuses writes; `beforeWrite` also notes the graph during a move's copy.
+ */
+export interface PlacementGuard {
+  beforeRead(principal: Principal): Promise<void>;
+  beforeWrite(principal: Principal, key: string): Promise<void>;
+}
+
+function placed(guard: PlacementGuard, principal: Principal, graphs: GraphOperations): GraphOperations {
+  const write = async <T>(key: string, run: () => Promise<T>): Promise<T> => {
+    await guard.beforeWrite(principal, key);
+    return run();
+  };
+  const read = async <T>(run: () => Promise<T>): Promise<T> => {
+    await guard.beforeRead(principal);
+    return run();
+  };
+  return {
+    query: (q) => (q.readOnly ? read(() => graphs.query(q)) : write(q.key, () => graphs.query(q))),
+    explain: (q) => read(() => graphs.explain(q)),
+    schema: (key, timeoutMs) => read(() => graphs.schema(key, timeoutMs)),
+    createConstraint: (key, spec, timeoutMs) => write(key, () => graphs.createConstraint(key, spec, timeoutMs)),
+    dropConstraint: (key, spec, timeoutMs) => write(key, () => graphs.dropConstraint(key, spec, timeoutMs)),
+    deleteGraph: (key) => write(key, () => graphs.deleteGraph(key)),
+    listKeys: (prefix) => read(() => graphs.listKeys(prefix)),
+    get database() {
+      return graphs.database;
+    },
+  };
 }
 
 /** Reads and writes that only delete always run, so a tenant over its quota can free room. */
@@ -77,14 +119,58 @@ function asTenantUser(connections: TenantConnections, tenant: string, own: Graph
 }
 
 export function createGraphAccess(deps: GraphAccessDeps): GraphAccess {
-  const { cache, concurrency, storage, tenantConnections } = deps;
-  // Built from the inside out: 4, 3, 2, 1 of the list at the top of this file.
+  const { cache, concurrency, storage, tenantConnections, placement } = deps;
+  // Built from the inside out: 5, 4, 3, 2, 1 of the list at the top of this file.
   return (principal) => {
     const tenant = principal.tenant;
     let graphs: GraphOperations = tenantConnections === undefined ? deps.graphs : asTenantUser(tenantConnections, tenant, deps.graphs);
     if (storage !== undefined) graphs = underQuota(storage, tenant, graphs);
+    if (placement !== undefined) graphs = placed(placement, principal, graphs);
     if (concurrency !== undefined) graphs = concurrency.wrap(tenant, graphs);
     if (cache !== undefined) graphs = cache.wrap(tenant, graphs);
     return graphs;
+  };
+}
+
+/**
+ * The caller's operations on the database its tenant is placed on: `placementOf` names it (undefined:
+ * the shared one) for every operation, from the access policy's answer of at most a second ago, so a
+ * long-lived caller (an SSE session, a subscription) follows a move. `stackOf` gives the GraphAccess of
+ * a database (opening it on first use), or throws when this instance cannot reach it.
+ */
+export function routedGraphAccess(
+  stackOf: (target: string | undefined) => GraphAccess | Promise<GraphAccess>,
+  placementOf: (principal: Principal) => Promise<string | undefined>,
+  sharedDatabase: Database,
+): GraphAccess {
+  return (principal) => {
+    const pick = async (): Promise<GraphOperations> => (await stackOf(await placementOf(principal)))(principal);
+    // What falkordb_health pings: the tenant's own database.
+    const database: Database = {
+      get address() {
+        return sharedDatabase.address;
+      },
+      get moduleVersion() {
+        return sharedDatabase.moduleVersion;
+      },
+      get isReady() {
+        return sharedDatabase.isReady;
+      },
+      sendCommand: async (args, options) => (await pick()).database.sendCommand(args, options),
+      ping: async (timeoutMs) => (await pick()).database.ping(timeoutMs),
+      close: () => Promise.resolve(),
+    };
+    return {
+      query: async (q) => (await pick()).query(q),
+      explain: async (q) => (await pick()).explain(q),
+      schema: async (key, timeoutMs) => (await pick()).schema(key, timeoutMs),
+      createConstraint: async (key, spec, timeoutMs) => (await pick()).createConstraint(key, spec, timeoutMs),
+      dropConstraint: async (key, spec, timeoutMs) => (await pick()).dropConstraint(key, spec, timeoutMs),
+      deleteGraph: async (key) => (await pick()).deleteGraph(key),
+      listKeys: async (prefix) => (await pick()).listKeys(prefix),
+      get database() {
+        return database;
+      },
+    };
   };
 }
