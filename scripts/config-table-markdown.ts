@@ -49,6 +49,12 @@ export const CONFIG_GROUPS: readonly ConfigGroup[] = [
     ],
   },
   {
+    title: 'Tenant placement and dedicated instances',
+    intro:
+      'A tenant\'s graphs may live on a database of their own (`tenant add ID --database NAME`, `tenant move ID --to NAME`), and an instance may serve only some tenants. Each target of `DATABASE_TARGETS` is given by variables named after it, NAME upper-cased with `-` as `_`, read like the `FALKORDB_` variables of the same names: `DATABASE_TARGET_<NAME>_URL` (one server), `_REPLICA_URLS` (its read replicas), `_CLUSTER_URLS` (a cluster), or `_SENTINELS` with `_SENTINEL_MASTER`, `_SENTINEL_PASSWORD` and `_SENTINEL_DATA_PASSWORD`; each secret also as `_FILE`. Timeouts, Sentinel\'s write wait, `DATABASE_LIMITS` and `TENANT_ISOLATION` are the shared ones. [deployment.md](deployment.md#tenant-placement-and-dedicated-instances) shows the layouts.',
+    names: ['DATABASE_TARGETS', 'SERVE_TENANTS', 'INSTANCE_NAME'],
+  },
+  {
     title: 'Listener and process',
     intro: 'Where the gateway listens, the URL clients know it by, its log level, and how long a graceful shutdown may take.',
     names: ['HOST', 'PORT', 'PUBLIC_URL', 'LOG_LEVEL', 'SHUTDOWN_TIMEOUT_MS'],

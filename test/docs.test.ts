@@ -12,7 +12,7 @@ import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable } from '../src/c
 import { CONFIG_GROUPS, OTHER_GROUP_TITLE, configurationDocMarkdown, groupedConfigVariables } from '../scripts/config-table-markdown.js';
 import { ERROR_CODES, type ErrorCode } from '../src/errors.js';
 import { runCli } from './support/cli.js';
-import { documentedCodes, TROUBLESHOOTING_CODES_A, TROUBLESHOOTING_CODES_B } from './support/docs.js';
+import { documentedCodes, TROUBLESHOOTING_CODES_A, TROUBLESHOOTING_CODES_B, TROUBLESHOOTING_CODES_C } from './support/docs.js';
 import { CLI_ENTRY, REPO_ROOT } from './support/mcp.js';
 
 interface Doc {
@@ -94,7 +94,7 @@ describe('docs/troubleshooting.md', () => {
   });
 
   it('has every documented code produced by exactly one of the troubleshooting message tests', () => {
-    const both = [...TROUBLESHOOTING_CODES_A, ...TROUBLESHOOTING_CODES_B];
+    const both = [...TROUBLESHOOTING_CODES_A, ...TROUBLESHOOTING_CODES_B, ...TROUBLESHOOTING_CODES_C];
     assert.equal(new Set(both).size, both.length, 'a code is in both lists');
     assert.deepEqual([...both].sort(), [...documentedCodes()].sort());
   });

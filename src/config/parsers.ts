@@ -178,8 +178,8 @@ export const targetNameList = list((entry) => {
 
 /** Tenant ids or patterns with `*`, as SERVE_TENANTS lists them. */
 export const tenantPatternList = list((entry) => {
-  if (entry.length > 256 || /\s/.test(entry)) throw new Error('not a tenant pattern');
-}, 'a tenant id or pattern (no spaces, at most 256 characters; `*` stands for any run of characters)').refine((entries) => entries.length > 0, 'must name at least one tenant');
+  if (entry.length > 257 || /\s/.test(entry) || entry === '!') throw new Error('not a tenant pattern');
+}, 'a tenant id or pattern (no spaces, at most 256 characters; `*` stands for any run of characters, a leading `!` excludes)').refine((entries) => entries.length > 0, 'must name at least one tenant');
 
 export const originList = list((entry) => {
   const url = new URL(entry);

@@ -21,10 +21,20 @@ export function validateTenantId(value: unknown): string {
   return value;
 }
 
-/** SERVE_TENANTS as a test of one tenant id: an exact id, or a pattern whose `*` stands for any run of characters; undefined: every tenant. */
-export function servesTenants(patterns: readonly string[] | undefined): ((tenant: string) => boolean) | undefined {
-  if (patterns === undefined) return undefined;
-  const exact = new Set(patterns.filter((p) => !p.includes('*')));
-  const wild = patterns.filter((p) => p.includes('*'));
-  return (tenant) => exact.has(tenant) || wild.some((pattern) => graphPatternMatches(pattern, tenant));
+/**
+ * SERVE_TENANTS as a test of one tenant id: each entry an exact id or a pattern whose `*` stands for any run of
+ * characters; an entry starting with `!` excludes what it matches (`*,!acme`: every tenant but acme). With only
+ * exclusions, every other tenant is served. Undefined: every tenant.
+ */
+export function servesTenants(entries: readonly string[] | undefined): ((tenant: string) => boolean) | undefined {
+  if (entries === undefined) return undefined;
+  const matcher = (patterns: string[]) => {
+    const exact = new Set(patterns.filter((p) => !p.includes('*')));
+    const wild = patterns.filter((p) => p.includes('*'));
+    return (tenant: string) => exact.has(tenant) || wild.some((pattern) => graphPatternMatches(pattern, tenant));
+  };
+  const included = entries.filter((e) => !e.startsWith('!'));
+  const excluded = matcher(entries.filter((e) => e.startsWith('!')).map((e) => e.slice(1)));
+  const includes = included.length === 0 ? () => true : matcher(included);
+  return (tenant) => includes(tenant) && !excluded(tenant);
 }

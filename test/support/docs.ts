@@ -22,6 +22,9 @@ export const TROUBLESHOOTING_CODES_A = [
   'IP_FORBIDDEN', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED', 'DATABASE_ACCESS_DENIED', 'HOST_FORBIDDEN',
 ] as const;
 
+/** The codes test/troubleshooting-messages-c.test.ts produces: tenant placement, dedicated instances, moves. */
+export const TROUBLESHOOTING_CODES_C = ['TENANT_NOT_SERVED', 'TENANT_MOVING', 'TENANT_MOVE_LOST', 'DATABASE_TARGET_UNKNOWN'] as const;
+
 /** The codes test/troubleshooting-messages-b.test.ts produces: admission, requests, queries, tenants, transfers, replication. */
 export const TROUBLESHOOTING_CODES_B = [
   'RATE_LIMITED',
