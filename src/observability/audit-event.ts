@@ -70,6 +70,8 @@ export const NUMERIC_AUDIT_FIELDS: ReadonlySet<string> = new Set(['durationMs', 
 
 const DENIAL_CODES: ReadonlySet<ErrorCode> = new Set([
   'SCOPE_MISSING', 'GRAPH_FORBIDDEN', 'IP_FORBIDDEN', 'ORIGIN_FORBIDDEN', 'HOST_FORBIDDEN', 'TENANT_DISABLED', 'TENANT_NOT_REGISTERED', 'SESSION_FORBIDDEN',
+  // a dedicated instance (SERVE_TENANTS) refusing another tenant's valid token
+  'TENANT_NOT_SERVED',
 ]);
 
 /** The event a refusal with this code is, or undefined when it is not an audit matter (bad requests, 404s). */
