@@ -15,6 +15,10 @@ import { CONFIG_VARIABLES, isSecretVariable } from './variables.js';
 
 /** Parses the environment; throws a GatewayError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
+  // Empty means unset for every other variable; here it would turn a dedicated instance into one that serves every tenant.
+  if (env.SERVE_TENANTS !== undefined && env.SERVE_TENANTS.trim() === '') {
+    throw new GatewayError('CONFIG_INVALID', 'SERVE_TENANTS is set but empty, which would make this instance serve every tenant; list the tenants it serves (for example SERVE_TENANTS=acme,premium-*), or unset the variable on an instance meant for every tenant.', { variable: 'SERVE_TENANTS' });
+  }
   const values: Record<string, unknown> = {};
   for (const variable of CONFIG_VARIABLES) {
     const raw = readRawValue(variable, env);

@@ -170,6 +170,14 @@ describe('SERVE_TENANTS', () => {
     assert.match(message, /has "big corp", which is not a tenant id or pattern \(no spaces/);
   });
 
+  it('refuses an empty value: a dedicated instance whose list came out empty must not serve every tenant', () => {
+    for (const empty of ['', ' ']) {
+      const { message, variable } = refusal({ SERVE_TENANTS: empty });
+      assert.equal(variable, 'SERVE_TENANTS');
+      assert.match(message, /SERVE_TENANTS is set but empty/);
+    }
+  });
+
   it('refuses a list of nothing but commas', () => {
     assert.match(refusal({ SERVE_TENANTS: ' , ' }).message, /must name at least one tenant/);
   });
