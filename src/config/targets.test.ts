@@ -79,6 +79,12 @@ describe('DATABASE_TARGETS', () => {
     assert.match(message, /DATABASE_TARGET_FILED_URL_FILE .*cannot be read \(ENOENT\)/);
   });
 
+  it('refuses a _FILE form of a variable that is no secret, which would not be read', () => {
+    const { message, variable } = refusal({ DATABASE_TARGETS: 'ha', DATABASE_TARGET_HA_SENTINELS_FILE: '/run/secrets/sentinels', DATABASE_TARGET_HA_SENTINEL_MASTER: 'falkordb' });
+    assert.equal(variable, 'DATABASE_TARGET_HA_SENTINELS_FILE');
+    assert.match(message, /DATABASE_TARGET_HA_SENTINELS_FILE is not read: only secrets have a _FILE form; set DATABASE_TARGET_HA_SENTINELS itself/);
+  });
+
   it('refuses a variable and its _FILE form together', () => {
     const { message } = refusal({ DATABASE_TARGETS: 'both', DATABASE_TARGET_BOTH_URL: `redis://:${SECRET}@x:1`, DATABASE_TARGET_BOTH_URL_FILE: '/run/secrets/url' });
     assert.match(message, /DATABASE_TARGET_BOTH_URL and DATABASE_TARGET_BOTH_URL_FILE are both set/);

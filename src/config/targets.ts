@@ -98,6 +98,12 @@ export function readTargets(env: Env, shared: Values): Record<string, DatabaseTa
     if (![...prefixes.keys()].some((prefix) => variable.startsWith(prefix) && OWN.some((suffix) => variable === `${prefix}${suffix}` || variable === `${prefix}${suffix}_FILE`))) {
       throw new GatewayError('CONFIG_INVALID', `${variable} is set, but DATABASE_TARGETS names no target it belongs to (${names.length === 0 ? 'DATABASE_TARGETS is unset' : `it names ${names.join(', ')}`}); add the target's name to DATABASE_TARGETS, or unset ${variable}.`, { variable });
     }
+    // Only secrets are read from files (readRawValue); any other _FILE would be silently left unread.
+    const unread = OWN.find((suffix) => variable.endsWith(`_${suffix}_FILE`) && !isSecretVariable(baseVariable(suffix)));
+    if (unread !== undefined) {
+      const direct = variable.slice(0, -'_FILE'.length);
+      throw new GatewayError('CONFIG_INVALID', `${variable} is not read: only secrets have a _FILE form; set ${direct} itself.`, { variable });
+    }
   }
   return Object.fromEntries(names.map((name) => [name, readTarget(name, env, shared)]));
 }
