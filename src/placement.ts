@@ -56,6 +56,8 @@ export class TargetDatabases {
   readonly #logger: Logger;
   readonly #options: OpenOptions;
   readonly #opened = new Map<string, Promise<OpenedDatabase>>();
+  /** The targets reached, for readiness: an attempt still under way is not waited for there. */
+  readonly #reached = new Map<string, OpenedDatabase>();
   readonly #failed = new Map<string, { at: number; error: unknown }>();
 
   constructor(config: Config, logger: Logger, options: OpenOptions = {}) {
@@ -70,37 +72,43 @@ export class TargetDatabases {
 
   /** The target's database, opening it on first use; throws DATABASE_TARGET_UNKNOWN for a name not configured. */
   open(name: string): Promise<OpenedDatabase> {
-    const existing = this.#opened.get(name);
-    if (existing !== undefined) return existing;
     const failed = this.#failed.get(name);
+    const existing = this.#opened.get(name);
+    // Once a target has failed, each later attempt runs in the background: the calls meanwhile fail at once
+    // with the last failure, instead of each waiting out the attempt's connect timeout.
+    if (existing !== undefined) return failed === undefined ? existing : Promise.reject(failed.error);
     if (failed !== undefined && Date.now() - failed.at < TARGET_RETRY_MS) return Promise.reject(failed.error);
     const opening = (async () => openDatabase(targetConfig(this.#config, name), this.#logger.child({ target: name }), { ...this.#options, allowInstall: false }))();
     this.#opened.set(name, opening);
     opening.then(
-      (opened) => this.#logger.info({ target: name, database: opened.description }, 'database target connected'),
+      (opened) => {
+        this.#failed.delete(name);
+        this.#reached.set(name, opened);
+        this.#logger.info({ target: name, database: opened.description }, 'database target connected');
+      },
       (error: unknown) => {
         this.#opened.delete(name);
         this.#failed.set(name, { at: Date.now(), error });
         this.#logger.error({ target: name, err: error instanceof Error ? error.message : String(error) }, 'database target could not be reached; calls of the tenants placed on it fail until it answers');
       },
     );
-    return opening;
+    return failed === undefined ? opening : Promise.reject(failed.error);
   }
 
-  /** The targets opened so far, for readiness and the metrics. */
-  async connected(): Promise<Array<{ name: string; db: Database }>> {
-    const settled = await Promise.all([...this.#opened].map(async ([name, opening]) => ({ name, opened: await opening.catch(() => undefined) })));
-    return settled.flatMap(({ name, opened }) => (opened === undefined ? [] : [{ name, db: opened.db }]));
+  /** The targets opened so far, for readiness and the metrics; one still being reached is not among them, nor waited for. */
+  connected(): Promise<Array<{ name: string; db: Database }>> {
+    return Promise.resolve([...this.#reached].map(([name, opened]) => ({ name, db: opened.db })));
   }
 
   /** Whether `name` could not be reached at its last attempt. */
   unreachable(name: string): boolean {
-    return this.#failed.has(name) && !this.#opened.has(name);
+    return this.#failed.has(name);
   }
 
   async close(): Promise<void> {
     const all = [...this.#opened.values()];
     this.#opened.clear();
+    this.#reached.clear();
     await Promise.all(all.map((opening) => opening.then((opened) => opened.close(), () => undefined)));
   }
 }

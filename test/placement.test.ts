@@ -22,6 +22,7 @@ import { connectDatabase } from '../src/falkordb/connection.js';
 import type { Database } from '../src/falkordb/database.js';
 import { GraphClient } from '../src/falkordb/graphs.js';
 import type { RunningGateway } from '../src/main.js';
+import { stateKeys } from '../src/state/keys.js';
 import { tenantGraphKey, tenantKeyPrefix } from '../src/tenancy/keys.js';
 import { runCli, runCliJson } from './support/cli.js';
 import { startTestFalkorDB, testLogger, type TestFalkorDB } from './support/falkordb.js';
@@ -172,6 +173,25 @@ describe('tenant A placed on a database target, tenant B on the shared database'
       assert.doesNotMatch(await everythingSeen(a, aOnTarget), LEAK_OF_B);
       assert.doesNotMatch(await everythingSeen(b, bOnShared), LEAK_OF_A);
     });
+  });
+
+  it("keeps the gateway's own state on the shared server: the target holds A's graphs and nothing of the registry, tokens, audit or usage", async () => {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = (await targetDb.sendCommand(['SCAN', cursor, 'COUNT', '1000'])) as [string, string[]];
+      cursor = String(next);
+      keys.push(...batch);
+    } while (cursor !== '0');
+    const prefix = tenantKeyPrefix(A);
+    // Cache version tokens sit beside the graphs they describe, so that every instance sees the writes.
+    const other = keys.filter((key) => !key.startsWith(prefix) && !key.startsWith(`gw:cache-version:{${A}}:`));
+    assert.deepEqual(other, [], 'nothing else on the target');
+    assert.ok(keys.some((key) => key.startsWith(prefix)));
+    await gateway.state.audit.flush();
+    for (const key of [stateKeys.tenant(A), stateKeys.tenantAudit(A)]) {
+      assert.equal(await sharedDb.sendCommand(['EXISTS', key]), 1, `${key} on the shared server`);
+    }
   });
 
   it('deletes a graph of A on the target, leaving B\'s graph of the same name on the shared server', async () => {
@@ -349,7 +369,7 @@ describe('a placement change, seen by another instance', () => {
 
 // Last: the target is stopped and started again.
 describe('a target that stops answering', () => {
-  it("fails only its tenants' calls, in words that name no server, says degraded on /readyz, and serves them again once it is back", async () => {
+  it("fails only its tenants' calls, in words that name no server, says degraded on /readyz, and serves them again once it is back", async (t) => {
     const a = await clientOf('v1 /mcp', A);
     const b = await clientOf('v1 /mcp', B);
     await listed(a);
@@ -359,7 +379,9 @@ describe('a target that stops answering', () => {
       const late = await gatewayOn(shared.url, targetEnv);
       const lateA = await clientOf('v1 /mcp', A, late);
       for (const client of [a, lateA]) {
+        const failing = performance.now();
         const outcome = await callTool(client, 'falkordb_list_graphs');
+        t.diagnostic(`a call of A failed in ${Math.round(performance.now() - failing)} ms`);
         assert.equal(outcome.error?.code, 'DATABASE_UNREACHABLE', outcome.text);
         assertNamesNoServer(outcome);
         const write = await callTool(client, 'falkordb_query', { graphName: 'while-down', query: 'CREATE (:APlaced)' });
@@ -368,6 +390,15 @@ describe('a target that stops answering', () => {
         assert.equal((health['database'] as Record<string, unknown>)['reachable'], false);
       }
       assert.deepEqual(await listed(b), await graphsOn(sharedDb, B), 'B is served as ever');
+      // Past the retry wait (5 s), the next attempt to reach the target holds neither the calls nor readiness
+      // for its connect timeout (FALKORDB_CONNECT_TIMEOUT_MS, 10 s): both answer at once, as between attempts.
+      await sleep(5_500);
+      const retrying = performance.now();
+      const again = await callTool(lateA, 'falkordb_list_graphs');
+      assert.equal(again.error?.code, 'DATABASE_UNREACHABLE', again.text);
+      assert.equal((await fetch(`${late.url}/readyz`)).status, 200);
+      const waited = performance.now() - retrying;
+      assert.ok(waited < 5_000, `a call and a readiness probe during an attempt to reach the target took ${Math.round(waited)} ms`);
       for (const g of [gateway, late]) {
         const ready = await fetch(`${g.url}/readyz`);
         assert.equal(ready.status, 200);
@@ -383,8 +414,10 @@ describe('a target that stops answering', () => {
       }
 
       await target.restart();
-      for (const client of [a, lateA]) {
+      const back = performance.now();
+      for (const [name, client] of [['the running gateway', a], ['the gateway started while it was down', lateA]] as const) {
         await waitFor('A served again', async () => ((await callTool(client, 'falkordb_list_graphs')).ok ? true : undefined), 30_000);
+        t.diagnostic(`${name} served A again ${Math.round(performance.now() - back)} ms after the target was back`);
         await mustCall(client, 'falkordb_query', { graphName: 'after-outage', query: 'MERGE (:APlaced)' });
       }
       assert.ok((await graphsOn(targetDb, A)).includes('after-outage'));
