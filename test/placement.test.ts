@@ -308,6 +308,22 @@ describe('TENANT_ISOLATION=acl with a placed tenant', () => {
     assert.equal(await userOn(sharedDb, B), true, "B's user is on the shared server");
     assert.equal(await userOn(targetDb, B), false, 'B has no user on the target');
     assert.equal((await mustCall(a, 'falkordb_health'))['graphCount'], (await graphsOn(targetDb, A)).length);
+
+    // tenant disable / enable switch A's user off and on where it lives.
+    const flagsOn = async (db: Database, tenant: string) => {
+      const reply = (await db.sendCommand(['ACL', 'GETUSER', tenantUserName(tenant)])) as unknown[];
+      return reply[reply.indexOf('flags') + 1];
+    };
+    const aclCli = { ...cliEnv, TENANT_ISOLATION: 'acl', ACL_USER_SECRET: 'placement-acl-secret-that-is-long-enough-0123' };
+    const disabled = await runCli(['tenant', 'disable', A], aclCli);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.ok((await flagsOn(targetDb, A) as string[]).includes('off'), "A's user on the target is off");
+    const enabled = await runCli(['tenant', 'enable', A], aclCli);
+    assert.equal(enabled.code, 0, enabled.stderr);
+    assert.ok((await flagsOn(targetDb, A) as string[]).includes('on'), "A's user on the target is on again");
+    assert.equal(await userOn(sharedDb, A), false, 'and still none on the shared server');
+    await sleep(STATE_CACHE_EXPIRY_MS);
+    assert.ok((await listed(a)).includes('acl-a'));
   });
 });
 
