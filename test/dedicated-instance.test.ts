@@ -25,6 +25,7 @@ let db: TestFalkorDB;
 let dedicated: RunningGateway;
 let pattern: RunningGateway;
 let shared: RunningGateway;
+let pool: RunningGateway;
 const clients: Client[] = [];
 
 before(async () => {
@@ -33,6 +34,8 @@ before(async () => {
   dedicated = await startTestGateway(db.url, { SERVE_TENANTS: SERVED, INSTANCE_NAME: INSTANCE, METRICS_PORT: '0', AUTH_FAILURES_PER_MINUTE: '2' });
   pattern = await startTestGateway(db.url, { SERVE_TENANTS: 'prem-*', INSTANCE_NAME: 'gw-prem-0' });
   shared = await startTestGateway(db.url);
+  // The shared pool beside a dedicated one: every tenant but the dedicated one.
+  pool = await startTestGateway(db.url, { SERVE_TENANTS: `*,!${SERVED}` });
 });
 
 after(async () => {
@@ -40,6 +43,7 @@ after(async () => {
   await dedicated?.stop();
   await pattern?.stop();
   await shared?.stop();
+  await pool?.stop();
   await db?.cleanup();
 });
 
@@ -192,5 +196,16 @@ describe('an instance dedicated to a pattern (SERVE_TENANTS=prem-*)', () => {
       assert.equal(probe.body['code'], 'TENANT_NOT_SERVED', tenant);
       assertNamesNoOtherTenant(String(probe.body['message']), ['prem-*']);
     }
+  });
+});
+
+describe('a shared pool that leaves a dedicated tenant to its own instances (SERVE_TENANTS=*,!ded-a)', () => {
+  it("refuses the dedicated tenant's token and serves every other tenant", async () => {
+    const refused = await probeMcp(pool.url, await signTestToken(SERVED));
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body['code'], 'TENANT_NOT_SERVED');
+    for (const tenant of [OTHER, PREMIUM, `${SERVED}-2`]) assert.equal((await probeMcp(pool.url, await signTestToken(tenant))).status, 200, tenant);
+    const c = await client(pool, OTHER);
+    await mustCall(c, 'falkordb_list_graphs');
   });
 });
