@@ -96,6 +96,16 @@ describe('DATABASE_TARGETS', () => {
     assert.match(message, /DATABASE_TARGET_STRAY_URL is set, but DATABASE_TARGETS names no target it belongs to \(DATABASE_TARGETS is unset\)/);
   });
 
+  it('refuses a misspelt suffix, which would leave a setting unread, naming the variable', () => {
+    const { message, variable } = refusal({
+      DATABASE_TARGETS: 'acme',
+      DATABASE_TARGET_ACME_URL: `redis://:${SECRET}@acme:6379`,
+      DATABASE_TARGET_ACME_REPLICA_URL: `redis://:${SECRET}@acme-replica:6379`,
+    });
+    assert.equal(variable, 'DATABASE_TARGET_ACME_REPLICA_URL');
+    assert.match(message, /DATABASE_TARGET_ACME_REPLICA_URL is set, but no target variable has that name; .*REPLICA_URLS/);
+  });
+
   it('refuses a variable of a target the list does not name (a typo), naming the targets listed', () => {
     const { message, variable } = refusal({
       DATABASE_TARGETS: 'dedicated1',

@@ -94,8 +94,15 @@ export function readTargets(env: Env, shared: Values): Record<string, DatabaseTa
     throw new GatewayError('CONFIG_INVALID', 'DATABASE_TARGETS names two targets whose variables would have the same name (`-` and `_` are the same there); rename one.', { variable: 'DATABASE_TARGETS' });
   }
   for (const [variable, value] of Object.entries(env)) {
-    if (value === undefined || value === '' || !isTargetVariable(variable)) continue;
-    if (![...prefixes.keys()].some((prefix) => variable.startsWith(prefix) && OWN.some((suffix) => variable === `${prefix}${suffix}` || variable === `${prefix}${suffix}_FILE`))) {
+    if (value === undefined || value === '' || !variable.startsWith('DATABASE_TARGET_')) continue;
+    const own = (prefix: string) => OWN.some((suffix) => variable === `${prefix}${suffix}` || variable === `${prefix}${suffix}_FILE`);
+    const listed = [...prefixes.keys()].filter((prefix) => variable.startsWith(prefix));
+    if (listed.some(own)) {
+      // one of a listed target's own: read by readTarget
+    } else if (listed.length > 0 || !isTargetVariable(variable)) {
+      // A misspelt suffix (DATABASE_TARGET_ACME_REPLICA_URL) would leave a setting, or the address itself, unread.
+      throw new GatewayError('CONFIG_INVALID', `${variable} is set, but no target variable has that name; a target's variables are DATABASE_TARGET_<NAME>_ followed by ${OWN.join(', ')} (the secrets also with _FILE). Correct the name, or unset it.`, { variable });
+    } else {
       throw new GatewayError('CONFIG_INVALID', `${variable} is set, but DATABASE_TARGETS names no target it belongs to (${names.length === 0 ? 'DATABASE_TARGETS is unset' : `it names ${names.join(', ')}`}); add the target's name to DATABASE_TARGETS, or unset ${variable}.`, { variable });
     }
     // Only secrets are read from files (readRawValue); any other _FILE would be silently left unread.

@@ -138,6 +138,15 @@ export function createGraphAccess(deps: GraphAccessDeps): GraphAccess {
  * long-lived caller (an SSE session, a subscription) follows a move. `stackOf` gives the GraphAccess of
  * a database (opening it on first use), or throws when this instance cannot reach it.
  */
+/** Where a routed database handle keeps the version of the caller's own database, which its sync `moduleVersion` cannot tell. */
+const PLACED_VERSION = Symbol('placed module version');
+
+/** The FalkorDB version of the database the operations run on: the caller's own, wherever its tenant is placed. */
+export async function databaseVersion(graphs: GraphOperations): Promise<string> {
+  const placed = (graphs.database as { [PLACED_VERSION]?: () => Promise<string> })[PLACED_VERSION];
+  return placed === undefined ? graphs.database.moduleVersion : placed();
+}
+
 export function routedGraphAccess(
   stackOf: (target: string | undefined) => GraphAccess | Promise<GraphAccess>,
   placementOf: (principal: Principal) => Promise<string | undefined>,
@@ -146,7 +155,8 @@ export function routedGraphAccess(
   return (principal) => {
     const pick = async (): Promise<GraphOperations> => (await stackOf(await placementOf(principal)))(principal);
     // What falkordb_health pings: the tenant's own database.
-    const database: Database = {
+    const database: Database & { [PLACED_VERSION]: () => Promise<string> } = {
+      [PLACED_VERSION]: async () => (await pick()).database.moduleVersion,
       get address() {
         return sharedDatabase.address;
       },

@@ -6,6 +6,7 @@ import { requireScope } from '../tenancy/scopes.js';
 import type { UsageCounters } from '../observability/usage-counters.js';
 import { PRODUCT_ID } from '../product.js';
 import { defineTool, READS_ONLY } from './definition.js';
+import { databaseVersion } from './graph-access.js';
 
 const usageSchema = z.object({ requests: z.number(), queries: z.number(), writes: z.number(), errors: z.number(), rows: z.number(), queryMs: z.number() });
 
@@ -42,7 +43,8 @@ export const serverInfoTool = defineTool({
       const usageToday: UsageCounters | null = (await tenantStats?.usageToday(principal.tenant).catch(() => null)) ?? null;
       return {
         gateway: { name: PRODUCT_ID, version: ctx.versions.gateway },
-        falkordb: { version: ctx.versions.falkordb },
+        // The caller's own database's, wherever its tenant is placed.
+        falkordb: { version: await databaseVersion(ctx.graphs).catch(() => ctx.versions.falkordb) },
         tenant: principal.tenant,
         scopes: [...principal.scopes],
         device: principal.device ?? null,
