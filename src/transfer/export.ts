@@ -145,7 +145,7 @@ async function readConstraints(db: Database, key: string): Promise<ConstraintRec
     .map(([type, label, props, entity]) => ({ kind: 'constraint', constraint: lower(type), entity: lower(entity), label, properties: props }));
 }
 
-async function exportGraph(options: ExportOptions, graph: string, key: string): Promise<GraphSummary> {
+async function exportGraph(options: GraphExportOptions, graph: string, key: string): Promise<GraphSummary> {
   const { db, write } = options;
   const batch = Math.min(options.batchSize ?? DEFAULT_BATCH, INTERNAL_READ_ROWS);
   const names = await schemaNames(db, key, `Reading the schema of graph "${graph}"`);
@@ -192,6 +192,29 @@ async function exportGraph(options: ExportOptions, graph: string, key: string): 
   return summary;
 }
 
+/** What writing one graph needs; `tenant export` and `tenant move` both give it. */
+export type GraphExportOptions = Pick<ExportOptions, 'db' | 'tenant' | 'write' | 'progress' | 'batchSize'>;
+
+/**
+ * Writes one graph of the tenant (its `graph` … `graph-end` records) from a GRAPH.COPY snapshot
+ * under the scratch key of run `runId`, dropped afterwards whatever happens.
+ */
+export async function exportGraphSnapshot(options: GraphExportOptions, graph: string, runId: string): Promise<GraphSummary> {
+  const { db } = options;
+  const key = tenantGraphKey(options.tenant, graph);
+  const snapshot = scratchGraphKey(runId, key);
+  options.progress?.(`graph "${graph}": taking a snapshot`);
+  await copyGraph(db, key, snapshot, `Taking a snapshot of graph "${graph}"`);
+  try {
+    return await exportGraph(options, graph, snapshot);
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    throw new GatewayError('QUERY_FAILED', `Exporting graph "${graph}" failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    await dropGraph(db, snapshot);
+  }
+}
+
 /** The tenant's graph names that `patterns` select, sorted. */
 export async function selectGraphs(graphs: GraphClient, tenant: string, patterns: readonly string[] | undefined): Promise<string[]> {
   const all = tenantGraphsAmong(tenant, await graphs.listKeys(tenantKeyPrefix(tenant)));
@@ -213,20 +236,7 @@ export async function exportTenant(options: ExportOptions): Promise<{ tenant: st
   });
   const runId = newTransferRunId();
   const summaries: GraphSummary[] = [];
-  for (const graph of names) {
-    const key = tenantGraphKey(tenant, graph);
-    const snapshot = scratchGraphKey(runId, key);
-    options.progress?.(`graph "${graph}": taking a snapshot`);
-    await copyGraph(db, key, snapshot, `Taking a snapshot of graph "${graph}"`);
-    try {
-      summaries.push(await exportGraph(options, graph, snapshot));
-    } catch (error) {
-      if (error instanceof GatewayError) throw error;
-      throw new GatewayError('QUERY_FAILED', `Exporting graph "${graph}" failed: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      await dropGraph(db, snapshot);
-    }
-  }
+  for (const graph of names) summaries.push(await exportGraphSnapshot(options, graph, runId));
   await options.write({ kind: 'end', graphs: summaries.length });
   return { tenant, graphs: summaries };
 }

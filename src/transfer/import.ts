@@ -13,7 +13,7 @@ import { formatSize } from '../size.js';
 import { tenantGraphKey, tenantKeyPrefix } from '../tenancy/keys.js';
 import { validateTenantId } from '../tenancy/tenant-id.js';
 import type { GraphSummary } from './export.js';
-import { GraphLoader } from './load-graph.js';
+import { DEFAULT_LOAD_BATCH, GraphLoader } from './load-graph.js';
 import { checkTransferFile, readTransferFile } from './reader.js';
 import { newTransferRunId, scratchGraphKey } from './scratch-key.js';
 import { copyGraph, dropGraph, graphExists } from './server.js';
@@ -44,8 +44,6 @@ export interface ImportSummary {
   graphs: GraphSummary[];
   replaced: string[];
 }
-
-const DEFAULT_BATCH = 2000;
 
 async function existingTargets(db: Database, tenant: string, graphs: readonly string[]): Promise<string[]> {
   const existing: string[] = [];
@@ -79,22 +77,10 @@ async function loadAll(options: ImportOptions, scratch: Map<string, string>, sum
         const key = scratch.get(record.name);
         if (key === undefined) throw new GatewayError('TRANSFER_FILE_INVALID', `${file}, line ${line}: graph "${record.name}" is not in the header; nothing was imported.`);
         options.progress?.(`graph "${record.name}": loading`);
-        loader = new GraphLoader(db, key, record.name, options.batchSize ?? DEFAULT_BATCH);
+        loader = new GraphLoader(db, key, record.name, options.batchSize ?? DEFAULT_LOAD_BATCH);
         await loader.start();
         break;
       }
-      case 'node':
-        await loader?.addNode(line, record);
-        break;
-      case 'relationship':
-        await loader?.addRelationship(line, record);
-        break;
-      case 'index':
-        loader?.addIndex(record);
-        break;
-      case 'constraint':
-        loader?.addConstraint(record);
-        break;
       case 'graph-end':
         await loader?.finish(record);
         summaries.push({ name: record.name, nodes: record.nodes, relationships: record.relationships, indexes: record.indexes, constraints: record.constraints });
@@ -102,6 +88,7 @@ async function loadAll(options: ImportOptions, scratch: Map<string, string>, sum
         loader = undefined;
         break;
       default:
+        if (loader !== undefined) await loader.add(line, record);
         break;
     }
   }

@@ -9,9 +9,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError } from '../errors.js';
 import type { Database } from '../falkordb/database.js';
 import { parameterLiteral, quoteName, shapeKey, shapeOf, stringLiteral, valueExpression, type Shape } from './encode.js';
-import type { ConstraintRecord, FileValue, IndexRecord, NodeRecord, RelationshipRecord } from './format.js';
+import type { ConstraintRecord, FileValue, IndexRecord, NodeRecord, RelationshipRecord, TransferRecord } from './format.js';
 import { compactQuery, plainCell } from './server.js';
 
+/** Records per load query, unless told otherwise. */
+export const DEFAULT_LOAD_BATCH = 2000;
 const MAX_BLANK_PER_QUERY = 100_000;
 const SETTLE_TIMEOUT_MS = 10 * 60_000;
 
@@ -93,6 +95,14 @@ export class GraphLoader {
     if (!this.#nodesDone) await this.#finishNodes();
     this.#relationships.push({ line, record });
     if (this.#relationships.length >= this.#batch) await this.#flushRelationships();
+  }
+
+  /** Takes one record inside the graph (node, relationship, index, constraint); others are not its to load. */
+  async add(line: number, record: TransferRecord): Promise<void> {
+    if (record.kind === 'node') await this.addNode(line, record);
+    else if (record.kind === 'relationship') await this.addRelationship(line, record);
+    else if (record.kind === 'index') this.addIndex(record);
+    else if (record.kind === 'constraint') this.addConstraint(record);
   }
 
   addIndex(record: IndexRecord): void {
