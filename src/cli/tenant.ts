@@ -25,6 +25,7 @@ import { databaseOf, tenantDatabase, withCliContext, type CliContext, type Tenan
 import { formatTable, isoSeconds, printJson, printLines } from './output.js';
 import { runCommand } from './run.js';
 import { formatSize, parseSize, SIZE_FORMS } from '../size.js';
+import { registerTenantMoveCommand } from './tenant-move.js';
 import { registerTenantTransferCommands } from './tenant-transfer.js';
 
 interface AddOptions {
@@ -474,4 +475,5 @@ export function registerTenantCommands(program: Command): void {
     .action((options: { tenant?: string; days: string; json?: boolean }) => runCommand(() => usage(options)));
 
   registerTenantTransferCommands(tenant);
+  registerTenantMoveCommand(tenant);
 }

@@ -20,3 +20,14 @@ export function scratchGraphKey(runId: string, graphKey: string): string {
   if (!/^[0-9a-f]{16}$/.test(runId) || /[{}]/.test(graphKey)) throw new Error('invalid scratch key parts');
   return `${SCRATCH_PREFIX}${runId}:{${graphKey}}`;
 }
+
+/** SCAN pattern of every scratch graph of run `runId`. */
+export function scratchRunPattern(runId: string): string {
+  if (!/^[0-9a-f]{16}$/.test(runId)) throw new Error('invalid scratch run id');
+  return `${SCRATCH_PREFIX}${runId}:*`;
+}
+
+/** A plain key of run `runId` (no graph), to tell whether two connections reach the same server. */
+export function scratchProbeKey(runId: string): string {
+  return `${scratchRunPattern(runId).slice(0, -1)}probe`;
+}
