@@ -115,6 +115,8 @@ function writeLoop(mcp: Client, graphName: string): { written(): number; stop():
       if (outcome.ok) {
         log.acknowledged.push(i);
         i += 1;
+        // Paced: the SDK client's transport keeps an abort listener per request for a while.
+        await new Promise((r) => setTimeout(r, 25));
       } else if (outcome.error?.code === 'TENANT_MOVING') {
         log.refusals += 1;
         log.firstRefusal ??= Date.now();
@@ -145,7 +147,7 @@ function readLoop(mcp: Client, graphName: string, query: string): { stop(): Prom
       const outcome = await callTool(mcp, 'falkordb_query', { graphName, query, readOnly: true }).catch((error: unknown) => ({ ok: false, text: String(error) }));
       if (outcome.ok) result.reads += 1;
       else result.failures.push(outcome.text);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50));
     }
   })();
   return {
@@ -339,4 +341,23 @@ describe('tenant move refusals', () => {
   it('refuses to move a tenant to where it is', () => assertRefused(['stays', '--to', 'default'], /Tenant "stays" is on default already; nothing was moved/));
 
   it('refuses a tenant that is not registered', () => assertRefused(['ghost', '--to', TARGET], /No tenant "ghost" is registered/));
+});
+
+describe('a tenant move onto graphs an earlier failed move left', () => {
+  before(async () => {
+    await registry.add({ id: 'leftover' });
+    await run(onShared, tenantGraphKey('leftover', 'g'), "CREATE (:X {from: 'shared'})");
+    await run(onTarget, tenantGraphKey('leftover', 'g'), "CREATE (:X {from: 'an earlier move'})");
+    await run(onTarget, tenantGraphKey('leftover', 'orphan'), 'CREATE (:Y)');
+  });
+
+  it('says so, and replaces them with the tenant graphs it copies', async () => {
+    const done = await runCli(['tenant', 'move', 'leftover', '--to', TARGET, '--json'], cliEnv);
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stderr, /dedicated-1 holds 2 graph\(s\) of tenant "leftover" \(g, orphan\) left by an earlier move that failed/);
+    assert.deepEqual((JSON.parse(done.stdout) as MoveSummary).leftovers, ['g', 'orphan']);
+    assert.deepEqual(await keysOf(onTarget, 'leftover'), [tenantGraphKey('leftover', 'g')]);
+    assert.deepEqual(await run(onTarget, tenantGraphKey('leftover', 'g'), 'MATCH (x) RETURN x.from AS from'), [{ from: 'shared' }]);
+    assert.deepEqual(await keysOf(onShared, 'leftover'), []);
+  });
 });

@@ -59,10 +59,14 @@ async function moveCommand(id: string, options: MoveCliOptions): Promise<void> {
     const from = await endOf(ctx, record.database);
     const to = await endOf(ctx, placement);
     const progress = options.quiet ? undefined : (message: string) => process.stderr.write(`${message}\n`);
-    const result = await moveTenant({ tenants: ctx.state.tenants, store: ctx.state.store, tenant, from, to, placement, queryTimeoutMs: ctx.config.query.timeoutMs, progress });
+    const result = await moveTenant({ tenants: ctx.state.tenants, store: ctx.state.store, tenant, from, to, fromPlacement: record.database, placement, queryTimeoutMs: ctx.config.query.timeoutMs, progress });
     await ctx.state.audit.record({ event: 'tenant_changed', tenant, actor: 'cli', detail: `moved from ${result.from} to ${result.to}, ${result.graphs.length} graph(s)` });
     if (options.json) printJson(result);
     else printSummary(result);
+    if (result.cleanupFailed !== undefined) {
+      process.stderr.write(`falkordb-mcp-gateway: tenant "${tenant}" was moved to ${result.to}, but ${result.cleanupFailed}\n`);
+      process.exitCode = 1;
+    }
   });
 }
 

@@ -68,7 +68,8 @@ export interface MoveOptions {
   tenant: string;
   from: MoveEnd;
   to: MoveEnd;
-  /** The record's value after the switch: the target's name, undefined for the shared database. */
+  /** Where the tenant's record places it now (the source), and after the switch (the target): a target's name, undefined for the shared database. */
+  fromPlacement: string | undefined;
   placement: string | undefined;
   queryTimeoutMs: number;
   progress?: ((message: string) => void) | undefined;
@@ -86,6 +87,8 @@ export interface MoveSummary {
   tookMs: number;
   /** Graphs of the tenant found on the target before the move, left there by an earlier one that failed; dropped. */
   leftovers: string[];
+  /** Set when the switch was made but the old copies could not all be deleted: why, and what is left. */
+  cleanupFailed?: string;
 }
 
 /** Keeps the move's lease alive; a renewal refused (the move lost) or one missed too long is kept as `lost`. */
@@ -185,15 +188,17 @@ export async function moveTenant(options: MoveOptions): Promise<MoveSummary> {
   const runId = newTransferRunId();
   const record = await tenants.mustGet(tenant);
   await assertDistinct(options, runId);
-  const leftovers = tenantGraphsAmong(tenant, await to.graphs.listKeys(tenantKeyPrefix(tenant)));
-  if (leftovers.length > 0) {
-    options.progress?.(`${to.name} holds ${leftovers.length} graph(s) of tenant "${tenant}" (${leftovers.join(', ')}) left by an earlier move that failed; the tenant never used them, and they are replaced at the switch-over`);
-  }
   const stale = record.move !== undefined && activeMove(record, Date.now()) === undefined ? record.move.id : undefined;
 
-  await tenants.beginMove(tenant, options.placement, runId, Date.now() + MOVE_LEASE_MS);
-  options.progress?.(`moving tenant "${tenant}" from ${from.name} to ${to.name} (move ${runId})`);
+  const begun = await tenants.beginMove(tenant, options.placement, runId, Date.now() + MOVE_LEASE_MS);
   const lease = new Lease(options, runId, Date.now() + MOVE_LEASE_MS);
+  if (begun.database !== options.fromPlacement) {
+    // Switched by another move since the command read the record: its graphs on the target are live, not leftovers.
+    await lease.stop();
+    await tenants.updateMove(tenant, runId, { abandon: true }).catch(() => undefined);
+    throw new GatewayError('STATE_CONFLICT', `Tenant "${tenant}" was moved to ${begun.database ?? 'default'} by another command just now; nothing was moved. See \`tenant show ${tenant}\`.`);
+  }
+  options.progress?.(`moving tenant "${tenant}" from ${from.name} to ${to.name} (move ${runId})`);
   const summaries = new Map<string, GraphSummary>();
   const placed: string[] = [];
   /** Before the switch: the tenant back to writing on the source, and nothing of the move left on the target. */
@@ -203,7 +208,13 @@ export async function moveTenant(options: MoveOptions): Promise<MoveSummary> {
     await dropScratch(to.db, runId);
   };
   let pausedAt = Date.now();
+  let leftovers: string[] = [];
   try {
+    // Read while the move holds the tenant, so no other move can have put them there.
+    leftovers = tenantGraphsAmong(tenant, await to.graphs.listKeys(tenantKeyPrefix(tenant)));
+    if (leftovers.length > 0) {
+      options.progress?.(`${to.name} holds ${leftovers.length} graph(s) of tenant "${tenant}" (${leftovers.join(', ')}) left by an earlier move that failed; the tenant never used them, and they are replaced at the switch-over`);
+    }
     await dropStaleScratch(options, stale);
     await wait(options, 'until every gateway instance notes the writes of the tenant');
     lease.assertHeld();
@@ -263,11 +274,17 @@ export async function moveTenant(options: MoveOptions): Promise<MoveSummary> {
   options.progress?.(`switched: every gateway instance serves tenant "${tenant}" from ${to.name} within 1 s`);
 
   await wait(options, `until reads still running on ${from.name} have ended`);
-  const old = await from.graphs.listKeys(tenantKeyPrefix(tenant));
-  for (const key of old) await dropGraph(from.db, key);
-  await createCacheVersions(from.db).bump(tenant, tenantGraphsAmong(tenant, old), true);
-  await options.store.del(stateKeys.moveChanges(tenant, runId));
-  options.progress?.(`deleted the ${old.length} graph(s) of tenant "${tenant}" on ${from.name}`);
+  let cleanupFailed: string | undefined;
+  try {
+    const old = await from.graphs.listKeys(tenantKeyPrefix(tenant));
+    for (const key of old) await dropGraph(from.db, key);
+    await createCacheVersions(from.db).bump(tenant, tenantGraphsAmong(tenant, old), true);
+    await options.store.del(stateKeys.moveChanges(tenant, runId));
+    options.progress?.(`deleted the ${old.length} graph(s) of tenant "${tenant}" on ${from.name}`);
+  } catch (error) {
+    // The tenant is served from the target already; what is left on the source is never read again.
+    cleanupFailed = `deleting its graphs on ${from.name} failed (${error instanceof Error ? error.message : String(error)}); the tenant no longer uses them. A later \`tenant move\` back to ${from.name} replaces them, or delete them there with GRAPH.DELETE.`;
+  }
 
   const graphs = [...summaries.values()].sort((a, b) => a.name.localeCompare(b.name));
   return {
@@ -280,6 +297,7 @@ export async function moveTenant(options: MoveOptions): Promise<MoveSummary> {
     writesPausedMs,
     tookMs: Date.now() - started,
     leftovers,
+    ...(cleanupFailed === undefined ? {} : { cleanupFailed }),
   };
 }
 
