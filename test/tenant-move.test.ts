@@ -360,4 +360,15 @@ describe('a tenant move onto graphs an earlier failed move left', () => {
     assert.deepEqual(await run(onTarget, tenantGraphKey('leftover', 'g'), 'MATCH (x) RETURN x.from AS from'), [{ from: 'shared' }]);
     assert.deepEqual(await keysOf(onShared, 'leftover'), []);
   });
+
+  it('prints a summary for people: graphs, counts, the write pause, where the tenant is served from', async () => {
+    const done = await runCli(['tenant', 'move', 'leftover', '--to', 'default', '--quiet'], cliEnv);
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(done.stderr, '', '--quiet: no progress');
+    assert.match(done.stdout, /^GRAPH +NODES +RELATIONSHIPS +INDEXES +CONSTRAINTS\ng +1 +0 +0 +0\n/);
+    assert.match(done.stdout, /Moved tenant "leftover" from dedicated-1 to default: 1 graph\(s\), 1 nodes, 0 relationships, in \d+\.\d s\./);
+    assert.match(done.stdout, /Writes were paused for \d+\.\d s at the switch-over \(refused as TENANT_MOVING, retryable\); reads went on throughout\./);
+    assert.match(done.stdout, /Every gateway instance serves the tenant from default within 1 second; its graphs on dedicated-1 were deleted\.\n$/);
+    assert.deepEqual(await keysOf(onTarget, 'leftover'), []);
+  });
 });
