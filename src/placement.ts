@@ -137,13 +137,39 @@ function placementGuard(target: Placement, placementOf: (principal: Principal) =
     },
     beforeWrite: async (principal, key) => {
       const move = activeMove(await current(principal), now());
-      if (move === undefined) return;
+      if (move === undefined) return undefined;
       if (move.phase === 'switching') throw switching();
+      // Counted first, then checked again: a write that still finds the copy phase after counting itself was
+      // counted less than the policy's second after the switch-over began, which waits for the count to reach 0.
+      const { store } = state;
+      const writes = stateKeys.moveWrites(principal.tenant, move.id);
       const changes = stateKeys.moveChanges(principal.tenant, move.id);
-      // A write the move might not see again is not let through.
-      await state.store.command(['SADD', changes, key]).then(() => state.store.command(['PEXPIRE', changes, String(MOVE_CHANGES_TTL_MS)])).catch((error: unknown) => {
+      const ttl = String(MOVE_CHANGES_TTL_MS);
+      const ended = () => store.command(['DECR', writes]).then(() => undefined, () => undefined);
+      try {
+        await store.command(['INCR', writes]);
+        await store.command(['PEXPIRE', writes, ttl]);
+        // A write the move might not see again is not let through.
+        await store.command(['SADD', changes, key]);
+        await store.command(['PEXPIRE', changes, ttl]);
+      } catch (error) {
+        await ended();
         throw new GatewayError('TENANT_MOVING', 'Your graphs are being moved to another database, and this write could not be noted for the move; nothing was written. Send the call again shortly.', { retryAfterSec: '2' }, { cause: error });
-      });
+      }
+      const still = activeMove(await current(principal).catch(async (error: unknown) => {
+        await ended();
+        throw error;
+      }), now());
+      if (still === undefined) {
+        // The move ended without a switch (abandoned, or run out): a write like any other.
+        await ended();
+        return undefined;
+      }
+      if (still.id !== move.id || still.phase !== 'copying') {
+        await ended();
+        throw switching();
+      }
+      return ended;
     },
   };
 }

@@ -24,6 +24,8 @@ export const stateKeys = {
   tenant: (tenant: string) => `${P}tenant:{${encodedTenantId(tenant)}}`,
   /** Set of the graph keys a tenant's writes touched during the copy of a `tenant move` (its id), copied again at the switch-over. */
   moveChanges: (tenant: string, moveId: string) => `${P}move-changes:{${encodedTenantId(tenant)}}:${part(moveId)}`,
+  /** Count of the tenant's writes under way that a `tenant move` (its id) noted: the switch-over waits for it to reach 0. */
+  moveWrites: (tenant: string, moveId: string) => `${P}move-writes:{${encodedTenantId(tenant)}}:${part(moveId)}`,
   /** Set of registered tenant ids. */
   tenantIndex: () => `${P}tenants`,
   /** Epoch seconds: every token of the tenant issued at or before it is revoked. */

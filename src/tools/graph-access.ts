@@ -54,13 +54,19 @@ export interface GraphAccessDeps {
  */
 export interface PlacementGuard {
   beforeRead(principal: Principal): Promise<void>;
-  beforeWrite(principal: Principal, key: string): Promise<void>;
+  /** May return what to call once the write has ended (before its result goes back), e.g. to count it done. */
+  beforeWrite(principal: Principal, key: string): Promise<(() => Promise<void>) | undefined>;
 }
 
 function placed(guard: PlacementGuard, principal: Principal, graphs: GraphOperations): GraphOperations {
   const write = async <T>(key: string, run: () => Promise<T>): Promise<T> => {
-    await guard.beforeWrite(principal, key);
-    return run();
+    const ended = await guard.beforeWrite(principal, key);
+    if (ended === undefined) return run();
+    try {
+      return await run();
+    } finally {
+      await ended();
+    }
   };
   const read = async <T>(run: () => Promise<T>): Promise<T> => {
     await guard.beforeRead(principal);

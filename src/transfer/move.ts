@@ -182,6 +182,31 @@ const wait = (options: MoveOptions, why: string) => {
   return sleep(ms);
 };
 
+/** How often the switch-over reads the count of the tenant's writes under way. */
+const WRITES_POLL_MS = 100;
+
+/**
+ * The switch-over's wait: every instance sees it within POLICY_PROPAGATION_MS, and from then on no write
+ * starts; each write the copy phase let through counted itself (stateKeys.moveWrites) before it ran and
+ * uncounts itself before its result goes back, so once the count is 0 every write that can still be
+ * acknowledged has reached the source. A count that stays up (an instance that died mid-write) is waited
+ * out for as long as settleMs says, as without a count.
+ */
+async function writesEnded(options: MoveOptions, runId: string): Promise<void> {
+  const { store, tenant } = options;
+  const started = Date.now();
+  const latest = started + settleMs(options.queryTimeoutMs);
+  options.progress?.(`waiting for the writes under way to end (at most ${((latest - started) / 1000).toFixed(1)} s)`);
+  await sleep(POLICY_PROPAGATION_MS);
+  const key = stateKeys.moveWrites(tenant, runId);
+  while (Date.now() < latest) {
+    // A count that cannot be read says nothing: wait on.
+    const count = await store.get(key).then((value) => Number(value ?? '0'), () => Number.NaN);
+    if (count <= 0) return;
+    await sleep(WRITES_POLL_MS);
+  }
+}
+
 export async function moveTenant(options: MoveOptions): Promise<MoveSummary> {
   const { tenant, tenants, from, to } = options;
   const started = Date.now();
@@ -227,7 +252,7 @@ export async function moveTenant(options: MoveOptions): Promise<MoveSummary> {
     await tenants.updateMove(tenant, runId, { phase: 'switching' });
     pausedAt = Date.now();
     options.progress?.(`switching over: writes of tenant "${tenant}" are refused (TENANT_MOVING, retryable) until the switch; reads go on`);
-    await wait(options, 'until writes already under way have ended');
+    await writesEnded(options, runId);
     lease.assertHeld();
     const written = tenantGraphsAmong(tenant, await options.store.smembers(stateKeys.moveChanges(tenant, runId)));
     const current = await selectGraphs(from.graphs, tenant, undefined);
@@ -279,7 +304,7 @@ export async function moveTenant(options: MoveOptions): Promise<MoveSummary> {
     const old = await from.graphs.listKeys(tenantKeyPrefix(tenant));
     for (const key of old) await dropGraph(from.db, key);
     await createCacheVersions(from.db).bump(tenant, tenantGraphsAmong(tenant, old), true);
-    await options.store.del(stateKeys.moveChanges(tenant, runId));
+    await options.store.del(stateKeys.moveChanges(tenant, runId), stateKeys.moveWrites(tenant, runId));
     options.progress?.(`deleted the ${old.length} graph(s) of tenant "${tenant}" on ${from.name}`);
   } catch (error) {
     // The tenant is served from the target already; what is left on the source is never read again.
