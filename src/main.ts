@@ -124,7 +124,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     const state = openGatewayState(database.db, logger, config.audit);
     shutdown.add('audit flush', () => state.audit.close());
     // Built before the verifier, which reports JWKS failures to it; `http` is only read at scrape time, once it exists.
-    const observed = createGatewayMetrics(config.metrics, { database: database.db, audit: state.audit, sessions: () => http.sessions.size, logger });
+    const observed = createGatewayMetrics(config.metrics, { database: database.db, audit: state.audit, sessions: () => http.sessions.size, inFlight: () => http.inFlight.count, logger });
     const { metrics } = observed;
     let boundPort = config.http.port;
     const baseUrl = () => publicBaseUrl(config, boundPort);

@@ -12,6 +12,8 @@ export const QUERY_DURATION_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 
 export interface ScrapeSources {
   /** Open legacy SSE sessions. */
   sessions: () => number;
+  /** Work in progress on this instance: HTTP requests being answered (SSE streams aside) and tool calls running. */
+  inFlight: () => number;
   /** Failed writes per audit sink since start. */
   auditSinkFailures: () => Record<string, number>;
   /** Audit events held in memory while the database does not take writes. */
@@ -108,6 +110,15 @@ export function registerMetricFamilies(registry: Registry, sources: ScrapeSource
       registers,
       collect() {
         this.set(sources.sessions());
+      },
+    }),
+    // The load an autoscaler weighs per pod (deploy/k8s/hpa.yaml): what this instance is busy with right now.
+    inFlight: new Gauge({
+      name: `${METRIC_PREFIX}in_flight`,
+      help: 'Work this instance is doing right now: HTTP requests being answered (open SSE streams aside) and tool calls running, what a shutdown waits for. A tool call over POST /mcp counts twice, as its request and as the call; one over an SSE session once.',
+      registers,
+      collect() {
+        this.set(sources.inFlight());
       },
     }),
     databaseUp: new Gauge({

@@ -24,6 +24,7 @@ function metricsWith(options: Partial<PrometheusMetricsOptions> = {}): Prometheu
     database: { ping: () => Promise.resolve(2) },
     audit: { sinkFailures: () => ({ log: 0, stream: 0 }), heldEvents: () => 0 },
     sessions: () => 0,
+    inFlight: () => 0,
     now: () => NOW_SEC * 1000,
     ...options,
   });

@@ -24,6 +24,8 @@ export interface PrometheusMetricsOptions {
   audit: Pick<AuditTrail, 'sinkFailures' | 'heldEvents'>;
   /** Open SSE sessions; called on each scrape, so it may be bound to a server created later. */
   sessions: () => number;
+  /** Requests and tool calls in progress; called on each scrape, like `sessions`. */
+  inFlight: () => number;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
 }
@@ -43,6 +45,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   collectDefaultMetrics({ register: registry });
   const m = registerMetricFamilies(registry, {
     sessions: options.sessions,
+    inFlight: options.inFlight,
     auditSinkFailures: () => options.audit.sinkFailures(),
     auditHeld: () => options.audit.heldEvents(),
     primaryAvailable: () => options.database.primaryAvailable !== false,
