@@ -13,7 +13,9 @@ import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node
 import https from 'node:https';
 import path from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { Registry } from 'prom-client';
 import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable } from '../src/config/index.js';
+import { registerMetricFamilies } from '../src/observability/metric-families.js';
 import { freeLoopbackPort } from './support/ports.js';
 import type { RunningGateway } from '../src/main.js';
 import { startTestFalkorDB, type TestFalkorDB } from './support/falkordb.js';
@@ -56,9 +58,20 @@ function configDefault(name: string): string {
   return value;
 }
 
+// PENDING: DATABASE_TARGETS, SERVE_TENANTS and INSTANCE_NAME join CONFIG_VARIABLES, and the
+// per-target variables (DATABASE_TARGET_<NAME>_URL and the rest) get their own check
+// (isTargetVariable), with tenant placement; until then these are the names it gives them.
+const PENDING_NAMES = new Set(['DATABASE_TARGETS', 'SERVE_TENANTS', 'INSTANCE_NAME']);
+const isTargetVariable = (name: string) => /^DATABASE_TARGET_[A-Z0-9_]+_(URL|CLUSTER_URLS|REPLICA_URLS|SENTINELS|SENTINEL_MASTER|SENTINEL_PASSWORD|SENTINEL_DATA_PASSWORD)(_FILE)?$/.test(name);
+/** `dedicated-1` → `DATABASE_TARGET_DEDICATED_1_`: NAME upper-cased, `-` as `_`. */
+const targetVariablePrefix = (name: string) => `DATABASE_TARGET_${name.toUpperCase().replace(/-/g, '_')}_`;
+
 function assertGatewayVariables(names: Iterable<string>, where: string): void {
   for (const name of names) {
-    assert.ok(CONFIG_NAMES.has(name) || FILE_FORMS.has(name), `${where} sets ${name}, which is neither a variable of CONFIG_VARIABLES nor the _FILE form of a secret one`);
+    assert.ok(
+      CONFIG_NAMES.has(name) || FILE_FORMS.has(name) || PENDING_NAMES.has(name) || isTargetVariable(name),
+      `${where} sets ${name}, which is neither a variable of CONFIG_VARIABLES, the _FILE form of a secret one, nor one of a database target's`,
+    );
   }
 }
 
@@ -163,28 +176,41 @@ interface K8sObject {
 }
 
 const K8S_DIR = path.join('deploy', 'k8s');
-const k8sFiles = (): string[] => arr(yamlFile(path.join(K8S_DIR, 'kustomization.yaml')).resources, 'kustomization resources').map(String).concat('secret.example.yaml');
+/** The premium tenant's pool: plain manifests of its own, on the shared pool's ConfigMap and Secret. */
+const DEDICATED_DIR = path.join(K8S_DIR, 'dedicated');
+const kustomizationFiles = (dir: string): string[] => arr(yamlFile(path.join(dir, 'kustomization.yaml')).resources, `${dir} kustomization resources`).map(String);
+const k8sFiles = (): string[] => kustomizationFiles(K8S_DIR).concat('secret.example.yaml');
 
-function k8sObjects(): K8sObject[] {
-  return k8sFiles().flatMap((file) =>
-    parseAllDocuments(repoText(path.join(K8S_DIR, file))).map((doc) => {
-      assert.deepEqual(doc.errors, [], `${file} does not parse`);
-      return { ...(doc.toJS() as Omit<K8sObject, 'file'>), file };
+function manifestObjects(dir: string, files: string[]): K8sObject[] {
+  return files.flatMap((file) =>
+    parseAllDocuments(repoText(path.join(dir, file))).map((doc) => {
+      assert.deepEqual(doc.errors, [], `${path.join(dir, file)} does not parse`);
+      return { ...(doc.toJS() as Omit<K8sObject, 'file'>), file: path.join(dir, file) };
     }),
   );
 }
 
-function k8sOne(kind: string): K8sObject {
-  const found = k8sObjects().filter((o) => o.kind === kind);
-  assert.equal(found.length, 1, `expected one ${kind} in deploy/k8s, found ${found.length}`);
+function k8sObjects(): K8sObject[] {
+  return manifestObjects(K8S_DIR, k8sFiles());
+}
+
+const dedicatedObjects = (): K8sObject[] => manifestObjects(DEDICATED_DIR, kustomizationFiles(DEDICATED_DIR));
+
+function oneOf(objects: K8sObject[], kind: string, where: string): K8sObject {
+  const found = objects.filter((o) => o.kind === kind);
+  assert.equal(found.length, 1, `expected one ${kind} in ${where}, found ${found.length}`);
   return found[0]!;
+}
+
+function k8sOne(kind: string): K8sObject {
+  return oneOf(k8sObjects(), kind, K8S_DIR);
 }
 
 interface Container {
   name: string;
   args?: string[];
   ports: Array<{ name?: string; containerPort: number }>;
-  env?: Array<{ name: string; value?: string }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
   volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   securityContext?: Json;
@@ -219,6 +245,59 @@ function podLabels(): Json {
 function selects(selector: unknown, labels: Json): boolean {
   const matchLabels = obj(obj(selector, 'selector').matchLabels, 'matchLabels');
   return Object.entries(matchLabels).every(([k, v]) => labels[k] === v);
+}
+
+/** The database targets the shared ConfigMap names (DATABASE_TARGETS), which every pool reads. */
+function configuredTargets(): string[] {
+  return (k8sOne('ConfigMap').data?.DATABASE_TARGETS ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+}
+
+/** One pool of gateway pods: the shared one (deploy/k8s) or a dedicated one (deploy/k8s/dedicated). */
+interface Pool {
+  where: string;
+  objects: K8sObject[];
+  deployment: K8sObject;
+  pod: Json;
+  container: Container;
+  labels: Json;
+}
+
+function poolOf(where: string, objects: K8sObject[]): Pool {
+  const deployment = oneOf(objects, 'Deployment', where);
+  const template = obj(deployment.spec?.template, `${where} Deployment template`);
+  const pod = obj(template.spec, `${where} pod spec`);
+  const containers = arr(pod.containers, `${where} containers`) as Container[];
+  assert.equal(containers.length, 1, `one container per gateway pod in ${where}`);
+  return { where, objects, deployment, pod, container: containers[0]!, labels: obj(obj(template.metadata, 'template metadata').labels, `${where} pod labels`) };
+}
+
+const sharedPool = (): Pool => poolOf(K8S_DIR, k8sObjects());
+const dedicatedPool = (): Pool => poolOf(DEDICATED_DIR, dedicatedObjects());
+
+/** What the pool's container sets a variable to, by value (undefined when it sets none, or only by valueFrom). */
+const envValue = (pool: Pool, name: string): string | undefined => pool.container.env?.find((e) => e.name === name)?.value;
+
+/** The name the code exports the in-flight gauge under, from the metric families themselves. */
+async function inFlightGaugeName(): Promise<string> {
+  const families = registerMetricFamilies(new Registry(), { sessions: () => 0, inFlight: () => 0, auditSinkFailures: () => ({}), auditHeld: () => 0, primaryAvailable: () => true });
+  return (await families.inFlight.get()).name;
+}
+
+/** A Kubernetes quantity as a number: `20`, `500m`, `1.5`. */
+function quantity(value: unknown): number {
+  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(String(value));
+  assert.ok(match, `cannot read the quantity ${JSON.stringify(value)}`);
+  return Number(match[1]) / (match[2] === 'm' ? 1000 : 1);
+}
+
+/** The text of one `### ` subsection of a docs file, up to the next heading of its level or above. */
+function docSubsection(file: string, heading: string): string {
+  const text = repoText(file);
+  const start = text.indexOf(`\n### ${heading}\n`);
+  assert.ok(start >= 0, `${file} has a subsection "### ${heading}"`);
+  const rest = text.slice(start + 1);
+  const end = rest.slice(4).search(/\n#{1,3} /);
+  return end < 0 ? rest : rest.slice(0, end + 4);
 }
 
 /** `Key=Value` lines of a systemd unit, per section, in order (keys may repeat). */
@@ -790,8 +869,9 @@ describe('Kubernetes manifests', () => {
     for (const o of objects.filter((o) => o.kind !== 'Namespace')) assert.equal(o.metadata.namespace, namespace, `${o.file} ${o.kind}`);
   });
 
-  it('runs three non-root replicas with a read-only root filesystem and resources', () => {
-    assert.equal(k8sOne('Deployment').spec?.replicas, 3);
+  it('runs non-root replicas with a read-only root filesystem and resources, as many as the autoscaler says', () => {
+    // A `replicas` here would be put back on every apply, undoing the HorizontalPodAutoscaler's count.
+    assert.equal(k8sOne('Deployment').spec?.replicas, undefined);
     const pod = obj(podSpec().securityContext, 'pod securityContext');
     assert.equal(pod.runAsNonRoot, true);
     assert.ok(Number(pod.runAsUser) > 0);
@@ -839,7 +919,9 @@ describe('Kubernetes manifests', () => {
     const mount = (container.volumeMounts ?? []).find((m) => m.name === secretVolume.name);
     assert.ok(mount?.readOnly, 'read-only');
     const files = (container.env ?? []).filter((e) => e.name.endsWith('_FILE'));
-    assert.deepEqual(files.map((e) => e.name).sort(), ['AUTH_SIGNING_KEY_FILE', 'FALKORDB_URL_FILE']);
+    // The shared database and the signing key, and the URL of each database target the ConfigMap names.
+    const targetFiles = configuredTargets().map((name) => `${targetVariablePrefix(name)}URL_FILE`);
+    assert.deepEqual(files.map((e) => e.name).sort(), ['AUTH_SIGNING_KEY_FILE', 'FALKORDB_URL_FILE', ...targetFiles].sort());
     for (const e of files) {
       assert.equal(path.posix.dirname(e.value ?? ''), mount.mountPath, `${e.name} is in the Secret's mount`);
       assert.ok(keys.includes(path.posix.basename(e.value ?? '')), `${e.name}: the Secret has the key ${path.posix.basename(e.value ?? '')}`);
@@ -879,10 +961,191 @@ describe('Kubernetes manifests', () => {
     for (const rule of egress) assert.ok(rule.to && rule.to.length > 0, 'every egress rule names its destination');
   });
 
-  it('points FalkorDB URLs at the port the NetworkPolicy lets out', () => {
+  it('points FalkorDB URLs at the port the NetworkPolicy lets out, the database targets\' too', () => {
     const secret = k8sOne('Secret');
-    const url = new URL((secret.stringData ?? {})['falkordb-url'] ?? '');
-    assert.equal(url.port, '6379');
+    const urls = Object.entries(secret.stringData ?? {}).filter(([key]) => key === 'falkordb-url' || key.startsWith('database-target-'));
+    assert.equal(urls.length, 1 + configuredTargets().length, 'the shared database and each target');
+    for (const [key, value] of urls) assert.equal(new URL(value).port, '6379', key);
+  });
+});
+
+describe('Kubernetes autoscaling and the dedicated pool', () => {
+  type Hpa = {
+    scaleTargetRef: { apiVersion: string; kind: string; name: string };
+    minReplicas: number;
+    maxReplicas: number;
+    metrics: Array<{ type: string; resource?: { name: string; target: Json }; pods?: { metric: { name: string }; target: Json } }>;
+    behavior?: { scaleDown?: { stabilizationWindowSeconds?: number }; scaleUp?: Json };
+  };
+  const hpaOf = (pool: Pool): Hpa => {
+    const hpa = oneOf(pool.objects, 'HorizontalPodAutoscaler', pool.where);
+    assert.equal(hpa.apiVersion, 'autoscaling/v2', `${pool.where}: autoscaling/v2, for Pods metrics and behavior`);
+    return hpa.spec as unknown as Hpa;
+  };
+  const pools = (): Pool[] => [sharedPool(), dedicatedPool()];
+
+  it('lists in each kustomization only files that exist, every object in the shared pool\'s namespace', () => {
+    const namespace = yamlFile(path.join(K8S_DIR, 'kustomization.yaml')).namespace;
+    for (const dir of [K8S_DIR, DEDICATED_DIR]) {
+      for (const file of kustomizationFiles(dir)) assert.ok(existsSync(path.join(ROOT, dir, file)), `${dir}/kustomization.yaml lists ${file}, which exists`);
+      assert.equal(yamlFile(path.join(dir, 'kustomization.yaml')).namespace, namespace, `${dir} uses the namespace ${String(namespace)}`);
+    }
+    const dedicated = dedicatedObjects();
+    for (const kind of ['Deployment', 'Service', 'Ingress', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget']) oneOf(dedicated, kind, DEDICATED_DIR);
+    // Shared, not copied: one registry and state database (the ConfigMap's and the Secret's), one namespace.
+    for (const kind of ['ConfigMap', 'Secret', 'Namespace']) assert.ok(!dedicated.some((o) => o.kind === kind), `${DEDICATED_DIR} has no ${kind} of its own`);
+    for (const o of dedicated) assert.equal(o.metadata.namespace, namespace, `${o.file} ${o.kind}`);
+    const names = new Set(k8sObjects().map((o) => `${o.kind}/${String(o.metadata.name)}`));
+    for (const o of dedicated) assert.ok(!names.has(`${o.kind}/${String(o.metadata.name)}`), `${o.file}: ${o.kind} ${String(o.metadata.name)} is not a shared object's name`);
+  });
+
+  it('scales each pool\'s own Deployment, which leaves its replica count to the autoscaler', () => {
+    for (const pool of pools()) {
+      const hpa = hpaOf(pool);
+      assert.deepEqual(hpa.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: pool.deployment.metadata.name }, `${pool.where}: the HPA scales the Deployment beside it`);
+      assert.equal(pool.deployment.spec?.replicas, undefined, `${pool.where}: no replicas in the Deployment`);
+      // One pod may be down for a disruption (the PodDisruptionBudget) and one still serve.
+      assert.ok(hpa.minReplicas >= 2, `${pool.where}: minReplicas ${hpa.minReplicas}`);
+      assert.ok(hpa.maxReplicas > hpa.minReplicas, `${pool.where}: room to grow`);
+      const pdb = oneOf(pool.objects, 'PodDisruptionBudget', pool.where);
+      assert.ok(selects(pdb.spec?.selector, pool.labels), `${pool.where}: the PodDisruptionBudget covers the pool's pods`);
+      assert.ok(Number(pdb.spec?.maxUnavailable) < hpa.minReplicas, `${pool.where}: a disruption leaves a pod serving`);
+    }
+  });
+
+  it('scales on CPU utilisation and on the in-flight gauge the code exports, per pod', async () => {
+    const gauge = await inFlightGaugeName();
+    for (const pool of pools()) {
+      const { metrics } = hpaOf(pool);
+      const cpu = metrics.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu');
+      assert.ok(cpu?.resource, `${pool.where}: a CPU metric`);
+      assert.equal(cpu.resource.target.type, 'Utilization');
+      assert.ok(Number(cpu.resource.target.averageUtilization) > 0);
+      assert.ok(pool.container.resources?.requests?.cpu, `${pool.where}: utilisation is of the CPU request, which is set`);
+      const pods = metrics.filter((m) => m.type === 'Pods');
+      assert.equal(pods.length, 1, `${pool.where}: one Pods metric`);
+      assert.equal(pods[0]!.pods?.metric.name, gauge, `${pool.where}: the Pods metric is the gauge /metrics exports`);
+      assert.equal(pods[0]!.pods?.target.type, 'AverageValue');
+      assert.ok(quantity(pods[0]!.pods?.target.averageValue) > 0);
+      assert.deepEqual(metrics.map((m) => m.type).sort(), ['Pods', 'Resource'], `${pool.where}: nothing else`);
+    }
+  });
+
+  it('adds pods before calls start to queue: each in-flight target is below what one pod admits', () => {
+    // A tool call over POST /mcp counts twice in the gauge (its request and the call).
+    const target = (pool: Pool) => quantity(hpaOf(pool).metrics.find((m) => m.type === 'Pods')?.pods?.target.averageValue);
+    const cap = (pool: Pool, name: string) => Number(envValue(pool, name) ?? k8sOne('ConfigMap').data?.[name] ?? configDefault(name));
+    const shared = sharedPool();
+    assert.ok(target(shared) < 2 * cap(shared, 'MAX_CONCURRENT_QUERIES'), 'the shared pool\'s target is below the instance cap');
+    // One tenant is the whole load of its pool: its per-tenant cap is each pod's ceiling.
+    const dedicated = dedicatedPool();
+    assert.ok(target(dedicated) < 2 * cap(dedicated, 'MAX_CONCURRENT_QUERIES_PER_TENANT'), 'the dedicated pool\'s target is below the per-tenant cap');
+  });
+
+  it('scales down only after a stabilisation window, and up without one', () => {
+    for (const pool of pools()) {
+      const { behavior } = hpaOf(pool);
+      assert.ok(Number(behavior?.scaleDown?.stabilizationWindowSeconds) >= 300, `${pool.where}: a lull of under 5 minutes does not remove pods (and their SSE sessions)`);
+      assert.equal(behavior?.scaleUp?.stabilizationWindowSeconds, 0, `${pool.where}: load is answered at once`);
+    }
+  });
+
+  it('writes out the prometheus-adapter rule in the docs, for the metric the HPAs name, per pod', async () => {
+    const gauge = await inFlightGaugeName();
+    const section = docSubsection('docs/deployment.md', 'Scaling each pool on its load');
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parseYaml(m[1]!) as Json).filter((b) => b !== null && typeof b === 'object' && 'rules' in b);
+    assert.equal(blocks.length, 1, 'one adapter `rules:` block');
+    type Rule = { seriesQuery: string; resources: { overrides: Record<string, { resource: string }> }; name: { matches: string; as?: string }; metricsQuery: string };
+    const rules = arr(blocks[0]!.rules, 'rules') as Rule[];
+    const rule = rules.find((r) => r.seriesQuery.includes(gauge));
+    assert.ok(rule, `a rule for ${gauge}`);
+    assert.match(rule.seriesQuery, new RegExp(`^${gauge}\\{`), 'the series is the gauge itself');
+    const exposed = rule.name.as ?? gauge;
+    assert.ok(new RegExp(rule.name.matches).test(gauge), 'name.matches matches the series');
+    for (const pool of pools()) assert.equal(hpaOf(pool).metrics.find((m) => m.type === 'Pods')?.pods?.metric.name, exposed, `${pool.where}: the HPA asks for the name the rule exposes`);
+    // Per pod: the adapter must tie each series to its pod and namespace.
+    assert.deepEqual(Object.values(rule.resources.overrides).map((o) => o.resource).sort(), ['namespace', 'pod']);
+    assert.match(rule.metricsQuery, /<<\.Series>>\{<<\.LabelMatchers>>\}/);
+    assert.match(rule.metricsQuery, /by \(<<\.GroupBy>>\)/);
+  });
+
+  it('runs the dedicated pool as the shared pool\'s pod: same image, command, ports, probes, limits and security', () => {
+    const shared = sharedPool();
+    const dedicated = dedicatedPool();
+    for (const key of ['image', 'imagePullPolicy', 'args', 'ports', 'envFrom', 'volumeMounts', 'securityContext', 'resources', 'startupProbe', 'livenessProbe', 'readinessProbe', 'lifecycle'] as const) {
+      assert.deepEqual(dedicated.container[key as keyof Container], shared.container[key as keyof Container], `the dedicated container's ${key}`);
+    }
+    for (const key of ['securityContext', 'volumes', 'terminationGracePeriodSeconds', 'automountServiceAccountToken']) {
+      assert.deepEqual(dedicated.pod[key], shared.pod[key], `the dedicated pod's ${key}`);
+    }
+    assert.deepEqual(dedicated.deployment.spec?.strategy, shared.deployment.spec?.strategy);
+    assert.equal(dedicated.container.readinessProbe?.httpGet?.path, '/readyz');
+    assert.equal(dedicated.container.livenessProbe?.httpGet?.path, '/healthz');
+  });
+
+  it('serves only the listed tenants, names each pod after itself, and answers under its own host', () => {
+    const dedicated = dedicatedPool();
+    const env = dedicated.container.env ?? [];
+    assertGatewayVariables(env.map((e) => e.name), 'the dedicated Deployment');
+    for (const name of SECRET_NAMES) assert.ok(!env.some((e) => e.name === name), `the dedicated Deployment does not set the secret ${name} directly`);
+    assert.match(envValue(dedicated, 'SERVE_TENANTS') ?? '', /^[a-z0-9*][a-z0-9*_,-]*$/, 'SERVE_TENANTS lists the tenants this pool serves');
+    assert.deepEqual(env.find((e) => e.name === 'INSTANCE_NAME')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } }, 'INSTANCE_NAME is the pod\'s name');
+    const host = (o: K8sObject) => (arr(o.spec?.rules, 'ingress rules')[0] as { host: string }).host;
+    const ingress = oneOf(dedicated.objects, 'Ingress', DEDICATED_DIR);
+    assert.notEqual(host(ingress), host(k8sOne('Ingress')), 'a host of its own');
+    assert.equal(new URL(envValue(dedicated, 'PUBLIC_URL') ?? '').host, host(ingress), 'PUBLIC_URL is the Ingress host');
+    assert.equal(new URL(envValue(dedicated, 'PUBLIC_URL') ?? '').protocol, 'https:');
+    assert.deepEqual((arr(ingress.spec?.tls, 'ingress tls')[0] as { hosts: string[] }).hosts, [host(ingress)]);
+    assert.deepEqual(ingress.metadata.annotations, k8sOne('Ingress').metadata.annotations, 'the shared Ingress\'s controller settings (SSE stickiness, streaming)');
+  });
+
+  it('keeps the pools apart: each Service, Ingress and policy reaches its own pool\'s pods only', () => {
+    const shared = sharedPool();
+    const dedicated = dedicatedPool();
+    assert.ok(selects(dedicated.deployment.spec?.selector, dedicated.labels));
+    for (const [mine, other] of [[shared, dedicated], [dedicated, shared]] as const) {
+      for (const o of mine.objects.filter((x) => x.spec !== undefined)) {
+        const selector = o.kind === 'Service' ? { matchLabels: o.spec?.selector } : o.kind === 'NetworkPolicy' ? o.spec?.podSelector : o.kind === 'Deployment' || o.kind === 'PodDisruptionBudget' ? o.spec?.selector : undefined;
+        if (selector === undefined) continue;
+        assert.ok(selects(selector, mine.labels), `${o.file} ${o.kind} selects its pool's pods`);
+        assert.ok(!selects(selector, other.labels), `${o.file} ${o.kind} does not select the other pool's pods`);
+      }
+    }
+    const svc = oneOf(dedicated.objects, 'Service', DEDICATED_DIR);
+    const backend = (((arr(oneOf(dedicated.objects, 'Ingress', DEDICATED_DIR).spec?.rules, 'rules')[0] as Json).http as Json).paths as Array<{ backend: { service: { name: string; port: { name: string } } } }>)[0]!.backend.service;
+    assert.equal(backend.name, svc.metadata.name, 'the dedicated Ingress sends to the dedicated Service');
+    const port = arr(svc.spec?.ports, 'service ports').map((p) => p as { name: string; targetPort: string | number }).find((p) => p.name === backend.port.name);
+    assert.ok(port, `the Service has the port ${backend.port.name}`);
+    const named = dedicated.container.ports.find((p) => p.name === port.targetPort);
+    assert.equal(named?.containerPort, GATEWAY_PORT);
+    // The same doors in and out as the shared pool: the ingress controller, monitoring, FalkorDB and DNS.
+    const rules = (o: K8sObject) => ({ policyTypes: o.spec?.policyTypes, ingress: o.spec?.ingress, egress: o.spec?.egress });
+    assert.deepEqual(rules(oneOf(dedicated.objects, 'NetworkPolicy', DEDICATED_DIR)), rules(k8sOne('NetworkPolicy')));
+  });
+
+  it('gives both pools the shared state database and every database target, as files of the shared Secret', () => {
+    const secret = k8sOne('Secret');
+    const keys = Object.keys({ ...secret.data, ...secret.stringData });
+    const targets = configuredTargets();
+    assert.ok(targets.length > 0, 'the ConfigMap names the dedicated database target (DATABASE_TARGETS)');
+    for (const pool of pools()) {
+      assert.deepEqual(pool.container.envFrom, [{ configMapRef: { name: k8sOne('ConfigMap').metadata.name } }], `${pool.where}: the shared ConfigMap`);
+      const volume = (arr(pool.pod.volumes, 'volumes') as Array<{ name: string; secret?: { secretName: string } }>).find((v) => v.secret?.secretName === secret.metadata.name);
+      assert.ok(volume, `${pool.where}: the shared Secret is mounted`);
+      const mount = pool.container.volumeMounts?.find((m) => m.name === volume.name);
+      assert.ok(mount?.readOnly, `${pool.where}: read-only`);
+      for (const variable of ['FALKORDB_URL_FILE', 'AUTH_SIGNING_KEY_FILE', ...targets.map((name) => `${targetVariablePrefix(name)}URL_FILE`)]) {
+        const file = envValue(pool, variable);
+        assert.ok(file, `${pool.where} sets ${variable}`);
+        assert.equal(path.posix.dirname(file), mount.mountPath, `${pool.where}: ${variable} is in the Secret's mount`);
+        assert.ok(keys.includes(path.posix.basename(file)), `${pool.where}: ${variable}: the Secret has the key ${path.posix.basename(file)}`);
+        assert.equal(file, envValue(sharedPool(), variable), `${pool.where}: ${variable} is the shared pool's file`);
+      }
+      // A target variable without its name in DATABASE_TARGETS stops the gateway at start.
+      for (const e of pool.container.env ?? []) {
+        if (isTargetVariable(e.name)) assert.ok(targets.some((name) => e.name.startsWith(targetVariablePrefix(name))), `${pool.where}: ${e.name} belongs to a target of DATABASE_TARGETS`);
+      }
+    }
   });
 });
 
