@@ -14,7 +14,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { Registry } from 'prom-client';
-import { CONFIG_VARIABLES, isSecretVariable, secretFileVariable } from '../src/config/index.js';
+import { CONFIG_VARIABLES, isSecretVariable, loadConfig, secretFileVariable } from '../src/config/index.js';
 import { registerMetricFamilies } from '../src/observability/metric-families.js';
 import { freeLoopbackPort } from './support/ports.js';
 import type { RunningGateway } from '../src/main.js';
@@ -1121,6 +1121,29 @@ describe('Kubernetes autoscaling and the dedicated pool', () => {
     // The same doors in and out as the shared pool: the ingress controller, monitoring, FalkorDB and DNS.
     const rules = (o: K8sObject) => ({ policyTypes: o.spec?.policyTypes, ingress: o.spec?.ingress, egress: o.spec?.egress });
     assert.deepEqual(rules(oneOf(dedicated.objects, 'NetworkPolicy', DEDICATED_DIR)), rules(k8sOne('NetworkPolicy')));
+  });
+
+  it('gives each pool a configuration the gateway loads: the ConfigMap, its own variables and the Secret\'s files', async () => {
+    const dir = await tempDir('k8s-config-');
+    try {
+      const secret = k8sOne('Secret');
+      for (const [key, value] of Object.entries(secret.stringData ?? {})) await writeFile(path.join(dir, key), value);
+      for (const pool of pools()) {
+        const volume = (arr(pool.pod.volumes, 'volumes') as Array<{ name: string; secret?: { secretName: string } }>).find((v) => v.secret?.secretName === secret.metadata.name);
+        const mount = pool.container.volumeMounts?.find((m) => m.name === volume?.name)?.mountPath ?? '';
+        const env: Record<string, string> = { ...k8sOne('ConfigMap').data };
+        const podName = `${String(pool.deployment.metadata.name)}-7d9c5b8f4-x2k7q`;
+        for (const e of pool.container.env ?? []) {
+          if (e.value !== undefined) env[e.name] = e.value.startsWith(`${mount}/`) ? path.join(dir, e.value.slice(mount.length + 1)) : e.value;
+          else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = podName;
+        }
+        const config = loadConfig(env);
+        assert.equal(config.falkordb.url, secret.stringData?.['falkordb-url'], `${pool.where}: the shared state database`);
+        assert.equal(config.http.publicUrl, envValue(pool, 'PUBLIC_URL') ?? k8sOne('ConfigMap').data?.PUBLIC_URL);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives both pools the shared state database and every database target, as files of the shared Secret', () => {

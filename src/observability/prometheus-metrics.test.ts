@@ -169,6 +169,14 @@ describe('prometheus metrics', () => {
     assert.equal(await sample(metrics, 'audit_sink_failures_total', { sink: 'log' }), 0);
   });
 
+  it('reads the work in flight as it stands at each scrape', async () => {
+    let inFlight = 3;
+    const metrics = metricsWith({ inFlight: () => inFlight });
+    assert.equal(await sample(metrics, 'in_flight'), 3);
+    inFlight = 0;
+    assert.match(await metrics.scrape(), /^falkordb_gateway_in_flight 0$/m);
+  });
+
   it('keeps each instance\'s counts in its own registry, with the process defaults in each', async () => {
     const one = metricsWith();
     const two = metricsWith();
