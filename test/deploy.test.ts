@@ -14,7 +14,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { Registry } from 'prom-client';
-import { CONFIG_VARIABLES, isSecretVariable, loadConfig, secretFileVariable } from '../src/config/index.js';
+import { CONFIG_VARIABLES, isSecretVariable, isTargetVariable, loadConfig, secretFileVariable, targetVariablePrefix } from '../src/config/index.js';
 import { registerMetricFamilies } from '../src/observability/metric-families.js';
 import { freeLoopbackPort } from './support/ports.js';
 import type { RunningGateway } from '../src/main.js';
@@ -58,18 +58,10 @@ function configDefault(name: string): string {
   return value;
 }
 
-// PENDING: DATABASE_TARGETS, SERVE_TENANTS and INSTANCE_NAME join CONFIG_VARIABLES, and the
-// per-target variables (DATABASE_TARGET_<NAME>_URL and the rest) get their own check
-// (isTargetVariable), with tenant placement; until then these are the names it gives them.
-const PENDING_NAMES = new Set(['DATABASE_TARGETS', 'SERVE_TENANTS', 'INSTANCE_NAME']);
-const isTargetVariable = (name: string) => /^DATABASE_TARGET_[A-Z0-9_]+_(URL|CLUSTER_URLS|REPLICA_URLS|SENTINELS|SENTINEL_MASTER|SENTINEL_PASSWORD|SENTINEL_DATA_PASSWORD)(_FILE)?$/.test(name);
-/** `dedicated-1` → `DATABASE_TARGET_DEDICATED_1_`: NAME upper-cased, `-` as `_`. */
-const targetVariablePrefix = (name: string) => `DATABASE_TARGET_${name.toUpperCase().replace(/-/g, '_')}_`;
-
 function assertGatewayVariables(names: Iterable<string>, where: string): void {
   for (const name of names) {
     assert.ok(
-      CONFIG_NAMES.has(name) || FILE_FORMS.has(name) || PENDING_NAMES.has(name) || isTargetVariable(name),
+      CONFIG_NAMES.has(name) || FILE_FORMS.has(name) || isTargetVariable(name),
       `${where} sets ${name}, which is neither a variable of CONFIG_VARIABLES, the _FILE form of a secret one, nor one of a database target's`,
     );
   }
@@ -195,6 +187,8 @@ function k8sObjects(): K8sObject[] {
 }
 
 const dedicatedObjects = (): K8sObject[] => manifestObjects(DEDICATED_DIR, kustomizationFiles(DEDICATED_DIR));
+/** The dedicated pool's own Secret (acme's database URL), an example like ../secret.example.yaml. */
+const dedicatedSecret = (): K8sObject => oneOf(manifestObjects(DEDICATED_DIR, ['secret.example.yaml']), 'Secret', DEDICATED_DIR);
 
 function oneOf(objects: K8sObject[], kind: string, where: string): K8sObject {
   const found = objects.filter((o) => o.kind === kind);
@@ -245,11 +239,6 @@ function podLabels(): Json {
 function selects(selector: unknown, labels: Json): boolean {
   const matchLabels = obj(obj(selector, 'selector').matchLabels, 'matchLabels');
   return Object.entries(matchLabels).every(([k, v]) => labels[k] === v);
-}
-
-/** The database targets the shared ConfigMap names (DATABASE_TARGETS), which every pool reads. */
-function configuredTargets(): string[] {
-  return (k8sOne('ConfigMap').data?.DATABASE_TARGETS ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
 }
 
 /** One pool of gateway pods: the shared one (deploy/k8s) or a dedicated one (deploy/k8s/dedicated). */
@@ -919,9 +908,7 @@ describe('Kubernetes manifests', () => {
     const mount = (container.volumeMounts ?? []).find((m) => m.name === secretVolume.name);
     assert.ok(mount?.readOnly, 'read-only');
     const files = (container.env ?? []).filter((e) => e.name.endsWith('_FILE'));
-    // The shared database and the signing key, and the URL of each database target the ConfigMap names.
-    const targetFiles = configuredTargets().map((name) => `${targetVariablePrefix(name)}URL_FILE`);
-    assert.deepEqual(files.map((e) => e.name).sort(), ['AUTH_SIGNING_KEY_FILE', 'FALKORDB_URL_FILE', ...targetFiles].sort());
+    assert.deepEqual(files.map((e) => e.name).sort(), ['AUTH_SIGNING_KEY_FILE', 'FALKORDB_URL_FILE']);
     for (const e of files) {
       assert.equal(path.posix.dirname(e.value ?? ''), mount.mountPath, `${e.name} is in the Secret's mount`);
       assert.ok(keys.includes(path.posix.basename(e.value ?? '')), `${e.name}: the Secret has the key ${path.posix.basename(e.value ?? '')}`);
@@ -961,11 +948,10 @@ describe('Kubernetes manifests', () => {
     for (const rule of egress) assert.ok(rule.to && rule.to.length > 0, 'every egress rule names its destination');
   });
 
-  it('points FalkorDB URLs at the port the NetworkPolicy lets out, the database targets\' too', () => {
+  it('points FalkorDB URLs at the port the NetworkPolicy lets out', () => {
     const secret = k8sOne('Secret');
-    const urls = Object.entries(secret.stringData ?? {}).filter(([key]) => key === 'falkordb-url' || key.startsWith('database-target-'));
-    assert.equal(urls.length, 1 + configuredTargets().length, 'the shared database and each target');
-    for (const [key, value] of urls) assert.equal(new URL(value).port, '6379', key);
+    const url = new URL((secret.stringData ?? {})['falkordb-url'] ?? '');
+    assert.equal(url.port, '6379');
   });
 });
 
@@ -1072,12 +1058,16 @@ describe('Kubernetes autoscaling and the dedicated pool', () => {
   it('runs the dedicated pool as the shared pool\'s pod: same image, command, ports, probes, limits and security', () => {
     const shared = sharedPool();
     const dedicated = dedicatedPool();
-    for (const key of ['image', 'imagePullPolicy', 'args', 'ports', 'envFrom', 'volumeMounts', 'securityContext', 'resources', 'startupProbe', 'livenessProbe', 'readinessProbe', 'lifecycle'] as const) {
+    for (const key of ['image', 'imagePullPolicy', 'args', 'ports', 'envFrom', 'securityContext', 'resources', 'startupProbe', 'livenessProbe', 'readinessProbe', 'lifecycle'] as const) {
       assert.deepEqual(dedicated.container[key as keyof Container], shared.container[key as keyof Container], `the dedicated container's ${key}`);
     }
-    for (const key of ['securityContext', 'volumes', 'terminationGracePeriodSeconds', 'automountServiceAccountToken']) {
+    for (const key of ['securityContext', 'terminationGracePeriodSeconds', 'automountServiceAccountToken']) {
       assert.deepEqual(dedicated.pod[key], shared.pod[key], `the dedicated pod's ${key}`);
     }
+    // The shared pool's volumes and mounts (its Secret, /tmp), and acme's own Secret besides.
+    const sharedVolumes = arr(shared.pod.volumes, 'volumes');
+    assert.deepEqual(arr(dedicated.pod.volumes, 'volumes').slice(0, sharedVolumes.length), sharedVolumes);
+    assert.deepEqual(dedicated.container.volumeMounts?.slice(0, shared.container.volumeMounts?.length), shared.container.volumeMounts);
     assert.deepEqual(dedicated.deployment.spec?.strategy, shared.deployment.spec?.strategy);
     assert.equal(dedicated.container.readinessProbe?.httpGet?.path, '/readyz');
     assert.equal(dedicated.container.livenessProbe?.httpGet?.path, '/healthz');
@@ -1118,55 +1108,114 @@ describe('Kubernetes autoscaling and the dedicated pool', () => {
     assert.ok(port, `the Service has the port ${backend.port.name}`);
     const named = dedicated.container.ports.find((p) => p.name === port.targetPort);
     assert.equal(named?.containerPort, GATEWAY_PORT);
-    // The same doors in and out as the shared pool: the ingress controller, monitoring, FalkorDB and DNS.
-    const rules = (o: K8sObject) => ({ policyTypes: o.spec?.policyTypes, ingress: o.spec?.ingress, egress: o.spec?.egress });
-    assert.deepEqual(rules(oneOf(dedicated.objects, 'NetworkPolicy', DEDICATED_DIR)), rules(k8sOne('NetworkPolicy')));
   });
 
-  it('gives each pool a configuration the gateway loads: the ConfigMap, its own variables and the Secret\'s files', async () => {
+  /** Each Secret a pool mounts, by the path it is mounted at. */
+  function mountedSecrets(pool: Pool): Map<string, K8sObject> {
+    const secrets = [k8sOne('Secret'), dedicatedSecret()];
+    const mounted = new Map<string, K8sObject>();
+    for (const volume of arr(pool.pod.volumes, `${pool.where} volumes`) as Array<{ name: string; secret?: { secretName: string } }>) {
+      if (volume.secret === undefined) continue;
+      const secret = secrets.find((x) => x.metadata.name === volume.secret?.secretName);
+      assert.ok(secret, `${pool.where} mounts the Secret ${volume.secret.secretName}, which has an example`);
+      const mount = pool.container.volumeMounts?.find((m) => m.name === volume.name);
+      assert.ok(mount?.readOnly, `${pool.where}: ${volume.secret.secretName} is mounted read-only`);
+      mounted.set(mount.mountPath, secret);
+    }
+    return mounted;
+  }
+
+  /** The Secret and key a `_FILE` variable of the pool reads, from where its value points. */
+  function secretFile(pool: Pool, variable: string): { secret: K8sObject; key: string } {
+    const file = envValue(pool, variable);
+    assert.ok(file, `${pool.where} sets ${variable}`);
+    const secret = mountedSecrets(pool).get(path.posix.dirname(file));
+    assert.ok(secret, `${pool.where}: ${variable} (${file}) is in a mounted Secret`);
+    const key = path.posix.basename(file);
+    assert.ok(key in { ...secret.data, ...secret.stringData }, `${pool.where}: ${variable}: the Secret ${String(secret.metadata.name)} has the key ${key}`);
+    return { secret, key };
+  }
+
+  const targetsOf = (pool: Pool): string[] => (envValue(pool, 'DATABASE_TARGETS') ?? k8sOne('ConfigMap').data?.DATABASE_TARGETS ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+
+  it('gives each pool a configuration the gateway loads: the ConfigMap, its own variables and its Secrets\' files', async () => {
     const dir = await tempDir('k8s-config-');
     try {
-      const secret = k8sOne('Secret');
-      for (const [key, value] of Object.entries(secret.stringData ?? {})) await writeFile(path.join(dir, key), value);
       for (const pool of pools()) {
-        const volume = (arr(pool.pod.volumes, 'volumes') as Array<{ name: string; secret?: { secretName: string } }>).find((v) => v.secret?.secretName === secret.metadata.name);
-        const mount = pool.container.volumeMounts?.find((m) => m.name === volume?.name)?.mountPath ?? '';
         const env: Record<string, string> = { ...k8sOne('ConfigMap').data };
         const podName = `${String(pool.deployment.metadata.name)}-7d9c5b8f4-x2k7q`;
+        const mounts = mountedSecrets(pool);
+        for (const [mountPath, secret] of mounts) {
+          await mkdir(path.join(dir, mountPath), { recursive: true });
+          for (const [key, value] of Object.entries(secret.stringData ?? {})) await writeFile(path.join(dir, mountPath, key), value);
+        }
         for (const e of pool.container.env ?? []) {
-          if (e.value !== undefined) env[e.name] = e.value.startsWith(`${mount}/`) ? path.join(dir, e.value.slice(mount.length + 1)) : e.value;
+          if (e.value !== undefined) env[e.name] = mounts.has(path.posix.dirname(e.value)) ? path.join(dir, e.value) : e.value;
           else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = podName;
         }
         const config = loadConfig(env);
-        assert.equal(config.falkordb.url, secret.stringData?.['falkordb-url'], `${pool.where}: the shared state database`);
+        assert.equal(config.falkordb.url, k8sOne('Secret').stringData?.['falkordb-url'], `${pool.where}: the shared state database`);
         assert.equal(config.http.publicUrl, envValue(pool, 'PUBLIC_URL') ?? k8sOne('ConfigMap').data?.PUBLIC_URL);
+        assert.deepEqual(Object.keys(config.targets), targetsOf(pool), `${pool.where}: its database targets`);
+        for (const name of targetsOf(pool)) {
+          const { secret, key } = secretFile(pool, `${targetVariablePrefix(name)}URL_FILE`);
+          assert.equal(config.targets[name]?.url, secret.stringData?.[key], `${pool.where}: the target ${name} from its Secret`);
+        }
+        if (pool.where === DEDICATED_DIR) {
+          assert.deepEqual(config.instance.serveTenants, [envValue(pool, 'SERVE_TENANTS')]);
+          assert.equal(config.instance.name, podName, 'each pod is named after itself');
+        }
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
-  it('gives both pools the shared state database and every database target, as files of the shared Secret', () => {
-    const secret = k8sOne('Secret');
-    const keys = Object.keys({ ...secret.data, ...secret.stringData });
-    const targets = configuredTargets();
-    assert.ok(targets.length > 0, 'the ConfigMap names the dedicated database target (DATABASE_TARGETS)');
-    for (const pool of pools()) {
+  it('gives both pools the shared state database and signing key, and acme\'s database to acme\'s pool alone', () => {
+    const shared = sharedPool();
+    const dedicated = dedicatedPool();
+    for (const pool of [shared, dedicated]) {
       assert.deepEqual(pool.container.envFrom, [{ configMapRef: { name: k8sOne('ConfigMap').metadata.name } }], `${pool.where}: the shared ConfigMap`);
-      const volume = (arr(pool.pod.volumes, 'volumes') as Array<{ name: string; secret?: { secretName: string } }>).find((v) => v.secret?.secretName === secret.metadata.name);
-      assert.ok(volume, `${pool.where}: the shared Secret is mounted`);
-      const mount = pool.container.volumeMounts?.find((m) => m.name === volume.name);
-      assert.ok(mount?.readOnly, `${pool.where}: read-only`);
-      for (const variable of ['FALKORDB_URL_FILE', 'AUTH_SIGNING_KEY_FILE', ...targets.map((name) => `${targetVariablePrefix(name)}URL_FILE`)]) {
-        const file = envValue(pool, variable);
-        assert.ok(file, `${pool.where} sets ${variable}`);
-        assert.equal(path.posix.dirname(file), mount.mountPath, `${pool.where}: ${variable} is in the Secret's mount`);
-        assert.ok(keys.includes(path.posix.basename(file)), `${pool.where}: ${variable}: the Secret has the key ${path.posix.basename(file)}`);
-        assert.equal(file, envValue(sharedPool(), variable), `${pool.where}: ${variable} is the shared pool's file`);
+      for (const variable of ['FALKORDB_URL_FILE', 'AUTH_SIGNING_KEY_FILE']) {
+        assert.equal(secretFile(pool, variable).secret.metadata.name, k8sOne('Secret').metadata.name, `${pool.where}: ${variable} from the shared Secret`);
+        assert.equal(envValue(pool, variable), envValue(shared, variable), `${pool.where}: ${variable} is the shared pool's file`);
       }
       // A target variable without its name in DATABASE_TARGETS stops the gateway at start.
       for (const e of pool.container.env ?? []) {
-        if (isTargetVariable(e.name)) assert.ok(targets.some((name) => e.name.startsWith(targetVariablePrefix(name))), `${pool.where}: ${e.name} belongs to a target of DATABASE_TARGETS`);
+        if (isTargetVariable(e.name)) assert.ok(targetsOf(pool).some((name) => e.name.startsWith(targetVariablePrefix(name))), `${pool.where}: ${e.name} belongs to a target of DATABASE_TARGETS`);
+      }
+    }
+    const targets = targetsOf(dedicated);
+    assert.ok(targets.length > 0, 'the dedicated pool names its database target (DATABASE_TARGETS)');
+    for (const name of targets) {
+      const { secret, key } = secretFile(dedicated, `${targetVariablePrefix(name)}URL_FILE`);
+      assert.equal(secret.metadata.name, dedicatedSecret().metadata.name, `the target ${name} comes from the dedicated pool's own Secret`);
+      assert.equal(new URL(secret.stringData?.[key] ?? '').port, '6379', `the target ${name} is on the port the NetworkPolicy lets out`);
+    }
+    for (const value of Object.values(dedicatedSecret().stringData ?? {})) assert.match(value, /REPLACE-WITH/, 'the example Secret holds placeholders only');
+    // The shared pool never serves acme: it has neither the target nor its Secret.
+    assert.deepEqual(targetsOf(shared), [], 'the shared pool names no database target');
+    assert.ok(![...mountedSecrets(shared).values()].some((x) => x.metadata.name === dedicatedSecret().metadata.name), 'the shared pool does not mount acme\'s Secret');
+  });
+
+  it('lets acme\'s pool, and only it, out to acme\'s database; in and out otherwise as the shared pool', () => {
+    type Peer = { namespaceSelector?: { matchLabels: Json }; podSelector?: { matchLabels: Json } };
+    type Rule = { to?: Peer[]; from?: Peer[]; ports: Array<{ port: number }> };
+    const shared = k8sOne('NetworkPolicy');
+    const dedicated = oneOf(dedicatedObjects(), 'NetworkPolicy', DEDICATED_DIR);
+    assert.deepEqual(dedicated.spec?.policyTypes, shared.spec?.policyTypes);
+    assert.deepEqual(dedicated.spec?.ingress, shared.spec?.ingress, 'the ingress controller and monitoring, as for the shared pool');
+    const sharedEgress = arr(shared.spec?.egress, 'shared egress') as Rule[];
+    const dedicatedEgress = arr(dedicated.spec?.egress, 'dedicated egress') as Rule[];
+    for (const rule of sharedEgress) assert.ok(dedicatedEgress.some((r) => JSON.stringify(r) === JSON.stringify(rule)), `acme's pool has the shared rule ${JSON.stringify(rule)}`);
+    const extra = dedicatedEgress.filter((r) => !sharedEgress.some((x) => JSON.stringify(x) === JSON.stringify(r)));
+    assert.equal(extra.length, 1, 'one more way out: to acme\'s database');
+    assert.deepEqual(extra[0]!.ports.map((p) => p.port), [6379]);
+    const acmeDb = extra[0]!.to?.[0]?.podSelector?.matchLabels ?? {};
+    assert.ok(Object.keys(acmeDb).length > 0, 'acme\'s database is named by its labels');
+    for (const rule of sharedEgress) {
+      for (const peer of rule.to ?? []) {
+        if (peer.podSelector) assert.ok(!selects(peer.podSelector, acmeDb), 'the shared pool\'s policy does not let it reach acme\'s database');
       }
     }
   });
