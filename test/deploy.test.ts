@@ -1213,6 +1213,14 @@ describe('Kubernetes autoscaling and the dedicated pool', () => {
     assert.deepEqual(extra[0]!.ports.map((p) => p.port), [6379]);
     const acmeDb = extra[0]!.to?.[0]?.podSelector?.matchLabels ?? {};
     assert.ok(Object.keys(acmeDb).length > 0, 'acme\'s database is named by its labels');
+    // In the examples each FalkorDB's Service (`NAME.NAMESPACE.svc…` in its URL) is named as its pods' app.kubernetes.io/name.
+    const leadsTo = (rule: Rule | undefined, url: string) => {
+      const [service, namespace] = new URL(url).hostname.split('.');
+      return rule?.to?.some((peer) => peer.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === namespace && peer.podSelector?.matchLabels['app.kubernetes.io/name'] === service) === true;
+    };
+    const acmeUrl = Object.values(dedicatedSecret().stringData ?? {})[0] ?? '';
+    assert.ok(leadsTo(extra[0], acmeUrl), `the extra way out leads to acme's database, ${new URL(acmeUrl).hostname}`);
+    assert.ok(sharedEgress.some((rule) => leadsTo(rule, k8sOne('Secret').stringData?.['falkordb-url'] ?? '')), 'the shared pool may reach the shared database');
     for (const rule of sharedEgress) {
       for (const peer of rule.to ?? []) {
         if (peer.podSelector) assert.ok(!selects(peer.podSelector, acmeDb), 'the shared pool\'s policy does not let it reach acme\'s database');
