@@ -25,7 +25,7 @@ import { createUsageRecorder, type UsageRecorder } from './observability/usage.j
 import { SHUTDOWN_STEP_TIMEOUT_MS, ShutdownSequence } from './shutdown.js';
 import { announceGateway, presenceFacts } from './auth/gateways.js';
 import { openGatewayState, type GatewayState } from './gateway-state.js';
-import { openGraphAccess } from './placement.js';
+import { openGraphAccess, type OpenedGraphAccess } from './placement.js';
 import { GATEWAY_VERSION } from './version.js';
 
 export interface GatewayOptions {
@@ -121,10 +121,20 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
   const unwind = () => shutdown.run(config.shutdownTimeoutMs + SHUTDOWN_MARGIN_MS);
   try {
     const { signingKey, verifying: ownKeys } = await loadOwnKeys(config);
+    // Made after the metrics, which read its targets at scrape time.
+    let graphs: OpenedGraphAccess | undefined;
     const state = openGatewayState(database.db, logger, config.audit);
     shutdown.add('audit flush', () => state.audit.close());
     // Built before the verifier, which reports JWKS failures to it; `http` is only read at scrape time, once it exists.
-    const observed = createGatewayMetrics(config.metrics, { database: database.db, audit: state.audit, sessions: () => http.sessions.size, inFlight: () => http.inFlight.count, logger });
+    const observed = createGatewayMetrics(config.metrics, {
+      database: database.db,
+      audit: state.audit,
+      sessions: () => http.sessions.size,
+      inFlight: () => http.inFlight.count,
+      instanceName: config.instance.name,
+      targets: () => graphs?.targets,
+      logger,
+    });
     const { metrics } = observed;
     let boundPort = config.http.port;
     const baseUrl = () => publicBaseUrl(config, boundPort);
@@ -142,7 +152,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     shutdown.add('policy change stream', () => Promise.resolve(policy.close()));
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
     const admission = createAdmission({ config, state, logger });
-    const graphs = await openGraphAccess({ config, database: database.db, logger, metrics, state, policy, concurrency: admission.concurrency });
+    graphs = await openGraphAccess({ config, database: database.db, logger, metrics, state, policy, concurrency: admission.concurrency });
     shutdown.add('tenant connections', () => graphs.close());
     // Reached in the background: a target down at start-up fails only its tenants' calls, and is tried again.
     for (const name of graphs.targets.names) graphs.targets.open(name).catch(() => undefined);

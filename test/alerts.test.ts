@@ -262,6 +262,9 @@ function liveRun(): Promise<{ scrape: Scrape; provoked: Record<string, number | 
       RATE_LIMIT_BURST: '0',
       MAX_CONCURRENT_QUERIES_PER_TENANT: '1',
       AUTH_FAILURES_PER_MINUTE: '40',
+      // A database target, for its series (the same server will do: no tenant is placed on it).
+      DATABASE_TARGETS: 'spare',
+      DATABASE_TARGET_SPARE_URL: db.url,
     });
     const provoked = await provokeEveryOutcome(gateway);
     assert.ok(gateway.metricsUrl, 'the gateway serves /metrics with METRICS_PORT=0');

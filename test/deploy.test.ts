@@ -130,7 +130,7 @@ function interpolations(text: string): Array<{ name: string; hasDefault: boolean
   return [...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-?])[^}]*)?\}/g)].map((m) => ({ name: m[1]!, hasDefault: m[2] === '-' }));
 }
 
-const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.scale.yml'];
+const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.scale.yml', 'docker-compose.dedicated.yml'];
 const compose = yamlFile('docker-compose.yml');
 const scale = yamlFile('docker-compose.scale.yml');
 const services = (file: Json, what: string) => obj(file.services, `${what} services`);

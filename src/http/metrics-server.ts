@@ -97,7 +97,7 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
   };
 }
 
-export type MetricsSources = Pick<PrometheusMetricsOptions, 'database' | 'audit' | 'sessions' | 'inFlight'> & { logger: Logger };
+export type MetricsSources = Pick<PrometheusMetricsOptions, 'database' | 'audit' | 'sessions' | 'inFlight' | 'instanceName' | 'targets'> & { logger: Logger };
 
 export interface GatewayMetricsEndpoint {
   /** What the request path reports to; NO_METRICS when METRICS_PORT=off. */

@@ -121,6 +121,18 @@ export function registerMetricFamilies(registry: Registry, sources: ScrapeSource
         this.set(sources.inFlight());
       },
     }),
+    instanceInfo: new Gauge({
+      name: `${METRIC_PREFIX}instance_info`,
+      help: 'Always 1; its instance_name label is this instance\'s name in the audit trail (INSTANCE_NAME, else the host name).',
+      labelNames: ['instance_name'],
+      registers,
+    }),
+    targetUp: new Gauge({
+      name: `${METRIC_PREFIX}database_target_up`,
+      help: '1 when the database target (DATABASE_TARGETS) answered a PING during the scrape, else 0 (also while this instance has not reached it).',
+      labelNames: ['target'],
+      registers,
+    }),
     databaseUp: new Gauge({
       name: `${METRIC_PREFIX}database_up`,
       help: '1 when FalkorDB answered a PING during the scrape, else 0.',

@@ -28,6 +28,16 @@ export interface PrometheusMetricsOptions {
   inFlight: () => number;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
+  /** INSTANCE_NAME, else the host name: the instance_info metric's label. */
+  instanceName?: string;
+  /** The databases of DATABASE_TARGETS (src/placement.ts), pinged on each scrape; may be bound to something made later. */
+  targets?: () => TargetsToProbe | undefined;
+}
+
+/** What a scrape reads of the database targets: every configured name, and those reached so far. */
+export interface TargetsToProbe {
+  readonly names: readonly string[];
+  connected(): Promise<Array<{ name: string; db: Pick<Database, 'ping'> }>>;
 }
 
 export interface PrometheusMetrics extends GatewayMetrics {
@@ -51,6 +61,20 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     primaryAvailable: () => options.database.primaryAvailable !== false,
   });
   const tenantLabel = createTenantLabeler(options.tenantLabels);
+  if (options.instanceName !== undefined) m.instanceInfo.set({ instance_name: options.instanceName }, 1);
+
+  // A target not reached yet, or not answering, is 0.
+  const probeTargets = async () => {
+    const targets = options.targets?.();
+    if (targets === undefined) return;
+    const connected = new Map((await targets.connected()).map(({ name, db }) => [name, db]));
+    await Promise.all(
+      targets.names.map(async (name) => {
+        const up = await (connected.get(name)?.ping(SCRAPE_PING_TIMEOUT_MS).then(() => 1, () => 0) ?? Promise.resolve(0));
+        m.targetUp.set({ target: name }, up);
+      }),
+    );
+  };
 
   const countRefusal = (code: string, principal: Principal | undefined) => {
     const count = refusalCount(code);
@@ -111,7 +135,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     },
 
     async scrape() {
-      await probeDatabase();
+      await Promise.all([probeDatabase(), probeTargets()]);
       return registry.metrics();
     },
   };
