@@ -122,7 +122,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
   try {
     const { signingKey, verifying: ownKeys } = await loadOwnKeys(config);
     // Made after the metrics, which read its targets at scrape time.
-    let graphs: OpenedGraphAccess | undefined;
+    const made: { graphs?: OpenedGraphAccess } = {};
     const state = openGatewayState(database.db, logger, config.audit);
     shutdown.add('audit flush', () => state.audit.close());
     // Built before the verifier, which reports JWKS failures to it; `http` is only read at scrape time, once it exists.
@@ -132,7 +132,7 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
       sessions: () => http.sessions.size,
       inFlight: () => http.inFlight.count,
       instanceName: config.instance.name,
-      targets: () => graphs?.targets,
+      targets: () => made.graphs?.targets,
       logger,
     });
     const { metrics } = observed;
@@ -152,7 +152,8 @@ export async function startGateway({ config, logger, allowInstall = true }: Gate
     shutdown.add('policy change stream', () => Promise.resolve(policy.close()));
     const issuer = signingKey === undefined ? undefined : new TokenIssuer({ signingKey, state, auth: config.auth, requireRegistration: config.tenants.requireRegistration });
     const admission = createAdmission({ config, state, logger });
-    graphs = await openGraphAccess({ config, database: database.db, logger, metrics, state, policy, concurrency: admission.concurrency });
+    const graphs = await openGraphAccess({ config, database: database.db, logger, metrics, state, policy, concurrency: admission.concurrency });
+    made.graphs = graphs;
     shutdown.add('tenant connections', () => graphs.close());
     // Reached in the background: a target down at start-up fails only its tenants' calls, and is tried again.
     for (const name of graphs.targets.names) graphs.targets.open(name).catch(() => undefined);
