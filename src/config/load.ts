@@ -8,7 +8,7 @@ import { checkCluster, checkTopology, checkUpstream, devModeHostMessage } from '
 import { isLoopbackHost } from './hosts.js';
 import { configError, given, readRawValue, type Env } from './raw-values.js';
 import { SCHEMA, type Values } from './schema.js';
-import { readTargets } from './targets.js';
+import { readTargets, sentinelConfig } from './targets.js';
 import { tracingConfig } from './tracing.js';
 import type { Config } from './types.js';
 import { CONFIG_VARIABLES, isSecretVariable } from './variables.js';
@@ -66,18 +66,7 @@ export function loadConfig(env: Env = process.env): Config {
       connectTimeoutMs: v.FALKORDB_CONNECT_TIMEOUT_MS,
       replicaUrls: v.FALKORDB_REPLICA_URLS ?? [],
       readAfterWriteMs: v.FALKORDB_READ_AFTER_WRITE_MS,
-      sentinel:
-        v.FALKORDB_SENTINELS === undefined || v.FALKORDB_SENTINEL_MASTER === undefined
-          ? undefined
-          : {
-              nodes: v.FALKORDB_SENTINELS,
-              masterName: v.FALKORDB_SENTINEL_MASTER,
-              sentinelPassword: v.FALKORDB_SENTINEL_PASSWORD,
-              password: v.FALKORDB_SENTINEL_DATA_PASSWORD,
-              minReplicas: v.FALKORDB_SENTINEL_MIN_REPLICAS,
-              waitTimeoutMs: v.FALKORDB_SENTINEL_WAIT_TIMEOUT_MS,
-              failoverWaitMs: v.FALKORDB_SENTINEL_FAILOVER_WAIT_MS,
-            },
+      sentinel: sentinelConfig(v, v),
       limitsMode: v.DATABASE_LIMITS,
     },
     http: { host: v.HOST, port: v.PORT, publicUrl: v.PUBLIC_URL?.replace(/\/+$/, '') },

@@ -7,7 +7,7 @@ import { GatewayError } from '../errors.js';
 import { checkTopology } from './checks.js';
 import { configError, readRawValue, type Env } from './raw-values.js';
 import { SCHEMA, type Values } from './schema.js';
-import type { DatabaseTarget } from './types.js';
+import type { DatabaseTarget, SentinelConfig } from './types.js';
 import { CONFIG_VARIABLES, isSecretVariable, type ConfigVariable } from './variables.js';
 
 /** What names the shared database, the gateway's own, in `tenant add --database` and `tenant move --to`. */
@@ -71,18 +71,21 @@ function readTarget(name: string, env: Env, shared: Values): DatabaseTarget {
     url: v.FALKORDB_URL,
     clusterUrls: v.FALKORDB_CLUSTER_URLS,
     replicaUrls: v.FALKORDB_REPLICA_URLS ?? [],
-    sentinel:
-      v.FALKORDB_SENTINELS === undefined || v.FALKORDB_SENTINEL_MASTER === undefined
-        ? undefined
-        : {
-            nodes: v.FALKORDB_SENTINELS,
-            masterName: v.FALKORDB_SENTINEL_MASTER,
-            sentinelPassword: v.FALKORDB_SENTINEL_PASSWORD,
-            password: v.FALKORDB_SENTINEL_DATA_PASSWORD,
-            minReplicas: shared.FALKORDB_SENTINEL_MIN_REPLICAS,
-            waitTimeoutMs: shared.FALKORDB_SENTINEL_WAIT_TIMEOUT_MS,
-            failoverWaitMs: shared.FALKORDB_SENTINEL_FAILOVER_WAIT_MS,
-          },
+    sentinel: sentinelConfig(v, shared),
+  };
+}
+
+/** The Sentinel group `own` names (its sentinels, master name, passwords), with the write waits of `shared`; undefined without one. */
+export function sentinelConfig(own: Partial<Values>, shared: Values): SentinelConfig | undefined {
+  if (own.FALKORDB_SENTINELS === undefined || own.FALKORDB_SENTINEL_MASTER === undefined) return undefined;
+  return {
+    nodes: own.FALKORDB_SENTINELS,
+    masterName: own.FALKORDB_SENTINEL_MASTER,
+    sentinelPassword: own.FALKORDB_SENTINEL_PASSWORD,
+    password: own.FALKORDB_SENTINEL_DATA_PASSWORD,
+    minReplicas: shared.FALKORDB_SENTINEL_MIN_REPLICAS,
+    waitTimeoutMs: shared.FALKORDB_SENTINEL_WAIT_TIMEOUT_MS,
+    failoverWaitMs: shared.FALKORDB_SENTINEL_FAILOVER_WAIT_MS,
   };
 }
 
