@@ -8,7 +8,7 @@ import { ConcurrencyGate } from './admission/concurrency.js';
 import { StorageQuota } from './admission/storage-quota.js';
 import type { AccessPolicy } from './auth/access-policy.js';
 import { createGraphCache } from './cache/graph-cache.js';
-import { DEFAULT_TARGET, type Config } from './config/index.js';
+import { DEFAULT_TARGET, targetVariablePrefix, type Config } from './config/index.js';
 import { GatewayError } from './errors.js';
 import { openTenantIsolation } from './falkordb/acl.js';
 import type { Database } from './falkordb/database.js';
@@ -41,7 +41,7 @@ export function unknownTarget(config: Config, name: string): GatewayError {
   const known = Object.keys(config.targets);
   return new GatewayError(
     'DATABASE_TARGET_UNKNOWN',
-    `There is no database target "${name}" in this configuration (DATABASE_TARGETS ${known.length === 0 ? 'is unset' : `names ${known.join(', ')}`}); add it there, with its DATABASE_TARGET_${name.toUpperCase().replace(/-/g, '_')}_URL, on every instance and for the CLI.`,
+    `There is no database target "${name}" in this configuration (DATABASE_TARGETS ${known.length === 0 ? 'is unset' : `names ${known.join(', ')}`}); add it there, with its ${targetVariablePrefix(name)}URL, on every instance and for the CLI.`,
     { target: name },
   );
 }
@@ -100,11 +100,6 @@ export class TargetDatabases {
     return Promise.resolve([...this.#reached].map(([name, opened]) => ({ name, db: opened.db })));
   }
 
-  /** Whether `name` could not be reached at its last attempt. */
-  unreachable(name: string): boolean {
-    return this.#failed.has(name);
-  }
-
   async close(): Promise<void> {
     const all = [...this.#opened.values()];
     this.#opened.clear();
@@ -115,6 +110,10 @@ export class TargetDatabases {
 
 function moved(): GatewayError {
   return new GatewayError('TENANT_MOVING', 'Your graphs were moved to another database just now; nothing was done. Send the call again.', { retryAfterSec: '1' });
+}
+
+function notNoted(cause: unknown): GatewayError {
+  return new GatewayError('TENANT_MOVING', 'Your graphs are being moved to another database, and this write could not be noted for the move; nothing was written. Send the call again shortly.', { retryAfterSec: '2' }, { cause });
 }
 
 function switching(): GatewayError {
@@ -148,13 +147,17 @@ function placementGuard(target: Placement, placementOf: (principal: Principal) =
       const ended = () => store.command(['DECR', writes]).then(() => undefined, () => undefined);
       try {
         await store.command(['INCR', writes]);
+      } catch (error) {
+        throw notNoted(error);
+      }
+      try {
         await store.command(['PEXPIRE', writes, ttl]);
         // A write the move might not see again is not let through.
         await store.command(['SADD', changes, key]);
         await store.command(['PEXPIRE', changes, ttl]);
       } catch (error) {
         await ended();
-        throw new GatewayError('TENANT_MOVING', 'Your graphs are being moved to another database, and this write could not be noted for the move; nothing was written. Send the call again shortly.', { retryAfterSec: '2' }, { cause: error });
+        throw notNoted(error);
       }
       const still = activeMove(await current(principal).catch(async (error: unknown) => {
         await ended();

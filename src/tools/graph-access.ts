@@ -138,12 +138,6 @@ export function createGraphAccess(deps: GraphAccessDeps): GraphAccess {
   };
 }
 
-/**
- * The caller's operations on the database its tenant is placed on: `placementOf` names it (undefined:
- * the shared one) for every operation, from the access policy's answer of at most a second ago, so a
- * long-lived caller (an SSE session, a subscription) follows a move. `stackOf` gives the GraphAccess of
- * a database (opening it on first use), or throws when this instance cannot reach it.
- */
 /** Where a routed database handle keeps the version of the caller's own database, which its sync `moduleVersion` cannot tell. */
 const PLACED_VERSION = Symbol('placed module version');
 
@@ -153,6 +147,12 @@ export async function databaseVersion(graphs: GraphOperations): Promise<string> 
   return placed === undefined ? graphs.database.moduleVersion : placed();
 }
 
+/**
+ * The caller's operations on the database its tenant is placed on: `placementOf` names it (undefined:
+ * the shared one) for every operation, from the access policy's answer of at most a second ago, so a
+ * long-lived caller (an SSE session, a subscription) follows a move. `stackOf` gives the GraphAccess of
+ * a database (opening it on first use), or throws when this instance cannot reach it.
+ */
 export function routedGraphAccess(
   stackOf: (target: string | undefined) => GraphAccess | Promise<GraphAccess>,
   placementOf: (principal: Principal) => Promise<string | undefined>,
