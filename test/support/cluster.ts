@@ -69,28 +69,31 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   try {
     const nodes: TestClusterNode[] = [];
     const busPorts: number[] = [];
+    const firstStarts: Array<() => Promise<void>> = [];
     for (let i = 0; i < count; i++) {
-      const port = await freeLoopbackPort();
-      const busPort = await freeLoopbackPort();
-      busPorts.push(busPort);
       const dir = path.join(root, `node-${i}`);
       await mkdir(dir);
-      const lines = [
-        `port ${port}`,
-        'bind 127.0.0.1',
-        `cluster-port ${busPort}`,
-        'cluster-enabled yes',
-        `cluster-config-file ${path.join(dir, 'nodes.conf')}`,
-        'cluster-node-timeout 5000',
-        `dir ${dir}`,
-        'save ""',
-        'appendonly no',
-        `requirepass ${password}`,
-        `masterauth ${password}`,
-        ...(withoutModule.has(i) ? [] : [`loadmodule ${module} THREAD_COUNT ${TEST_THREAD_COUNT}`]),
-      ];
       const configPath = path.join(dir, 'node.conf');
-      await writeFile(configPath, `${lines.join('\n')}\n`, { mode: 0o600 });
+      const writeConfig = (port: number, busPort: number) => {
+        const lines = [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `cluster-port ${busPort}`,
+          'cluster-enabled yes',
+          `cluster-config-file ${path.join(dir, 'nodes.conf')}`,
+          'cluster-node-timeout 5000',
+          `dir ${dir}`,
+          'save ""',
+          'appendonly no',
+          `requirepass ${password}`,
+          `masterauth ${password}`,
+          ...(withoutModule.has(i) ? [] : [`loadmodule ${module} THREAD_COUNT ${TEST_THREAD_COUNT}`]),
+        ];
+        return writeFile(configPath, `${lines.join('\n')}\n`, { mode: 0o600 });
+      };
+      busPorts.push(await freeLoopbackPort());
+      const initialPort = await freeLoopbackPort();
+      await writeConfig(initialPort, busPorts[i]!);
       let child: ChildProcess | undefined;
       let client: { isOpen: boolean; destroy(): void; sendCommand(args: string[]): Promise<unknown> } | undefined;
       const stop = async (): Promise<void> => {
@@ -103,23 +106,48 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         running.kill('SIGTERM');
         await Promise.race([exited, sleep(5_000).then(() => running.kill('SIGKILL'))]);
       };
-      const start = async (): Promise<void> => {
-        child = spawn(binary.path, [configPath], { stdio: 'ignore' });
+      /** Runs the server as configured until it answers; `exited` (with its last output) when it ended first, e.g. its port was taken meanwhile. */
+      const run = async (port: number): Promise<{ exited: false } | { exited: true; output: string }> => {
+        const started = spawn(binary.path, [configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+        child = started;
+        let output = '';
+        const keep = (data: Buffer) => (output = (output + data.toString()).slice(-2000));
+        started.stdout?.on('data', keep);
+        started.stderr?.on('data', keep);
+        const gone = () => started.exitCode !== null || started.signalCode !== null;
         const c = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password });
         c.on('error', () => {});
-        await waitFor('test cluster: a node accepting connections', async () => (await c.connect(), true));
+        const up = await waitFor('test cluster: a node accepting connections', async () => (gone() ? false : (await c.connect(), true)));
+        if (!up) return { exited: true, output };
         client = c;
+        return { exited: false };
+      };
+      const node: TestClusterNode = {
+        port: initialPort,
+        url: `redis://:${password}@127.0.0.1:${initialPort}`,
+        command: (args) => (client === undefined ? Promise.reject(new Error(`test cluster node ${node.port} is stopped`)) : client.sendCommand([...args])),
+        stop,
+        start: async () => {
+          const ran = await run(node.port);
+          if (ran.exited) throw new Error(`test cluster: the node on port ${node.port} exited before it answered: ${ran.output}`);
+        },
       };
       stops.push(stop);
-      nodes.push({
-        port,
-        url: `redis://:${password}@127.0.0.1:${port}`,
-        command: (args) => (client === undefined ? Promise.reject(new Error(`test cluster node ${port} is stopped`)) : client.sendCommand([...args])),
-        stop,
-        start,
+      nodes.push(node);
+      // The first start only: a port another process took between its choice and the server's bind gets new ones.
+      firstStarts.push(async () => {
+        for (let attempt = 1; ; attempt++) {
+          const ran = await run(node.port);
+          if (!ran.exited) return;
+          if (attempt >= 5 || !/address already in use/i.test(ran.output)) throw new Error(`test cluster: the node on port ${node.port} exited before it answered: ${ran.output}`);
+          node.port = await freeLoopbackPort();
+          node.url = `redis://:${password}@127.0.0.1:${node.port}`;
+          busPorts[i] = await freeLoopbackPort();
+          await writeConfig(node.port, busPorts[i]!);
+        }
       });
     }
-    await Promise.all(nodes.map((node) => node.start()));
+    await Promise.all(firstStarts.map((first) => first()));
 
     // Each node takes an even share of the slots, then they meet.
     const share = Math.ceil(SLOTS / primaries);
